@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* pbxwall data plane: the XDP ingress program that judges every packet by zone and service,
+ * and the TC egress program that records the flows the host opens so their replies pass.
+ * All maps live here; every verdict leaves through pw_verdict(), which counts it. */
+#include "parse.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Active policy generation (index 0 holds struct pw_gen_state). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_gen_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_gen SEC(".maps");
+
+/* Scalar policy settings, one per generation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct pw_policy);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_policy SEC(".maps");
+
+/* Service of every (generation, protocol, port). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_PORTS_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct pw_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_ports SEC(".maps");
+
+/* Zone and counter slot of every interface, indexed by gen * PW_IFINDEX_LIMIT + ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_GENERATIONS * PW_IFINDEX_LIMIT);
+	__type(key, __u32);
+	__type(value, struct pw_zone_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_ifaces SEC(".maps");
+
+/* Zone of single hosts (/32, /128): exact match first, the bulk of large blocklists. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * PW_DEFAULT_HOSTS); /* both generations; set from [limits] */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pw_host_key);
+	__type(value, struct pw_zone_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_hosts SEC(".maps");
+
+/* Zone of prefixes: longest-prefix match behind the exact host lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2 * PW_DEFAULT_NETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pw_net_key);
+	__type(value, struct pw_zone_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_nets SEC(".maps");
+
+/* Timed bans. A plain hash, never LRU: a flood of new sources cannot evict a ban. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_DEFAULT_BANS);
+	__type(key, struct pw_ban_key);
+	__type(value, struct pw_ban);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_bans SEC(".maps");
+
+/* Flows the host opened, written at TC egress. LRU: losing one only drops a late reply. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_DEFAULT_FLOWS);
+	__type(key, struct pw_flow_key);
+	__type(value, struct pw_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_flows SEC(".maps");
+
+/* Verdicts of first fragments, applied to the fragments that follow them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_DEFAULT_FRAGS);
+	__type(key, struct pw_frag_key);
+	__type(value, struct pw_frag);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_frags SEC(".maps");
+
+/* Packets and bytes per (interface slot, zone, reason), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_STATS_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct pw_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_stats SEC(".maps");
+
+/* Per-packet state of the ingress program. */
+struct pw_ctx {
+	struct pw_meta m;
+	struct pw_policy *policy;
+	__u32 gen;
+	__u32 len;
+	__u8 slot;
+	__u8 zone;
+};
+
+static __always_inline __u32 pw_verdict(struct pw_ctx *c, __u32 reason)
+{
+	__u32 idx = ((__u32)c->slot * PW_ZONE__COUNT + c->zone) * PW_REASON_SLOTS + reason;
+	struct pw_counter *cnt = bpf_map_lookup_elem(&pw_stats, &idx);
+
+	if (cnt) {
+		cnt->packets++;
+		cnt->bytes += c->len;
+	}
+	if (c->m.frag == PW_FRAG_FIRST && c->zone != PW_ZONE_TRUSTED) {
+		struct pw_frag_key fk = { .id = c->m.frag_id, .proto = c->m.proto };
+		struct pw_frag fv = { .seen_ns = bpf_ktime_get_coarse_ns(), .reason = reason };
+
+		__builtin_memcpy(fk.src, c->m.src.b, 16);
+		__builtin_memcpy(fk.dst, c->m.dst.b, 16);
+		bpf_map_update_elem(&pw_frags, &fk, &fv, BPF_ANY);
+	}
+	return PW_REASON_IS_DROP(reason) ? XDP_DROP : XDP_PASS;
+}
+
+/* Loopback, multicast, broadcast, unspecified and IPv4-mapped sources cannot arrive on a
+ * wire. The unspecified address is legitimate for IPv6 duplicate-address detection (NS, MLD
+ * reports, RFC 4862 / 3590) and for an IPv4 DHCP client asking for an address. */
+static __always_inline int pw_is_martian(const struct pw_meta *m)
+{
+	const union pw_addr *a = &m->src;
+
+	if (m->family == 4) {
+		__u32 s = bpf_ntohl(a->w[3]);
+
+		if (s == 0)
+			return !(m->proto == IPPROTO_UDP && m->sport == bpf_htons(68) &&
+				 m->dport == bpf_htons(67));
+		return (s >> 24) == 0 || (s >> 24) == 127 || (s >> 28) == 0xe || s == 0xffffffff;
+	}
+	if (a->b[0] == 0xff)
+		return 1;
+	if (a->d[0] == 0 && a->w[2] == bpf_htonl(0xffff))
+		return 1;
+	if (a->d[0] == 0 && a->w[2] == 0) {
+		if (a->w[3] == bpf_htonl(1))
+			return 1;
+		if (a->w[3] == 0)
+			return !(m->proto == IPPROTO_ICMPV6 &&
+				 (m->icmp_type == PW_ICMP6_NS || m->icmp_type == PW_ICMP6_MLD2_REPORT));
+	}
+	return 0;
+}
+
+/* Longest-prefix match over both tables: a host entry is the most specific possible. */
+static __always_inline __u8 pw_classify(struct pw_ctx *c, __u8 if_zone)
+{
+	struct pw_host_key hk = { .gen = c->gen };
+	struct pw_zone_entry *e;
+
+	__builtin_memcpy(hk.addr, c->m.src.b, 16);
+	e = bpf_map_lookup_elem(&pw_hosts, &hk);
+	if (e)
+		return e->zone;
+	if (c->policy->has_nets) {
+		struct pw_net_key nk = { .prefixlen = PW_NET_GEN_BITS + 128, .gen = c->gen };
+
+		__builtin_memcpy(nk.addr, c->m.src.b, 16);
+		e = bpf_map_lookup_elem(&pw_nets, &nk);
+		if (e)
+			return e->zone;
+	}
+	return if_zone;
+}
+
+static __always_inline int pw_is_banned(struct pw_ctx *c)
+{
+	struct pw_ban_key bk;
+	struct pw_ban *b;
+
+	__builtin_memcpy(bk.addr, c->m.src.b, 16);
+	b = bpf_map_lookup_elem(&pw_bans, &bk);
+	if (!b)
+		return 0;
+	return b->expires_ns == 0 || bpf_ktime_get_coarse_ns() < b->expires_ns;
+}
+
+/* Is this packet the reply to a flow the host opened (recorded by pw_tc_egress)? */
+static __always_inline int pw_is_reply(struct pw_ctx *c)
+{
+	struct pw_flow_key fk = { .local_port = c->m.dport, .remote_port = c->m.sport,
+				  .proto = c->m.proto };
+	__u64 timeout = PW_FLOW_TIMEOUT_UDP_NS;
+	struct pw_flow *f;
+
+	if (c->m.proto == IPPROTO_TCP)
+		timeout = PW_FLOW_TIMEOUT_TCP_NS;
+	else if (c->m.proto == IPPROTO_ICMP || c->m.proto == IPPROTO_ICMPV6) {
+		fk.local_port = c->m.sport; /* echo identifier */
+		fk.remote_port = 0;
+		timeout = PW_FLOW_TIMEOUT_ICMP_NS;
+	}
+	__builtin_memcpy(fk.local, c->m.dst.b, 16);
+	__builtin_memcpy(fk.remote, c->m.src.b, 16);
+	f = bpf_map_lookup_elem(&pw_flows, &fk);
+	return f && bpf_ktime_get_coarse_ns() - f->seen_ns < timeout;
+}
+
+/* ICMP the network needs passes; echo requests follow the zone's setting; echo replies
+ * pass when the host sent the request. Everything else is denied. */
+static __always_inline __u32 pw_judge_icmp(struct pw_ctx *c)
+{
+	__u8 t = c->m.icmp_type;
+
+	if (c->m.proto == IPPROTO_ICMP) {
+		if (t == PW_ICMP_DEST_UNREACH || t == PW_ICMP_TIME_EXCEEDED || t == PW_ICMP_PARAMETERPROB)
+			return PW_REASON_ICMP;
+		if (t == PW_ICMP_ECHO)
+			return c->policy->echo_zones & PW_ZONE_BIT(c->zone) ? PW_REASON_ICMP
+									    : PW_REASON_ICMP_DENIED;
+		if (t == PW_ICMP_ECHOREPLY && pw_is_reply(c))
+			return PW_REASON_REPLY;
+		return PW_REASON_ICMP_DENIED;
+	}
+	if (t >= PW_ICMP6_DEST_UNREACH && t <= PW_ICMP6_PARAMPROB)
+		return PW_REASON_ICMP;
+	/* Multicast listener query/report/done and MLDv2 report. */
+	if ((t >= PW_ICMP6_MLD_FIRST && t <= PW_ICMP6_MLD_LAST) || t == PW_ICMP6_MLD2_REPORT)
+		return PW_REASON_ICMP;
+	/* Router and neighbour discovery; RFC 4861 requires hop limit 255 (on-link only). */
+	if (t >= PW_ICMP6_ND_FIRST && t <= PW_ICMP6_ND_LAST)
+		return c->m.hop_limit == 255 ? PW_REASON_ICMP : PW_REASON_ICMP_DENIED;
+	if (t == PW_ICMP6_ECHO_REQUEST)
+		return c->policy->echo_zones & PW_ZONE_BIT(c->zone) ? PW_REASON_ICMP
+								    : PW_REASON_ICMP_DENIED;
+	if (t == PW_ICMP6_ECHO_REPLY && pw_is_reply(c))
+		return PW_REASON_REPLY;
+	return PW_REASON_ICMP_DENIED;
+}
+
+/* The service of the destination port decides; a would-be drop still passes when it is
+ * a reply to the host's own flow, or a DHCP server answering the host. */
+static __always_inline __u32 pw_judge_service(struct pw_ctx *c)
+{
+	__u32 reason = c->policy->unlisted == PW_UNLISTED_PASS ? PW_REASON_UNLISTED_PASS
+							       : PW_REASON_UNLISTED_DROP;
+
+	if (c->m.has_ports) {
+		__u32 l4 = c->m.proto == IPPROTO_TCP ? PW_L4_TCP : PW_L4_UDP;
+		__u32 idx = ((c->gen * PW_L4__COUNT + l4) << 16) | bpf_ntohs(c->m.dport);
+		struct pw_port *p = bpf_map_lookup_elem(&pw_ports, &idx);
+
+		if (p && p->service)
+			reason = p->zones & PW_ZONE_BIT(c->zone) ? PW_REASON_SERVICE
+								 : PW_REASON_SERVICE_DENIED;
+	}
+	if (!PW_REASON_IS_DROP(reason) || !c->m.has_ports)
+		return reason;
+	if (pw_is_reply(c))
+		return PW_REASON_REPLY;
+	if (c->m.proto == IPPROTO_UDP &&
+	    ((c->m.family == 4 && c->m.sport == bpf_htons(67) && c->m.dport == bpf_htons(68)) ||
+	     (c->m.family == 6 && c->m.sport == bpf_htons(547) && c->m.dport == bpf_htons(546))))
+		return PW_REASON_DHCP;
+	return reason;
+}
+
+/* The remembered verdict of the first fragment, or an orphan. */
+static __always_inline __u32 pw_judge_later_fragment(struct pw_ctx *c)
+{
+	struct pw_frag_key fk = { .id = c->m.frag_id, .proto = c->m.proto };
+	struct pw_frag *f;
+
+	__builtin_memcpy(fk.src, c->m.src.b, 16);
+	__builtin_memcpy(fk.dst, c->m.dst.b, 16);
+	f = bpf_map_lookup_elem(&pw_frags, &fk);
+	if (!f || bpf_ktime_get_coarse_ns() - f->seen_ns >= PW_FRAG_TIMEOUT_NS)
+		return PW_REASON_FRAGMENT_ORPHAN;
+	return f->reason < PW_REASON_SLOTS ? f->reason : PW_REASON_FRAGMENT_ORPHAN;
+}
+
+/* The verdict order of README "Verdict order". Returns a reason; never touches counters. */
+static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 zero = 0;
+	struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+	__u8 if_zone = PW_ZONE_INTERNET; /* an interface the policy does not name */
+
+	c->len = data_end - data;
+	if (!g)
+		return PW_REASON_MALFORMED; /* verifier: array index 0 always exists */
+	c->gen = g->active & 1;
+	c->policy = bpf_map_lookup_elem(&pw_policy, &c->gen);
+	if (!c->policy)
+		return PW_REASON_MALFORMED;
+
+	if (ctx->ingress_ifindex < PW_IFINDEX_LIMIT) {
+		__u32 ik = c->gen * PW_IFINDEX_LIMIT + ctx->ingress_ifindex;
+		struct pw_zone_entry *ie = bpf_map_lookup_elem(&pw_ifaces, &ik);
+
+		if (ie && ie->zone != PW_ZONE_NONE) {
+			if_zone = ie->zone;
+			c->slot = ie->slot < PW_IFACE_SLOTS ? ie->slot : 0;
+		}
+	}
+
+	/* 1-2: non-IP passes, broken headers drop. */
+	int pr = pw_parse(data, data_end, &c->m);
+	if (pr == PW_PARSE_NON_IP)
+		return PW_REASON_NON_IP;
+	if (pr != PW_PARSE_IP)
+		return PW_REASON_MALFORMED;
+
+	/* 3: sources that cannot exist on a wire. */
+	if (pw_is_martian(&c->m))
+		return PW_REASON_MARTIAN;
+
+	/* 4-5: zone by longest prefix, else the interface's zone. */
+	c->zone = pw_classify(c, if_zone);
+	if (c->zone == PW_ZONE_TRUSTED)
+		return PW_REASON_TRUSTED;
+	if (c->zone == PW_ZONE_REJECT)
+		return PW_REASON_REJECT;
+
+	/* 6: timed bans (trusted sources never reach this point). */
+	if (pw_is_banned(c))
+		return PW_REASON_BANNED;
+
+	/* 10 (later fragments carry no L4 header): the first fragment's verdict. */
+	if (c->m.frag == PW_FRAG_LATER)
+		return pw_judge_later_fragment(c);
+
+	/* 7: ICMP the network needs. */
+	if (c->m.proto == IPPROTO_ICMP || c->m.proto == IPPROTO_ICMPV6)
+		return pw_judge_icmp(c);
+
+	/* 8-9: services by destination port; replies to the host's own flows. */
+	return pw_judge_service(c);
+}
+
+SEC("xdp")
+int pw_xdp_main(struct xdp_md *ctx)
+{
+	struct pw_ctx c = {};
+
+	return pw_verdict(&c, pw_judge(ctx, &c));
+}
+
+/* Records flows the host opens: TCP on SYN, UDP from a port that no service names (a
+ * service port answering a client is not the host's own flow), ICMP echo requests.
+ * Later egress packets of a known flow refresh it. Never changes the packet's fate. */
+SEC("tc")
+int pw_tc_egress(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct pw_meta m = {};
+
+	if (pw_parse(data, data_end, &m) != PW_PARSE_IP || m.frag == PW_FRAG_LATER)
+		return TC_ACT_OK;
+
+	struct pw_flow_key fk = { .local_port = m.sport, .remote_port = m.dport, .proto = m.proto };
+	int create = 0;
+
+	if (m.proto == IPPROTO_TCP) {
+		create = (m.tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) == PW_TCP_SYN;
+	} else if (m.proto == IPPROTO_UDP) {
+		__u32 zero = 0;
+		struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+
+		if (!g)
+			return TC_ACT_OK;
+		__u32 idx = (((g->active & 1) * PW_L4__COUNT + PW_L4_UDP) << 16) | bpf_ntohs(m.sport);
+		struct pw_port *p = bpf_map_lookup_elem(&pw_ports, &idx);
+
+		if (p && p->service)
+			return TC_ACT_OK;
+		create = 1;
+	} else if ((m.proto == IPPROTO_ICMP && m.icmp_type == PW_ICMP_ECHO) ||
+		   (m.proto == IPPROTO_ICMPV6 && m.icmp_type == PW_ICMP6_ECHO_REQUEST)) {
+		fk.remote_port = 0;
+		create = 1;
+	} else {
+		return TC_ACT_OK;
+	}
+
+	__builtin_memcpy(fk.local, m.src.b, 16);
+	__builtin_memcpy(fk.remote, m.dst.b, 16);
+	__u64 now = bpf_ktime_get_coarse_ns();
+	struct pw_flow *f = bpf_map_lookup_elem(&pw_flows, &fk);
+
+	if (f) {
+		f->seen_ns = now;
+	} else if (create) {
+		struct pw_flow nf = { .seen_ns = now };
+
+		bpf_map_update_elem(&pw_flows, &fk, &nf, BPF_ANY);
+	}
+	return TC_ACT_OK;
+}

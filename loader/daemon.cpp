@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// The pbxwalld main loop: start-up (adopting pins and attachments), reloads, ban expiry.
+#include "daemon.hpp"
+
+#include "dataplane.hpp"
+#include "names.hpp"
+#include "policy_build.hpp"
+#include "state.hpp"
+
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <set>
+
+namespace pbxwall::loader {
+
+namespace {
+
+unsigned ifindexOf(const std::string& name) { return if_nametoindex(name.c_str()); }
+
+// Config + pbxwallctl state -> a new policy generation. Caller holds the pin lock.
+void applyPolicy(MapSet& maps, const config::Config& cfg, const CtlState& state)
+{
+    std::vector<std::string> notes;
+    PolicyImage img = buildPolicyImage(cfg, state, ifindexOf, &notes);
+    for (const auto& n : notes)
+        spdlog::warn("{}", n);
+    PolicyStore(maps).install(img);
+    spdlog::info("policy installed: generation {}, {} zone entries ({} from pbxwallctl), {} services, "
+                 "unlisted ports {}",
+                 maps.activeGen(), img.addrs.size(), state.zones.size(), cfg.services.size(),
+                 cfg.unlisted == PW_UNLISTED_PASS ? "pass" : "drop");
+}
+
+// Bans recorded in state_dir that are missing from the map (after a reboot) come back with
+// their remaining time; expired ones are dropped.
+void replayBans(MapSet& maps, const CtlState& state)
+{
+    size_t restored = 0;
+    for (const auto& b : state.bans) {
+        if (b.expiresUnix && b.expiresUnix <= unixNow())
+            continue;
+        pw_ban_key key{};
+        std::memcpy(key.addr, b.addr.bytes.data(), 16);
+        if (maps.bans.lookup(key))
+            continue;
+        pw_ban ban{};
+        ban.expires_ns = unixToMonotonicNs(b.expiresUnix);
+        ban.created_ns = monotonicNowNs();
+        ban.cause = b.cause;
+        maps.bans.update(key, ban);
+        ++restored;
+    }
+    if (restored)
+        spdlog::info("restored {} bans from the state directory", restored);
+}
+
+// Deletes expired bans from the map and from the state file.
+void sweepBans(MapSet& maps, const config::Config& cfg)
+{
+    const uint64_t now = monotonicNowNs();
+    std::vector<pw_ban_key> expired;
+    for (const auto& [k, b] : maps.bans.entries())
+        if (b.expires_ns && b.expires_ns <= now)
+            expired.push_back(k);
+    CtlState state = CtlState::load(cfg.stateDir);
+    const size_t before = state.bans.size();
+    std::erase_if(state.bans, [](const CtlBan& b) { return b.expiresUnix && b.expiresUnix <= unixNow(); });
+    if (expired.empty() && before == state.bans.size())
+        return;
+    PinLock lock(cfg.pinDir);
+    for (const auto& k : expired) {
+        Addr a;
+        std::memcpy(a.bytes.data(), k.addr, 16);
+        spdlog::info("ban expired: {}", a.str());
+        maps.bans.erase(k);
+    }
+    if (before != state.bans.size())
+        state.save(cfg.stateDir);
+}
+
+void attachAll(const config::Config& cfg)
+{
+    Attacher attacher(cfg);
+    for (const auto& iface : cfg.interfaces) {
+        if (!ifindexOf(iface.name)) {
+            spdlog::warn("{}: interface does not exist (yet); it will be attached on a reload (SIGHUP)",
+                         iface.name);
+            continue;
+        }
+        auto a = attacher.attach(iface);
+        spdlog::info("{}: {} XDP program id {} ({} mode), TC egress in place", a.ifname,
+                     a.adopted ? "adopted attached" : "attached", a.progId, a.mode);
+    }
+}
+
+bool sameLayout(const config::Config& a, const config::Config& b)
+{
+    return a.pinDir == b.pinDir && a.stateDir == b.stateDir && a.limits.hosts == b.limits.hosts &&
+           a.limits.nets == b.limits.nets && a.limits.bans == b.limits.bans && a.limits.flows == b.limits.flows &&
+           a.limits.frags == b.limits.frags;
+}
+
+// SIGHUP: a complete new policy, or nothing at all.
+void reload(config::Config& cfg, MapSet& maps)
+{
+    spdlog::info("reloading {}", cfg.path);
+    auto result = config::loadFile(cfg.path);
+    for (const auto& d : result.diagnostics)
+        (d.warning ? spdlog::warn("{}", d.str()) : spdlog::error("{}", d.str()));
+    if (!result.ok()) {
+        spdlog::error("reload refused: the running policy is kept");
+        return;
+    }
+    config::Config next = std::move(*result.config);
+    if (!sameLayout(cfg, next)) {
+        spdlog::error("reload refused: pin_dir, state_dir and [limits] change only with a restart "
+                      "(after pbxwalld --detach for [limits]); the running policy is kept");
+        return;
+    }
+    {
+        PinLock lock(next.pinDir);
+        applyPolicy(maps, next, CtlState::load(next.stateDir));
+    }
+    std::set<std::string> keep;
+    for (const auto& i : next.interfaces)
+        keep.insert(i.name);
+    const unsigned genId = pinnedMapId(next.pinDir, PW_MAP_NAME_GEN);
+    for (const auto& i : cfg.interfaces)
+        if (!keep.count(i.name) && ifindexOf(i.name) && detachInterface(ifindexOf(i.name), genId))
+            spdlog::info("{}: detached (no longer in the config)", i.name);
+    cfg = std::move(next);
+    attachAll(cfg);
+}
+
+} // namespace
+
+int runDaemon(config::Config cfg)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0)
+        throwErrno(errno, "block signals");
+    UniqueFd sfd(signalfd(-1, &mask, SFD_CLOEXEC));
+    if (!sfd)
+        throwErrno(errno, "signalfd");
+
+    preparePinDir(cfg.pinDir);
+    Maps maps = [&] {
+        PinLock lock(cfg.pinDir);
+        Maps m = Maps::open(cfg);
+        CtlState state = CtlState::load(cfg.stateDir);
+        applyPolicy(m.set(), cfg, state);
+        replayBans(m.set(), state);
+        return m;
+    }();
+    // The policy is complete before the first packet meets the program.
+    attachAll(cfg);
+    spdlog::info("pbxwalld running (pin_dir {}, state_dir {})", cfg.pinDir, cfg.stateDir);
+
+    for (;;) {
+        pollfd p{sfd.get(), POLLIN, 0};
+        int n = poll(&p, 1, 5000);
+        if (n < 0 && errno != EINTR)
+            throwErrno(errno, "poll");
+        if (n > 0) {
+            signalfd_siginfo si{};
+            if (read(sfd.get(), &si, sizeof(si)) != sizeof(si))
+                continue;
+            if (si.ssi_signo == SIGHUP) {
+                try {
+                    reload(cfg, maps.set());
+                } catch (const std::exception& e) {
+                    spdlog::error("reload failed: {}; the running policy is kept", e.what());
+                }
+                continue;
+            }
+            spdlog::info("{}: exiting, the filter stays attached and enforcing", strsignal(si.ssi_signo));
+            return 0;
+        }
+        try {
+            sweepBans(maps.set(), cfg);
+        } catch (const std::exception& e) {
+            spdlog::error("ban expiry: {}", e.what());
+        }
+    }
+}
+
+} // namespace pbxwall::loader

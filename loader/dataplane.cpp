@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// bpffs, pins, map creation/adoption and XDP/TC attachment for pbxwalld.
+#include "dataplane.hpp"
+
+#include "pbxwall.skel.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <xdp/libxdp.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace pbxwall::loader {
+
+namespace {
+
+// pbxwall's TC egress filter: fixed handle and priority, so a restart replaces it in place.
+constexpr __u32 kTcHandle = 0x5057;
+constexpr __u32 kTcPriority = 0x5057;
+constexpr const char* kBpffs = "/sys/fs/bpf";
+
+std::string trimmed(const char* fmt, va_list ap)
+{
+    char buf[1024];
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    std::string s(buf);
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+        s.pop_back();
+    return s;
+}
+
+// Set while libxdp probes for its dispatcher and while empty TC hooks are queried: the
+// failures libbpf reports then are expected and handled, so they are debug messages.
+thread_local bool gExpectFailures = false;
+
+class ExpectFailures {
+public:
+    ExpectFailures() { gExpectFailures = true; }
+    ~ExpectFailures() { gExpectFailures = false; }
+};
+
+int libbpfLog(enum libbpf_print_level level, const char* fmt, va_list ap)
+{
+    std::string msg = trimmed(fmt, ap);
+    if (gExpectFailures && level == LIBBPF_WARN)
+        level = LIBBPF_INFO;
+    switch (level) {
+    case LIBBPF_WARN: spdlog::warn("libbpf: {}", msg); break;
+    case LIBBPF_INFO: spdlog::debug("libbpf: {}", msg); break;
+    default: spdlog::trace("libbpf: {}", msg); break;
+    }
+    return 0;
+}
+
+int libxdpLog(enum libxdp_print_level level, const char* fmt, va_list ap)
+{
+    std::string msg = trimmed(fmt, ap);
+    switch (level) {
+    case LIBXDP_WARN: spdlog::info("libxdp: {}", msg); break;
+    case LIBXDP_INFO: spdlog::debug("libxdp: {}", msg); break;
+    default: spdlog::trace("libxdp: {}", msg); break;
+    }
+    return 0;
+}
+
+void mkdirs(const std::string& path)
+{
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec)
+        throw std::system_error(ec, "create " + path);
+    if (::chmod(path.c_str(), 0700) != 0)
+        throwErrno(errno, "chmod 0700 " + path);
+}
+
+// The map ids a program uses.
+std::vector<unsigned> progMapIds(int progFd)
+{
+    __u32 ids[32] = {};
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    info.nr_map_ids = 32;
+    info.map_ids = reinterpret_cast<__u64>(ids);
+    if (bpf_obj_get_info_by_fd(progFd, &info, &len) != 0)
+        return {};
+    return {ids, ids + std::min<__u32>(info.nr_map_ids, 32)};
+}
+
+bool usesMap(int progFd, unsigned mapId)
+{
+    auto ids = progMapIds(progFd);
+    return mapId && std::find(ids.begin(), ids.end(), mapId) != ids.end();
+}
+
+struct Found {
+    XdpProgramPtr prog;
+    xdp_attach_mode mode = XDP_MODE_UNSPEC;
+};
+
+// pbxwall's XDP program on ifindex, recognised by name and by using our pinned pw_gen.
+std::optional<Found> findOurXdp(unsigned ifindex, unsigned genMapId)
+{
+    xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(static_cast<int>(ifindex));
+    if (!mp || libxdp_get_error(mp))
+        return std::nullopt;
+    std::vector<xdp_program*> candidates;
+    if (xdp_multiprog__is_legacy(mp)) {
+        if (auto* p = xdp_multiprog__main_prog(mp))
+            candidates.push_back(p);
+    } else {
+        for (auto* p = xdp_multiprog__next_prog(nullptr, mp); p; p = xdp_multiprog__next_prog(p, mp))
+            candidates.push_back(p);
+    }
+    std::optional<Found> found;
+    for (auto* p : candidates) {
+        if (std::strcmp(xdp_program__name(p), PW_PROG_NAME_XDP) == 0 && usesMap(xdp_program__fd(p), genMapId)) {
+            found = Found{XdpProgramPtr(xdp_program__clone(p, 0)), xdp_multiprog__attach_mode(mp)};
+            break;
+        }
+    }
+    xdp_multiprog__close(mp);
+    if (found && (!found->prog || libxdp_get_error(found->prog.get())))
+        return std::nullopt;
+    return found;
+}
+
+bpf_tc_hook egressHook(unsigned ifindex)
+{
+    bpf_tc_hook hook{};
+    hook.sz = sizeof(hook);
+    hook.ifindex = static_cast<int>(ifindex);
+    hook.attach_point = BPF_TC_EGRESS;
+    return hook;
+}
+
+bpf_tc_opts tcOpts(int progFd)
+{
+    bpf_tc_opts o{};
+    o.sz = sizeof(o);
+    o.prog_fd = progFd;
+    o.handle = kTcHandle;
+    o.priority = kTcPriority;
+    return o;
+}
+
+// The id of the program in pbxwall's egress filter slot, 0 when the slot is empty.
+unsigned tcEgressProgId(unsigned ifindex)
+{
+    auto hook = egressHook(ifindex);
+    auto q = tcOpts(0);
+    ExpectFailures quiet;
+    if (bpf_tc_query(&hook, &q) != 0)
+        return 0;
+    return q.prog_id;
+}
+
+bool tcProgUsesMap(unsigned progId, unsigned mapId)
+{
+    if (!progId)
+        return false;
+    UniqueFd fd(bpf_prog_get_fd_by_id(progId));
+    return fd && usesMap(fd.get(), mapId);
+}
+
+void sizeMaps(::pbxwall_bpf* skel, const config::Limits& l)
+{
+    bpf_map__set_max_entries(skel->maps.pw_hosts, 2 * l.hosts);
+    bpf_map__set_max_entries(skel->maps.pw_nets, 2 * l.nets);
+    bpf_map__set_max_entries(skel->maps.pw_bans, l.bans);
+    bpf_map__set_max_entries(skel->maps.pw_flows, l.flows);
+    bpf_map__set_max_entries(skel->maps.pw_frags, l.frags);
+}
+
+// A pinned map from an earlier run must have the sizes the config asks for; libbpf would
+// only say "parameter mismatch", so say which limit differs and what to do.
+void checkPinnedSizes(::pbxwall_bpf* skel, const std::string& pinDir)
+{
+    bpf_map* sized[] = {skel->maps.pw_hosts, skel->maps.pw_nets, skel->maps.pw_bans, skel->maps.pw_flows,
+                        skel->maps.pw_frags};
+    for (bpf_map* m : sized) {
+        std::string path = pinDir + "/" + bpf_map__name(m);
+        UniqueFd fd(bpf_obj_get(path.c_str()));
+        if (!fd)
+            continue;
+        bpf_map_info info{};
+        __u32 len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) == 0 && info.max_entries != bpf_map__max_entries(m))
+            throw std::runtime_error("pinned map " + path + " has " + std::to_string(info.max_entries) +
+                                     " entries but [limits] asks for " + std::to_string(bpf_map__max_entries(m)) +
+                                     ": restore the old limit, or run pbxwalld --detach first (this drops the "
+                                     "counters and flow state; ctl changes are replayed from state_dir)");
+    }
+}
+
+SkelPtr openSkeleton(const config::Config& cfg)
+{
+    LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = cfg.pinDir.c_str());
+    SkelPtr skel(::pbxwall_bpf::open(&oo));
+    if (!skel)
+        throwErrno(errno, "open the pbxwall BPF object");
+    sizeMaps(skel.get(), cfg.limits);
+    checkPinnedSizes(skel.get(), cfg.pinDir);
+    return skel;
+}
+
+const char* modeName(xdp_attach_mode m)
+{
+    switch (m) {
+    case XDP_MODE_NATIVE: return "native";
+    case XDP_MODE_SKB: return "generic";
+    case XDP_MODE_HW: return "offload";
+    default: return "unknown";
+    }
+}
+
+std::string xdpError(int err)
+{
+    char buf[256];
+    libxdp_strerror(err, buf, sizeof(buf));
+    return buf;
+}
+
+} // namespace
+
+void SkelDeleter::operator()(::pbxwall_bpf* s) const noexcept { ::pbxwall_bpf::destroy(s); }
+void XdpProgramDeleter::operator()(xdp_program* p) const noexcept { xdp_program__close(p); }
+
+void routeLibraryLogs()
+{
+    libbpf_set_print(libbpfLog);
+    libxdp_set_print(libxdpLog);
+}
+
+void preparePinDir(const std::string& pinDir)
+{
+    struct statfs fs{};
+    if (::statfs(kBpffs, &fs) != 0 || fs.f_type != BPF_FS_MAGIC) {
+        ::mkdir(kBpffs, 0700);
+        if (::mount("bpf", kBpffs, "bpf", 0, "mode=0700") != 0)
+            throwErrno(errno, std::string("mount bpffs on ") + kBpffs);
+        spdlog::info("mounted bpffs on {}", kBpffs);
+    }
+    mkdirs(pinDir);
+}
+
+PinLock::PinLock(const std::string& pinDir) : fd_(::open(pinDir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+{
+    if (!fd_)
+        throwErrno(errno, "open " + pinDir);
+    if (::flock(fd_.get(), LOCK_EX) != 0)
+        throwErrno(errno, "lock " + pinDir);
+}
+
+Maps Maps::open(const config::Config& cfg)
+{
+    Maps m;
+    m.skel_ = openSkeleton(cfg);
+    bpf_program__set_autoload(m.skel_->progs.pw_xdp_main, false);
+    bpf_program__set_autoload(m.skel_->progs.pw_tc_egress, false);
+    if (int err = ::pbxwall_bpf::load(m.skel_.get()))
+        throwErrno(err, "create or adopt the maps pinned in " + cfg.pinDir);
+    m.set_ = MapSet::fromObject(m.skel_->obj);
+    return m;
+}
+
+Attacher::Attacher(const config::Config& cfg) : cfg_(cfg), genMapId_(pinnedMapId(cfg.pinDir, PW_MAP_NAME_GEN))
+{
+    if (!genMapId_)
+        throw std::runtime_error("maps are not pinned in " + cfg.pinDir);
+}
+
+Attacher::~Attacher() = default;
+
+void Attacher::loadPrograms()
+{
+    if (skel_)
+        return;
+    // libxdp loads the object on the first attach (as a dispatcher component where the kernel
+    // allows freplace, else as a plain XDP program); the TC program is loaded with it.
+    skel_ = openSkeleton(cfg_);
+    DECLARE_LIBXDP_OPTS(xdp_program_opts, xo, .obj = skel_->obj, .prog_name = PW_PROG_NAME_XDP);
+    program_.reset(xdp_program__create(&xo));
+    if (int err = libxdp_get_error(program_.get())) {
+        program_.release();
+        throw std::runtime_error("prepare the XDP program: " + xdpError(err));
+    }
+}
+
+Attachment Attacher::attach(const config::Interface& iface)
+{
+    Attachment a;
+    a.ifname = iface.name;
+    a.ifindex = if_nametoindex(iface.name.c_str());
+    if (!a.ifindex)
+        throw std::runtime_error("interface " + iface.name + " does not exist");
+
+    if (auto found = findOurXdp(a.ifindex, genMapId_)) {
+        a.adopted = true;
+        a.mode = modeName(found->mode);
+        a.progId = xdp_program__id(found->prog.get());
+    } else {
+        loadPrograms();
+        std::vector<xdp_attach_mode> modes;
+        if (iface.mode != config::XdpMode::Generic)
+            modes.push_back(XDP_MODE_NATIVE);
+        if (iface.mode != config::XdpMode::Native)
+            modes.push_back(XDP_MODE_SKB);
+        int err = 0;
+        for (auto mode : modes) {
+            {
+                ExpectFailures quiet;
+                err = xdp_program__attach(program_.get(), static_cast<int>(a.ifindex), mode, 0);
+            }
+            if (err == 0) {
+                a.mode = modeName(mode);
+                break;
+            }
+            if (mode == XDP_MODE_NATIVE && modes.size() > 1)
+                spdlog::warn("{}: native XDP failed ({}), falling back to generic XDP (slower)", iface.name,
+                             xdpError(err));
+        }
+        if (err)
+            throw std::runtime_error("attach XDP to " + iface.name + ": " + xdpError(err));
+        a.progId = xdp_program__id(program_.get());
+    }
+
+    // TC egress: keep ours if it is there, else (re)place it.
+    unsigned tcId = tcEgressProgId(a.ifindex);
+    if (!tcProgUsesMap(tcId, genMapId_)) {
+        loadPrograms();
+        int tcFd = bpf_program__fd(skel_->progs.pw_tc_egress);
+        if (tcFd < 0) { // every XDP attachment was adopted: libxdp never loaded the object
+            bpf_program__set_autoload(skel_->progs.pw_xdp_main, false);
+            if (int err = ::pbxwall_bpf::load(skel_.get()))
+                throwErrno(err, "load the TC egress program");
+            tcFd = bpf_program__fd(skel_->progs.pw_tc_egress);
+        }
+        auto hook = egressHook(a.ifindex);
+        int err;
+        {
+            ExpectFailures quiet; // "exclusivity flag on" when the qdisc exists
+            err = bpf_tc_hook_create(&hook);
+        }
+        if (err && err != -EEXIST)
+            throwErrno(err, "create the clsact qdisc on " + iface.name);
+        auto o = tcOpts(tcFd);
+        o.flags = BPF_TC_F_REPLACE;
+        if ((err = bpf_tc_attach(&hook, &o)))
+            throwErrno(err, "attach TC egress to " + iface.name);
+    }
+    return a;
+}
+
+unsigned pinnedMapId(const std::string& pinDir, const std::string& name)
+{
+    std::string path = pinDir + "/" + name;
+    UniqueFd fd(bpf_obj_get(path.c_str()));
+    if (!fd)
+        return 0;
+    bpf_map_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0)
+        return 0;
+    return info.id;
+}
+
+bool detachInterface(unsigned ifindex, unsigned genMapId)
+{
+    bool any = false;
+    char name[IF_NAMESIZE] = "?";
+    if_indextoname(ifindex, name);
+    if (auto found = findOurXdp(ifindex, genMapId)) {
+        int err = xdp_program__detach(found->prog.get(), static_cast<int>(ifindex), found->mode, 0);
+        if (err)
+            spdlog::error("{}: detach XDP: {}", name, xdpError(err));
+        any = err == 0;
+    }
+    if (tcProgUsesMap(tcEgressProgId(ifindex), genMapId)) {
+        auto hook = egressHook(ifindex);
+        auto o = tcOpts(0);
+        if (int err = bpf_tc_detach(&hook, &o))
+            spdlog::error("{}: detach TC egress: {}", name, std::strerror(-err));
+        any = true;
+    }
+    return any;
+}
+
+std::vector<std::string> detachAll(const std::string& pinDir)
+{
+    std::vector<std::string> detached;
+    const unsigned genId = pinnedMapId(pinDir, PW_MAP_NAME_GEN);
+    if (genId) {
+        struct if_nameindex* all = ::if_nameindex();
+        for (struct if_nameindex* i = all; i && i->if_index; ++i)
+            if (detachInterface(i->if_index, genId))
+                detached.emplace_back(i->if_name);
+        if_freenameindex(all);
+    }
+    for (const auto& name : pinnedMapNames())
+        ::unlink((pinDir + "/" + name).c_str());
+    ::rmdir(pinDir.c_str());
+    return detached;
+}
+
+} // namespace pbxwall::loader

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// Turns the config file plus the pbxwallctl state into one complete PolicyImage.
+#pragma once
+
+#include "config.hpp"
+#include "policy.hpp"
+#include "state.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace pbxwall {
+
+// Name -> ifindex in this network namespace; 0 when the interface does not exist.
+using IfindexResolver = std::function<unsigned(const std::string&)>;
+
+// Config interfaces take counter slots 1..n in file order, pbxwallctl-only interfaces the
+// next ones. Interfaces that do not exist are left out and reported in `notes`.
+PolicyImage buildPolicyImage(const config::Config& cfg, const CtlState& state, const IfindexResolver& ifindexOf,
+                             std::vector<std::string>* notes = nullptr);
+
+} // namespace pbxwall

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// Addresses, CIDR prefixes and port ranges as the maps store them: every address is 16 bytes,
+// IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d). Parsers throw std::invalid_argument, one line each.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace pbxwall {
+
+// Prefix length of the IPv4-mapped block ::ffff:0:0/96; an IPv4 /N is /(96 + N) here.
+inline constexpr uint8_t kV4MappedLen = 96;
+inline constexpr uint8_t kAddrBits = 128;
+
+struct Addr {
+  std::array<uint8_t, 16> bytes{};
+
+  bool isV4() const; // inside ::ffff:0:0/96
+  std::string str() const; // dotted quad for IPv4, RFC 5952 text for IPv6
+  static Addr fromV4(uint32_t netOrder); // address as in struct iphdr (network byte order)
+
+  auto operator<=>(const Addr&) const = default;
+};
+
+// IPv4 dotted quad or IPv6 text. IPv4-mapped IPv6 text (::ffff:1.2.3.4) is refused: write 1.2.3.4.
+Addr parseAddr(std::string_view text);
+
+struct Cidr {
+  Addr addr;       // host bits are zero
+  uint8_t len = 0; // prefix length in the 128-bit space: an IPv4 /24 is 120
+
+  bool isV4() const;
+  bool isHost() const { return len == kAddrBits; }
+  uint8_t familyLen() const; // 24 for an IPv4 /24, 48 for an IPv6 /48
+  std::string str() const;   // "198.18.0.0/24", "2001:db8::/32"; a host has no "/32" or "/128"
+  bool contains(const Addr& a) const;
+
+  auto operator<=>(const Cidr&) const = default;
+};
+
+// "1.2.3.4" (host), "1.2.3.0/24", "2001:db8::/32", "2001:db8::1" (host). Host bits must be zero.
+Cidr parseCidr(std::string_view text);
+
+struct PortRange {
+  uint16_t lo = 0;
+  uint16_t hi = 0;
+
+  std::string str() const; // "5060" or "10000-20000"
+  auto operator<=>(const PortRange&) const = default;
+};
+
+// "5060" or "10000-20000": ports 1..65535, lo <= hi, no spaces.
+PortRange parsePortRange(std::string_view text);
+
+} // namespace pbxwall

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// Opening the pbxwall maps by pin path or from a loaded object.
+#include "map_set.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <functional>
+
+namespace pbxwall {
+
+const std::vector<std::string>& pinnedMapNames()
+{
+    static const std::vector<std::string> names = {
+        PW_MAP_NAME_GEN,  PW_MAP_NAME_POLICY, PW_MAP_NAME_PORTS, PW_MAP_NAME_IFACES,
+        PW_MAP_NAME_HOSTS, PW_MAP_NAME_NETS,  PW_MAP_NAME_BANS,  PW_MAP_NAME_FLOWS,
+        PW_MAP_NAME_FRAGS, PW_MAP_NAME_STATS,
+    };
+    return names;
+}
+
+namespace {
+
+// Fills every member from a name -> fd function.
+void assign(MapSet& s, const std::function<int(const std::string&)>& fdOf)
+{
+    s.gen = {fdOf(PW_MAP_NAME_GEN), PW_MAP_NAME_GEN};
+    s.policy = {fdOf(PW_MAP_NAME_POLICY), PW_MAP_NAME_POLICY};
+    s.ports = {fdOf(PW_MAP_NAME_PORTS), PW_MAP_NAME_PORTS};
+    s.ifaces = {fdOf(PW_MAP_NAME_IFACES), PW_MAP_NAME_IFACES};
+    s.hosts = {fdOf(PW_MAP_NAME_HOSTS), PW_MAP_NAME_HOSTS};
+    s.nets = {fdOf(PW_MAP_NAME_NETS), PW_MAP_NAME_NETS};
+    s.bans = {fdOf(PW_MAP_NAME_BANS), PW_MAP_NAME_BANS};
+    s.flows = {fdOf(PW_MAP_NAME_FLOWS), PW_MAP_NAME_FLOWS};
+    s.frags = {fdOf(PW_MAP_NAME_FRAGS), PW_MAP_NAME_FRAGS};
+    s.statsFd = fdOf(PW_MAP_NAME_STATS);
+}
+
+__u32 maxEntries(int fd, const std::string& name)
+{
+    bpf_map_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+        throwErrno(errno, "inspect " + name);
+    return info.max_entries;
+}
+
+} // namespace
+
+MapSet MapSet::openPinned(const std::string& pinDir)
+{
+    MapSet s;
+    assign(s, [&](const std::string& name) {
+        std::string path = pinDir + "/" + name;
+        int fd = bpf_obj_get(path.c_str());
+        if (fd < 0) {
+            int err = errno;
+            if (err == EACCES || err == EPERM)
+                throwErrno(err, "open " + path + " (pbxwall's maps are root-only: run as root)");
+            if (err == ENOENT)
+                throwErrno(err, "open " + path + " (is pbxwalld started with this pin_dir?)");
+            throwErrno(err, "open " + path);
+        }
+        s.owned.emplace_back(fd);
+        return fd;
+    });
+    return s;
+}
+
+MapSet MapSet::fromObject(bpf_object* obj)
+{
+    MapSet s;
+    assign(s, [&](const std::string& name) {
+        bpf_map* m = bpf_object__find_map_by_name(obj, name.c_str());
+        if (!m)
+            throwErrno(ENOENT, "find map " + name + " in the BPF object");
+        return bpf_map__fd(m);
+    });
+    return s;
+}
+
+__u32 MapSet::activeGen() const
+{
+    auto g = gen.lookup(0);
+    return g ? (g->active & 1) : 0;
+}
+
+__u32 MapSet::hostsCapacity() const { return maxEntries(hosts.fd(), hosts.name()) / PW_GENERATIONS; }
+__u32 MapSet::netsCapacity() const { return maxEntries(nets.fd(), nets.name()) / PW_GENERATIONS; }
+__u32 MapSet::bansCapacity() const { return maxEntries(bans.fd(), bans.name()); }
+
+} // namespace pbxwall

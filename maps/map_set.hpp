@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// The set of pbxwall maps, typed, opened from a pin directory (pbxwallctl, a restarted
+// pbxwalld) or borrowed from a loaded bpf_object (pbxwalld, the BPF fixtures).
+#pragma once
+
+#include "map.hpp"
+#include "pbxwall_abi.h"
+
+#include <string>
+#include <vector>
+
+struct bpf_object;
+
+namespace pbxwall {
+
+struct MapSet {
+    TypedMap<__u32, pw_gen_state> gen;
+    TypedMap<__u32, pw_policy> policy;
+    TypedMap<__u32, pw_port> ports;
+    TypedMap<__u32, pw_zone_entry> ifaces;
+    TypedMap<pw_host_key, pw_zone_entry> hosts;
+    TypedMap<pw_net_key, pw_zone_entry> nets;
+    TypedMap<pw_ban_key, pw_ban> bans;
+    TypedMap<pw_flow_key, pw_flow> flows;
+    TypedMap<pw_frag_key, pw_frag> frags;
+    int statsFd = -1;
+
+    std::vector<UniqueFd> owned; // set when opened from pins
+
+    // Opens every map pinned under pinDir. Throws std::system_error naming the missing or
+    // unreadable pin (EACCES/EPERM: not root).
+    static MapSet openPinned(const std::string& pinDir);
+    // Borrows the maps of a loaded object; the object must outlive the MapSet.
+    static MapSet fromObject(bpf_object* obj);
+
+    __u32 activeGen() const;
+    __u32 hostsCapacity() const; // per generation
+    __u32 netsCapacity() const;  // per generation
+    __u32 bansCapacity() const;
+};
+
+// Names of every pinned map, in ABI order.
+const std::vector<std::string>& pinnedMapNames();
+
+} // namespace pbxwall

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The kernel/userspace contract of pbxwall: map names, keys, values, enums and limits,
+ * shared by bpf/pbxwall.bpf.c and every C++ component. Types, enums and names only.
+ * Fixed-width __u* types, explicit padding, append-only enums: pinned maps outlive binaries. */
+#ifndef PBXWALL_ABI_H
+#define PBXWALL_ABI_H
+
+#include <linux/types.h>
+
+#ifdef __cplusplus
+#define PW_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define PW_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+
+#define PW_PIN_DIR   "/sys/fs/bpf/pbxwall" /* default only: every tool takes --pin-dir */
+#define PW_STATE_DIR "/var/lib/pbxwall"    /* default only: config key state_dir */
+
+/* Kernel object names (at most 15 characters); each is also the file name of its pin. */
+#define PW_MAP_NAME_GEN     "pw_gen"
+#define PW_MAP_NAME_POLICY  "pw_policy"
+#define PW_MAP_NAME_PORTS   "pw_ports"
+#define PW_MAP_NAME_IFACES  "pw_ifaces"
+#define PW_MAP_NAME_HOSTS   "pw_hosts"
+#define PW_MAP_NAME_NETS    "pw_nets"
+#define PW_MAP_NAME_BANS    "pw_bans"
+#define PW_MAP_NAME_FLOWS   "pw_flows"
+#define PW_MAP_NAME_FRAGS   "pw_frags"
+#define PW_MAP_NAME_STATS   "pw_stats"
+#define PW_PROG_NAME_XDP    "pw_xdp_main"
+#define PW_PROG_NAME_EGRESS "pw_tc_egress"
+
+/* Zones, from most to least privileged. 0 means "not classified yet" (non-IP, malformed). */
+enum pw_zone {
+	PW_ZONE_NONE = 0,
+	PW_ZONE_TRUSTED = 1,
+	PW_ZONE_LOCAL = 2,
+	PW_ZONE_OTHER = 3,
+	PW_ZONE_INTERNET = 4,
+	PW_ZONE_REJECT = 5,
+	PW_ZONE__COUNT,
+};
+#define PW_ZONE_BIT(z) (1U << (z))
+
+/* Why a packet got its verdict. Stable numbers: never renumber, retire as PW_REASON_UNUSED_n.
+ * Numbers below PW_REASON_DROP_BASE pass, the others drop: the reason decides the action. */
+enum pw_reason {
+	PW_REASON_NON_IP = 0,         /* ARP, LLDP, ...: not judged */
+	PW_REASON_TRUSTED = 1,        /* source in the trusted zone */
+	PW_REASON_SERVICE = 2,        /* a service that allows the source's zone */
+	PW_REASON_UNLISTED_PASS = 3,  /* no service names the port, unlisted_ports = "pass" */
+	PW_REASON_ICMP = 4,           /* ICMP the network needs, or an allowed echo request */
+	PW_REASON_REPLY = 5,          /* reply to a flow the host itself opened */
+	PW_REASON_DHCP = 6,           /* DHCP / DHCPv6 server to client */
+	PW_REASON_PASS__END,
+	PW_REASON_DROP_BASE = 16,
+	PW_REASON_MALFORMED = 16,      /* bad or truncated headers, too many VLAN tags or IPv6 ext headers */
+	PW_REASON_MARTIAN = 17,        /* impossible source address */
+	PW_REASON_REJECT = 18,         /* source in the reject zone */
+	PW_REASON_BANNED = 19,         /* source under an active timed ban */
+	PW_REASON_SERVICE_DENIED = 20, /* the service does not allow the source's zone */
+	PW_REASON_UNLISTED_DROP = 21,  /* no service names the port, unlisted_ports = "drop" */
+	PW_REASON_ICMP_DENIED = 22,    /* ICMP type not needed, or echo not allowed for the zone */
+	PW_REASON_FRAGMENT_ORPHAN = 23, /* non-first fragment whose first fragment was not seen */
+	PW_REASON__END,
+};
+#define PW_REASON_SLOTS 48 /* room for later reasons without resizing the pinned counters */
+#define PW_REASON_IS_DROP(r) ((r) >= PW_REASON_DROP_BASE)
+PW_STATIC_ASSERT(PW_REASON_PASS__END <= PW_REASON_DROP_BASE, "pass reasons overflow");
+PW_STATIC_ASSERT(PW_REASON__END <= PW_REASON_SLOTS, "reason slots");
+
+/* Interfaces: counters are kept per interface slot. Slot 0 counts packets from interfaces
+ * the policy does not name. The interface table is an array indexed by ifindex. */
+#define PW_IFACE_SLOTS 32
+#define PW_IFINDEX_LIMIT 65536
+
+/* Two policy generations: a reload fills the inactive one completely, then flips pw_gen.
+ * Every policy key carries its generation, so a packet always sees exactly one of them. */
+#define PW_GENERATIONS 2
+
+struct pw_gen_state {
+	__u32 active; /* 0 or 1 */
+	__u32 pad;
+};
+PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 8, "pw_gen_state ABI");
+
+enum pw_origin { /* bit flags: who named an entry */
+	PW_ORIGIN_CONFIG = 1,
+	PW_ORIGIN_CTL = 2,
+};
+
+/* Value of pw_hosts, pw_nets and pw_ifaces: the zone the data plane uses, plus where it comes
+ * from. When the config file and pbxwallctl both name an entry, the pbxwallctl zone wins. */
+struct pw_zone_entry {
+	__u8 zone;     /* effective zone: ctl_zone if origin has CTL, else cfg_zone */
+	__u8 origin;   /* enum pw_origin bits */
+	__u8 cfg_zone; /* zone given by the config file (valid with PW_ORIGIN_CONFIG) */
+	__u8 ctl_zone; /* zone given by pbxwallctl (valid with PW_ORIGIN_CTL) */
+	__u8 slot;     /* pw_ifaces only: counter slot, 1..PW_IFACE_SLOTS-1 */
+	__u8 pad[3];
+};
+PW_STATIC_ASSERT(sizeof(struct pw_zone_entry) == 8, "pw_zone_entry ABI");
+
+/* All addresses are 16 bytes: IPv6 as is, IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d).
+ * IPv4-mapped sources are martians on the wire, so the two families never collide. */
+struct pw_host_key {
+	__u32 gen;
+	__u8 addr[16];
+};
+PW_STATIC_ASSERT(sizeof(struct pw_host_key) == 20, "pw_host_key ABI");
+
+struct pw_net_key {
+	__u32 prefixlen; /* 32 (generation) + prefix length in the 128-bit address */
+	__u32 gen;
+	__u8 addr[16];
+};
+PW_STATIC_ASSERT(sizeof(struct pw_net_key) == 24, "pw_net_key ABI");
+#define PW_NET_GEN_BITS 32
+
+/* pw_ports: array indexed by ((gen * 2 + proto) << 16) | port. */
+enum pw_l4 {
+	PW_L4_TCP = 0,
+	PW_L4_UDP = 1,
+	PW_L4__COUNT,
+};
+#define PW_PORTS_ENTRIES (PW_GENERATIONS * PW_L4__COUNT * 65536)
+struct pw_port {
+	__u8 service; /* 0: no service names this port; else service number (1-based) */
+	__u8 zones;   /* PW_ZONE_BIT() set of zones the service allows */
+	__u8 pad[2];
+};
+PW_STATIC_ASSERT(sizeof(struct pw_port) == 4, "pw_port ABI");
+#define PW_SERVICES_MAX 255
+
+/* pw_policy: array of PW_GENERATIONS. */
+enum pw_unlisted {
+	PW_UNLISTED_DROP = 0,
+	PW_UNLISTED_PASS = 1,
+};
+struct pw_policy {
+	__u8 unlisted;   /* enum pw_unlisted */
+	__u8 echo_zones; /* PW_ZONE_BIT() set of zones whose echo requests pass */
+	__u8 has_nets;   /* non-zero when pw_nets holds entries of this generation */
+	__u8 pad;
+	__u32 host_count; /* entries of this generation in pw_hosts (kept by userspace) */
+	__u32 net_count;  /* entries of this generation in pw_nets (kept by userspace) */
+	__u8 reserved[52];
+};
+PW_STATIC_ASSERT(sizeof(struct pw_policy) == 64, "pw_policy ABI");
+
+/* pw_bans: hash keyed by address (no generation: bans are not config). Never LRU. */
+struct pw_ban_key {
+	__u8 addr[16];
+};
+enum pw_ban_cause {
+	PW_BAN_MANUAL = 0, /* pbxwallctl ban add */
+	PW_BAN__COUNT,
+};
+struct pw_ban {
+	__u64 expires_ns; /* CLOCK_MONOTONIC; 0 = never expires */
+	__u64 created_ns; /* CLOCK_MONOTONIC */
+	__u32 cause;      /* enum pw_ban_cause */
+	__u32 pad;
+};
+PW_STATIC_ASSERT(sizeof(struct pw_ban) == 24, "pw_ban ABI");
+
+/* pw_flows: flows the host opened, recorded at TC egress, looked up reversed at ingress. */
+struct pw_flow_key {
+	__u8 local[16];
+	__u8 remote[16];
+	__u16 local_port;  /* network order; ICMP echo: the identifier */
+	__u16 remote_port; /* network order; ICMP echo: 0 */
+	__u8 proto;        /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6 */
+	__u8 pad[3];
+};
+PW_STATIC_ASSERT(sizeof(struct pw_flow_key) == 40, "pw_flow_key ABI");
+struct pw_flow {
+	__u64 seen_ns; /* CLOCK_MONOTONIC of the last egress packet */
+};
+#define PW_FLOW_TIMEOUT_UDP_NS  (180ULL * 1000000000ULL)
+#define PW_FLOW_TIMEOUT_TCP_NS  (7200ULL * 1000000000ULL)
+#define PW_FLOW_TIMEOUT_ICMP_NS (30ULL * 1000000000ULL)
+
+/* pw_frags: the verdict of a first fragment, applied to the fragments that follow. */
+struct pw_frag_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u32 id; /* IPv4: 16-bit identification; IPv6: fragment header identification */
+	__u8 proto;
+	__u8 pad[3];
+};
+PW_STATIC_ASSERT(sizeof(struct pw_frag_key) == 40, "pw_frag_key ABI");
+struct pw_frag {
+	__u64 seen_ns;
+	__u8 reason; /* the first fragment's reason; the action follows from it */
+	__u8 pad[7];
+};
+PW_STATIC_ASSERT(sizeof(struct pw_frag) == 16, "pw_frag ABI");
+#define PW_FRAG_TIMEOUT_NS (30ULL * 1000000000ULL) /* as net.ipv4.ipfrag_time */
+
+/* pw_stats: per-CPU array indexed by (slot * PW_ZONE__COUNT + zone) * PW_REASON_SLOTS + reason. */
+struct pw_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+PW_STATIC_ASSERT(sizeof(struct pw_counter) == 16, "pw_counter ABI");
+#define PW_STATS_ENTRIES (PW_IFACE_SLOTS * PW_ZONE__COUNT * PW_REASON_SLOTS)
+
+/* Parser bounds (verifier and policy): deeper stacks are dropped as malformed. */
+#define PW_VLAN_MAX 2
+#define PW_IPV6_EXT_MAX 6
+
+/* Default table sizes (config [limits] overrides). Hash and trie hold both generations. */
+#define PW_DEFAULT_HOSTS   1048576
+#define PW_DEFAULT_NETS    65536
+#define PW_DEFAULT_BANS    131072
+#define PW_DEFAULT_FLOWS   65536
+#define PW_DEFAULT_FRAGS   8192
+
+#endif /* PBXWALL_ABI_H */

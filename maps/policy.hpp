@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// Policy operations on the maps: installing a complete policy as a new generation (atomic
+// for the data plane), and the run-time edits pbxwallctl makes to the active generation.
+#pragma once
+
+#include "addr.hpp"
+#include "map_set.hpp"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace pbxwall {
+
+// The zone of an entry named by the config file and/or pbxwallctl: pbxwallctl wins.
+pw_zone_entry makeZoneEntry(std::optional<pw_zone> cfgZone, std::optional<pw_zone> ctlZone, __u8 slot = 0);
+
+struct ZoneRecord {
+    Cidr cidr;
+    pw_zone_entry entry;
+};
+
+struct IfaceRecord {
+    __u32 ifindex = 0;
+    pw_zone_entry entry{};
+};
+
+// A complete policy, as one generation holds it.
+struct PolicyImage {
+    pw_policy settings{};
+    std::vector<pw_port> tcp = std::vector<pw_port>(65536); // index: destination port
+    std::vector<pw_port> udp = std::vector<pw_port>(65536);
+    std::vector<IfaceRecord> ifaces;
+    std::map<Cidr, pw_zone_entry> addrs; // hosts and prefixes
+};
+
+class PolicyStore {
+public:
+    explicit PolicyStore(MapSet& maps) : maps_(maps) {}
+
+    // Fills the inactive generation with img, flips pw_gen, then clears the old generation.
+    // Throws (before the flip, leaving the running policy untouched) when img does not fit.
+    void install(const PolicyImage& img);
+
+    // The active generation's address entries, hosts first then prefixes.
+    std::vector<ZoneRecord> zones() const;
+    std::optional<pw_zone_entry> zone(const Cidr& cidr) const;
+    // The entry that decides an address's zone (longest prefix), if any rule names it.
+    std::optional<pw_zone_entry> match(const Addr& a) const;
+    // Writes or removes entries of the active generation. setZones checks the capacity
+    // first and writes nothing when the entries do not fit.
+    void setZone(const Cidr& cidr, const pw_zone_entry& entry);
+    void setZones(const std::vector<ZoneRecord>& records);
+    void eraseZone(const Cidr& cidr);
+    size_t hostCount() const; // entries of the active generation
+    size_t netCount() const;
+
+    std::vector<IfaceRecord> ifaces() const; // active generation, configured ones
+    void setIface(__u32 ifindex, const pw_zone_entry& entry);
+    __u8 freeIfaceSlot() const; // 0 when every slot is taken
+
+    pw_policy settings() const;
+
+private:
+    void clearGeneration(__u32 gen);
+    MapSet& maps_;
+};
+
+pw_host_key hostKey(__u32 gen, const Addr& a);
+pw_net_key netKey(__u32 gen, const Cidr& c);
+
+} // namespace pbxwall

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// What pbxwallctl changed at run time, kept under state_dir so that pbxwalld replays it
+// after a restart or a reboot. Plain text files, one entry a line, written atomically, 0600.
+#pragma once
+
+#include "addr.hpp"
+#include "pbxwall_abi.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pbxwall {
+
+struct CtlZone {
+    Cidr cidr;
+    pw_zone zone;
+};
+
+struct CtlIface {
+    std::string name;
+    pw_zone zone;
+};
+
+struct CtlBan {
+    Addr addr;
+    int64_t expiresUnix = 0; // seconds since the epoch; 0: never
+    int64_t createdUnix = 0;
+    uint32_t cause = PW_BAN_MANUAL;
+};
+
+// Files: zones ("CIDR ZONE"), ifaces ("IFNAME ZONE"), bans ("ADDR EXPIRES|never CREATED CAUSE").
+struct CtlState {
+    std::vector<CtlZone> zones;
+    std::vector<CtlIface> ifaces;
+    std::vector<CtlBan> bans;
+
+    // Missing files are empty. A broken line throws std::runtime_error "FILE:LINE: ...".
+    static CtlState load(const std::string& dir);
+    // Creates dir (0700) if needed; each file is replaced atomically (write, fsync, rename).
+    void save(const std::string& dir) const;
+};
+
+// Clock conversions between CLOCK_MONOTONIC nanoseconds (the data plane) and Unix seconds.
+uint64_t monotonicNowNs();
+int64_t unixNow();
+uint64_t unixToMonotonicNs(int64_t unixSeconds); // 0 stays 0 (never); past times give 1
+int64_t monotonicNsToUnix(uint64_t ns);          // 0 stays 0
+
+} // namespace pbxwall
