@@ -58,7 +58,7 @@ struct pw_meta {
 	__u8 icmp_type;
 	__u8 tcp_flags;
 	__u8 hop_limit;
-	__u8 pad;
+	__u8 frag_proto; /* fragments: the protocol named next to the fragment id (the frag key) */
 };
 
 struct pw_vlan_hdr {
@@ -208,6 +208,7 @@ static __always_inline int pw_parse_ipv4(void *data, void *data_end, __u32 off, 
 	m->dst.w[3] = ip->daddr;
 
 	__u16 frag_off = bpf_ntohs(ip->frag_off);
+	m->frag_proto = ip->protocol;
 	if (frag_off & 0x1fff) {
 		m->frag = PW_FRAG_LATER;
 		m->frag_id = bpf_ntohs(ip->id);
@@ -272,6 +273,7 @@ static __always_inline int pw_parse_ipv6(void *data, void *data_end, __u32 off, 
 			nexthdr = fh->nexthdr;
 			hoff += sizeof(*fh);
 			m->frag_id = bpf_ntohl(fh->id);
+			m->frag_proto = nexthdr;
 			if (fo & 0xfff8) {
 				m->frag = PW_FRAG_LATER;
 				m->proto = nexthdr;

@@ -118,7 +118,7 @@ static __always_inline __u32 pw_verdict(struct pw_ctx *c, __u32 reason)
 		cnt->bytes += c->len;
 	}
 	if (c->m.frag == PW_FRAG_FIRST && c->zone != PW_ZONE_TRUSTED) {
-		struct pw_frag_key fk = { .id = c->m.frag_id, .proto = c->m.proto };
+		struct pw_frag_key fk = { .id = c->m.frag_id, .proto = c->m.frag_proto };
 		struct pw_frag fv = { .seen_ns = bpf_ktime_get_coarse_ns(), .reason = reason };
 
 		__builtin_memcpy(fk.src, c->m.src.b, 16);
@@ -273,7 +273,7 @@ static __always_inline __u32 pw_judge_service(struct pw_ctx *c)
 /* The remembered verdict of the first fragment, or an orphan. */
 static __always_inline __u32 pw_judge_later_fragment(struct pw_ctx *c)
 {
-	struct pw_frag_key fk = { .id = c->m.frag_id, .proto = c->m.proto };
+	struct pw_frag_key fk = { .id = c->m.frag_id, .proto = c->m.frag_proto };
 	struct pw_frag *f;
 
 	__builtin_memcpy(fk.src, c->m.src.b, 16);

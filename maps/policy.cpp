@@ -52,6 +52,26 @@ Addr addrOf(const __u8 (&raw)[16])
 
 __u32 ifaceIndex(__u32 gen, __u32 ifindex) { return gen * PW_IFINDEX_LIMIT + ifindex; }
 
+// Whether the trie stores this very prefix. A lookup answers the longest match (10.0.0.0/8 for
+// 10.20.0.0/16), so it cannot tell; get_next_key can: for a key the trie does not hold the
+// kernel returns its leftmost key, for a key it holds the one after it, or ENOENT for the last
+// (kernel/bpf/lpm_trie.c, trie_get_next_key).
+bool netStored(int fd, const pw_net_key& key)
+{
+    pw_net_key first{}, next{};
+    if (bpf_map_get_next_key(fd, nullptr, &first) != 0) {
+        if (errno != ENOENT)
+            throwErrno(errno, "iterate " PW_MAP_NAME_NETS);
+        return false; // empty trie
+    }
+    if (bpf_map_get_next_key(fd, &key, &next) != 0) {
+        if (errno != ENOENT)
+            throwErrno(errno, "iterate " PW_MAP_NAME_NETS);
+        return true; // the last key
+    }
+    return std::memcmp(&next, &first, sizeof(next)) != 0;
+}
+
 } // namespace
 
 void PolicyStore::clearGeneration(__u32 gen)
@@ -149,7 +169,10 @@ std::optional<pw_zone_entry> PolicyStore::zone(const Cidr& cidr) const
     const __u32 gen = maps_.activeGen();
     if (cidr.isHost())
         return maps_.hosts.lookup(hostKey(gen, cidr.addr));
-    return maps_.nets.lookup(netKey(gen, cidr));
+    const pw_net_key key = netKey(gen, cidr);
+    if (!netStored(maps_.nets.fd(), key))
+        return std::nullopt;
+    return maps_.nets.lookup(key);
 }
 
 size_t PolicyStore::hostCount() const { return settings().host_count; }
@@ -177,7 +200,7 @@ void PolicyStore::setZones(const std::vector<ZoneRecord>& records)
             hv.push_back(r.entry);
             newHosts += !maps_.hosts.lookup(hk.back());
         } else {
-            newNets += !maps_.nets.lookup(netKey(gen, r.cidr));
+            newNets += !netStored(maps_.nets.fd(), netKey(gen, r.cidr));
         }
     }
     if (s.host_count + newHosts > maps_.hostsCapacity())

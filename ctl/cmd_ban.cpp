@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// pbxwallctl ban list|add|del: timed bans keyed by address. The data plane compares
+// expires_ns with CLOCK_MONOTONIC; the state file keeps Unix times so bans survive a reboot.
+#include "commands.hpp"
+#include "output.hpp"
+
+#include "names.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+#include <memory>
+
+namespace pbxwall::ctl {
+
+namespace {
+
+constexpr uint64_t kNsPerSec = 1000000000ULL;
+constexpr uint64_t kDefaultTtl = 3600;
+constexpr uint64_t kMaxTtl = 100ULL * 365 * 86400; // keeps expires_ns far from overflow
+
+pw_ban_key banKey(const Addr& a)
+{
+    pw_ban_key k{};
+    std::memcpy(k.addr, a.bytes.data(), sizeof(k.addr));
+    return k;
+}
+
+Addr banAddr(const pw_ban_key& k)
+{
+    Addr a;
+    std::memcpy(a.bytes.data(), k.addr, sizeof(k.addr));
+    return a;
+}
+
+bool expired(const pw_ban& b, uint64_t nowNs) { return b.expires_ns != 0 && b.expires_ns <= nowNs; }
+
+uint64_t remainingSeconds(const pw_ban& b, uint64_t nowNs)
+{
+    return (b.expires_ns - nowNs + kNsPerSec - 1) / kNsPerSec; // rounded up: a fresh 3600 s ban shows 3600
+}
+
+std::string causeName(unsigned cause)
+{
+    const auto n = banCauseName(cause);
+    return n.empty() ? "cause_" + std::to_string(cause) : std::string(n);
+}
+
+nlohmann::ordered_json banJson(const Addr& a, const pw_ban& b, uint64_t nowNs)
+{
+    nlohmann::ordered_json j{{"addr", a.str()}, {"cause", causeName(b.cause)}};
+    j["remaining"] = b.expires_ns ? nlohmann::ordered_json(remainingSeconds(b, nowNs)) : nlohmann::ordered_json();
+    j["expires"] = b.expires_ns ? nlohmann::ordered_json(monotonicNsToUnix(b.expires_ns)) : nlohmann::ordered_json();
+    j["created"] = monotonicNsToUnix(b.created_ns);
+    return j;
+}
+
+uint64_t parseTtl(const std::string& text)
+{
+    const std::string bad = "ban add: invalid --ttl \"" + text + "\": expected seconds, 0.." + std::to_string(kMaxTtl) +
+                            " (0 = never expires)";
+    if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos)
+        usageError(bad);
+    const uint64_t ttl = std::stoull(text);
+    if (ttl > kMaxTtl)
+        usageError(bad);
+    return ttl;
+}
+
+// The rule that puts a in its zone, for messages: "203.0.113.0/24, set by the config file".
+std::string ruleOf(Context& ctx, const Addr& a)
+{
+    PolicyStore& store = ctx.policy();
+    std::optional<Cidr> best;
+    pw_zone_entry entry{};
+    if (auto e = store.zone(Cidr{a, kAddrBits})) {
+        best = Cidr{a, kAddrBits};
+        entry = *e;
+    } else {
+        const __u32 gen = ctx.maps().activeGen();
+        for (const auto& [k, e] : ctx.maps().nets.entries()) {
+            if (k.gen != gen)
+                continue;
+            Cidr c;
+            std::memcpy(c.addr.bytes.data(), k.addr, sizeof(k.addr));
+            c.len = static_cast<uint8_t>(k.prefixlen - PW_NET_GEN_BITS);
+            if (c.contains(a) && (!best || c.len > best->len)) {
+                best = c;
+                entry = e;
+            }
+        }
+    }
+    if (!best)
+        return "no rule found";
+    const std::string by = (entry.origin & PW_ORIGIN_CTL) ? "pbxwallctl" : "the config file";
+    return best->str() + ", set by " + by;
+}
+
+void listBans(Context& ctx)
+{
+    const uint64_t now = monotonicNowNs();
+    std::vector<std::pair<Addr, pw_ban>> bans;
+    for (const auto& [k, b] : ctx.maps().bans.entries())
+        if (!expired(b, now))
+            bans.emplace_back(banAddr(k), b);
+    std::sort(bans.begin(), bans.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+
+    if (ctx.json()) {
+        printJsonArray(ctx, "bans", bans.size(), [&](size_t i) { return banJson(bans[i].first, bans[i].second, now); });
+        return;
+    }
+    Table t({"ADDRESS", "CAUSE", "REMAINING", "CREATED"}, {false, false, true, false});
+    for (const auto& [a, b] : bans)
+        t.add({a.str(), causeName(b.cause), b.expires_ns ? std::to_string(remainingSeconds(b, now)) : "never",
+               localTime(monotonicNsToUnix(b.created_ns))});
+    t.print(std::cout);
+}
+
+void addBan(Context& ctx, const Addr& a, uint64_t ttl)
+{
+    ctx.lockExclusive();
+    MapSet& maps = ctx.maps();
+    if (auto e = ctx.policy().match(a); e && e->zone == PW_ZONE_TRUSTED)
+        failure("refusing to ban " + a.str() + ": it is in the trusted zone (" + ruleOf(ctx, a) + ")");
+    CtlState& state = ctx.state();
+
+    const pw_ban_key key = banKey(a);
+    const auto old = maps.bans.lookup(key);
+    if (!old) {
+        const auto all = maps.bans.entries();
+        const __u32 capacity = maps.bansCapacity();
+        if (all.size() >= capacity) {
+            const uint64_t now = monotonicNowNs();
+            const auto stale = std::count_if(all.begin(), all.end(), [&](const auto& kv) { return expired(kv.second, now); });
+            failure("ban add: the ban table is full (" + std::to_string(all.size()) + " of " + std::to_string(capacity) +
+                    " entries, " + std::to_string(stale) + " expired awaiting cleanup): raise [limits] bans in the " +
+                    "config or remove bans with ban del");
+        }
+    }
+
+    const uint64_t now = monotonicNowNs();
+    const int64_t nowUnix = unixNow();
+    pw_ban ban{};
+    ban.expires_ns = ttl ? now + ttl * kNsPerSec : 0;
+    ban.created_ns = now;
+    ban.cause = PW_BAN_MANUAL;
+    maps.bans.update(key, ban);
+
+    // Expired bans are dropped from the state file while we rewrite it anyway.
+    std::erase_if(state.bans, [&](const CtlBan& b) { return b.addr == a || (b.expiresUnix && b.expiresUnix <= nowUnix); });
+    state.bans.push_back({a, ttl ? nowUnix + static_cast<int64_t>(ttl) : 0, nowUnix, PW_BAN_MANUAL});
+    ctx.commit([&] {
+        if (old)
+            maps.bans.update(key, *old);
+        else
+            maps.bans.erase(key);
+    });
+
+    if (ctx.json()) {
+        printJson(ctx, {{"banned", banJson(a, ban, now)}});
+        return;
+    }
+    if (ttl)
+        std::cout << "banned " << a.str() << " for " << ttl << " s (until " << localTime(nowUnix + static_cast<int64_t>(ttl))
+                  << ")\n";
+    else
+        std::cout << "banned " << a.str() << " with no expiry (until ban del)\n";
+}
+
+void delBan(Context& ctx, const Addr& a)
+{
+    ctx.lockExclusive();
+    MapSet& maps = ctx.maps();
+    CtlState& state = ctx.state();
+    const pw_ban_key key = banKey(a);
+    const auto old = maps.bans.lookup(key);
+    const auto before = state.bans.size();
+    std::erase_if(state.bans, [&](const CtlBan& b) { return b.addr == a; });
+    if (!old && state.bans.size() == before)
+        failure("ban del: " + a.str() + " is not banned");
+    if (old)
+        maps.bans.erase(key);
+    ctx.commit([&] {
+        if (old)
+            maps.bans.update(key, *old);
+    });
+
+    if (ctx.json()) {
+        printJson(ctx, {{"unbanned", {{"addr", a.str()}}}});
+        return;
+    }
+    std::cout << "unbanned " << a.str() << '\n';
+}
+
+} // namespace
+
+void addBanCommands(CLI::App& app, Context& ctx)
+{
+    auto* ban = app.add_subcommand("ban", "Timed bans of single addresses");
+    ban->require_subcommand(1);
+    struct Opts {
+        std::string addr;
+        std::string ttl = std::to_string(kDefaultTtl);
+    };
+    auto o = std::make_shared<Opts>();
+
+    ban->add_subcommand("list", "List the bans in force")->callback([&ctx] {
+        ctx.action = [](Context& c) { listBans(c); };
+    });
+
+    auto* add = ban->add_subcommand("add", "Ban an address (refused for trusted addresses)");
+    add->add_option("addr", o->addr, "IPv4 or IPv6 address")->required()->type_name("ADDR");
+    add->add_option("--ttl", o->ttl, "Seconds until the ban expires; 0 = never (default 3600)")
+        ->type_name("SECONDS");
+    add->callback([&ctx, o] {
+        ctx.action = [o](Context& c) {
+            const Addr a = parseAddrArg("ban add", o->addr);
+            addBan(c, a, parseTtl(o->ttl));
+        };
+    });
+
+    auto* del = ban->add_subcommand("del", "Lift the ban of an address");
+    del->add_option("addr", o->addr, "IPv4 or IPv6 address")->required()->type_name("ADDR");
+    del->callback([&ctx, o] {
+        ctx.action = [o](Context& c) { delBan(c, parseAddrArg("ban del", o->addr)); };
+    });
+}
+
+} // namespace pbxwall::ctl

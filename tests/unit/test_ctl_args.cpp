@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// Runs the built pbxwallctl on argument errors that need no root and no maps: exit codes
+// (2 usage, 1 run time), the one-line stderr message, and the JSON error document.
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+struct Result {
+    int status = -1; // exit code
+    std::string out;
+    std::string err;
+};
+
+// pbxwallctl with args, stdin from /dev/null; stdout and stderr captured separately.
+Result runCtl(const std::vector<std::string>& args)
+{
+    int outPipe[2], errPipe[2];
+    REQUIRE(pipe2(outPipe, O_CLOEXEC) == 0);
+    REQUIRE(pipe2(errPipe, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, outPipe[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, errPipe[1], 2);
+
+    std::vector<std::string> argvStore{PBXWALLCTL_PATH};
+    argvStore.insert(argvStore.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argvStore)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    pid_t pid = -1;
+    const int rc = posix_spawn(&pid, PBXWALLCTL_PATH, &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(outPipe[1]);
+    close(errPipe[1]);
+    REQUIRE(rc == 0);
+
+    Result r;
+    pollfd fds[2] = {{outPipe[0], POLLIN, 0}, {errPipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&r.out, &r.err};
+    int open = 2;
+    while (open > 0) {
+        REQUIRE(poll(fds, 2, 10000) > 0);
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP)))
+                continue;
+            char buf[4096];
+            const ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+            if (n > 0) {
+                sinks[i]->append(buf, static_cast<size_t>(n));
+            } else {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                --open;
+            }
+        }
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    r.status = WEXITSTATUS(status);
+    return r;
+}
+
+// Dirs that do not exist, so that nothing real is read or written even when run as root.
+const std::vector<std::string> kDirs = {"--pin-dir", "/nonexistent/pbxwall-test-pins", "--state-dir",
+                                        "/nonexistent/pbxwall-test-state"};
+
+Result ctl(std::vector<std::string> args)
+{
+    args.insert(args.begin(), kDirs.begin(), kDirs.end());
+    return runCtl(args);
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A usage error: exit 2, nothing on stdout, exactly one "pbxwallctl: error: " line on stderr.
+void checkUsage(const Result& r, const std::string& part)
+{
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err.rfind("pbxwallctl: error: ", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(contains(r.err, part));
+}
+
+} // namespace
+
+TEST_CASE("pbxwallctl: unknown and missing commands are usage errors", "[ctl]")
+{
+    checkUsage(ctl({"frobnicate"}), "unknown command \"frobnicate\"");
+    checkUsage(ctl({"zone", "frobnicate"}), "unknown command \"zone frobnicate\"");
+    checkUsage(ctl({}), "missing command");
+    checkUsage(ctl({"zone"}), "missing command after \"zone\"");
+    checkUsage(ctl({"ban"}), "one of list, add, del");
+    checkUsage(ctl({"zone", "list", "extra"}), "extra");
+    checkUsage(ctl({"status", "--no-such-option"}), "--no-such-option");
+}
+
+TEST_CASE("pbxwallctl: missing arguments are usage errors", "[ctl]")
+{
+    checkUsage(ctl({"zone", "add"}), "cidr is required");
+    checkUsage(ctl({"zone", "add", "10.0.0.0/8"}), "zone is required");
+    checkUsage(ctl({"zone", "del"}), "required");
+    checkUsage(ctl({"ban", "add"}), "addr is required");
+    checkUsage(ctl({"ban", "add", "192.0.2.1", "--ttl"}), "ttl");
+    checkUsage(ctl({"iface", "set", "eth0"}), "zone is required");
+    checkUsage(ctl({"blacklist", "add"}), "give CIDRs or --file FILE");
+    checkUsage(ctl({"whitelist", "del"}), "give CIDRs or --file FILE");
+    checkUsage(ctl({"blacklist", "add", "192.0.2.1", "--file", "/dev/null"}), "not both");
+}
+
+TEST_CASE("pbxwallctl: malformed CIDRs and addresses are usage errors", "[ctl]")
+{
+    checkUsage(ctl({"zone", "add", "10.0.0.1/33", "reject"}), "prefix length 33 out of range 0..32");
+    checkUsage(ctl({"zone", "add", "10.0.0.1/8", "reject"}), "host bits set");
+    checkUsage(ctl({"zone", "add", "not-an-address", "reject"}), "invalid address");
+    checkUsage(ctl({"zone", "add", "2001:db8::/129", "local"}), "out of range 0..128");
+    checkUsage(ctl({"zone", "del", "10.0.0.0/8", "10.0.0.0/x"}), "invalid prefix length");
+    checkUsage(ctl({"blacklist", "add", "192.0.2.1", "192.0.2.300"}), "192.0.2.300");
+    checkUsage(ctl({"whitelist", "del", "::ffff:192.0.2.1"}), "IPv4-mapped");
+    checkUsage(ctl({"ban", "add", "192.0.2"}), "invalid address");
+    checkUsage(ctl({"ban", "add", "192.0.2.0/24"}), "invalid address");
+    checkUsage(ctl({"ban", "del", "nothing"}), "invalid address");
+}
+
+TEST_CASE("pbxwallctl: unknown zone names are usage errors", "[ctl]")
+{
+    checkUsage(ctl({"zone", "add", "10.0.0.0/8", "dmz"}), "unknown zone \"dmz\"");
+    checkUsage(ctl({"zone", "add", "10.0.0.0/8", "none"}), "unknown zone \"none\"");
+    checkUsage(ctl({"zone", "add", "10.0.0.0/8", "Trusted"}), "trusted, local, other, internet, reject");
+    checkUsage(ctl({"zone", "list", "--zone", "dmz"}), "unknown zone");
+    checkUsage(ctl({"iface", "set", "lo", "dmz"}), "unknown zone");
+}
+
+TEST_CASE("pbxwallctl: bad --ttl values are usage errors", "[ctl]")
+{
+    for (const std::string ttl : {"abc", "-5", "1.5", "10s", "", "99999999999", "+3"}) {
+        INFO("--ttl " << ttl);
+        checkUsage(ctl({"ban", "add", "192.0.2.1", "--ttl=" + ttl}), "--ttl");
+    }
+}
+
+TEST_CASE("pbxwallctl: a bad blocklist line is reported as FILE:LINE before anything opens", "[ctl]")
+{
+    char path[] = "/tmp/pbxwallctl-test-XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    close(fd);
+    {
+        std::ofstream f(path);
+        f << "# a blocklist\n192.0.2.0/24 ; SBL1\n\n198.51.100.7   # note\n198.51.100.0/33\n";
+    }
+    checkUsage(ctl({"blacklist", "add", "--file", path}), std::string(path) + ":5: prefix length 33");
+    {
+        std::ofstream f(path);
+        f << "192.0.2.1 192.0.2.2\n";
+    }
+    checkUsage(ctl({"blacklist", "del", "-f", path}), std::string(path) + ":1: expected one CIDR per line");
+    std::remove(path);
+    checkUsage(ctl({"blacklist", "add", "--file", path}), "cannot read");
+}
+
+TEST_CASE("pbxwallctl: --json errors are one JSON document on stdout", "[ctl]")
+{
+    auto check = [](const Result& r, int status, const std::string& part) {
+        INFO("stdout: " << r.out << " stderr: " << r.err);
+        CHECK(r.status == status);
+        CHECK(r.err.empty());
+        CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+        const auto doc = nlohmann::json::parse(r.out); // throws (fails) unless valid
+        REQUIRE(doc.is_object());
+        REQUIRE(doc.size() == 1);
+        REQUIRE(doc.contains("error"));
+        CHECK(contains(doc["error"].get<std::string>(), part));
+    };
+    check(ctl({"--json", "zone", "add", "10.0.0.1/33", "reject"}), 2, "10.0.0.1/33");
+    // Global options are accepted after the subcommand too.
+    check(ctl({"zone", "add", "10.0.0.1/33", "reject", "--json"}), 2, "10.0.0.1/33");
+    check(ctl({"-j", "frobnicate"}), 2, "unknown command");
+    check(ctl({"ban", "add", "192.0.2.1", "--ttl", "x", "-j"}), 2, "--ttl");
+    check(ctl({"zone", "list", "--json"}), 1, "does not exist");
+    check(ctl({"--pretty", "ban", "list"}), 1, "does not exist");
+}
+
+TEST_CASE("pbxwallctl: a missing pin dir is a run-time error with a hint", "[ctl]")
+{
+    const std::string dir = "/nonexistent/pbxwall-test-pins";
+    const std::string expected = "pbxwallctl: error: pin dir " + dir +
+                                 " does not exist: is pbxwalld running with pin_dir = " + dir + "?\n";
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"status"}, {"zone", "list"}, {"zone", "add", "192.0.2.0/24", "reject"}, {"ban", "list"},
+             {"ban", "add", "192.0.2.1", "--ttl", "0"}, {"stats"}, {"iface", "list"}, {"blacklist", "list"}}) {
+        const Result r = ctl(args);
+        INFO("args: " << args.front());
+        CHECK(r.status == 1);
+        CHECK(r.out.empty());
+        CHECK(r.err == expected);
+    }
+    // Global options after the subcommand.
+    const Result r = runCtl({"zone", "list", "--pin-dir", dir, "--state-dir", "/nonexistent/x"});
+    CHECK(r.status == 1);
+    CHECK(r.err == expected);
+}
+
+TEST_CASE("pbxwallctl: an interface that does not exist is a run-time error", "[ctl]")
+{
+    const Result r = ctl({"iface", "set", "pwnosuchif0", "internet"});
+    CHECK(r.status == 1);
+    CHECK(r.err == "pbxwallctl: error: iface set: interface pwnosuchif0 does not exist\n");
+    checkUsage(ctl({"iface", "set", "an-interface-name-too-long", "internet"}), "not a valid interface name");
+}
+
+TEST_CASE("pbxwallctl: an explicit --config with errors is a usage error", "[ctl]")
+{
+    char path[] = "/tmp/pbxwallctl-test-XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    const std::string text = "pin_dir = 5\n[[interface]]\nname = \"eth0\"\nzone = \"internet\"\n";
+    REQUIRE(write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    close(fd);
+    const Result r = runCtl({"--config", path, "zone", "list"});
+    INFO("stderr: " << r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err.rfind(std::string("pbxwallctl: error: ") + path + ":1", 0) == 0);
+    std::remove(path);
+    checkUsage(runCtl({"--config", path, "status"}), "cannot open");
+}
+
+TEST_CASE("pbxwallctl: --help and --version succeed on stdout", "[ctl]")
+{
+    Result r = runCtl({"--help"});
+    CHECK(r.status == 0);
+    CHECK(contains(r.out, "Usage: pbxwallctl"));
+    CHECK(contains(r.out, "blacklist"));
+    r = runCtl({"ban", "add", "--help"});
+    CHECK(r.status == 0);
+    CHECK(contains(r.out, "--ttl"));
+    r = runCtl({"--version"});
+    CHECK(r.status == 0);
+    CHECK(!r.out.empty());
+}
