@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// The ABI check: every map in the BPF object has the name, key and value sizes that
+// maps/pbxwall_abi.h promises the C++ side. Opens the object without loading it (no root).
+#include "map_set.hpp"
+#include "pbxwall.skel.h"
+
+#include <catch2/catch.hpp>
+
+#include <memory>
+
+namespace {
+
+struct Expect {
+    const char* name;
+    size_t key;
+    size_t value;
+    __u32 maxEntries; // 0: set from the config at load time
+};
+
+} // namespace
+
+TEST_CASE("the BPF object's maps match pbxwall_abi.h", "[abi]")
+{
+    libbpf_set_print(nullptr);
+    std::unique_ptr<pbxwall_bpf, void (*)(pbxwall_bpf*)> skel(pbxwall_bpf::open(), pbxwall_bpf::destroy);
+    REQUIRE(skel);
+
+    const Expect expected[] = {
+        {PW_MAP_NAME_GEN, sizeof(__u32), sizeof(pw_gen_state), 1},
+        {PW_MAP_NAME_POLICY, sizeof(__u32), sizeof(pw_policy), PW_GENERATIONS},
+        {PW_MAP_NAME_PORTS, sizeof(__u32), sizeof(pw_port), PW_PORTS_ENTRIES},
+        {PW_MAP_NAME_IFACES, sizeof(__u32), sizeof(pw_zone_entry), PW_GENERATIONS * PW_IFINDEX_LIMIT},
+        {PW_MAP_NAME_HOSTS, sizeof(pw_host_key), sizeof(pw_zone_entry), 0},
+        {PW_MAP_NAME_NETS, sizeof(pw_net_key), sizeof(pw_zone_entry), 0},
+        {PW_MAP_NAME_BANS, sizeof(pw_ban_key), sizeof(pw_ban), 0},
+        {PW_MAP_NAME_FLOWS, sizeof(pw_flow_key), sizeof(pw_flow), 0},
+        {PW_MAP_NAME_FRAGS, sizeof(pw_frag_key), sizeof(pw_frag), 0},
+        {PW_MAP_NAME_STATS, sizeof(__u32), sizeof(pw_counter), PW_STATS_ENTRIES},
+    };
+    REQUIRE(std::size(expected) == pbxwall::pinnedMapNames().size());
+    for (const auto& e : expected) {
+        INFO(e.name);
+        bpf_map* m = bpf_object__find_map_by_name(skel->obj, e.name);
+        REQUIRE(m);
+        CHECK(bpf_map__key_size(m) == e.key);
+        CHECK(bpf_map__value_size(m) == e.value);
+        if (e.maxEntries)
+            CHECK(bpf_map__max_entries(m) == e.maxEntries);
+    }
+    CHECK(bpf_object__find_program_by_name(skel->obj, PW_PROG_NAME_XDP));
+    CHECK(bpf_object__find_program_by_name(skel->obj, PW_PROG_NAME_EGRESS));
+}
