@@ -63,25 +63,27 @@ void replayBans(MapSet& maps, const CtlState& state)
 // Deletes expired bans from the map and from the state file.
 void sweepBans(MapSet& maps, const config::Config& cfg)
 {
+    // pbxwallctl reads, changes and saves the state under this lock: read it under it too, or a
+    // save below would overwrite a pbxwallctl change committed in between (a lost update).
+    PinLock lock(cfg.pinDir);
     const uint64_t now = monotonicNowNs();
     std::vector<pw_ban_key> expired;
     for (const auto& [k, b] : maps.bans.entries())
         if (b.expires_ns && b.expires_ns <= now)
             expired.push_back(k);
-    CtlState state = CtlState::load(cfg.stateDir);
-    const size_t before = state.bans.size();
-    std::erase_if(state.bans, [](const CtlBan& b) { return b.expiresUnix && b.expiresUnix <= unixNow(); });
-    if (expired.empty() && before == state.bans.size())
+    std::vector<CtlBan> bans = CtlState::loadBans(cfg.stateDir);
+    const size_t before = bans.size();
+    std::erase_if(bans, [](const CtlBan& b) { return b.expiresUnix && b.expiresUnix <= unixNow(); });
+    if (expired.empty() && before == bans.size())
         return;
-    PinLock lock(cfg.pinDir);
     for (const auto& k : expired) {
         Addr a;
         std::memcpy(a.bytes.data(), k.addr, 16);
         spdlog::info("ban expired: {}", a.str());
         maps.bans.erase(k);
     }
-    if (before != state.bans.size())
-        state.save(cfg.stateDir);
+    if (before != bans.size())
+        CtlState::saveBans(cfg.stateDir, bans);
 }
 
 void attachAll(const config::Config& cfg)

@@ -102,6 +102,13 @@ CtlState CtlState::load(const std::string& dir)
         in >> name;
         s.ifaces.push_back({name, zoneField(in)});
     });
+    s.bans = loadBans(dir);
+    return s;
+}
+
+std::vector<CtlBan> CtlState::loadBans(const std::string& dir)
+{
+    std::vector<CtlBan> bans;
     forEachLine(dir + "/bans", [&](std::istringstream& in, int) {
         std::string addr, expires;
         CtlBan b;
@@ -110,9 +117,9 @@ CtlState CtlState::load(const std::string& dir)
             throw std::invalid_argument("expected \"ADDR EXPIRES|never CREATED CAUSE\"");
         b.addr = parseAddr(addr);
         b.expiresUnix = expires == "never" ? 0 : std::stoll(expires);
-        s.bans.push_back(b);
+        bans.push_back(b);
     });
-    return s;
+    return bans;
 }
 
 void CtlState::save(const std::string& dir) const
@@ -132,7 +139,12 @@ void CtlState::save(const std::string& dir) const
         text += i.name + " " + std::string(zoneName(i.zone)) + "\n";
     writeAtomically(dir, "ifaces", text);
 
-    text = "# pbxwall bans: ADDR EXPIRES(unix seconds)|never CREATED(unix seconds) CAUSE\n";
+    saveBans(dir, bans);
+}
+
+void CtlState::saveBans(const std::string& dir, const std::vector<CtlBan>& bans)
+{
+    std::string text = "# pbxwall bans: ADDR EXPIRES(unix seconds)|never CREATED(unix seconds) CAUSE\n";
     for (const auto& b : bans)
         text += b.addr.str() + " " + (b.expiresUnix ? std::to_string(b.expiresUnix) : "never") + " " +
                 std::to_string(b.createdUnix) + " " + std::to_string(b.cause) + "\n";

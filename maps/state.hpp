@@ -39,6 +39,10 @@ struct CtlState {
     static CtlState load(const std::string& dir);
     // Creates dir (0700) if needed; each file is replaced atomically (write, fsync, rename).
     void save(const std::string& dir) const;
+
+    // The bans file alone (pbxwalld's expiry sweep must not re-read a million zone entries).
+    static std::vector<CtlBan> loadBans(const std::string& dir);
+    static void saveBans(const std::string& dir, const std::vector<CtlBan>& bans);
 };
 
 // Clock conversions between CLOCK_MONOTONIC nanoseconds (the data plane) and Unix seconds.

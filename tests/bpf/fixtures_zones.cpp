@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// Fixtures for verdict steps 4-6: zones by longest prefix or interface, pbxwallctl entries over
+// config entries, policy generation flips, and timed bans.
+#include "fixtures.hpp"
+
+#include "policy.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+namespace pbxwall::bpftest {
+
+using test::Packet;
+using test::TcpFlags;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kSip = "REGISTER sip:pbx SIP/2.0\r\n\r\n";
+
+// A config that moves 198.18.9.0/24 and 2001:db8:9::/48 (kNet) to reject and makes the trusted
+// prefixes plain local: the second generation of the flip test.
+const std::string kFlipped = R"(
+unlisted_ports = "pass"
+
+[[interface]]
+name = "lo"
+zone = "internet"
+
+[zones]
+local = ["198.18.1.0/24", "2001:db8:1::/48"]
+reject = ["198.18.9.0/24", "2001:db8:9::/48"]
+
+[services.sip]
+udp = ["5060"]
+tcp = ["5060-5061"]
+zones = ["local", "internet"]
+
+[services.ssh]
+tcp = ["22"]
+zones = ["local"]
+)";
+
+enum class BanKind { Active, Expired, Forever, None };
+
+struct BanFixture {
+    Fixture f;
+    Family family;
+    Peer banned;
+    BanKind kind;
+};
+
+} // namespace
+
+std::vector<Fixture> zoneFixtures()
+{
+    std::vector<Fixture> t;
+    for (Family f : kFamilies) {
+        t.push_back({named(f, "trusted source passes on an unlisted port"), ip(f, kTrusted, kHost).udp(40000, 20001),
+                     kLo, XDP_PASS, PW_REASON_TRUSTED, PW_ZONE_TRUSTED});
+        t.push_back({named(f, "trusted source passes to ssh"), ip(f, kTrusted, kHost).tcp(40000, 22), kLo, XDP_PASS,
+                     PW_REASON_TRUSTED, PW_ZONE_TRUSTED});
+        t.push_back({named(f, "trusted source passes with GRE"),
+                     ip(f, kTrusted, kHost).ipProto(47).payload({0, 0, 8, 0}), kLo, XDP_PASS, PW_REASON_TRUSTED,
+                     PW_ZONE_TRUSTED});
+        t.push_back({named(f, "trusted source on an unnamed interface counts on slot 0"),
+                     ip(f, kTrusted, kHost).udp(40000, 20001), kUnnamed, XDP_PASS, PW_REASON_TRUSTED, PW_ZONE_TRUSTED});
+        t.push_back({named(f, "reject source drops even to SIP"), ip(f, kReject, kHost).udp(40000, 5060).sip(kSip), kLo,
+                     XDP_DROP, PW_REASON_REJECT, PW_ZONE_REJECT});
+        t.push_back({named(f, "reject source drops on an unnamed interface"), ip(f, kReject, kHost).tcp(40000, 5061),
+                     kUnnamed, XDP_DROP, PW_REASON_REJECT, PW_ZONE_REJECT});
+        t.push_back({named(f, "reject host inside the trusted prefix is rejected"),
+                     ip(f, kRejectHost, kHost).udp(40000, 20001), kLo, XDP_DROP, PW_REASON_REJECT, PW_ZONE_REJECT});
+        t.push_back({named(f, "trusted host inside the reject prefix passes"),
+                     ip(f, kTrustedHost, kHost).udp(40000, 20001), kLo, XDP_PASS, PW_REASON_TRUSTED, PW_ZONE_TRUSTED});
+        t.push_back({named(f, "local source reaches ssh"), ip(f, kLocal, kHost).tcp(40000, 22), kLo, XDP_PASS,
+                     PW_REASON_SERVICE, PW_ZONE_LOCAL});
+        t.push_back({named(f, "local source on an unlisted port drops"), ip(f, kLocal, kHost).udp(40000, 20001), kLo,
+                     XDP_DROP, PW_REASON_UNLISTED_DROP, PW_ZONE_LOCAL});
+        t.push_back({named(f, "unknown source takes the interface zone (lo: internet, slot 1)"),
+                     ip(f, kNet, kHost).udp(40000, 5060).sip(kSip), kLo, XDP_PASS, PW_REASON_SERVICE,
+                     PW_ZONE_INTERNET});
+        t.push_back({named(f, "unknown source on an unnamed interface: internet, slot 0"),
+                     ip(f, kNet, kHost).udp(40000, 5060).sip(kSip), kUnnamed, XDP_PASS, PW_REASON_SERVICE,
+                     PW_ZONE_INTERNET});
+        t.push_back({named(f, "unknown source to ssh on an unnamed interface is denied"),
+                     ip(f, kNet, kHost).tcp(40000, 22), kUnnamed, XDP_DROP, PW_REASON_SERVICE_DENIED,
+                     PW_ZONE_INTERNET});
+    }
+    return t;
+}
+
+TEST_CASE("zones by longest prefix and by interface", "[bpf][zones]")
+{
+    const Fixture f = GENERATE(Catch::Generators::from_range(zoneFixtures()));
+    checkFixture(f);
+}
+
+TEST_CASE("the interface's zone applies to sources no prefix names", "[bpf][zones]")
+{
+    const Family fam = GENERATE(Family::V4, Family::V6);
+    std::string toml = kBaseDrop;
+    const std::string from = "zone = \"internet\"";
+    toml.replace(toml.find(from), from.size(), "zone = \"local\"");
+    Harness h(toml);
+    checkVerdict(h,
+                 {named(fam, "lo is local: unknown source reaches ssh"), ip(fam, kNet, kHost).tcp(40000, 22), kLo,
+                  XDP_PASS, PW_REASON_SERVICE, PW_ZONE_LOCAL});
+    checkVerdict(h,
+                 {named(fam, "lo is local: echo requests pass"), icmp(ip(fam, kNet, kHost), fam, icmpEchoRequest(fam)),
+                  kLo, XDP_PASS, PW_REASON_ICMP, PW_ZONE_LOCAL});
+    checkVerdict(h,
+                 {named(fam, "an unnamed interface is still internet"), ip(fam, kNet, kHost).tcp(40000, 22), kUnnamed,
+                  XDP_DROP, PW_REASON_SERVICE_DENIED, PW_ZONE_INTERNET});
+    checkVerdict(h,
+                 {named(fam, "a prefix still beats the interface"), ip(fam, kReject, kHost).tcp(40000, 22), kLo,
+                  XDP_DROP, PW_REASON_REJECT, PW_ZONE_REJECT});
+}
+
+TEST_CASE("a pbxwallctl zone entry overrides the config entry for the same CIDR", "[bpf][zones]")
+{
+    const Family fam = GENERATE(Family::V4, Family::V6);
+    Harness h;
+    const bool v4 = fam == Family::V4;
+
+    checkVerdict(h,
+                 {named(fam, "before: trusted prefix"), ip(fam, kTrusted, kHost).udp(40000, 20001), kLo, XDP_PASS,
+                  PW_REASON_TRUSTED, PW_ZONE_TRUSTED});
+    h.setCtlZone(v4 ? "198.18.1.0/24" : "2001:db8:1::/48", PW_ZONE_REJECT);
+    const auto e = PolicyStore(h.maps()).zone(parseCidr(v4 ? "198.18.1.0/24" : "2001:db8:1::/48"));
+    REQUIRE(e);
+    CHECK(e->origin == (PW_ORIGIN_CONFIG | PW_ORIGIN_CTL));
+    CHECK(e->cfg_zone == PW_ZONE_TRUSTED);
+    checkVerdict(h,
+                 {named(fam, "after: the ctl zone (reject) wins"), ip(fam, kTrusted, kHost).udp(40000, 20001), kLo,
+                  XDP_DROP, PW_REASON_REJECT, PW_ZONE_REJECT});
+    // The host entries inside the prefix are untouched.
+    checkVerdict(h,
+                 {named(fam, "after: the reject host entry still decides"), ip(fam, kRejectHost, kHost).tcp(1, 22), kLo,
+                  XDP_DROP, PW_REASON_REJECT, PW_ZONE_REJECT});
+
+    // A host entry: the config says trusted, pbxwallctl says local.
+    h.setCtlZone(v4 ? kTrustedHost.v4 : kTrustedHost.v6, PW_ZONE_LOCAL);
+    checkVerdict(h,
+                 {named(fam, "ctl host entry: local reaches ssh"), ip(fam, kTrustedHost, kHost).tcp(40000, 22), kLo,
+                  XDP_PASS, PW_REASON_SERVICE, PW_ZONE_LOCAL});
+    checkVerdict(h,
+                 {named(fam, "ctl host entry: local no longer passes unlisted ports"),
+                  ip(fam, kTrustedHost, kHost).udp(40000, 20001), kLo, XDP_DROP, PW_REASON_UNLISTED_DROP,
+                  PW_ZONE_LOCAL});
+
+    // A prefix only pbxwallctl names.
+    checkVerdict(h,
+                 {named(fam, "before: unknown source to ssh"), ip(fam, kNet, kHost).tcp(40000, 22), kLo, XDP_DROP,
+                  PW_REASON_SERVICE_DENIED, PW_ZONE_INTERNET});
+    h.setCtlZone(v4 ? "198.18.9.0/24" : "2001:db8:9::/48", PW_ZONE_LOCAL);
+    checkVerdict(h,
+                 {named(fam, "after: ctl-only prefix makes it local"), ip(fam, kNet, kHost).tcp(40000, 22), kLo,
+                  XDP_PASS, PW_REASON_SERVICE, PW_ZONE_LOCAL});
+}
+
+TEST_CASE("a policy generation flip changes the verdict", "[bpf][zones]")
+{
+    const Family fam = GENERATE(Family::V4, Family::V6);
+    Harness h;
+    const __u32 first = h.maps().activeGen();
+
+    const Fixture netSip{named(fam, "gen A: unknown source, SIP passes"),
+                         ip(fam, kNet, kHost).udp(40000, 5060),
+                         kLo,
+                         XDP_PASS,
+                         PW_REASON_SERVICE,
+                         PW_ZONE_INTERNET};
+    const Fixture trustedSsh{named(fam, "gen A: trusted source passes"),
+                             ip(fam, kTrusted, kHost).tcp(40000, 22),
+                             kLo,
+                             XDP_PASS,
+                             PW_REASON_TRUSTED,
+                             PW_ZONE_TRUSTED};
+    const Fixture unlisted{named(fam, "gen A: unlisted port drops"),
+                           ip(fam, kNet3, kHost).udp(40000, 20001),
+                           kLo,
+                           XDP_DROP,
+                           PW_REASON_UNLISTED_DROP,
+                           PW_ZONE_INTERNET};
+    checkVerdict(h, netSip);
+    checkVerdict(h, trustedSsh);
+    checkVerdict(h, unlisted);
+
+    h.install(kFlipped);
+    CHECK(h.maps().activeGen() == (first ^ 1));
+    checkVerdict(h,
+                 {named(fam, "gen B: the same source is now rejected"), ip(fam, kNet, kHost).udp(40000, 5060), kLo,
+                  XDP_DROP, PW_REASON_REJECT, PW_ZONE_REJECT});
+    checkVerdict(h,
+                 {named(fam, "gen B: the formerly trusted source is local"), ip(fam, kTrusted, kHost).tcp(40000, 22),
+                  kLo, XDP_PASS, PW_REASON_SERVICE, PW_ZONE_LOCAL});
+    checkVerdict(h,
+                 {named(fam, "gen B: unlisted ports pass"), ip(fam, kNet3, kHost).udp(40000, 20001), kLo, XDP_PASS,
+                  PW_REASON_UNLISTED_PASS, PW_ZONE_INTERNET});
+    checkVerdict(h,
+                 {named(fam, "gen B: the formerly local source is internet, rtp unlisted"),
+                  ip(fam, kLocal, kHost).udp(40000, 10000), kLo, XDP_PASS, PW_REASON_UNLISTED_PASS, PW_ZONE_INTERNET});
+
+    h.install(kBaseDrop); // and back: the other generation again
+    CHECK(h.maps().activeGen() == first);
+    checkVerdict(h, netSip);
+    checkVerdict(h, trustedSsh);
+    checkVerdict(h, unlisted);
+}
+
+TEST_CASE("timed bans", "[bpf][bans]")
+{
+    std::vector<BanFixture> table;
+    for (Family f : kFamilies) {
+        table.push_back({{named(f, "active ban on an internet source drops"), ip(f, kNet, kHost).udp(40000, 5060), kLo,
+                          XDP_DROP, PW_REASON_BANNED, PW_ZONE_INTERNET},
+                         f,
+                         kNet,
+                         BanKind::Active});
+        table.push_back({{named(f, "active ban counts on slot 0 on an unnamed interface"),
+                          ip(f, kNet, kHost).tcp(40000, 5061), kUnnamed, XDP_DROP, PW_REASON_BANNED, PW_ZONE_INTERNET},
+                         f,
+                         kNet,
+                         BanKind::Active});
+        table.push_back({{named(f, "expired ban has no effect"), ip(f, kNet, kHost).udp(40000, 5060), kLo, XDP_PASS,
+                          PW_REASON_SERVICE, PW_ZONE_INTERNET},
+                         f,
+                         kNet,
+                         BanKind::Expired});
+        table.push_back({{named(f, "permanent ban (expires 0) drops"), ip(f, kNet, kHost).udp(40000, 5060), kLo,
+                          XDP_DROP, PW_REASON_BANNED, PW_ZONE_INTERNET},
+                         f,
+                         kNet,
+                         BanKind::Forever});
+        table.push_back({{named(f, "ban on a trusted address: trusted wins"), ip(f, kTrusted, kHost).udp(40000, 5060),
+                          kLo, XDP_PASS, PW_REASON_TRUSTED, PW_ZONE_TRUSTED},
+                         f,
+                         kTrusted,
+                         BanKind::Active});
+        table.push_back({{named(f, "ban on a local address drops"), ip(f, kLocal, kHost).tcp(40000, 22), kLo, XDP_DROP,
+                          PW_REASON_BANNED, PW_ZONE_LOCAL},
+                         f,
+                         kLocal,
+                         BanKind::Forever});
+        table.push_back({{named(f, "ban on a reject address: reject comes first"), ip(f, kReject, kHost).udp(1, 5060),
+                          kLo, XDP_DROP, PW_REASON_REJECT, PW_ZONE_REJECT},
+                         f,
+                         kReject,
+                         BanKind::Active});
+        table.push_back({{named(f, "a ban on another address does not matter"), ip(f, kNet, kHost).udp(40000, 5060),
+                          kLo, XDP_PASS, PW_REASON_SERVICE, PW_ZONE_INTERNET},
+                         f,
+                         kNet2,
+                         BanKind::Forever});
+        table.push_back({{named(f, "banned source, unlisted port: banned, not unlisted"),
+                          ip(f, kNet, kHost).udp(40000, 20001), kLo, XDP_DROP, PW_REASON_BANNED, PW_ZONE_INTERNET},
+                         f,
+                         kNet,
+                         BanKind::Active});
+    }
+    const BanFixture b = GENERATE_COPY(Catch::Generators::from_range(table));
+    Harness h;
+    const char* addr = b.family == Family::V4 ? b.banned.v4 : b.banned.v6;
+    switch (b.kind) {
+    case BanKind::Active: h.ban(addr, 3600s); break;
+    case BanKind::Expired: h.banExpired(addr); break;
+    case BanKind::Forever: h.banForever(addr); break;
+    case BanKind::None: break;
+    }
+    checkVerdict(h, b.f);
+}
+
+TEST_CASE("lifting a ban lets the source through again", "[bpf][bans]")
+{
+    Harness h;
+    h.banForever(kNet.v4);
+    checkVerdict(
+        h, {"banned", ip(Family::V4, kNet, kHost).udp(40000, 5060), kLo, XDP_DROP, PW_REASON_BANNED, PW_ZONE_INTERNET});
+    pw_ban_key key{};
+    const Addr a = parseAddr(kNet.v4);
+    std::copy(a.bytes.begin(), a.bytes.end(), key.addr);
+    REQUIRE(h.maps().bans.erase(key));
+    checkVerdict(h,
+                 {"ban lifted", ip(Family::V4, kNet, kHost).udp(40000, 5060), kLo, XDP_PASS, PW_REASON_SERVICE,
+                  PW_ZONE_INTERNET});
+}
+
+} // namespace pbxwall::bpftest
