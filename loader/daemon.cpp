@@ -11,7 +11,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -154,6 +157,16 @@ int runDaemon(config::Config cfg)
     UniqueFd sfd(signalfd(-1, &mask, SFD_CLOEXEC));
     if (!sfd)
         throwErrno(errno, "signalfd");
+
+    // One pbxwalld per state directory: a second one would fight over the same policy.
+    if (::mkdir(cfg.stateDir.c_str(), 0700) != 0 && errno != EEXIST)
+        throwErrno(errno, "create " + cfg.stateDir);
+    const std::string lockPath = cfg.stateDir + "/pbxwalld.lock";
+    UniqueFd instance(::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!instance)
+        throwErrno(errno, "open " + lockPath);
+    if (::flock(instance.get(), LOCK_EX | LOCK_NB) != 0)
+        throw std::runtime_error("another pbxwalld is running with state_dir " + cfg.stateDir);
 
     preparePinDir(cfg.pinDir);
     Maps maps = [&] {

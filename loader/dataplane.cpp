@@ -308,6 +308,12 @@ Attachment Attacher::attach(const config::Interface& iface)
     if (auto found = findOurXdp(a.ifindex, genMapId_)) {
         a.adopted = true;
         a.mode = modeName(found->mode);
+        const bool wantNative = iface.mode == config::XdpMode::Native;
+        const bool wantGeneric = iface.mode == config::XdpMode::Generic;
+        if ((wantNative && found->mode != XDP_MODE_NATIVE) || (wantGeneric && found->mode != XDP_MODE_SKB))
+            spdlog::warn("{}: the attached program runs in {} mode but xdp_mode is {}: kept as is; run pbxwalld "
+                         "--detach and start again to change the mode",
+                         iface.name, a.mode, config::xdpModeName(iface.mode));
         a.progId = xdp_program__id(found->prog.get());
     } else {
         loadPrograms();

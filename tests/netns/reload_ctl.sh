@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# reload_ctl.sh: SIGHUP reloads are all or nothing; `pbxwalld --check` agrees with them;
+# pbxwallctl refuses bad input with the documented exit codes and changes nothing; the pin
+# and state directories are root-only and an unprivileged pbxwallctl says so in one line.
+# shellcheck disable=SC2119,SC2317,SC2001 # optional-argument helpers; checks run through pw_check
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../../scripts/netns.sh
+source "${PW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/scripts/netns.sh"
+pw_init reload_ctl
+pw_require_tools setpriv
+pw_lab_up
+
+# write_config EXTRA_REJECT [TAIL]: the policy, with extra reject entries and optional text at
+# the end. Written to a temporary file and renamed, as an editor or a config manager would.
+write_config() {
+  local extra=$1 tail=${2:-}
+  {
+    pw_config_head native drop
+    cat <<EOF
+
+[zones]
+trusted = ["$PW_TRUNK4", "$PW_TRUNK6"]
+reject = ["198.18.3.0/24", "2001:db8:3::/48"$extra]
+
+[services.sip]
+udp = ["5060"]
+tcp = ["5060"]
+zones = ["trusted", "local", "other", "internet"]
+
+[services.rtp]
+udp = ["10000-10099"]
+zones = ["trusted", "local", "other", "internet"]
+EOF
+    [[ -z $tail ]] || printf '%s\n' "$tail"
+  } >"$PW_CONFIG.new"
+  mv "$PW_CONFIG.new" "$PW_CONFIG"
+}
+
+# reload: SIGHUP, then wait until pbxwalld has logged the outcome ("policy installed" or
+# "reload refused"). Prints the log lines of this reload.
+reload() {
+  local before i
+  before=$(wc -l <"$PW_DAEMON_LOG")
+  pw_daemon_signal HUP
+  for ((i = 0; i < 100; i++)); do
+    if tail -n +"$((before + 1))" "$PW_DAEMON_LOG" | grep -Eq 'policy installed|reload refused|reload failed'; then
+      sleep 0.1 # the lines that follow (attach) are written at once
+      tail -n +"$((before + 1))" "$PW_DAEMON_LOG"
+      return 0
+    fi
+    sleep 0.1
+  done
+  pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+  tail -n +"$((before + 1))" "$PW_DAEMON_LOG"
+}
+
+# has PATTERN / lacks PATTERN: whether the log lines of the last reload ($out) match.
+has() { grep -Eq -- "$1" <<<"$out"; }
+lacks() { ! grep -Eq -- "$1" <<<"$out"; }
+
+# verdicts LABEL PHONE_EXPECTED: 10 datagrams each from the trunk, the phone and the second
+# phone; the phone gets PHONE_EXPECTED through, the others all 10.
+verdicts() {
+  local label=$1 want_phone=$2 src want dst
+  pw_rx_dump "$PW_TMP/v0.json"
+  for src in "$PW_TRUNK4" "$PW_PHONE4" "$PW_PHONE6" "$PW_PHONE2_4" "$PW_PHONE2_6"; do
+    dst=$PW_PBX4
+    [[ $src == *:* ]] && dst=$PW_PBX6
+    pw_udp "$src" "$dst" 10000 10 0.1
+  done
+  sleep 0.2
+  pw_rx_dump "$PW_TMP/v1.json"
+  for src in "$PW_TRUNK4" "$PW_PHONE4" "$PW_PHONE6" "$PW_PHONE2_4" "$PW_PHONE2_6"; do
+    want=10
+    [[ $src == "$PW_PHONE4" || $src == "$PW_PHONE6" ]] && want=$want_phone
+    pw_check_eq "$label: datagrams from $src that arrive" \
+      "$(($(pw_rx_get "$PW_TMP/v1.json" udp 10000 "$src") - $(pw_rx_get "$PW_TMP/v0.json" udp 10000 "$src")))" "$want"
+  done
+}
+
+write_config ""
+cp "$PW_CONFIG" "$PW_TMP/good-v1.toml"
+pw_daemon_start
+pw_rx_start --udp 10000
+verdicts "initial policy" 10
+
+# ---- a valid change: the phone moves into reject through the config file ----
+write_config ", \"$PW_PHONE4\", \"$PW_PHONE6\""
+cp "$PW_CONFIG" "$PW_TMP/good-v2.toml"
+out=$(reload)
+sed 's/^/  pbxwalld: /' <<<"$out"
+pw_check "valid reload: pbxwalld logs 'reloading'" has 'reloading'
+pw_check "valid reload: pbxwalld logs 'policy installed'" has 'policy installed'
+pw_check "valid reload: no error or warning logged" lacks ' (error|warn|warning) '
+verdicts "after the valid reload" 0
+
+# ---- broken configs: a syntax error, then an unknown zone. Both also try to let the phone ----
+# ---- back in and to reject the second phone, so a partly applied file would show.       ----
+pw_ctl --json zone list >"$PW_TMP/zones-before-broken.json"
+broken_syntax() {
+  write_config ""
+  # Line N: an unterminated array, then a reject entry for the second phone.
+  sed -i "s|^reject = \\[.*|reject = [\"198.18.3.0/24\", \"$PW_PHONE2_4\"\\nlocal = [\"$PW_PHONE2_6\"]|" "$PW_CONFIG"
+}
+broken_zone() {
+  write_config ", \"$PW_PHONE2_4\""
+  # An unknown zone name in [zones], after a valid change.
+  sed -i "s|^reject = \\(.*\\)|reject = \\1\\nfriends = [\"$PW_PHONE2_6\"]|" "$PW_CONFIG"
+}
+for kind in syntax zone; do
+  "broken_$kind"
+  cp "$PW_CONFIG" "$PW_TMP/broken-$kind.toml"
+  line=$(grep -n -E '^(reject|friends) = ' "$PW_CONFIG" | tail -n1 | cut -d: -f1)
+  [[ $kind == syntax ]] && line=$((line + 1)) # the parser stops at the line after the open array
+  out=$(reload)
+  sed 's/^/  pbxwalld: /' <<<"$out"
+  pw_check "broken ($kind) reload: refused, the running policy is kept" has 'reload refused'
+  pw_check "broken ($kind) reload: the error names $PW_CONFIG:$line" \
+    has "error .*$(printf '%s' "$PW_CONFIG" | sed 's/[.]/\\./g'):$line(:[0-9]+)?: "
+  pw_check "broken ($kind) reload: nothing installed" lacks 'policy installed'
+  verdicts "after the broken ($kind) reload" 0
+  pw_ctl --json zone list >"$PW_TMP/zones-after-$kind.json"
+  pw_check "broken ($kind) reload: zone list unchanged" cmp -s "$PW_TMP/zones-before-broken.json" "$PW_TMP/zones-after-$kind.json"
+  pw_check "pbxwalld still running after the broken ($kind) reload" kill -0 "$PW_DAEMON_PID"
+
+  rc=0
+  pw_pbxwalld --check -c "$PW_TMP/broken-$kind.toml" >"$PW_TMP/check.out" 2>"$PW_TMP/check.err" || rc=$?
+  pw_check_eq "pbxwalld --check on the broken ($kind) file exits 1" "$rc" 1
+  pw_check "pbxwalld --check on the broken ($kind) file prints FILE:$line:" \
+    grep -q "^$PW_TMP/broken-$kind.toml:$line:[0-9]*: error: " "$PW_TMP/check.err"
+  sed 's/^/  --check: /' "$PW_TMP/check.err"
+done
+for good in good-v1 good-v2; do
+  rc=0
+  pw_pbxwalld --check -c "$PW_TMP/$good.toml" >"$PW_TMP/check.out" 2>"$PW_TMP/check.err" || rc=$?
+  pw_check_eq "pbxwalld --check on a good file ($good) exits 0" "$rc" 0
+  pw_check "pbxwalld --check on a good file ($good) prints no diagnostics" test ! -s "$PW_TMP/check.err"
+done
+# Put a good file back (as v2) so that any later SIGHUP would be harmless.
+cp "$PW_TMP/good-v2.toml" "$PW_CONFIG"
+
+# ---- pbxwallctl: refused commands, exit codes, and no change ----
+pw_ctl ban add 198.18.2.99 --ttl 600 >/dev/null # a ban, so that ban list has something to keep
+pw_ctl --json zone list >"$PW_TMP/zones0.json"
+pw_ctl --json ban list >"$PW_TMP/bans0.json"
+ctl_expect() { # EXIT_CODE WHAT ARGS...: one line on stderr, nothing on stdout, exit code
+  local want=$1 what=$2 rc=0
+  shift 2
+  pw_ctl "$@" >"$PW_TMP/ctl.out" 2>"$PW_TMP/ctl.err" || rc=$?
+  pw_check_eq "pbxwallctl $what: exit code" "$rc" "$want"
+  pw_check_eq "pbxwallctl $what: one line on stderr, nothing on stdout" \
+    "$(wc -l <"$PW_TMP/ctl.err") $(wc -c <"$PW_TMP/ctl.out")" "1 0"
+  sed 's/^/  > /' "$PW_TMP/ctl.err"
+}
+ctl_expect 2 "zone add with a malformed CIDR" zone add 198.18.300.0/24 reject
+ctl_expect 2 "blacklist add with a malformed CIDR" blacklist add 198.18.2.0/33
+ctl_expect 2 "ban add with a malformed address" ban add 198.18.2
+ctl_expect 2 "zone add with an unknown zone" zone add 198.18.5.0/24 intranet
+ctl_expect 1 "ban add of the trusted trunk (IPv4)" ban add "$PW_TRUNK4"
+ctl_expect 1 "ban add of the trusted trunk (IPv6)" ban add "$PW_TRUNK6"
+rc=0
+nsenter --net="/var/run/netns/$PW_NS_PBX" "$PBXWALLCTL" --pin-dir "$PW_PIN_DIR-missing" --state-dir "$PW_STATE_DIR" \
+  zone list >"$PW_TMP/ctl.out" 2>"$PW_TMP/ctl.err" || rc=$?
+pw_check_eq "pbxwallctl with a missing pin dir: exit code" "$rc" 1
+pw_check "pbxwallctl with a missing pin dir: says which directory" grep -q "$PW_PIN_DIR-missing" "$PW_TMP/ctl.err"
+sed 's/^/  > /' "$PW_TMP/ctl.err"
+pw_check "a missing pin dir is not created by pbxwallctl" test ! -e "$PW_PIN_DIR-missing"
+pw_ctl --json zone list >"$PW_TMP/zones1.json"
+pw_ctl --json ban list >"$PW_TMP/bans1.json"
+pw_check "refused commands left zone list unchanged" cmp -s "$PW_TMP/zones0.json" "$PW_TMP/zones1.json"
+pw_check "refused commands left ban list unchanged (apart from the countdown)" \
+  test "$(pw_json "$PW_TMP/bans0.json" "[b['addr'] for b in d['bans']]")" = "$(pw_json "$PW_TMP/bans1.json" "[b['addr'] for b in d['bans']]")"
+pw_check_eq "the trunk is not banned" "$(pw_json "$PW_TMP/bans1.json" "[b['addr'] for b in d['bans'] if b['addr'] in ('$PW_TRUNK4', '$PW_TRUNK6')]")" "[]"
+verdicts "after the refused commands" 0
+
+# ---- permissions ----
+pw_check_eq "pin dir mode" "$(stat -c %a "$PW_PIN_DIR")" 700
+pw_check_eq "state dir mode" "$(stat -c %a "$PW_STATE_DIR")" 700
+for f in zones ifaces bans; do
+  if [[ -e $PW_STATE_DIR/$f ]]; then
+    pw_check_eq "state file $f mode" "$(stat -c %a "$PW_STATE_DIR/$f")" 600
+  else
+    pw_bad "state file $f missing after pbxwallctl changes"
+  fi
+done
+pw_check "no state file readable by others" bash -c "[[ -z \$(find '$PW_STATE_DIR' -perm /077 -type f) ]]"
+# A copy of pbxwallctl that user nobody can reach whatever the build directory's modes.
+install -m 0755 "$PBXWALLCTL" "$PW_TMP/pbxwallctl"
+for args in "zone list" "ban list" "ban add $PW_PHONE2_4" "blacklist add $PW_PHONE2_4" "stats" "status"; do
+  rc=0
+  # shellcheck disable=SC2086
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$PW_TMP/pbxwallctl" --pin-dir "$PW_PIN_DIR" \
+    --state-dir "$PW_STATE_DIR" $args >"$PW_TMP/np.out" 2>&1 || rc=$?
+  pw_check_eq "unprivileged 'pbxwallctl $args': exit code" "$rc" 1
+  pw_check_eq "unprivileged 'pbxwallctl $args': one line of output" "$(wc -l <"$PW_TMP/np.out")" 1
+  pw_check "unprivileged 'pbxwallctl $args': mentions permission ($(head -c 120 "$PW_TMP/np.out"))" \
+    grep -qi permission "$PW_TMP/np.out"
+done
+pw_ctl --json zone list >"$PW_TMP/zones2.json"
+pw_ctl --json ban list >"$PW_TMP/bans2.json"
+pw_check "unprivileged attempts left zone list unchanged" cmp -s "$PW_TMP/zones0.json" "$PW_TMP/zones2.json"
+pw_check "unprivileged attempts left ban list unchanged" \
+  test "$(pw_json "$PW_TMP/bans0.json" "[b['addr'] for b in d['bans']]")" = "$(pw_json "$PW_TMP/bans2.json" "[b['addr'] for b in d['bans']]")"
+
+pw_finish

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# restart.sh: the filter outlives pbxwalld. A kill -9 in the middle of a flood lets none of the
+# attacker's packets through; a new pbxwalld adopts the attached program instead of adding a
+# second one; pbxwallctl changes survive the restart; `pbxwalld --detach` removes XDP, the TC
+# egress filter and the pins, and the next start replays the state directory (a reboot).
+# shellcheck disable=SC2119,SC2317,SC2001 # optional-argument helpers; checks run through pw_check
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../../scripts/netns.sh
+source "${PW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/scripts/netns.sh"
+pw_init restart
+pw_require_tools flock
+pw_lab_up
+
+{
+  pw_config_head auto drop
+  cat <<EOF
+
+[zones]
+trusted = ["$PW_TRUNK4", "$PW_TRUNK6"]
+reject = ["198.18.3.0/24", "2001:db8:3::/48"]
+
+[services.sip]
+udp = ["5060"]
+tcp = ["5060"]
+zones = ["trusted", "local", "other", "internet"]
+
+[services.rtp]
+udp = ["10000-10099"]
+zones = ["trusted", "local", "other", "internet"]
+EOF
+} >"$PW_CONFIG"
+
+FLOOD_PACKETS=20000
+FLOOD_SECONDS=4
+
+pw_daemon_start
+read -r mode1 prog1 < <(pw_xdp_info)
+tc1=$(pw_tc_egress | sed -n 's/.* id \([0-9]*\) name pw_tc_egress.*/\1/p' | head -n1)
+pw_check "XDP attached ($mode1, program id $prog1), TC egress filter id ${tc1:-none}" test "$prog1" -gt 0 -a -n "$tc1"
+pw_rx_start --udp 10000 --iface "$PW_IF_PBX"
+
+# UDP_BURST SRC COUNT: COUNT datagrams to rtp 10000 over the right family.
+burst() {
+  local dst=$PW_PBX4
+  [[ $1 == *:* ]] && dst=$PW_PBX6
+  pw_udp "$1" "$dst" 10000 "$2" 0.2
+}
+# received FILE SRC: datagrams the receiver got from SRC on 10000.
+received() { pw_rx_get "$1" udp 10000 "$2"; }
+
+# The checks done before the kill, after the restart and after the "reboot".
+check_policy() { # LABEL
+  local f=$PW_TMP/rx-$1.json before after
+  pw_rx_dump "$PW_TMP/rx-$1-before.json"
+  pw_stats "$PW_TMP/stats-$1-before.json"
+  for src in "$PW_TRUNK4" "$PW_TRUNK6" "$PW_PHONE4" "$PW_PHONE6" "$PW_PHONE2_4" "$PW_PHONE2_6" "$PW_ATTACKER4"; do
+    burst "$src" 10
+  done
+  sleep 0.2
+  pw_rx_dump "$f"
+  for src in "$PW_TRUNK4" "$PW_TRUNK6"; do
+    before=$(received "$PW_TMP/rx-$1-before.json" "$src"); after=$(received "$f" "$src")
+    pw_check_eq "$1: trusted trunk $src passes" "$((after - before))" 10
+  done
+  for src in "$PW_PHONE4" "$PW_PHONE6"; do
+    before=$(received "$PW_TMP/rx-$1-before.json" "$src"); after=$(received "$f" "$src")
+    pw_check_eq "$1: blacklisted phone $src is dropped" "$((after - before))" 0
+  done
+  before=$(received "$PW_TMP/rx-$1-before.json" "$PW_PHONE2_4"); after=$(received "$f" "$PW_PHONE2_4")
+  pw_check_eq "$1: banned $PW_PHONE2_4 is dropped" "$((after - before))" 0
+  pw_stats "$PW_TMP/stats-$1.json"
+  pw_check_eq "$1: stats count its 10 datagrams as banned" \
+    "$(pw_stat_delta "$PW_TMP/stats-$1-before.json" "$PW_TMP/stats-$1.json" banned internet)" 10
+  pw_check_eq "$1: stats count the 30 datagrams of the phone (v4, v6) and the attacker as reject" \
+    "$(pw_stat_delta "$PW_TMP/stats-$1-before.json" "$PW_TMP/stats-$1.json" reject reject)" 30
+  before=$(received "$PW_TMP/rx-$1-before.json" "$PW_PHONE2_6"); after=$(received "$f" "$PW_PHONE2_6")
+  pw_check_eq "$1: $PW_PHONE2_6 (not banned, zone internet) passes" "$((after - before))" 10
+  pw_check_eq "$1: attacker $PW_ATTACKER4 is dropped" "$(received "$f" "$PW_ATTACKER4")" 0
+  pw_ctl --json blacklist list >"$PW_TMP/bl-$1.json"
+  pw_ctl --json ban list >"$PW_TMP/ban-$1.json"
+  pw_check_eq "$1: blacklist list shows the phone" \
+    "$(pw_json "$PW_TMP/bl-$1.json" "sorted(z['cidr'] for z in d['zones'] if z['origin'] != 'config')")" \
+    "[\"$PW_PHONE4\", \"$PW_PHONE6\"]"
+  pw_check_eq "$1: ban list shows $PW_PHONE2_4" \
+    "$(pw_json "$PW_TMP/ban-$1.json" "[b['addr'] for b in d['bans'] if b['addr'].startswith('198.18.2.')]")" \
+    "[\"$PW_PHONE2_4\"]"
+}
+
+# ---- pbxwallctl changes: blacklist the phone, ban a second address ----
+pw_ctl blacklist add "$PW_PHONE4" "$PW_PHONE6" >/dev/null
+pw_ctl ban add "$PW_PHONE2_4" --ttl 600 >/dev/null
+check_policy "before the kill"
+
+# ---- kill -9 in the middle of the attacker's flood ----
+pw_stats "$PW_TMP/stats0.json"
+pw_rx_dump "$PW_TMP/rx-flood0.json"
+pw_log "flood: $FLOOD_PACKETS datagrams from $PW_ATTACKER4 over ${FLOOD_SECONDS}s, trunk sends 400 alongside"
+ip netns exec "$PW_NS_WAN" "$PW_PY" "$PW_NETTOOL" udp --src "$PW_ATTACKER4" --dst "$PW_PBX4" --port 10000 \
+  --count "$FLOOD_PACKETS" --seconds "$FLOOD_SECONDS" --max-seconds 20 >"$PW_TMP/flood.txt" &
+flood=$!
+pw_track "$flood"
+ip netns exec "$PW_NS_WAN" "$PW_PY" "$PW_NETTOOL" udp --src "$PW_TRUNK4" --dst "$PW_PBX4" --port 10000 \
+  --count 400 --seconds "$FLOOD_SECONDS" --max-seconds 20 >/dev/null &
+trunk=$!
+pw_track "$trunk"
+sleep 1.5
+killed=$PW_DAEMON_PID
+pw_daemon_stop KILL
+pw_check "pbxwalld (pid $killed) is gone after kill -9" bash -c "! kill -0 $killed 2>/dev/null"
+read -r mode2 prog2 < <(pw_xdp_info)
+pw_check_eq "while pbxwalld is dead, ip link shows the same XDP program" "$mode2 $prog2" "$mode1 $prog1"
+wait "$flood" || pw_bad "the flood generator failed"
+wait "$trunk" || pw_bad "the trunk generator failed"
+sleep 0.3
+pw_rx_dump "$PW_TMP/rx-flood1.json"
+pw_stats "$PW_TMP/stats1.json"
+sent=$(pw_json "$PW_TMP/flood.txt" "d['sent']")
+pw_check_eq "the flood sent every datagram" "$sent" "$FLOOD_PACKETS"
+pw_check_eq "receiver got none of the attacker's datagrams during/after the kill" "$(received "$PW_TMP/rx-flood1.json" "$PW_ATTACKER4")" 0
+pw_check_eq "no frame from the attacker behind XDP" "$(pw_rx_from "$PW_TMP/rx-flood1.json" "$PW_ATTACKER4")" 0
+pw_check_eq "the trunk's 400 datagrams sent during the kill all arrived" \
+  "$(($(received "$PW_TMP/rx-flood1.json" "$PW_TRUNK4") - $(received "$PW_TMP/rx-flood0.json" "$PW_TRUNK4")))" 400
+pw_check_ge "stats: every flood datagram counted as a reject drop" "$(pw_stat_delta "$PW_TMP/stats0.json" "$PW_TMP/stats1.json" reject reject)" "$FLOOD_PACKETS"
+
+# ---- restart: adopt, never duplicate ----
+pw_daemon_start
+pw_check "the new pbxwalld logs that it adopted the attached program" grep -q "adopted attached XDP program id $prog1" "$PW_DAEMON_LOG"
+read -r mode3 prog3 < <(pw_xdp_info)
+pw_check_eq "after the restart, the XDP program id is unchanged" "$mode3 $prog3" "$mode1 $prog1"
+pw_check_eq "exactly one XDP program on the interface" \
+  "$(ip -n "$PW_NS_PBX" -d link show dev "$PW_IF_PBX" | grep -c 'prog/xdp')" 1
+pw_check_eq "exactly one TC egress filter, the same one" "$(pw_tc_egress | grep -c 'name pw_tc_egress') $(pw_tc_egress | sed -n 's/.* id \([0-9]*\) name pw_tc_egress.*/\1/p')" "1 $tc1"
+check_policy "after the restart"
+
+# ---- a ban expiring while pbxwallctl holds the lock must not undo that pbxwallctl's change ----
+# pbxwalld sweeps expired bans every 5 s and then rewrites the bans file. The holder below does
+# what a long pbxwallctl command does: under the pin directory lock, it rewrites the bans file
+# with one more ban. pbxwalld must read the file under the same lock, or its save overwrites that
+# ban (a lost update: the ban would vanish at the next reboot).
+pw_ctl ban add 198.18.2.98 --ttl 1 >/dev/null
+sleep 1.2
+flock -x "$PW_PIN_DIR" bash -c "sleep 5.5; { cat '$PW_STATE_DIR/bans'; echo '2001:db8:f::1 never $(date +%s) 0'; } >'$PW_STATE_DIR/bans.new'; mv '$PW_STATE_DIR/bans.new' '$PW_STATE_DIR/bans'"
+pw_check "the ban sweep ran (ban expired: 198.18.2.98)" pw_wait_log "$PW_DAEMON_LOG" 'ban expired: 198[.]18[.]2[.]98' 6
+no_ban_in_state() { # the state is saved right after the log line
+  local i
+  for ((i = 0; i < 20; i++)); do
+    grep -q '^198[.]18[.]2[.]98 ' "$PW_STATE_DIR/bans" || return 0
+    sleep 0.1
+  done
+  return 1
+}
+pw_check "the sweep removed the expired ban from the state" no_ban_in_state
+pw_check "the sweep kept the ban committed under the lock" grep -q '^2001:db8:f::1 never ' "$PW_STATE_DIR/bans"
+
+# ---- detach (as before a reboot), then a fresh start replays state_dir ----
+pw_daemon_stop TERM
+pw_check "SIGTERM: pbxwalld logs that the filter stays" grep -q "the filter stays attached" "$PW_DAEMON_LOG"
+if pw_pbxwalld --detach -c "$PW_CONFIG" >"$PW_TMP/detach.log" 2>&1; then pw_ok "pbxwalld --detach exits 0"
+else pw_bad "pbxwalld --detach failed"; cat "$PW_TMP/detach.log"; fi
+read -r mode4 prog4 < <(pw_xdp_info)
+pw_check_eq "after --detach, no XDP program on the interface" "$mode4 $prog4" "none 0"
+pw_check_eq "after --detach, no TC egress filter" "$(pw_tc_egress | grep -c pw_tc_egress || true)" 0
+pw_check "after --detach, the pin directory is gone" test ! -e "$PW_PIN_DIR"
+pw_check "after --detach, the state directory is kept" test -s "$PW_STATE_DIR/zones" -a -s "$PW_STATE_DIR/bans"
+pw_rx_dump "$PW_TMP/rx-open0.json"
+burst "$PW_PHONE4" 10
+sleep 0.2
+pw_rx_dump "$PW_TMP/rx-open1.json"
+pw_check_eq "with the filter removed, the phone's datagrams arrive (the detach is real)" \
+  "$(($(received "$PW_TMP/rx-open1.json" "$PW_PHONE4") - $(received "$PW_TMP/rx-open0.json" "$PW_PHONE4")))" 10
+
+pw_daemon_start
+read -r mode5 prog5 < <(pw_xdp_info)
+pw_check "the fresh start attached a new XDP program ($mode5, id $prog5)" test "$prog5" -gt 0 -a "$prog5" != "$prog1"
+pw_check "the fresh start did not adopt anything" bash -c "! grep -q adopted '$PW_DAEMON_LOG'"
+pw_check "the fresh start restored the 2 bans from the state directory" grep -q "restored 2 bans" "$PW_DAEMON_LOG"
+pw_check "the fresh start installed the 2 pbxwallctl zone entries" grep -q "(2 from pbxwallctl)" "$PW_DAEMON_LOG"
+check_policy "after the reboot"
+pw_check_eq "after the reboot, the ban committed during the sweep is in force" \
+  "$(pw_json "$PW_TMP/ban-after the reboot.json" "[b['addr'] for b in d['bans'] if b['addr'] == '2001:db8:f::1']")" '["2001:db8:f::1"]'
+
+[[ -n ${PW_SHOW_LOGS:-} ]] && cat "$PW_TMP"/pbxwalld.*.log
+pw_finish
