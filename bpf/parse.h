@@ -59,6 +59,8 @@ struct pw_meta {
 	__u8 tcp_flags;
 	__u8 hop_limit;
 	__u8 frag_proto; /* fragments: the protocol named next to the fragment id (the frag key) */
+	__u16 l4_off;    /* offset of the L4 header in the frame (valid with has_ports) */
+	__u16 pad;
 };
 
 struct pw_vlan_hdr {
@@ -144,6 +146,7 @@ static __always_inline int pw_parse_l4(void *data, void *data_end, __u32 l4off, 
 {
 	if (l4off > PW_MAX_HDR_OFF) /* verifier: bound the variable offset */
 		return PW_PARSE_MALFORMED;
+	m->l4_off = l4off;
 
 	if (m->proto == IPPROTO_UDP) {
 		struct udphdr *udp = data + l4off;

@@ -89,6 +89,41 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_frags SEC(".maps");
 
+/* Sources the PBX accepted (200 OK to REGISTER). Never LRU: a flood cannot evict them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_DEFAULT_KNOWN);
+	__type(key, struct pw_ban_key);
+	__type(value, struct pw_known);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_known SEC(".maps");
+
+/* Per-source SIP budgets; creation is gated by pw_newsrc, so a spoofed flood churns it slowly. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_DEFAULT_RATE);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct pw_ban_key);
+	__type(value, struct pw_rate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_rate SEC(".maps");
+
+/* Aggregate budget for new per-source state, per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_newsrc);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_newsrc SEC(".maps");
+
+/* Bans and failures the data plane decided on its own, for pbxwalld's log. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PW_EVENTS_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_events SEC(".maps");
+
 /* Packets and bytes per (interface slot, zone, reason), per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -190,6 +225,154 @@ static __always_inline int pw_is_banned(struct pw_ctx *c)
 	return b->expires_ns == 0 || bpf_ktime_get_coarse_ns() < b->expires_ns;
 }
 
+/* Bans the source (its exact address) for the policy's ban time and reports it. A full ban
+ * table is reported too: never silent. */
+static __always_inline void pw_ban_source(struct pw_ctx *c, const struct pw_policy *pol, __u32 cause,
+					  __u64 now)
+{
+	struct pw_ban_key bk;
+	struct pw_ban b = { .expires_ns = now + pol->ban_ns, .created_ns = now, .cause = cause };
+	struct pw_event *ev;
+	long err;
+
+	__builtin_memcpy(bk.addr, c->m.src.b, 16);
+	err = bpf_map_update_elem(&pw_bans, &bk, &b, BPF_ANY);
+	ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	ev->ts_ns = now;
+	__builtin_memcpy(ev->addr, c->m.src.b, 16);
+	ev->type = err ? PW_EVENT_BAN_FULL : PW_EVENT_BAN;
+	ev->cause = cause;
+	ev->duration_ns = pol->ban_ns;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* GCRA: one unit per interval, `burst` more back to back. Returns 1 when it conforms and
+ * charges it. */
+static __always_inline int pw_gcra(__u64 *tat, __u64 now, __u64 interval, __u32 burst)
+{
+	__u64 t = *tat > now ? *tat : now;
+
+	if (t - now > (__u64)burst * interval)
+		return 0;
+	*tat = t + interval;
+	return 1;
+}
+
+/* The budget key: IPv4 per address, IPv6 per prefix of the configured length. */
+static __always_inline void pw_budget_key(struct pw_ctx *c, const struct pw_policy *pol, struct pw_ban_key *k)
+{
+	union pw_addr a = c->m.src;
+	__u32 bits = pol->v6_prefix;
+
+	if (c->m.family == 6 && bits < 128) {
+		if (bits <= 64) {
+			a.d[1] = 0;
+			a.d[0] &= bits ? bpf_cpu_to_be64(~0ULL << (64 - bits)) : 0;
+		} else {
+			a.d[1] &= bpf_cpu_to_be64(~0ULL << (128 - bits));
+		}
+	}
+	__builtin_memcpy(k->addr, a.b, 16);
+}
+
+#define PW_COARSE_TICK_NS 10000000ULL /* a jiffy at HZ=100, the longest */
+
+/* Can state be created for a new unknown source? Only for what may start a SIP dialogue (a
+ * UDP datagram that begins like a request, a TCP SYN) and within the aggregate budget. */
+static __always_inline int pw_new_source_allowed(struct pw_ctx *c, const struct pw_policy *pol, void *data,
+						  void *data_end, __u64 now)
+{
+	__u32 zero = 0;
+	struct pw_newsrc *ns;
+
+	if (c->m.proto == IPPROTO_TCP) {
+		if ((c->m.tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) != PW_TCP_SYN)
+			return 0;
+	} else {
+		__u32 off = c->m.l4_off;
+		__u8 *p;
+
+		if (off > PW_MAX_HDR_OFF) /* verifier: bound the variable offset */
+			return 0;
+		p = data + off + sizeof(struct udphdr);
+		if ((void *)(p + 1) > data_end)
+			return 0;
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))) /* a method token */
+			return 0;
+	}
+	ns = bpf_map_lookup_elem(&pw_newsrc, &zero);
+	if (!ns)
+		return 0;
+	/* The coarse clock moves in jiffies (1-10 ms): tolerate one, or a CPU could never create
+	 * more than one new source per jiffy, whatever new_sources_per_second says. */
+	__u64 interval = pol->newsrc_interval_ns;
+	return pw_gcra(&ns->tat_ns, now, interval, interval ? PW_COARSE_TICK_NS / interval : 0);
+}
+
+/* Responsive mode: SIP from an internet-zone source. Known sources get the higher ceiling;
+ * unknown ones the small budget, or nothing when responsive mode is off. A source that keeps
+ * exceeding its budget is banned. */
+/* A global function: the verifier checks it once, not once per parser path that reaches it.
+ * Its pointer arguments may be NULL to the verifier, and pointers inside *c are plain numbers
+ * here, so the policy is looked up again. */
+__noinline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_ctx *c)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct pw_ban_key k;
+	struct pw_known *kn;
+	struct pw_rate *r;
+	__u64 now = bpf_ktime_get_coarse_ns();
+
+	if (!c)
+		return PW_REASON_MALFORMED;
+	__u32 gen = c->gen & 1;
+	const struct pw_policy *pol = bpf_map_lookup_elem(&pw_policy, &gen);
+
+	if (!pol)
+		return PW_REASON_MALFORMED;
+
+	__u64 interval = pol->interval_ns;
+	__u32 burst = pol->burst;
+
+	__builtin_memcpy(k.addr, c->m.src.b, 16);
+	kn = bpf_map_lookup_elem(&pw_known, &k);
+	if (kn && now < kn->expires_ns) {
+		/* Its own budget: the debt of the small unknown budget does not follow it. */
+		if (pw_gcra(&kn->tat_ns, now, pol->known_interval_ns, pol->known_burst))
+			return PW_REASON_SIP_KNOWN;
+		return PW_REASON_RATE_LIMITED;
+	}
+	if (!pol->responsive)
+		return PW_REASON_NOT_WHITELISTED;
+
+	pw_budget_key(c, pol, &k);
+	r = bpf_map_lookup_elem(&pw_rate, &k);
+	if (!r) {
+		struct pw_rate nr = { .tat_ns = now + interval };
+
+		if (!pw_new_source_allowed(c, pol, data, data_end, now))
+			return PW_REASON_NEW_SOURCE_LIMITED;
+		bpf_map_update_elem(&pw_rate, &k, &nr, BPF_NOEXIST);
+		return PW_REASON_SIP_RESPONSIVE;
+	}
+	if (pw_gcra(&r->tat_ns, now, interval, burst))
+		return PW_REASON_SIP_RESPONSIVE;
+
+	if (now - r->strikes_from_ns > pol->ban_window_ns) {
+		r->strikes_from_ns = now;
+		r->strikes = 0;
+	}
+	r->strikes++;
+	if (pol->ban_after && r->strikes >= pol->ban_after) {
+		r->strikes = 0;
+		pw_ban_source(c, pol, PW_BAN_RATE_LIMIT, now);
+	}
+	return PW_REASON_RATE_LIMITED;
+}
+
 /* Is this packet the reply to a flow the host opened (recorded by pw_tc_egress)? */
 static __always_inline int pw_is_reply(struct pw_ctx *c)
 {
@@ -245,7 +428,7 @@ static __always_inline __u32 pw_judge_icmp(struct pw_ctx *c)
 
 /* The service of the destination port decides; a would-be drop still passes when it is
  * a reply to the host's own flow, or a DHCP server answering the host. */
-static __always_inline __u32 pw_judge_service(struct pw_ctx *c)
+static __always_inline __u32 pw_judge_service(struct xdp_md *ctx, struct pw_ctx *c)
 {
 	__u32 reason = c->policy->unlisted == PW_UNLISTED_PASS ? PW_REASON_UNLISTED_PASS
 							       : PW_REASON_UNLISTED_DROP;
@@ -255,9 +438,18 @@ static __always_inline __u32 pw_judge_service(struct pw_ctx *c)
 		__u32 idx = ((c->gen * PW_L4__COUNT + l4) << 16) | bpf_ntohs(c->m.dport);
 		struct pw_port *p = bpf_map_lookup_elem(&pw_ports, &idx);
 
-		if (p && p->service)
-			reason = p->zones & PW_ZONE_BIT(c->zone) ? PW_REASON_SERVICE
-								 : PW_REASON_SERVICE_DENIED;
+		if (p && (p->flags & PW_PORT_TRAP)) { /* trusted sources never get here */
+			pw_ban_source(c, c->policy, PW_BAN_TRAP_PORT, bpf_ktime_get_coarse_ns());
+			return PW_REASON_TRAP_PORT;
+		}
+		if (p && p->service) {
+			if (!(p->zones & PW_ZONE_BIT(c->zone)))
+				reason = PW_REASON_SERVICE_DENIED;
+			else if (c->zone == PW_ZONE_INTERNET && p->service == c->policy->sip_service)
+				return pw_judge_responsive(ctx, c);
+			else
+				reason = PW_REASON_SERVICE;
+		}
 	}
 	if (!PW_REASON_IS_DROP(reason) || !c->m.has_ports)
 		return reason;
@@ -342,7 +534,7 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 		return pw_judge_icmp(c);
 
 	/* 8-9: services by destination port; replies to the host's own flows. */
-	return pw_judge_service(c);
+	return pw_judge_service(ctx, c);
 }
 
 SEC("xdp")
@@ -351,6 +543,96 @@ int pw_xdp_main(struct xdp_md *ctx)
 	struct pw_ctx c = {};
 
 	return pw_verdict(&c, pw_judge(ctx, &c));
+}
+
+#define PW_SIP_SCAN 512 /* bytes of a SIP response searched for its CSeq header (power of 2) */
+
+/* Scratch copy of a SIP response, per CPU (not pinned: nothing outlives one packet). */
+struct pw_sip_buf {
+	__u8 b[PW_SIP_SCAN + 32]; /* + a window past the last scanned offset */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_sip_buf);
+} pw_sipbuf SEC(".maps");
+
+static __always_inline int pw_lc(__u8 c, char want) /* ASCII case-insensitive compare */
+{
+	return (c | 0x20) == want;
+}
+
+struct pw_cseq_scan {
+	__u32 len;   /* bytes copied into pw_sipbuf */
+	__u32 found; /* 1: the CSeq method is REGISTER */
+};
+
+/* bpf_loop callback, one offset per call: is there a "\nCSeq: N REGISTER" line at i?
+ * Returns 1 (stop) at the first CSeq line or past the data. Responses are few, so a
+ * callback per byte costs little here, and the verifier checks the body once. */
+static long pw_cseq_at(__u32 i, void *arg)
+{
+	struct pw_cseq_scan *sc = arg;
+	__u32 zero = 0;
+	struct pw_sip_buf *s = bpf_map_lookup_elem(&pw_sipbuf, &zero);
+
+	i &= PW_SIP_SCAN - 1; /* verifier: bound the index */
+	if (!s || i + 17 > sc->len)
+		return 1;
+	__u8 *q = s->b + i;
+	/* RFC 3261 20.16: "CSeq:" then the sequence number, then the method. */
+	if (q[0] != '\n' || !pw_lc(q[1], 'c') || !pw_lc(q[2], 's') || !pw_lc(q[3], 'e') ||
+	    !pw_lc(q[4], 'q') || q[5] != ':')
+		return 0;
+	__u32 k = 6;
+	for (; k < 22; k++) /* verifier: bounded; k + 8 <= 30 stays in the window */
+		if (!(q[k] == ' ' || q[k] == '\t' || (q[k] >= '0' && q[k] <= '9')))
+			break;
+	if (i + k + 8 > sc->len)
+		return 1;
+	sc->found = pw_lc(q[k], 'r') && pw_lc(q[k + 1], 'e') && pw_lc(q[k + 2], 'g') &&
+		    pw_lc(q[k + 3], 'i') && pw_lc(q[k + 4], 's') && pw_lc(q[k + 5], 't') &&
+		    pw_lc(q[k + 6], 'e') && pw_lc(q[k + 7], 'r');
+	return 1;
+}
+
+/* Is the UDP payload at off a "SIP/2.0 200" answer to a REGISTER (by its CSeq method)? */
+static __always_inline int pw_sip_register_ok(struct __sk_buff *skb, __u32 off)
+{
+	__u32 zero = 0;
+	struct pw_sip_buf *s = bpf_map_lookup_elem(&pw_sipbuf, &zero);
+	struct pw_cseq_scan sc = {};
+
+	if (!s || off >= skb->len)
+		return 0;
+	__u32 len = skb->len - off;
+
+	if (len > PW_SIP_SCAN)
+		len = PW_SIP_SCAN;
+	if (len < 12)
+		return 0;
+	sc.len = len;
+	len = ((len - 1) & (PW_SIP_SCAN - 1)) + 1; /* verifier: 1..PW_SIP_SCAN, value unchanged */
+	if (bpf_skb_load_bytes(skb, off, s->b, len))
+		return 0;
+	if (s->b[0] != 'S' || s->b[1] != 'I' || s->b[2] != 'P' || s->b[3] != '/' || s->b[4] != '2' ||
+	    s->b[5] != '.' || s->b[6] != '0' || s->b[7] != ' ' || s->b[8] != '2' || s->b[9] != '0' ||
+	    s->b[10] != '0')
+		return 0;
+	bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
+	return sc.found;
+}
+
+/* The PBX accepted a registration: the peer becomes known for the configured time. */
+static __always_inline void pw_promote_known(const struct pw_meta *m, const struct pw_policy *pol)
+{
+	struct pw_ban_key k;
+	__u64 now = bpf_ktime_get_coarse_ns();
+	struct pw_known kn = { .expires_ns = now + pol->known_ns, .created_ns = now };
+
+	__builtin_memcpy(k.addr, m->dst.b, 16);
+	bpf_map_update_elem(&pw_known, &k, &kn, BPF_ANY);
 }
 
 /* Records flows the host opens: TCP on SYN, UDP from a port that no service names (a
@@ -377,11 +659,18 @@ int pw_tc_egress(struct __sk_buff *skb)
 
 		if (!g)
 			return TC_ACT_OK;
-		__u32 idx = (((g->active & 1) * PW_L4__COUNT + PW_L4_UDP) << 16) | bpf_ntohs(m.sport);
+		__u32 gen = g->active & 1;
+		__u32 idx = ((gen * PW_L4__COUNT + PW_L4_UDP) << 16) | bpf_ntohs(m.sport);
 		struct pw_port *p = bpf_map_lookup_elem(&pw_ports, &idx);
 
-		if (p && p->service)
+		if (p && p->service) { /* a service answering: not the host's own flow */
+			struct pw_policy *pol = bpf_map_lookup_elem(&pw_policy, &gen);
+
+			if (pol && p->service == pol->sip_service &&
+			    pw_sip_register_ok(skb, m.l4_off + sizeof(struct udphdr)))
+				pw_promote_known(&m, pol);
 			return TC_ACT_OK;
+		}
 		create = 1;
 	} else if ((m.proto == IPPROTO_ICMP && m.icmp_type == PW_ICMP_ECHO) ||
 		   (m.proto == IPPROTO_ICMPV6 && m.icmp_type == PW_ICMP6_ECHO_REQUEST)) {

@@ -19,6 +19,7 @@ void addZoneCommands(CLI::App& app, Context& ctx);
 void addListCommands(CLI::App& app, Context& ctx); // blacklist, whitelist
 void addIfaceCommands(CLI::App& app, Context& ctx);
 void addBanCommands(CLI::App& app, Context& ctx);
+void addKnownCommands(CLI::App& app, Context& ctx);
 void addStatsCommand(CLI::App& app, Context& ctx);
 
 // zone add / blacklist add / whitelist add: every CIDR gets the pbxwallctl zone `zone`.

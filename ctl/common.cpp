@@ -64,6 +64,9 @@ void checkLayouts(const MapSet& m)
         {m.flows.fd(), PW_MAP_NAME_FLOWS, sizeof(pw_flow_key), sizeof(pw_flow), 0},
         {m.frags.fd(), PW_MAP_NAME_FRAGS, sizeof(pw_frag_key), sizeof(pw_frag), 0},
         {m.statsFd, PW_MAP_NAME_STATS, sizeof(__u32), sizeof(pw_counter), PW_STATS_ENTRIES},
+        {m.known.fd(), PW_MAP_NAME_KNOWN, sizeof(pw_ban_key), sizeof(pw_known), 0},
+        {m.rate.fd(), PW_MAP_NAME_RATE, sizeof(pw_ban_key), sizeof(pw_rate), 0},
+        {m.newsrcFd, PW_MAP_NAME_NEWSRC, sizeof(__u32), sizeof(pw_newsrc), 1},
     };
     for (const auto& l : layouts) {
         bpf_map_info info{};

@@ -143,6 +143,7 @@ int run(int argc, char** argv)
     addListCommands(app, ctx);
     addIfaceCommands(app, ctx);
     addBanCommands(app, ctx);
+    addKnownCommands(app, ctx);
     addStatsCommand(app, ctx);
 
     const bool jsonEarly = jsonRequested(argc, argv);

@@ -22,8 +22,8 @@ namespace detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kTopLevelKeys = {
-    "pin_dir", "state_dir", "unlisted_ports", "interface", "zones", "icmp", "limits", "services",
+constexpr std::array<std::string_view, 9> kTopLevelKeys = {
+    "pin_dir", "state_dir", "unlisted_ports", "interface", "zones", "icmp", "limits", "services", "sip",
 };
 
 } // namespace
@@ -185,6 +185,9 @@ void Validator::run(const toml::table& root)
     limits(*n);
   if (const toml::node* n = root.get("services"))
     services(*n);
+  if (const toml::node* n = root.get("sip"))
+    sip(*n);
+  checkSip(); // after services: trap ports and the "sip" service are checked against them
   checkTableSizes();
 }
 
@@ -222,6 +225,13 @@ bool LoadResult::ok() const
 {
   return config.has_value() &&
          std::none_of(diagnostics.begin(), diagnostics.end(), [](const Diagnostic& d) { return !d.warning; });
+}
+
+const Service* findService(const Config& config, std::string_view name)
+{
+  const auto it = std::find_if(config.services.begin(), config.services.end(),
+                               [&](const Service& s) { return s.name == name; });
+  return it == config.services.end() ? nullptr : &*it;
 }
 
 std::string_view xdpModeName(XdpMode mode)

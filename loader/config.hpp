@@ -44,6 +44,24 @@ struct Limits {
   uint32_t frags = PW_DEFAULT_FRAGS;
 };
 
+// SIP rate limiting and banning: what FreePBX's responsive firewall and a fail2ban asterisk jail
+// do, in XDP. SIP is whatever reaches the ports of the service named "sip".
+struct Sip {
+  bool responsive = true;           // unknown internet-zone sources may send SIP at a small per-source rate; false: SIP from them is dropped (not_whitelisted)
+  uint32_t rate = 10;               // SIP packets per `period` from one unknown source
+  uint32_t period = 60;             // seconds, 1..86400
+  uint32_t burst = 5;               // packets allowed back to back on top of the steady rate, 0..1000
+  uint32_t knownRate = 6000;        // packets per `period` from a known source (a registered phone), >= rate
+  uint32_t banAfter = 20;           // over-budget drops (within banWindow) that ban the source; 0 = never ban for rate
+  uint32_t banWindow = 600;         // seconds, 1..86400 (fail2ban findtime)
+  uint32_t banSeconds = 1800;       // ban duration, 1..31536000 (fail2ban bantime)
+  uint32_t ipv6Prefix = 64;         // IPv6 sources share one budget per prefix of this length: 48..128 (IPv4: per /32 always)
+  uint32_t newSourcesPerSecond = 500; // aggregate budget for creating per-source state for new unknown sources, 1..1000000
+  uint32_t knownSeconds = 3600;     // longest time a source stays "known" after a successful REGISTER, 60..604800
+  std::vector<PortRange> trapPorts; // UDP and TCP ports where any packet from a non-trusted source bans it (e.g. "5060" when SIP runs on another port)
+  int line = 0;                     // of the [sip] header, 0 if absent
+};
+
 struct Config {
   std::string path;
   std::string pinDir = PW_PIN_DIR;
@@ -54,6 +72,7 @@ struct Config {
   std::vector<ZoneRule> zones;       // file order
   std::vector<Service> services;     // file order; service number = index + 1
   Limits limits;
+  Sip sip;
 };
 
 struct Diagnostic {
@@ -80,6 +99,9 @@ struct LoadOptions {
 
 LoadResult loadFile(const std::string& path, const LoadOptions& options = {});
 LoadResult loadString(std::string_view text, const std::string& name, const LoadOptions& options = {});
+
+// The service called name, or nullptr.
+const Service* findService(const Config& config, std::string_view name);
 
 // Names used in the file and in messages: "auto", "native", "generic".
 std::string_view xdpModeName(XdpMode mode);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 // What each config section means: interfaces, [zones] CIDRs, [icmp], [limits], [services] with
-// their ports (each port owned by one service), and whether the config fits its tables.
+// their ports (each port owned by one service), [sip] rate limits and trap ports, and whether the
+// config fits its tables.
 #include "config_internal.hpp"
 
 #include <net/if.h>
@@ -8,9 +9,11 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "names.hpp"
 
@@ -36,6 +39,46 @@ constexpr std::array<LimitSpec, 5> kLimitSpecs = {{
     {"flows", &Limits::flows, 1024, 4194304},
     {"frags", &Limits::frags, 256, 1048576},
 }};
+
+struct SipSpec {
+  std::string_view key;
+  uint32_t Sip::*field;
+  int64_t min;
+  int64_t max;
+};
+
+constexpr std::array<SipSpec, 10> kSipSpecs = {{
+    {"rate", &Sip::rate, 1, 1000000},
+    {"period", &Sip::period, 1, 86400},
+    {"burst", &Sip::burst, 0, 1000},
+    {"known_rate", &Sip::knownRate, 1, 1000000},
+    {"ban_after", &Sip::banAfter, 0, 1000000},
+    {"ban_window", &Sip::banWindow, 1, 86400},
+    {"ban_seconds", &Sip::banSeconds, 1, 31536000},
+    {"ipv6_prefix", &Sip::ipv6Prefix, 48, 128},
+    {"new_sources_per_second", &Sip::newSourcesPerSecond, 1, 1000000},
+    {"known_seconds", &Sip::knownSeconds, 60, 604800},
+}};
+
+// Sorted, with overlapping or adjacent ranges joined.
+std::vector<PortRange> merged(std::vector<PortRange> ranges)
+{
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<PortRange> out;
+  for (const PortRange& r : ranges) {
+    if (!out.empty() && r.lo <= out.back().hi + 1)
+      out.back().hi = std::max(out.back().hi, r.hi);
+    else
+      out.push_back(r);
+  }
+  return out;
+}
+
+// "port 5060 is" or "ports 5060-5061 are".
+std::string portsAre(const PortRange& r)
+{
+  return r.lo == r.hi ? "port " + r.str() + " is" : "ports " + r.str() + " are";
+}
 
 } // namespace
 
@@ -196,6 +239,22 @@ void Validator::icmp(const toml::node& n)
   }
 }
 
+std::optional<uint32_t> Validator::integerIn(const toml::node& n, std::string_view what, int64_t min, int64_t max)
+{
+  const auto* i = n.as_integer();
+  if (!i) {
+    typeError(n, what, "an integer");
+    return std::nullopt;
+  }
+  const int64_t value = i->get();
+  if (value < min || value > max) {
+    error(n, std::string(what) + " = " + std::to_string(value) + " is out of range " + std::to_string(min) + ".." +
+                 std::to_string(max));
+    return std::nullopt;
+  }
+  return static_cast<uint32_t>(value);
+}
+
 void Validator::limits(const toml::node& n)
 {
   const toml::table* t = tableOf(n, "[limits]");
@@ -203,23 +262,62 @@ void Validator::limits(const toml::node& n)
     return;
   rejectUnknownKeys(*t, "[limits]", {"hosts", "nets", "bans", "flows", "frags"});
   for (const LimitSpec& spec : kLimitSpecs) {
+    if (const toml::node* v = t->get(spec.key)) {
+      if (const auto value = integerIn(*v, "limits." + std::string(spec.key), spec.min, spec.max))
+        config_.limits.*spec.field = *value;
+    }
+  }
+}
+
+void Validator::sip(const toml::node& n)
+{
+  const toml::table* t = tableOf(n, "[sip]");
+  if (!t)
+    return;
+  rejectUnknownKeys(*t, "[sip]",
+                    {"responsive", "rate", "period", "burst", "known_rate", "ban_after", "ban_window", "ban_seconds",
+                     "ipv6_prefix", "new_sources_per_second", "known_seconds", "trap_ports"});
+  Sip& sip = config_.sip;
+  sipPos_ = posOf(t->source());
+  sip.line = sipPos_.line;
+
+  if (const toml::node* v = t->get("responsive")) {
+    if (const auto* b = v->as_boolean())
+      sip.responsive = b->get();
+    else
+      typeError(*v, "sip.responsive", "true or false");
+  }
+
+  bool ratesOk = true;
+  for (const SipSpec& spec : kSipSpecs) {
     const toml::node* v = t->get(spec.key);
     if (!v)
       continue;
-    const std::string what = "limits." + std::string(spec.key);
-    const auto* i = v->as_integer();
-    if (!i) {
-      typeError(*v, what, "an integer");
+    const std::string what = "sip." + std::string(spec.key);
+    if (spec.field == &Sip::rate && v->is_integer() && v->as_integer()->get() == 0) {
+      error(*v, what + " = 0 is out of range " + std::to_string(spec.min) + ".." + std::to_string(spec.max) +
+                    ": to drop SIP from unknown sources, set responsive = false");
+      ratesOk = false;
       continue;
     }
-    const int64_t value = i->get();
-    if (value < spec.min || value > spec.max) {
-      error(*v, what + " = " + std::to_string(value) + " is out of range " + std::to_string(spec.min) + ".." +
-                    std::to_string(spec.max));
-      continue;
-    }
-    config_.limits.*spec.field = static_cast<uint32_t>(value);
+    if (const auto value = integerIn(*v, what, spec.min, spec.max))
+      sip.*spec.field = *value;
+    else if (spec.field == &Sip::rate || spec.field == &Sip::knownRate)
+      ratesOk = false;
   }
+  // Only reachable when rate or known_rate is written: the defaults satisfy it.
+  if (ratesOk && sip.knownRate < sip.rate) {
+    const toml::node* known = t->get("known_rate");
+    const toml::node& at = known ? *known : *t->get("rate");
+    error(at, "sip.known_rate = " + std::to_string(sip.knownRate) + (known ? "" : " (the default)") +
+                  " is below sip.rate = " + std::to_string(sip.rate) +
+                  ": a known source must be allowed at least the rate of an unknown one");
+  }
+
+  if (const toml::node* p = t->get("trap_ports"))
+    trapPorts_ = ports(*p, "sip.trap_ports");
+  for (const PortEntry& e : trapPorts_)
+    sip.trapPorts.push_back(e.range);
 }
 
 void Validator::services(const toml::node& n)
@@ -358,6 +456,64 @@ void Validator::checkPortOwners()
       }
     }
   }
+}
+
+// Trap ports ban whoever touches them, so no service may use them; and [sip] is about the service
+// named "sip".
+void Validator::checkSip()
+{
+  std::vector<bool> seen(65536, false);
+  for (const PortEntry& e : trapPorts_) {
+    for (unsigned p = e.range.lo; p <= e.range.hi; ++p) {
+      if (!seen[p]) {
+        seen[p] = true;
+        continue;
+      }
+      unsigned last = p;
+      while (last < e.range.hi && seen[last + 1])
+        ++last;
+      const PortRange run{static_cast<uint16_t>(p), static_cast<uint16_t>(last)};
+      warn(e.pos, "trap " + portsAre(run) + " listed twice in sip.trap_ports");
+      p = last;
+    }
+  }
+
+  constexpr std::string_view kWhy = ": a trap must be a port nothing legitimate uses";
+  for (const PortEntry& e : trapPorts_) {
+    for (const ServiceDraft& s : services_) {
+      // Service names are checked elsewhere; escape a bad one so that the message stays on one line.
+      const std::string quoted = inQuotes(s.service.name);
+      const std::string name = quoted.substr(1, quoted.size() - 2);
+      auto hits = [&](const std::vector<PortEntry>& entries) {
+        std::vector<PortRange> out;
+        for (const PortEntry& se : entries) {
+          const uint16_t lo = std::max(e.range.lo, se.range.lo);
+          const uint16_t hi = std::min(e.range.hi, se.range.hi);
+          if (lo <= hi)
+            out.push_back({lo, hi});
+        }
+        return merged(std::move(out));
+      };
+      const std::vector<PortRange> udp = hits(s.udp);
+      const std::vector<PortRange> tcp = hits(s.tcp);
+      auto report = [&](const std::vector<PortRange>& runs, std::string_view proto) {
+        for (const PortRange& r : runs)
+          error(e.pos, "trap " + portsAre(r) + " also service " + name + "'s " + std::string(proto) +
+                           (r.lo == r.hi ? " port" : " ports") + std::string(kWhy));
+      };
+      if (!udp.empty() && udp == tcp) {
+        report(udp, "udp and tcp");
+      } else {
+        report(udp, "udp");
+        report(tcp, "tcp");
+      }
+    }
+  }
+
+  if (config_.sip.line != 0 && config_.sip.responsive &&
+      std::none_of(services_.begin(), services_.end(), [](const ServiceDraft& s) { return s.service.name == "sip"; }))
+    warn(sipPos_, std::string("[sip] has no effect without a service named sip") +
+                      (trapPorts_.empty() ? "" : " (only its trap_ports apply)"));
 }
 
 // The config alone must fit the tables it is loaded into (pbxwallctl entries come on top).

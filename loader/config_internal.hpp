@@ -82,11 +82,14 @@ private:
   void interface(const toml::table& t);
   void zones(const toml::node& n);
   void icmp(const toml::node& n);
+  std::optional<uint32_t> integerIn(const toml::node& n, std::string_view what, int64_t min, int64_t max);
   void limits(const toml::node& n);
+  void sip(const toml::node& n);
   void services(const toml::node& n);
   void service(const toml::key& name, const toml::node& n);
   std::vector<PortEntry> ports(const toml::node& n, std::string_view what);
   void checkPortOwners();
+  void checkSip();
   void checkTableSizes();
 
   std::string file_;
@@ -98,6 +101,8 @@ private:
   std::map<std::string, int> interfaceLines_;
   std::vector<std::pair<Pos, ZoneRule>> zoneRules_;
   std::vector<ServiceDraft> services_;
+  Pos sipPos_;                       // of the [sip] header
+  std::vector<PortEntry> trapPorts_; // [sip] trap_ports with their positions
 };
 
 } // namespace pbxwall::config::detail

@@ -7,6 +7,7 @@
 #include "policy_build.hpp"
 #include "state.hpp"
 
+#include <bpf/libbpf.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -88,6 +89,63 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
     if (before != bans.size())
         CtlState::saveBans(cfg.stateDir, bans);
 }
+
+// Events of the data plane (bans it set, bans it could not set), drained from pw_events.
+class EventLog {
+public:
+    explicit EventLog(int ringFd) : rb_(ring_buffer__new(ringFd, &EventLog::onEvent, this, nullptr))
+    {
+        if (!rb_)
+            throwErrno(errno, "open the " PW_MAP_NAME_EVENTS " ring buffer");
+    }
+    ~EventLog() { ring_buffer__free(rb_); }
+    EventLog(const EventLog&) = delete;
+    EventLog& operator=(const EventLog&) = delete;
+
+    int fd() const { return ring_buffer__epoll_fd(rb_); }
+
+    // Logs every pending event, one line each, and records new bans in state_dir so that they
+    // survive a reboot like the ones pbxwallctl sets.
+    void drain(const config::Config& cfg)
+    {
+        bans_.clear();
+        ring_buffer__consume(rb_);
+        if (bans_.empty())
+            return;
+        PinLock lock(cfg.pinDir);
+        std::vector<CtlBan> bans = CtlState::loadBans(cfg.stateDir);
+        for (const auto& b : bans_) {
+            std::erase_if(bans, [&](const CtlBan& old) { return old.addr == b.addr; });
+            bans.push_back(b);
+        }
+        CtlState::saveBans(cfg.stateDir, bans);
+    }
+
+private:
+    static int onEvent(void* self, void* data, size_t size)
+    {
+        if (size < sizeof(pw_event))
+            return 0;
+        pw_event ev{};
+        std::memcpy(&ev, data, sizeof(ev));
+        Addr a;
+        std::memcpy(a.bytes.data(), ev.addr, 16);
+        const auto seconds = ev.duration_ns / 1000000000ULL;
+        if (ev.type == PW_EVENT_BAN) {
+            spdlog::warn("pbxwall ban: addr={} cause={} seconds={}", a.str(), banCauseName(ev.cause), seconds);
+            const int64_t now = unixNow();
+            static_cast<EventLog*>(self)->bans_.push_back(
+                {a, now + static_cast<int64_t>(seconds), now, ev.cause});
+        } else if (ev.type == PW_EVENT_BAN_FULL) {
+            spdlog::error("pbxwall ban-failed: addr={} cause={} error=\"the ban table is full: raise [limits] bans\"",
+                          a.str(), banCauseName(ev.cause));
+        }
+        return 0;
+    }
+
+    ring_buffer* rb_;
+    std::vector<CtlBan> bans_;
+};
 
 void attachAll(const config::Config& cfg)
 {
@@ -181,12 +239,21 @@ int runDaemon(config::Config cfg)
     attachAll(cfg);
     spdlog::info("pbxwalld running (pin_dir {}, state_dir {})", cfg.pinDir, cfg.stateDir);
 
+    EventLog events(maps.set().eventsFd);
+    uint64_t lastSweep = monotonicNowNs();
     for (;;) {
-        pollfd p{sfd.get(), POLLIN, 0};
-        int n = poll(&p, 1, 5000);
+        pollfd p[2] = {{sfd.get(), POLLIN, 0}, {events.fd(), POLLIN, 0}};
+        int n = poll(p, 2, 5000);
         if (n < 0 && errno != EINTR)
             throwErrno(errno, "poll");
-        if (n > 0) {
+        if (n > 0 && (p[1].revents & POLLIN)) {
+            try {
+                events.drain(cfg);
+            } catch (const std::exception& e) {
+                spdlog::error("data plane events: {}", e.what());
+            }
+        }
+        if (n > 0 && (p[0].revents & POLLIN)) {
             signalfd_siginfo si{};
             if (read(sfd.get(), &si, sizeof(si)) != sizeof(si))
                 continue;
@@ -201,6 +268,9 @@ int runDaemon(config::Config cfg)
             spdlog::info("{}: exiting, the filter stays attached and enforcing", strsignal(si.ssi_signo));
             return 0;
         }
+        if (monotonicNowNs() - lastSweep < 5000000000ULL)
+            continue;
+        lastSweep = monotonicNowNs();
         try {
             sweepBans(maps.set(), cfg);
         } catch (const std::exception& e) {

@@ -15,6 +15,9 @@ namespace pbxwall {
 // Name -> ifindex in this network namespace; 0 when the interface does not exist.
 using IfindexResolver = std::function<unsigned(const std::string&)>;
 
+// The responsive-mode knobs of [sip], in the data plane's units.
+void setResponsive(pw_policy& p, const config::Sip& sip);
+
 // Config interfaces take counter slots 1..n in file order, pbxwallctl-only interfaces the
 // next ones. Interfaces that do not exist are left out and reported in `notes`.
 PolicyImage buildPolicyImage(const config::Config& cfg, const CtlState& state, const IfindexResolver& ifindexOf,

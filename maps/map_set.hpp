@@ -23,7 +23,11 @@ struct MapSet {
     TypedMap<pw_ban_key, pw_ban> bans;
     TypedMap<pw_flow_key, pw_flow> flows;
     TypedMap<pw_frag_key, pw_frag> frags;
-    int statsFd = -1;
+    TypedMap<pw_ban_key, pw_known> known;
+    TypedMap<pw_ban_key, pw_rate> rate;
+    int newsrcFd = -1; // per-CPU array
+    int statsFd = -1;  // per-CPU array
+    int eventsFd = -1; // ring buffer
 
     std::vector<UniqueFd> owned; // set when opened from pins
 

@@ -25,6 +25,8 @@ constexpr std::array<std::string_view, PW_REASON__END> kReasonNames = [] {
   t[PW_REASON_ICMP] = "icmp";
   t[PW_REASON_REPLY] = "reply";
   t[PW_REASON_DHCP] = "dhcp";
+  t[PW_REASON_SIP_KNOWN] = "sip_known";
+  t[PW_REASON_SIP_RESPONSIVE] = "sip_responsive";
   t[PW_REASON_MALFORMED] = "malformed";
   t[PW_REASON_MARTIAN] = "martian";
   t[PW_REASON_REJECT] = "reject";
@@ -33,6 +35,10 @@ constexpr std::array<std::string_view, PW_REASON__END> kReasonNames = [] {
   t[PW_REASON_UNLISTED_DROP] = "unlisted_drop";
   t[PW_REASON_ICMP_DENIED] = "icmp_denied";
   t[PW_REASON_FRAGMENT_ORPHAN] = "fragment_orphan";
+  t[PW_REASON_RATE_LIMITED] = "rate_limited";
+  t[PW_REASON_NOT_WHITELISTED] = "not_whitelisted";
+  t[PW_REASON_NEW_SOURCE_LIMITED] = "new_source_limited";
+  t[PW_REASON_TRAP_PORT] = "trap_port";
   return t;
 }();
 static_assert(kReasonNames.size() == PW_REASON__END);
@@ -50,7 +56,7 @@ constexpr bool reasonTableComplete()
 }
 static_assert(reasonTableComplete(), "a pw_reason lacks a name (or a gap has one)");
 
-constexpr std::array<std::string_view, PW_BAN__COUNT> kBanCauseNames = {"manual"};
+constexpr std::array<std::string_view, PW_BAN__COUNT> kBanCauseNames = {"manual", "rate_limit", "trap_port"};
 static_assert(kBanCauseNames.size() == PW_BAN__COUNT);
 
 } // namespace

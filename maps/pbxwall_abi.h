@@ -27,6 +27,10 @@
 #define PW_MAP_NAME_FLOWS   "pw_flows"
 #define PW_MAP_NAME_FRAGS   "pw_frags"
 #define PW_MAP_NAME_STATS   "pw_stats"
+#define PW_MAP_NAME_KNOWN   "pw_known"
+#define PW_MAP_NAME_RATE    "pw_rate"
+#define PW_MAP_NAME_NEWSRC  "pw_newsrc"
+#define PW_MAP_NAME_EVENTS  "pw_events"
 #define PW_PROG_NAME_XDP    "pw_xdp_main"
 #define PW_PROG_NAME_EGRESS "pw_tc_egress"
 
@@ -52,6 +56,8 @@ enum pw_reason {
 	PW_REASON_ICMP = 4,           /* ICMP the network needs, or an allowed echo request */
 	PW_REASON_REPLY = 5,          /* reply to a flow the host itself opened */
 	PW_REASON_DHCP = 6,           /* DHCP / DHCPv6 server to client */
+	PW_REASON_SIP_KNOWN = 7,      /* SIP from a known source (registered phone) within its ceiling */
+	PW_REASON_SIP_RESPONSIVE = 8, /* SIP from an unknown internet source within its budget */
 	PW_REASON_PASS__END,
 	PW_REASON_DROP_BASE = 16,
 	PW_REASON_MALFORMED = 16,      /* bad or truncated headers, too many VLAN tags or IPv6 ext headers */
@@ -62,6 +68,10 @@ enum pw_reason {
 	PW_REASON_UNLISTED_DROP = 21,  /* no service names the port, unlisted_ports = "drop" */
 	PW_REASON_ICMP_DENIED = 22,    /* ICMP type not needed, or echo not allowed for the zone */
 	PW_REASON_FRAGMENT_ORPHAN = 23, /* non-first fragment whose first fragment was not seen */
+	PW_REASON_RATE_LIMITED = 24,   /* SIP over the source's budget (responsive mode) */
+	PW_REASON_NOT_WHITELISTED = 25, /* SIP from an unknown internet source, responsive mode off */
+	PW_REASON_NEW_SOURCE_LIMITED = 26, /* no state may be created for this new source now */
+	PW_REASON_TRAP_PORT = 27,      /* a packet to a trap port: the source is banned */
 	PW_REASON__END,
 };
 #define PW_REASON_SLOTS 48 /* room for later reasons without resizing the pinned counters */
@@ -127,8 +137,10 @@ enum pw_l4 {
 struct pw_port {
 	__u8 service; /* 0: no service names this port; else service number (1-based) */
 	__u8 zones;   /* PW_ZONE_BIT() set of zones the service allows */
-	__u8 pad[2];
+	__u8 flags;   /* PW_PORT_* */
+	__u8 pad;
 };
+#define PW_PORT_TRAP 1 /* any packet from a non-trusted source bans it */
 PW_STATIC_ASSERT(sizeof(struct pw_port) == 4, "pw_port ABI");
 #define PW_SERVICES_MAX 255
 
@@ -144,16 +156,33 @@ struct pw_policy {
 	__u8 pad;
 	__u32 host_count; /* entries of this generation in pw_hosts (kept by userspace) */
 	__u32 net_count;  /* entries of this generation in pw_nets (kept by userspace) */
-	__u8 reserved[52];
+	/* Responsive mode: SIP from unknown internet sources, per-source GCRA budgets. */
+	__u8 responsive;  /* 1: unknown internet sources may send SIP within a budget */
+	__u8 sip_service; /* service number of the service named "sip"; 0: none */
+	__u8 v6_prefix;   /* IPv6 sources share a budget per prefix of this length */
+	__u8 pad2;
+	__u32 burst;      /* packets allowed back to back on top of the steady rate */
+	__u32 ban_after;  /* over-budget drops within ban_window_ns that ban; 0: never */
+	__u64 interval_ns;        /* one SIP packet per interval from an unknown source */
+	__u64 known_interval_ns;  /* one SIP packet per interval from a known source */
+	__u64 ban_ns;             /* duration of the bans the data plane sets */
+	__u64 ban_window_ns;
+	__u64 newsrc_interval_ns; /* per CPU: one new source's state per interval */
+	__u64 known_ns;           /* how long a source stays known after a 200 OK to REGISTER */
+	__u32 known_burst;        /* back-to-back packets of a known source: one second's worth */
+	__u32 pad4;
+	__u8 reserved[48];
 };
-PW_STATIC_ASSERT(sizeof(struct pw_policy) == 64, "pw_policy ABI");
+PW_STATIC_ASSERT(sizeof(struct pw_policy) == 128, "pw_policy ABI");
 
 /* pw_bans: hash keyed by address (no generation: bans are not config). Never LRU. */
 struct pw_ban_key {
 	__u8 addr[16];
 };
 enum pw_ban_cause {
-	PW_BAN_MANUAL = 0, /* pbxwallctl ban add */
+	PW_BAN_MANUAL = 0,     /* pbxwallctl ban add */
+	PW_BAN_RATE_LIMIT = 1, /* kept exceeding its SIP budget */
+	PW_BAN_TRAP_PORT = 2,  /* touched a trap port */
 	PW_BAN__COUNT,
 };
 struct pw_ban {
@@ -163,6 +192,44 @@ struct pw_ban {
 	__u32 pad;
 };
 PW_STATIC_ASSERT(sizeof(struct pw_ban) == 24, "pw_ban ABI");
+
+/* pw_known: sources the PBX accepted (200 OK to a REGISTER), by exact address. Never LRU. */
+struct pw_known {
+	__u64 expires_ns; /* CLOCK_MONOTONIC */
+	__u64 created_ns;
+	__u64 tat_ns;     /* the known source's own SIP budget (GCRA), apart from pw_rate */
+};
+PW_STATIC_ASSERT(sizeof(struct pw_known) == 24, "pw_known ABI");
+
+/* pw_rate: per-source SIP budgets (GCRA), keyed by the address masked to its budget prefix.
+ * LRU: losing an entry only resets a budget. */
+struct pw_rate {
+	__u64 tat_ns;          /* theoretical arrival time of the next conforming packet */
+	__u64 strikes_from_ns; /* start of the current over-budget window */
+	__u32 strikes;         /* over-budget drops since strikes_from_ns */
+	__u32 pad;
+};
+PW_STATIC_ASSERT(sizeof(struct pw_rate) == 24, "pw_rate ABI");
+
+/* pw_newsrc: per-CPU GCRA state of the aggregate new-source budget (index 0). */
+struct pw_newsrc {
+	__u64 tat_ns;
+};
+
+/* pw_events: ring buffer of what the data plane decided on its own, logged by pbxwalld. */
+enum pw_event_type {
+	PW_EVENT_BAN = 1,      /* a ban was set: cause, duration */
+	PW_EVENT_BAN_FULL = 2, /* a ban could not be set: pw_bans is full */
+};
+struct pw_event {
+	__u64 ts_ns;
+	__u8 addr[16];
+	__u32 type;  /* enum pw_event_type */
+	__u32 cause; /* enum pw_ban_cause */
+	__u64 duration_ns;
+};
+PW_STATIC_ASSERT(sizeof(struct pw_event) == 40, "pw_event ABI");
+#define PW_EVENTS_BYTES (256 * 1024)
 
 /* pw_flows: flows the host opened, recorded at TC egress, looked up reversed at ingress. */
 struct pw_flow_key {
@@ -216,5 +283,7 @@ PW_STATIC_ASSERT(sizeof(struct pw_counter) == 16, "pw_counter ABI");
 #define PW_DEFAULT_BANS    131072
 #define PW_DEFAULT_FLOWS   65536
 #define PW_DEFAULT_FRAGS   8192
+#define PW_DEFAULT_KNOWN   65536
+#define PW_DEFAULT_RATE    262144
 
 #endif /* PBXWALL_ABI_H */

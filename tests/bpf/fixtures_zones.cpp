@@ -33,7 +33,9 @@ zone = "internet"
 local = ["198.18.1.0/24", "2001:db8:1::/48"]
 reject = ["198.18.9.0/24", "2001:db8:9::/48"]
 
-[services.sip]
+# Named "voip", not "sip": these fixtures test the plain service rules; the service named
+# "sip" gets responsive mode, which fixtures_sip.cpp covers.
+[services.voip]
 udp = ["5060"]
 tcp = ["5060-5061"]
 zones = ["local", "internet"]

@@ -12,14 +12,17 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <net/if.h>
+#include <sched.h>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <stdexcept>
 #include <system_error>
 #include <tuple>
+#include <utility>
 
 namespace pbxwall::bpftest {
 
@@ -39,7 +42,9 @@ reject = ["198.18.3.0/24", "2001:db8:3::/48", "198.18.1.66", "2001:db8:1::66"]
 [icmp]
 echo = ["trusted", "local"]
 
-[services.sip]
+# Named "voip", not "sip": these fixtures test the plain service rules; the service named
+# "sip" gets responsive mode, which fixtures_sip.cpp covers.
+[services.voip]
 udp = ["5060"]
 tcp = ["5060-5061"]
 zones = ["trusted", "local", "other", "internet"]
@@ -61,6 +66,7 @@ struct MapSize {
 constexpr MapSize kMapSizes[] = {
     {PW_MAP_NAME_HOSTS, 2 * 256}, {PW_MAP_NAME_NETS, 2 * 256}, {PW_MAP_NAME_BANS, 256},
     {PW_MAP_NAME_FLOWS, 1024},    {PW_MAP_NAME_FRAGS, 256},
+    {PW_MAP_NAME_KNOWN, 1024},    {PW_MAP_NAME_RATE, 4096},
 };
 
 void check(int rc, const std::string& what)
@@ -137,7 +143,9 @@ test::Packet icmp(test::Packet p, Family f, uint8_t type, uint8_t code)
     return p;
 }
 
-Harness::Harness(const std::string& toml, Programs programs)
+Harness::Harness(const std::string& toml, Programs programs) : Harness(toml, programs, {}) {}
+
+Harness::Harness(const std::string& toml, Programs programs, const std::vector<TableSize>& sizes)
 {
     skel_ = pbxwall_bpf::open();
     if (!skel_)
@@ -154,6 +162,12 @@ Harness::Harness(const std::string& toml, Programs programs)
                 throwErrno(ENOENT, std::string("find map ") + s.name);
             check(bpf_map__set_max_entries(m, s.entries), std::string("size ") + s.name);
         }
+        for (const auto& s : sizes) {
+            bpf_map* m = bpf_object__find_map_by_name(skel_->obj, s.name.c_str());
+            if (!m)
+                throwErrno(ENOENT, "find map " + s.name);
+            check(bpf_map__set_max_entries(m, s.entries), "size " + s.name);
+        }
         if (programs == Programs::Ingress)
             check(bpf_program__set_autoload(skel_->progs.pw_tc_egress, false), "skip " PW_PROG_NAME_EGRESS);
         check(pbxwall_bpf::load(skel_), "load the pbxwall BPF object");
@@ -168,7 +182,11 @@ Harness::Harness(const std::string& toml, Programs programs)
     }
 }
 
-Harness::~Harness() { pbxwall_bpf::destroy(skel_); }
+Harness::~Harness()
+{
+    ring_buffer__free(events_);
+    pbxwall_bpf::destroy(skel_);
+}
 
 void Harness::install(const std::string& toml)
 {
@@ -251,6 +269,73 @@ void Harness::ban(std::string_view addr, std::chrono::seconds ttl)
 void Harness::banForever(std::string_view addr) { putBan(addr, 0); }
 
 void Harness::banExpired(std::string_view addr) { putBan(addr, 1); }
+
+pw_ban_key addrKey(std::string_view addr)
+{
+    pw_ban_key key{};
+    const Addr a = parseAddr(addr);
+    std::memcpy(key.addr, a.bytes.data(), sizeof(key.addr));
+    return key;
+}
+
+void Harness::putKnown(std::string_view addr, uint64_t expiresNs)
+{
+    pw_known value{};
+    value.expires_ns = expiresNs;
+    value.created_ns = monotonicNowNs();
+    maps_.known.update(addrKey(addr), value);
+}
+
+void Harness::addKnown(std::string_view addr, std::chrono::seconds ttl)
+{
+    putKnown(addr, monotonicNowNs() + static_cast<uint64_t>(std::chrono::nanoseconds(ttl).count()));
+}
+
+void Harness::addKnownExpired(std::string_view addr) { putKnown(addr, 1); }
+
+std::optional<pw_ban> Harness::banOf(std::string_view addr) const { return maps_.bans.lookup(addrKey(addr)); }
+
+std::vector<pw_event> Harness::events()
+{
+    if (!events_) {
+        const auto onEvent = [](void* ctx, void* data, size_t size) -> int {
+            auto* out = static_cast<std::vector<pw_event>*>(ctx);
+            pw_event ev{};
+            std::memcpy(&ev, data, std::min(size, sizeof(ev)));
+            out->push_back(ev);
+            return 0;
+        };
+        events_ = ring_buffer__new(maps_.eventsFd, onEvent, &pending_, nullptr);
+        if (!events_)
+            throwErrno(errno, "open the " PW_MAP_NAME_EVENTS " ring buffer");
+    }
+    check(ring_buffer__consume(events_), "read " PW_MAP_NAME_EVENTS);
+    return std::exchange(pending_, {});
+}
+
+CpuPin::CpuPin()
+{
+    cpu_ = sched_getcpu();
+    if (cpu_ < 0)
+        throwErrno(errno, "sched_getcpu");
+    cpu_set_t old;
+    CPU_ZERO(&old);
+    if (sched_getaffinity(0, sizeof(old), &old) == 0) {
+        saved_.assign(reinterpret_cast<unsigned char*>(&old), reinterpret_cast<unsigned char*>(&old) + sizeof(old));
+        restore_ = true;
+    }
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu_, &one);
+    if (sched_setaffinity(0, sizeof(one), &one) != 0)
+        throwErrno(errno, "pin the test thread to CPU " + std::to_string(cpu_));
+}
+
+CpuPin::~CpuPin()
+{
+    if (restore_)
+        sched_setaffinity(0, saved_.size(), reinterpret_cast<const cpu_set_t*>(saved_.data()));
+}
 
 void Harness::setCtlZone(std::string_view cidr, pw_zone zone)
 {

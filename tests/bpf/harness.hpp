@@ -13,11 +13,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 struct pbxwall_bpf;
+struct ring_buffer;
 
 namespace pbxwall::bpftest {
 
@@ -81,9 +83,17 @@ struct Outcome {
 // so only fixtures that record host-opened flows load it.
 enum class Programs { Ingress, IngressAndEgress };
 
+// A table size other than the harness's small default (e.g. a pw_bans of 2 entries, or the
+// production sizes for the flood test), by map name.
+struct TableSize {
+    std::string name;
+    __u32 entries;
+};
+
 class Harness {
 public:
     explicit Harness(const std::string& toml = kBaseDrop, Programs programs = Programs::Ingress);
+    Harness(const std::string& toml, Programs programs, const std::vector<TableSize>& sizes);
     ~Harness();
     Harness(const Harness&) = delete;
     Harness& operator=(const Harness&) = delete;
@@ -106,18 +116,49 @@ public:
     // A pbxwallctl zone entry on top of whatever the config says about the same CIDR.
     void setCtlZone(std::string_view cidr, pw_zone zone);
 
+    // pw_known entries (pbxwalld's job after a 200 OK to REGISTER): known for ttl, or expired.
+    void addKnown(std::string_view addr, std::chrono::seconds ttl);
+    void addKnownExpired(std::string_view addr);
+    // The pw_bans entry of an address, if any.
+    std::optional<pw_ban> banOf(std::string_view addr) const;
+    // Every pw_events record submitted since the previous call (ring buffer consumed).
+    std::vector<pw_event> events();
+
     MapSet& maps() { return maps_; }
     int xdpFd() const { return xdpFd_; }
     std::vector<CounterRow> counters() const;
 
 private:
     void putBan(std::string_view addr, uint64_t expiresNs);
+    void putKnown(std::string_view addr, uint64_t expiresNs);
     int testRun(const std::vector<uint8_t>& frame, unsigned ifindex, std::vector<uint8_t>* out);
 
     pbxwall_bpf* skel_ = nullptr;
     MapSet maps_;
     int xdpFd_ = -1;
     int egressFd_ = -1;
+    ring_buffer* events_ = nullptr;
+    std::vector<pw_event> pending_; // filled by the ring buffer callback
+};
+
+// The pw_bans / pw_known / pw_rate key of an address (text as in the config).
+pw_ban_key addrKey(std::string_view addr);
+
+// Pins the calling thread to the CPU it runs on, for as long as it lives, so that per-CPU
+// state (pw_newsrc, per-CPU LRU lists) is the same slot in every test run; then restores the
+// previous affinity. BPF_PROG_TEST_RUN runs the program on the caller's CPU.
+class CpuPin {
+public:
+    CpuPin();
+    ~CpuPin();
+    CpuPin(const CpuPin&) = delete;
+    CpuPin& operator=(const CpuPin&) = delete;
+    int cpu() const { return cpu_; }
+
+private:
+    int cpu_ = -1;
+    std::vector<unsigned char> saved_; // the previous cpu_set_t
+    bool restore_ = false;
 };
 
 // The ifindex the harness uses for kUnnamed (any interface but lo); 0 when there is none.

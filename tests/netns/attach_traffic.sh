@@ -62,6 +62,13 @@ pw_sipp_uas_start
 pw_rx_start --udp 10000 --udp 10010 --udp 4000 --tcp 5060 --tcp 22 --tcp 8080 --iface "$PW_IF_PBX"
 pw_stats "$PW_TMP/stats0.json"
 
+# ---- responsive mode: the phone registers first; the PBX's 200 OK makes it known ----
+if pw_sip_register "$PW_PHONE4" 1 5070 register-phone; then pw_ok "sipp: REGISTER from the phone answered"
+else pw_bad "sipp: REGISTER from the phone failed"; tail -n 20 "$PW_TMP/register-phone.log"; fi
+pw_ctl --json known list >"$PW_TMP/known.json"
+pw_check_eq "pbxwallctl known list: the phone became known from the PBX's 200 OK to REGISTER" \
+  "$(pw_json "$PW_TMP/known.json" "[k['addr'] for k in d['known']]")" "[\"$PW_PHONE4\"]"
+
 # ---- UDP: 20 datagrams to a service port (rtp 10000), 10 to an unlisted one (4000) ----
 declare -A NAME=([$PW_TRUNK4]=trunk [$PW_TRUNK6]=trunk [$PW_PHONE4]=phone [$PW_PHONE6]=phone
                  [$PW_ATTACKER4]=attacker [$PW_ATTACKER6]=attacker)
@@ -178,11 +185,16 @@ pw_check_ge "stats: reject drops (zone reject) cover the attacker's packets" "$(
 pw_check_ge "stats: service_denied drops (zone internet) for the phone's TCP 22 (v4 + v6)" "$(pw_stat_delta "$s0" "$s1" service_denied internet)" 2
 pw_check_ge "stats: unlisted_drop (zone internet) for the phone's UDP 4000 (plain and fragmented) and TCP 8080" "$(pw_stat_delta "$s0" "$s1" unlisted_drop internet)" $((20 + 18 + 2))
 pw_check_ge "stats: trusted passes for the trunk" "$(pw_stat_delta "$s0" "$s1" trusted trusted)" $((60 + 6 * 3 + 5 * 3))
-pw_check_ge "stats: service passes (zone internet) for the phone" "$(pw_stat_delta "$s0" "$s1" service internet)" $((40 + 18 + 2 * 3 + 5 + 2 * 3))
+pw_check_ge "stats: service passes (zone internet) for the phone's RTP" "$(pw_stat_delta "$s0" "$s1" service internet)" $((40 + 18))
+# SIP from the internet zone goes through responsive mode: the registered IPv4 phone is known
+# (REGISTER, its TCP connection, 5 OPTIONS, 2 calls), the IPv6 one stays within its budget.
+pw_check_ge "stats: sip_known passes for the registered phone" "$(pw_stat_delta "$s0" "$s1" sip_known internet)" $((3 + 5 + 2 * 3))
+pw_check_ge "stats: sip_responsive passes for the unregistered IPv6 phone's TCP connection" "$(pw_stat_delta "$s0" "$s1" sip_responsive internet)" 3
+pw_check_eq "stats: no rate_limited drop for the phone" "$(pw_stat "$s1" rate_limited)" 0
 pw_check_eq "stats: no service_denied drop in the trusted zone" "$(pw_stat "$s1" service_denied trusted)" 0
 pw_check_eq "stats: no reject drop outside the reject zone" \
   "$(pw_json "$s1" "sum(c['packets'] for c in d['counters'] if c['reason'] == 'reject' and c['zone'] != 'reject')")" 0
 pw_check_eq "stats: every counter has a known action" \
-  "$(pw_json "$s1" "all(c['action'] == ('drop' if c['reason'] in ('reject','banned','service_denied','unlisted_drop','malformed','martian','icmp_denied','fragment_orphan') else 'pass') for c in d['counters'])")" True
+  "$(pw_json "$s1" "all(c['action'] == ('drop' if c['reason'] in ('reject','banned','service_denied','unlisted_drop','malformed','martian','icmp_denied','fragment_orphan','rate_limited','not_whitelisted','new_source_limited','trap_port') else 'pass') for c in d['counters'])")" True
 
 pw_finish

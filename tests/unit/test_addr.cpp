@@ -219,6 +219,8 @@ TEST_CASE("reason names", "[names]")
       {4, "icmp"},       {5, "reply"},     {6, "dhcp"},           {16, "malformed"},
       {17, "martian"},   {18, "reject"},   {19, "banned"},        {20, "service_denied"},
       {21, "unlisted_drop"}, {22, "icmp_denied"}, {23, "fragment_orphan"},
+      {7, "sip_known"},  {8, "sip_responsive"}, {24, "rate_limited"}, {25, "not_whitelisted"},
+      {26, "new_source_limited"}, {27, "trap_port"},
   };
   for (const auto& [number, name] : expected) {
     INFO(number);
@@ -227,16 +229,18 @@ TEST_CASE("reason names", "[names]")
     CHECK(reasonFromName(name) == static_cast<pw_reason>(number));
     CHECK(reasonIsDrop(number) == (number >= 16));
   }
-  CHECK(reasonName(7).empty());
+  CHECK(reasonName(9).empty());
   CHECK(reasonName(15).empty());
   CHECK(reasonName(PW_REASON__END).empty());
   CHECK(reasonName(1000).empty());
-  CHECK(reasonLabel(7) == "reason_7");
+  CHECK(reasonLabel(9) == "reason_9");
   CHECK(!reasonFromName(""));
   CHECK(!reasonFromName("drop"));
   CHECK(!reasonIsDrop(PW_REASON_DHCP));
   CHECK(reasonIsDrop(PW_REASON_FRAGMENT_ORPHAN));
 
   CHECK(banCauseName(PW_BAN_MANUAL) == "manual");
+  CHECK(banCauseName(PW_BAN_RATE_LIMIT) == "rate_limit");
+  CHECK(banCauseName(PW_BAN_TRAP_PORT) == "trap_port");
   CHECK(banCauseName(PW_BAN__COUNT).empty());
 }

@@ -99,6 +99,25 @@ TEST_CASE("the shipped config/pbxwall.toml loads without errors", "[config]")
   CHECK(sip.zones == (PW_ZONE_BIT(PW_ZONE_TRUSTED) | PW_ZONE_BIT(PW_ZONE_LOCAL) | PW_ZONE_BIT(PW_ZONE_OTHER) |
                       PW_ZONE_BIT(PW_ZONE_INTERNET)));
   CHECK(c.services[2].udp == std::vector<PortRange>{{10000, 20000}});
+  CHECK(findService(c, "sip") == &c.services[0]);
+  CHECK(findService(c, "rtp") == &c.services[2]);
+  CHECK(findService(c, "nosuch") == nullptr);
+
+  // [sip] is written out with its defaults; trap_ports stays commented out.
+  const Sip defaults;
+  CHECK(c.sip.line > 0);
+  CHECK(c.sip.responsive == defaults.responsive);
+  CHECK(c.sip.rate == defaults.rate);
+  CHECK(c.sip.period == defaults.period);
+  CHECK(c.sip.burst == defaults.burst);
+  CHECK(c.sip.knownRate == defaults.knownRate);
+  CHECK(c.sip.banAfter == defaults.banAfter);
+  CHECK(c.sip.banWindow == defaults.banWindow);
+  CHECK(c.sip.banSeconds == defaults.banSeconds);
+  CHECK(c.sip.ipv6Prefix == defaults.ipv6Prefix);
+  CHECK(c.sip.newSourcesPerSecond == defaults.newSourcesPerSecond);
+  CHECK(c.sip.knownSeconds == defaults.knownSeconds);
+  CHECK(c.sip.trapPorts.empty());
 
   // Only documentation/test addresses in the example.
   const Cidr allowed[] = {parseCidr("198.18.0.0/15"), parseCidr("2001:db8::/32"), parseCidr("192.168.0.0/16")};
@@ -134,6 +153,21 @@ TEST_CASE("a minimal config gets every default", "[config]")
   CHECK(c.limits.bans == PW_DEFAULT_BANS);
   CHECK(c.limits.flows == PW_DEFAULT_FLOWS);
   CHECK(c.limits.frags == PW_DEFAULT_FRAGS);
+
+  CHECK(c.sip.line == 0);
+  CHECK(c.sip.responsive);
+  CHECK(c.sip.rate == 10);
+  CHECK(c.sip.period == 60);
+  CHECK(c.sip.burst == 5);
+  CHECK(c.sip.knownRate == 6000);
+  CHECK(c.sip.banAfter == 20);
+  CHECK(c.sip.banWindow == 600);
+  CHECK(c.sip.banSeconds == 1800);
+  CHECK(c.sip.ipv6Prefix == 64);
+  CHECK(c.sip.newSourcesPerSecond == 500);
+  CHECK(c.sip.knownSeconds == 3600);
+  CHECK(c.sip.trapPorts.empty());
+  CHECK(findService(c, "sip") == nullptr);
 }
 
 TEST_CASE("every key is read", "[config]")
@@ -426,6 +460,217 @@ TEST_CASE("limits must be in range", "[config]")
                   "2 host addresses in [zones] exceed limits.hosts = 1");
   requireOneError(load(withIface("[limits]\nnets = 1\n[zones]\nlocal = [\"198.18.0.0/24\", \"2001:db8::/32\"]\n")), 0,
                   "2 prefixes in [zones] exceed limits.nets = 1");
+}
+
+TEST_CASE("every [sip] key is read", "[config]")
+{
+  const LoadResult r = load(withIface(R"([services.sip]
+udp = ["5080"]
+zones = ["internet"]
+[sip]
+responsive = false
+rate = 3
+period = 30
+burst = 0
+known_rate = 3
+ban_after = 0
+ban_window = 86400
+ban_seconds = 31536000
+ipv6_prefix = 128
+new_sources_per_second = 1
+known_seconds = 60
+trap_ports = ["5060", 5061, "6000-6010"]
+)"));
+  INFO(dump(r));
+  REQUIRE(r.ok());
+  CHECK(r.diagnostics.empty());
+  const Sip& sip = r.config->sip;
+  CHECK(sip.line == 7);
+  CHECK(!sip.responsive);
+  CHECK(sip.rate == 3);
+  CHECK(sip.period == 30);
+  CHECK(sip.burst == 0);
+  CHECK(sip.knownRate == 3);
+  CHECK(sip.banAfter == 0);
+  CHECK(sip.banWindow == 86400);
+  CHECK(sip.banSeconds == 31536000);
+  CHECK(sip.ipv6Prefix == 128);
+  CHECK(sip.newSourcesPerSecond == 1);
+  CHECK(sip.knownSeconds == 60);
+  CHECK(sip.trapPorts == std::vector<PortRange>{{5060, 5060}, {5061, 5061}, {6000, 6010}});
+
+  // Dotted keys work like the header; an empty [sip] keeps every default.
+  const LoadResult dotted = load(ifaceAfter("sip.rate = 20\nsip.known_rate = 20\n"));
+  INFO(dump(dotted));
+  REQUIRE(dotted.config);
+  CHECK(dotted.config->sip.rate == 20);
+  CHECK(dotted.config->sip.knownRate == 20);
+  const LoadResult empty = load(withIface("[services.sip]\nudp = [5060]\nzones = [\"internet\"]\n[sip]\n"));
+  REQUIRE(empty.ok());
+  CHECK(empty.diagnostics.empty());
+  CHECK(empty.config->sip.line == 7);
+  CHECK(empty.config->sip.rate == 10);
+}
+
+TEST_CASE("[sip] values must be in range", "[config]")
+{
+  struct Case {
+    std::string_view key;
+    int64_t min;
+    int64_t max;
+  };
+  const Case cases[] = {
+      {"rate", 1, 1000000},
+      {"period", 1, 86400},
+      {"burst", 0, 1000},
+      {"known_rate", 1, 1000000},
+      {"ban_after", 0, 1000000},
+      {"ban_window", 1, 86400},
+      {"ban_seconds", 1, 31536000},
+      {"ipv6_prefix", 48, 128},
+      {"new_sources_per_second", 1, 1000000},
+      {"known_seconds", 60, 604800},
+  };
+  for (const Case& c : cases) {
+    const std::string range = std::to_string(c.min) + ".." + std::to_string(c.max);
+    for (const int64_t bad : {c.min - 1, c.max + 1}) {
+      INFO(std::string(c.key) + " = " + std::to_string(bad));
+      requireOneError(load(withIface("[sip]\n\n" + std::string(c.key) + " = " + std::to_string(bad) + "\n")), 6,
+                      "sip." + std::string(c.key) + " = " + std::to_string(bad) + " is out of range " + range);
+    }
+    // Both ends are accepted (rate and known_rate together, so that known_rate >= rate holds).
+    for (const int64_t good : {c.min, c.max}) {
+      INFO(std::string(c.key) + " = " + std::to_string(good));
+      std::string body = "[sip]\n" + std::string(c.key) + " = " + std::to_string(good) + "\n";
+      if (c.key == "rate")
+        body += "known_rate = " + std::to_string(good) + "\n";
+      if (c.key == "known_rate")
+        body += "rate = " + std::to_string(good) + "\n";
+      const LoadResult r = load(withIface(body));
+      INFO(dump(r));
+      CHECK(r.ok());
+    }
+  }
+  requireOneError(load(withIface("[sip]\nrate = 0\n")), 5,
+                  "sip.rate = 0 is out of range 1..1000000: to drop SIP from unknown sources, set responsive = false");
+  requireOneError(load(withIface("[sip]\nban_seconds = -1\n")), 5, "sip.ban_seconds = -1 is out of range 1..31536000");
+}
+
+TEST_CASE("[sip] type and key errors", "[config]")
+{
+  requireOneError(load(ifaceAfter("sip = 5\n")), 1, "[sip] must be a table, not an integer");
+  requireOneError(load(withIface("[sip]\nresponsive = \"yes\"\n")), 5,
+                  "sip.responsive must be true or false, not a string");
+  requireOneError(load(withIface("[sip]\nrate = 1.5\n")), 5, "sip.rate must be an integer, not a float");
+  requireOneError(load(withIface("[sip]\nperiod = \"60s\"\n")), 5, "sip.period must be an integer, not a string");
+  requireOneError(load(withIface("[sip]\ntrap_ports = 5060\n")), 5, "sip.trap_ports must be an array of ports");
+  requireOneError(load(withIface("[sip]\ntrap_ports = [\"5060\", 0]\n")), 5,
+                  "sip.trap_ports: port 0 out of range 1..65535");
+  requireOneError(load(withIface("[sip]\ntrap_ports = [\"6000-5000\"]\n")), 5,
+                  "sip.trap_ports: invalid port range \"6000-5000\"");
+  requireOneError(load(withIface("[sip]\nrate = 10\nbantime = 600\n")), 6,
+                  "unknown key \"bantime\" in [sip] (known keys: responsive, rate, period, burst, known_rate, "
+                  "ban_after, ban_window, ban_seconds, ipv6_prefix, new_sources_per_second, known_seconds, trap_ports)");
+  // A top-level key written after [sip] lands in it.
+  requireOneError(load(withIface("[sip]\nunlisted_ports = \"drop\"\n")), 5,
+                  "top-level keys must come before the first [table] header");
+}
+
+TEST_CASE("[sip] known_rate may not be below rate", "[config]")
+{
+  requireOneError(load(withIface("[sip]\nrate = 100\nknown_rate = 50\n")), 6,
+                  "sip.known_rate = 50 is below sip.rate = 100: a known source must be allowed at least the rate of "
+                  "an unknown one");
+  requireOneError(load(withIface("[sip]\nknown_rate = 5\n")), 5, "sip.known_rate = 5 is below sip.rate = 10");
+  requireOneError(load(withIface("[sip]\nrate = 10000\n")), 5,
+                  "sip.known_rate = 6000 (the default) is below sip.rate = 10000");
+  CHECK(load(withIface("[sip]\nrate = 6000\n")).ok());
+  // A rate that is itself wrong is not compared as well.
+  requireOneError(load(withIface("[sip]\nrate = 0\nknown_rate = 5\n")), 5, "sip.rate = 0 is out of range");
+  requireOneError(load(withIface("[sip]\nrate = 5000000\nknown_rate = 5\n")), 5, "sip.rate = 5000000 is out of range");
+}
+
+TEST_CASE("[sip] trap ports may not be service ports", "[config]")
+{
+  constexpr std::string_view kServices = R"([services.sip]
+udp = ["5080"]
+tcp = ["5080", "5081"]
+zones = ["internet"]
+[services.iax2]
+udp = [4569]
+zones = ["other"]
+[services.rtp]
+udp = ["10000-20000"]
+zones = ["internet"]
+[sip]
+)"; // [sip] at line 14, trap_ports at line 15
+  auto trap = [&](std::string_view ports) {
+    return load(withIface(std::string(kServices) + "trap_ports = " + std::string(ports) + "\n"));
+  };
+
+  requireOneError(trap("[4569]"), 15,
+                  "trap port 4569 is also service iax2's udp port: a trap must be a port nothing legitimate uses");
+  requireOneError(trap("[\"5060\", \"5081\"]"), 15,
+                  "trap port 5081 is also service sip's tcp port: a trap must be a port nothing legitimate uses");
+  requireOneError(trap("[\"5080\"]"), 15, "trap port 5080 is also service sip's udp and tcp port");
+  requireOneError(trap("[\"19990-20010\"]"), 15,
+                  "trap ports 19990-20000 are also service rtp's udp ports: a trap must be a port nothing "
+                  "legitimate uses");
+
+  // A range across both sip ports: udp 5080 and tcp 5080-5081 are different, so two errors.
+  const LoadResult both = trap("[\"5070-5090\"]");
+  INFO(dump(both));
+  CHECK(!both.config);
+  const auto errors = errorsOf(both);
+  REQUIRE(errors.size() == 2);
+  CHECK(errors[0].line == 15);
+  CHECK(errors[0].message.find("trap port 5080 is also service sip's udp port") == 0);
+  CHECK(errors[1].message.find("trap ports 5080-5081 are also service sip's tcp ports") == 0);
+
+  // Several trap entries: each is reported at its own position.
+  const LoadResult two = load(withIface(std::string(kServices) + "trap_ports = [\n  \"5060\",\n  4569,\n  10000,\n]\n"));
+  const auto twoErrors = errorsOf(two);
+  REQUIRE(twoErrors.size() == 2);
+  CHECK(twoErrors[0].line == 17);
+  CHECK(twoErrors[1].line == 18);
+
+  const LoadResult ok = trap("[\"5060\", 5061, \"6000-6010\"]");
+  INFO(dump(ok));
+  CHECK(ok.ok());
+  CHECK(ok.diagnostics.empty());
+}
+
+TEST_CASE("[sip] warnings", "[config]")
+{
+  // responsive = true (the default) but nothing is SIP.
+  const LoadResult noSip = load(withIface("[services.web]\ntcp = [80]\nzones = [\"local\"]\n[sip]\nrate = 5\n"));
+  INFO(dump(noSip));
+  CHECK(noSip.ok());
+  REQUIRE(noSip.diagnostics.size() == 1);
+  CHECK(noSip.diagnostics[0].warning);
+  CHECK(noSip.diagnostics[0].line == 7);
+  CHECK(noSip.diagnostics[0].message == "[sip] has no effect without a service named sip");
+
+  const LoadResult trapsOnly = load(withIface("[sip]\ntrap_ports = [5060]\n"));
+  REQUIRE(trapsOnly.diagnostics.size() == 1);
+  CHECK(trapsOnly.diagnostics[0].message ==
+        "[sip] has no effect without a service named sip (only its trap_ports apply)");
+
+  // No warning when SIP is off, when [sip] is not written, or when the service exists.
+  CHECK(load(withIface("[sip]\nresponsive = false\n")).diagnostics.empty());
+  CHECK(load(withIface("[services.web]\ntcp = [80]\nzones = [\"local\"]\n")).diagnostics.empty());
+  CHECK(load(withIface("[sip]\n[services.sip]\nudp = [5060]\nzones = [\"internet\"]\n")).diagnostics.empty());
+
+  // The same trap port twice.
+  const LoadResult twice = load(withIface("[sip]\nresponsive = false\ntrap_ports = [\"5060-5062\",\n  5061, \"5062-5070\"]\n"));
+  INFO(dump(twice));
+  CHECK(twice.ok());
+  REQUIRE(twice.diagnostics.size() == 2);
+  CHECK(twice.diagnostics[0].warning);
+  CHECK(twice.diagnostics[0].line == 7);
+  CHECK(twice.diagnostics[0].message == "trap port 5061 is listed twice in sip.trap_ports");
+  CHECK(twice.diagnostics[1].message == "trap port 5062 is listed twice in sip.trap_ports");
+  CHECK(twice.config->sip.trapPorts.size() == 3);
 }
 
 TEST_CASE("every error is reported, and none returns a config", "[config]")

@@ -112,6 +112,8 @@ TEST_CASE("pbxwallctl: unknown and missing commands are usage errors", "[ctl]")
     checkUsage(ctl({}), "missing command");
     checkUsage(ctl({"zone"}), "missing command after \"zone\"");
     checkUsage(ctl({"ban"}), "one of list, add, del");
+    checkUsage(ctl({"known"}), "missing command after \"known\": one of list, add, del");
+    checkUsage(ctl({"known", "frobnicate"}), "unknown command \"known frobnicate\"");
     checkUsage(ctl({"zone", "list", "extra"}), "extra");
     checkUsage(ctl({"status", "--no-such-option"}), "--no-such-option");
 }
@@ -123,6 +125,10 @@ TEST_CASE("pbxwallctl: missing arguments are usage errors", "[ctl]")
     checkUsage(ctl({"zone", "del"}), "required");
     checkUsage(ctl({"ban", "add"}), "addr is required");
     checkUsage(ctl({"ban", "add", "192.0.2.1", "--ttl"}), "ttl");
+    checkUsage(ctl({"known", "add"}), "addr is required");
+    checkUsage(ctl({"known", "del"}), "addr is required");
+    checkUsage(ctl({"known", "add", "192.0.2.1", "--ttl"}), "ttl");
+    checkUsage(ctl({"known", "list", "192.0.2.1"}), "192.0.2.1");
     checkUsage(ctl({"iface", "set", "eth0"}), "zone is required");
     checkUsage(ctl({"blacklist", "add"}), "give CIDRs or --file FILE");
     checkUsage(ctl({"whitelist", "del"}), "give CIDRs or --file FILE");
@@ -141,6 +147,10 @@ TEST_CASE("pbxwallctl: malformed CIDRs and addresses are usage errors", "[ctl]")
     checkUsage(ctl({"ban", "add", "192.0.2"}), "invalid address");
     checkUsage(ctl({"ban", "add", "192.0.2.0/24"}), "invalid address");
     checkUsage(ctl({"ban", "del", "nothing"}), "invalid address");
+    checkUsage(ctl({"known", "add", "192.0.2"}), "known add: invalid address");
+    checkUsage(ctl({"known", "add", "198.51.100.0/24"}), "invalid address");
+    checkUsage(ctl({"known", "add", "::ffff:192.0.2.1"}), "IPv4-mapped");
+    checkUsage(ctl({"known", "del", "2001:db8::zz"}), "known del: invalid address");
 }
 
 TEST_CASE("pbxwallctl: unknown zone names are usage errors", "[ctl]")
@@ -158,6 +168,14 @@ TEST_CASE("pbxwallctl: bad --ttl values are usage errors", "[ctl]")
         INFO("--ttl " << ttl);
         checkUsage(ctl({"ban", "add", "192.0.2.1", "--ttl=" + ttl}), "--ttl");
     }
+    // known add: 1..604800 seconds, and no "never" (a known source is not a trusted one).
+    for (const std::string ttl : {"abc", "-5", "1.5", "10s", "", "0", "604801", "99999999999", "+3", "never"}) {
+        INFO("known --ttl " << ttl);
+        checkUsage(ctl({"known", "add", "192.0.2.1", "--ttl=" + ttl}), ttl.empty() ? "--ttl" : "known add: invalid --ttl");
+    }
+    checkUsage(ctl({"known", "add", "2001:db8::1", "--ttl", "0"}), "1..604800");
+    // The address is checked before --ttl, as for ban add; both before the maps are opened.
+    checkUsage(ctl({"known", "add", "bad", "--ttl", "0"}), "invalid address");
 }
 
 TEST_CASE("pbxwallctl: a bad blocklist line is reported as FILE:LINE before anything opens", "[ctl]")
@@ -200,6 +218,9 @@ TEST_CASE("pbxwallctl: --json errors are one JSON document on stdout", "[ctl]")
     check(ctl({"ban", "add", "192.0.2.1", "--ttl", "x", "-j"}), 2, "--ttl");
     check(ctl({"zone", "list", "--json"}), 1, "does not exist");
     check(ctl({"--pretty", "ban", "list"}), 1, "does not exist");
+    check(ctl({"known", "add", "192.0.2.1", "--ttl", "604801", "-j"}), 2, "--ttl");
+    check(ctl({"--json", "known", "del", "192.0.2.300"}), 2, "192.0.2.300");
+    check(ctl({"known", "list", "--json"}), 1, "does not exist");
 }
 
 TEST_CASE("pbxwallctl: a missing pin dir is a run-time error with a hint", "[ctl]")
@@ -209,9 +230,11 @@ TEST_CASE("pbxwallctl: a missing pin dir is a run-time error with a hint", "[ctl
                                  " does not exist: is pbxwalld running with pin_dir = " + dir + "?\n";
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"status"}, {"zone", "list"}, {"zone", "add", "192.0.2.0/24", "reject"}, {"ban", "list"},
-             {"ban", "add", "192.0.2.1", "--ttl", "0"}, {"stats"}, {"iface", "list"}, {"blacklist", "list"}}) {
+             {"ban", "add", "192.0.2.1", "--ttl", "0"}, {"stats"}, {"iface", "list"}, {"blacklist", "list"},
+             {"known", "list"}, {"known", "add", "192.0.2.1"}, {"known", "add", "2001:db8::1", "--ttl", "604800"},
+             {"known", "del", "192.0.2.1"}}) {
         const Result r = ctl(args);
-        INFO("args: " << args.front());
+        INFO("args: " << args.front() << " " << (args.size() > 1 ? args[1] : ""));
         CHECK(r.status == 1);
         CHECK(r.out.empty());
         CHECK(r.err == expected);
@@ -255,6 +278,11 @@ TEST_CASE("pbxwallctl: --help and --version succeed on stdout", "[ctl]")
     r = runCtl({"ban", "add", "--help"});
     CHECK(r.status == 0);
     CHECK(contains(r.out, "--ttl"));
+    r = runCtl({"known", "add", "--help"});
+    CHECK(r.status == 0);
+    CHECK(contains(r.out, "--ttl"));
+    r = runCtl({"--help"});
+    CHECK(contains(r.out, "known"));
     r = runCtl({"--version"});
     CHECK(r.status == 0);
     CHECK(!r.out.empty());

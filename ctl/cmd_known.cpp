@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// pbxwallctl known list|add|del: the sources the PBX accepted (a registered phone), which get
+// the higher SIP ceiling in responsive mode. The data plane compares expires_ns with
+// CLOCK_MONOTONIC. Known entries are not kept under state_dir: they are re-learnt from
+// registrations, so an entry added here lasts until it expires or the maps are recreated.
+#include "commands.hpp"
+#include "output.hpp"
+
+#include <bpf/bpf.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <memory>
+
+namespace pbxwall::ctl {
+
+namespace {
+
+constexpr uint64_t kNsPerSec = 1000000000ULL;
+constexpr uint64_t kDefaultTtl = 3600;
+constexpr uint64_t kMaxTtl = 604800; // a week, as [sip] known_seconds: known is not trusted
+
+pw_ban_key knownKey(const Addr& a)
+{
+    pw_ban_key k{};
+    std::memcpy(k.addr, a.bytes.data(), sizeof(k.addr));
+    return k;
+}
+
+Addr knownAddr(const pw_ban_key& k)
+{
+    Addr a;
+    std::memcpy(a.bytes.data(), k.addr, sizeof(k.addr));
+    return a;
+}
+
+// As the data plane sees it: known while now < expires_ns (an entry without expiry is not known).
+bool expired(const pw_known& k, uint64_t nowNs) { return k.expires_ns <= nowNs; }
+
+uint64_t remainingSeconds(const pw_known& k, uint64_t nowNs)
+{
+    return (k.expires_ns - nowNs + kNsPerSec - 1) / kNsPerSec; // rounded up: a fresh 3600 s entry shows 3600
+}
+
+nlohmann::ordered_json knownJson(const Addr& a, const pw_known& k, uint64_t nowNs)
+{
+    return {{"addr", a.str()},
+            {"remaining", remainingSeconds(k, nowNs)},
+            {"expires", monotonicNsToUnix(k.expires_ns)},
+            {"created", monotonicNsToUnix(k.created_ns)}};
+}
+
+uint64_t parseTtl(const std::string& text)
+{
+    const std::string bad = "known add: invalid --ttl \"" + text + "\": expected seconds, 1.." + std::to_string(kMaxTtl) +
+                            " (known sources always expire)";
+    if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789") != std::string::npos)
+        usageError(bad);
+    const uint64_t ttl = std::stoull(text);
+    if (ttl == 0 || ttl > kMaxTtl)
+        usageError(bad);
+    return ttl;
+}
+
+__u32 knownCapacity(const MapSet& maps)
+{
+    bpf_map_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(maps.known.fd(), &info, &len) != 0)
+        throwErrno(errno, "inspect " + maps.known.name());
+    return info.max_entries;
+}
+
+// The rule that puts a in its zone, for messages: "203.0.113.0/24, set by the config file".
+std::string ruleOf(Context& ctx, const Addr& a)
+{
+    std::optional<Cidr> best;
+    pw_zone_entry entry{};
+    if (auto e = ctx.policy().zone(Cidr{a, kAddrBits})) {
+        best = Cidr{a, kAddrBits};
+        entry = *e;
+    } else {
+        const __u32 gen = ctx.maps().activeGen();
+        for (const auto& [k, e] : ctx.maps().nets.entries()) {
+            if (k.gen != gen)
+                continue;
+            Cidr c;
+            std::memcpy(c.addr.bytes.data(), k.addr, sizeof(k.addr));
+            c.len = static_cast<uint8_t>(k.prefixlen - PW_NET_GEN_BITS);
+            if (c.contains(a) && (!best || c.len > best->len)) {
+                best = c;
+                entry = e;
+            }
+        }
+    }
+    if (!best)
+        return "no rule found";
+    const std::string by = (entry.origin & PW_ORIGIN_CTL) ? "pbxwallctl" : "the config file";
+    return best->str() + ", set by " + by;
+}
+
+void listKnown(Context& ctx)
+{
+    const uint64_t now = monotonicNowNs();
+    std::vector<std::pair<Addr, pw_known>> known;
+    for (const auto& [k, v] : ctx.maps().known.entries())
+        if (!expired(v, now))
+            known.emplace_back(knownAddr(k), v);
+    std::sort(known.begin(), known.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+
+    if (ctx.json()) {
+        printJsonArray(ctx, "known", known.size(),
+                       [&](size_t i) { return knownJson(known[i].first, known[i].second, now); });
+        return;
+    }
+    Table t({"ADDRESS", "REMAINING", "CREATED"}, {false, true, false});
+    for (const auto& [a, v] : known)
+        t.add({a.str(), std::to_string(remainingSeconds(v, now)), localTime(monotonicNsToUnix(v.created_ns))});
+    t.print(std::cout);
+}
+
+void addKnown(Context& ctx, const Addr& a, uint64_t ttl)
+{
+    ctx.lockExclusive();
+    MapSet& maps = ctx.maps();
+    if (auto e = ctx.policy().match(a); e && e->zone == PW_ZONE_REJECT)
+        failure("refusing to make " + a.str() + " known: it is in the reject zone (" + ruleOf(ctx, a) + ")");
+    const pw_ban_key key = knownKey(a);
+    if (auto b = maps.bans.lookup(key); b && (b->expires_ns == 0 || b->expires_ns > monotonicNowNs()))
+        failure("known add: " + a.str() + " is banned: unban it first");
+
+    if (!maps.known.lookup(key)) {
+        const auto all = maps.known.entries();
+        const __u32 capacity = knownCapacity(maps);
+        if (all.size() >= capacity) {
+            const uint64_t now = monotonicNowNs();
+            const auto stale = std::count_if(all.begin(), all.end(), [&](const auto& kv) { return expired(kv.second, now); });
+            failure("known add: the known table is full (" + std::to_string(all.size()) + " of " +
+                    std::to_string(capacity) + " entries, " + std::to_string(stale) +
+                    " expired awaiting cleanup): remove entries with known del");
+        }
+    }
+
+    const uint64_t now = monotonicNowNs();
+    pw_known known{};
+    known.expires_ns = now + ttl * kNsPerSec;
+    known.created_ns = now;
+    maps.known.update(key, known);
+
+    if (ctx.json()) {
+        printJson(ctx, {{"added", knownJson(a, known, now)}});
+        return;
+    }
+    std::cout << a.str() << " is known for " << ttl << " s (until " << localTime(unixNow() + static_cast<int64_t>(ttl))
+              << ")\n";
+}
+
+void delKnown(Context& ctx, const Addr& a)
+{
+    ctx.lockExclusive();
+    MapSet& maps = ctx.maps();
+    if (!maps.known.erase(knownKey(a)))
+        failure("known del: " + a.str() + " is not known");
+
+    if (ctx.json()) {
+        printJson(ctx, {{"deleted", {{"addr", a.str()}}}});
+        return;
+    }
+    std::cout << a.str() << " is no longer known\n";
+}
+
+} // namespace
+
+void addKnownCommands(CLI::App& app, Context& ctx)
+{
+    auto* known = app.add_subcommand("known", "Known sources (registered phones): the higher SIP ceiling");
+    known->require_subcommand(1);
+    struct Opts {
+        std::string addr;
+        std::string ttl = std::to_string(kDefaultTtl);
+    };
+    auto o = std::make_shared<Opts>();
+
+    known->add_subcommand("list", "List the known sources that have not expired")->callback([&ctx] {
+        ctx.action = [](Context& c) { listKnown(c); };
+    });
+
+    auto* add = known->add_subcommand("add", "Make an address known (refused for rejected or banned addresses)");
+    add->add_option("addr", o->addr, "IPv4 or IPv6 address")->required()->type_name("ADDR");
+    add->add_option("--ttl", o->ttl, "Seconds until the address is no longer known, 1..604800 (default 3600)")
+        ->type_name("SECONDS");
+    add->callback([&ctx, o] {
+        ctx.action = [o](Context& c) {
+            const Addr a = parseAddrArg("known add", o->addr);
+            addKnown(c, a, parseTtl(o->ttl));
+        };
+    });
+
+    auto* del = known->add_subcommand("del", "Forget a known address");
+    del->add_option("addr", o->addr, "IPv4 or IPv6 address")->required()->type_name("ADDR");
+    del->callback([&ctx, o] {
+        ctx.action = [o](Context& c) { delKnown(c, parseAddrArg("known del", o->addr)); };
+    });
+}
+
+} // namespace pbxwall::ctl

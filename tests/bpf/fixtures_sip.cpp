@@ -1,0 +1,568 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// Fixtures for [sip]: per-source SIP budgets of unknown internet sources (responsive mode),
+// known sources, IPv6 budgets per prefix, the new-source gate, bans for rate and trap ports,
+// their pw_events records, and a full ban table. Stateful: each case runs a sequence of frames
+// through one harness and checks every verdict (action, reason, exactly one counter moved).
+#include "fixtures.hpp"
+
+#include "state.hpp"
+
+#include <bpf/libbpf.h>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+
+namespace pbxwall::bpftest {
+
+using test::Packet;
+using test::TcpFlags;
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr uint64_t kSecondNs = 1000000000ULL;
+constexpr uint64_t kBanSeconds = 60;
+constexpr unsigned kBanAfter = 3;
+constexpr unsigned kBurst = 1;
+
+constexpr const char* kOptions = "OPTIONS sip:100@198.18.0.1 SIP/2.0\r\n"
+                                 "Via: SIP/2.0/UDP 198.18.9.9:5060;branch=z9hG4bK776asdhds\r\n"
+                                 "Max-Forwards: 70\r\n"
+                                 "From: <sip:scanner@198.18.9.9>;tag=1928301774\r\n"
+                                 "To: <sip:100@198.18.0.1>\r\n"
+                                 "Call-ID: a84b4c76e66710\r\n"
+                                 "CSeq: 1 OPTIONS\r\n"
+                                 "Content-Length: 0\r\n\r\n";
+constexpr const char* kKeepalive = "\r\n\r\n"; // RFC 5626 double-CRLF keepalive
+
+// Internet-zone sources (no [zones] entry: lo's zone), each IPv6 one in a /64 of its own, and
+// one source of the other zone.
+constexpr Peer kScanner{"198.18.9.9", "2001:db8:9::9"};
+constexpr Peer kScanner2{"198.18.9.81", "2001:db8:9:81::81"};
+constexpr Peer kScanner3{"198.18.10.5", "2001:db8:a::5"};
+constexpr Peer kScanner4{"198.18.10.6", "2001:db8:b::6"};
+constexpr Peer kPhone{"198.18.20.1", "2001:db8:20::1"};  // a registered phone (pw_known)
+constexpr Peer kRoamer{"198.18.21.2", "2001:db8:21::2"}; // known once, expired since
+constexpr Peer kOther{"198.18.4.10", "2001:db8:4::10"};  // other zone
+
+// The pw_rate key of a source under ipv6_prefix = 64.
+std::string budgetKey64(Family f, Peer p)
+{
+    if (f == Family::V4)
+        return p.v4;
+    pw_ban_key k = addrKey(p.v6);
+    std::memset(k.addr + 8, 0, 8);
+    Addr a;
+    std::memcpy(a.bytes.data(), k.addr, 16);
+    return a.str();
+}
+
+constexpr uint16_t kSipPort = 5060;
+constexpr uint16_t kTrapPort = 5080;
+
+struct SipKnobs {
+    bool responsive = true;
+    unsigned knownRate = 100;
+    unsigned ipv6Prefix = 64;
+    unsigned newSourcesPerSecond = 1000000;
+};
+
+// Services sip (udp 5060, tcp 5060) for every zone but reject, and a [sip] table with small
+// numbers: 2 packets a minute, burst 1 (so 2 back to back), banned for 60 s after 3 drops.
+std::string sipConfig(const SipKnobs& k = {})
+{
+    return R"(
+unlisted_ports = "drop"
+
+[[interface]]
+name = "lo"
+zone = "internet"
+
+[zones]
+trusted = ["198.18.1.0/24", "2001:db8:1::/48"]
+local = ["198.18.2.0/24", "2001:db8:2::/48"]
+other = ["198.18.4.0/24", "2001:db8:4::/48"]
+reject = ["198.18.3.0/24", "2001:db8:3::/48"]
+
+[services.sip]
+udp = ["5060"]
+tcp = ["5060"]
+zones = ["trusted", "local", "other", "internet"]
+
+[sip]
+responsive = )" + std::string(k.responsive ? "true" : "false") +
+        "\nrate = 2\nperiod = 60\nburst = " + std::to_string(kBurst) +
+        "\nknown_rate = " + std::to_string(k.knownRate) + "\nban_after = " + std::to_string(kBanAfter) +
+        "\nban_window = 600\nban_seconds = " + std::to_string(kBanSeconds) +
+        "\nipv6_prefix = " + std::to_string(k.ipv6Prefix) +
+        "\nnew_sources_per_second = " + std::to_string(k.newSourcesPerSecond) + "\ntrap_ports = [\"5080\"]\n";
+}
+
+const char* addrOf(Family f, Peer p) { return f == Family::V4 ? p.v4 : p.v6; }
+
+Packet sipUdp(Family f, Peer src, std::string_view payload = kOptions)
+{
+    return ip(f, src, kHost).udp(5060, kSipPort).sip(payload);
+}
+
+Packet sipTcp(Family f, Peer src, TcpFlags flags = TcpFlags::Syn)
+{
+    return ip(f, src, kHost).tcp(40000, kSipPort, flags);
+}
+
+// A frame from a single address (text), for addresses that are no Peer.
+Packet sipUdpFrom(const char* src)
+{
+    Packet p = Packet().eth();
+    if (std::string_view(src).find(':') != std::string_view::npos)
+        p.ipv6(src, kHost.v6);
+    else
+        p.ipv4(src, kHost.v4);
+    return p.udp(5060, kSipPort).sip(kOptions);
+}
+
+Fixture expect(std::string name, Packet p, pw_reason reason, pw_zone zone = PW_ZONE_INTERNET)
+{
+    return {std::move(name), std::move(p), kLo, PW_REASON_IS_DROP(reason) ? XDP_DROP : XDP_PASS, reason, zone};
+}
+
+bool sameAddr(const uint8_t* a, std::string_view text)
+{
+    const pw_ban_key k = addrKey(text);
+    return std::memcmp(a, k.addr, sizeof(k.addr)) == 0;
+}
+
+bool hasRateKey(Harness& h, std::string_view key)
+{
+    return h.maps().rate.lookup(addrKey(key)).has_value();
+}
+
+// The ban the data plane set on addr: cause, and about ban_seconds from now.
+void checkDataPlaneBan(Harness& h, std::string_view addr, pw_ban_cause cause)
+{
+    INFO("ban of " << addr);
+    const auto b = h.banOf(addr);
+    REQUIRE(b.has_value());
+    CHECK(b->cause == static_cast<__u32>(cause));
+    CHECK(b->expires_ns - b->created_ns == kBanSeconds * kSecondNs);
+    const uint64_t now = monotonicNowNs();
+    // The data plane's clock is the coarse monotonic clock: a tick behind at most.
+    CHECK(b->created_ns <= now);
+    CHECK(now - b->created_ns < kSecondNs);
+    CHECK(b->expires_ns > now + (kBanSeconds - 2) * kSecondNs);
+    CHECK(b->expires_ns <= now + kBanSeconds * kSecondNs);
+}
+
+// Exactly one pw_events record since the last read: type and cause for addr.
+void checkOneEvent(Harness& h, std::string_view addr, pw_event_type type, pw_ban_cause cause)
+{
+    INFO("event for " << addr);
+    const auto evs = h.events();
+    REQUIRE(evs.size() == 1);
+    CHECK(evs[0].type == static_cast<__u32>(type));
+    CHECK(evs[0].cause == static_cast<__u32>(cause));
+    CHECK(evs[0].duration_ns == kBanSeconds * kSecondNs);
+    CHECK(sameAddr(evs[0].addr, addr));
+    const uint64_t now = monotonicNowNs();
+    CHECK(evs[0].ts_ns <= now);
+    CHECK(now - evs[0].ts_ns < kSecondNs);
+}
+
+} // namespace
+
+TEST_CASE("an unknown source over its SIP budget is rate limited, then banned", "[bpf][sip][bans]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(sipConfig());
+    const std::string src = addrOf(f, kScanner);
+
+    for (unsigned i = 0; i < kBurst + 1; ++i)
+        checkVerdict(h, expect(named(f, "within the budget #" + std::to_string(i + 1)), sipUdp(f, kScanner),
+                               PW_REASON_SIP_RESPONSIVE));
+    CHECK(hasRateKey(h, budgetKey64(f, kScanner)));
+    for (unsigned i = 0; i + 1 < kBanAfter; ++i) {
+        checkVerdict(h, expect(named(f, "over the budget #" + std::to_string(i + 1)), sipUdp(f, kScanner),
+                               PW_REASON_RATE_LIMITED));
+        CHECK_FALSE(h.banOf(src).has_value());
+    }
+    CHECK(h.events().empty());
+
+    checkVerdict(h, expect(named(f, "the ban_after-th drop over the budget bans"), sipUdp(f, kScanner),
+                           PW_REASON_RATE_LIMITED));
+    checkDataPlaneBan(h, src, PW_BAN_RATE_LIMIT);
+    checkOneEvent(h, src, PW_EVENT_BAN, PW_BAN_RATE_LIMIT);
+    CHECK(h.maps().bans.keys().size() == 1);
+
+    checkVerdict(h, expect(named(f, "the banned source drops as banned"), sipUdp(f, kScanner), PW_REASON_BANNED));
+    checkVerdict(h, expect(named(f, "also over TCP"), sipTcp(f, kScanner), PW_REASON_BANNED));
+    checkVerdict(h, expect(named(f, "another source keeps its own budget"), sipUdp(f, kScanner2),
+                           PW_REASON_SIP_RESPONSIVE));
+    CHECK(h.events().empty());
+}
+
+TEST_CASE("ban_after = 0 never bans for rate", "[bpf][sip][bans]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    std::string toml = sipConfig();
+    toml.replace(toml.find("ban_after = 3"), 13, "ban_after = 0");
+    Harness h(toml);
+
+    for (unsigned i = 0; i < kBurst + 1; ++i)
+        checkVerdict(h, expect(named(f, "within the budget"), sipUdp(f, kScanner), PW_REASON_SIP_RESPONSIVE));
+    for (unsigned i = 0; i < 2 * kBanAfter; ++i)
+        checkVerdict(h, expect(named(f, "over the budget"), sipUdp(f, kScanner), PW_REASON_RATE_LIMITED));
+    CHECK(h.maps().bans.keys().empty());
+    CHECK(h.events().empty());
+}
+
+TEST_CASE("IPv6 sources share a budget per ipv6_prefix; bans hit the exact address", "[bpf][sip]")
+{
+    SECTION("ipv6_prefix = 64")
+    {
+        Harness h(sipConfig());
+        const char* a1 = "2001:db8:9:1::1";
+        const char* a2 = "2001:db8:9:1:ffff:ffff:ffff:fffe"; // same /64
+        const char* b = "2001:db8:9:2::1";                   // the next /64
+
+        checkVerdict(h, expect("a1 #1", sipUdpFrom(a1), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect("a1 #2", sipUdpFrom(a1), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect("a2 in a1's /64 finds the budget used up", sipUdpFrom(a2), PW_REASON_RATE_LIMITED));
+        checkVerdict(h, expect("b in another /64 has its own budget", sipUdpFrom(b), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect("b #2", sipUdpFrom(b), PW_REASON_SIP_RESPONSIVE));
+        {
+            auto keys = h.maps().rate.keys();
+            CHECK(keys.size() == 2);
+            CHECK(hasRateKey(h, "2001:db8:9:1::"));
+            CHECK(hasRateKey(h, "2001:db8:9:2::"));
+        }
+
+        // Strikes count per budget; the drop that reaches ban_after bans its own source only.
+        checkVerdict(h, expect("a1 over the shared budget (strike 2)", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
+        CHECK(h.maps().bans.keys().empty());
+        checkVerdict(h, expect("a2 over the shared budget (strike 3)", sipUdpFrom(a2), PW_REASON_RATE_LIMITED));
+        checkDataPlaneBan(h, a2, PW_BAN_RATE_LIMIT);
+        checkOneEvent(h, a2, PW_EVENT_BAN, PW_BAN_RATE_LIMIT);
+        CHECK(h.maps().bans.keys().size() == 1);
+        CHECK_FALSE(h.banOf(a1).has_value());
+        CHECK_FALSE(h.banOf("2001:db8:9:1::").has_value());
+        checkVerdict(h, expect("a2 is banned", sipUdpFrom(a2), PW_REASON_BANNED));
+        checkVerdict(h, expect("a1 is not: still over the budget", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
+        checkVerdict(h, expect("a third address of the /64 is not banned either", sipUdpFrom("2001:db8:9:1::3"),
+                               PW_REASON_RATE_LIMITED));
+        checkVerdict(h, expect("b is not affected", sipUdpFrom(b), PW_REASON_RATE_LIMITED));
+        CHECK(h.maps().bans.keys().size() == 1);
+    }
+    SECTION("ipv6_prefix = 128")
+    {
+        Harness h(sipConfig({.ipv6Prefix = 128}));
+        const char* a1 = "2001:db8:9:1::1";
+        const char* a2 = "2001:db8:9:1::2";
+        checkVerdict(h, expect("a1 #1", sipUdpFrom(a1), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect("a1 #2", sipUdpFrom(a1), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect("a1 #3", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
+        checkVerdict(h, expect("a2 has its own budget", sipUdpFrom(a2), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect("a2 #2", sipUdpFrom(a2), PW_REASON_SIP_RESPONSIVE));
+        CHECK(hasRateKey(h, a1));
+        CHECK(hasRateKey(h, a2));
+        CHECK(h.maps().rate.keys().size() == 2);
+    }
+    SECTION("ipv6_prefix = 56 and 96 mask inside and below the first 64 bits")
+    {
+        Harness h56(sipConfig({.ipv6Prefix = 56}));
+        checkVerdict(h56, expect("/56: 2001:db8:9:101::1", sipUdpFrom("2001:db8:9:101::1"), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h56, expect("/56: 2001:db8:9:1ff::1 (same /56)", sipUdpFrom("2001:db8:9:1ff::1"),
+                                 PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h56, expect("/56: 2001:db8:9:1aa:1:2:3:4 (same /56, budget used up)",
+                                 sipUdpFrom("2001:db8:9:1aa:1:2:3:4"), PW_REASON_RATE_LIMITED));
+        checkVerdict(h56, expect("/56: 2001:db8:9:201::1 (next /56)", sipUdpFrom("2001:db8:9:201::1"),
+                                 PW_REASON_SIP_RESPONSIVE));
+        CHECK(hasRateKey(h56, "2001:db8:9:100::"));
+        CHECK(hasRateKey(h56, "2001:db8:9:200::"));
+        CHECK(h56.maps().rate.keys().size() == 2);
+
+        Harness h96(sipConfig({.ipv6Prefix = 96}));
+        checkVerdict(h96, expect("/96: 2001:db8:9:1::1:1", sipUdpFrom("2001:db8:9:1::1:1"), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h96, expect("/96: 2001:db8:9:1::ffff:2 (same /96)", sipUdpFrom("2001:db8:9:1::ffff:2"),
+                                 PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h96, expect("/96: 2001:db8:9:1::3 (same /96, budget used up)", sipUdpFrom("2001:db8:9:1::3"),
+                                 PW_REASON_RATE_LIMITED));
+        checkVerdict(h96, expect("/96: 2001:db8:9:1:0:1:0:1 (next /96)", sipUdpFrom("2001:db8:9:1:0:1:0:1"),
+                                 PW_REASON_SIP_RESPONSIVE));
+        CHECK(hasRateKey(h96, "2001:db8:9:1::"));
+        CHECK(hasRateKey(h96, "2001:db8:9:1:0:1::"));
+        CHECK(h96.maps().rate.keys().size() == 2);
+    }
+    SECTION("IPv4 sources have a budget per address whatever ipv6_prefix says")
+    {
+        Harness h(sipConfig({.ipv6Prefix = 48}));
+        checkVerdict(h, expect("198.18.9.1 #1", sipUdpFrom("198.18.9.1"), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect("198.18.9.1 #2", sipUdpFrom("198.18.9.1"), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect("198.18.9.1 #3", sipUdpFrom("198.18.9.1"), PW_REASON_RATE_LIMITED));
+        checkVerdict(h, expect("198.18.9.2 has its own", sipUdpFrom("198.18.9.2"), PW_REASON_SIP_RESPONSIVE));
+        CHECK(hasRateKey(h, "198.18.9.1"));
+        CHECK(hasRateKey(h, "198.18.9.2"));
+    }
+}
+
+TEST_CASE("a known source passes as sip_known beyond the unknown budget; an expired one is unknown",
+          "[bpf][sip][known]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    // known_rate 6000 a minute: one packet every 10 ms. Frames 40 ms apart always conform.
+    Harness h(sipConfig({.knownRate = 6000}));
+    h.addKnown(addrOf(f, kPhone), 3600s);
+    h.addKnownExpired(addrOf(f, kRoamer));
+
+    constexpr unsigned kSent = 10; // five times what an unknown source may send
+    for (unsigned i = 0; i < kSent; ++i) {
+        checkVerdict(h, expect(named(f, "known source #" + std::to_string(i + 1)), sipUdp(f, kPhone),
+                               PW_REASON_SIP_KNOWN));
+        const pw_reason unknown = i < kBurst + 1              ? PW_REASON_SIP_RESPONSIVE
+                                  : i < kBurst + 1 + kBanAfter ? PW_REASON_RATE_LIMITED
+                                                               : PW_REASON_BANNED;
+        checkVerdict(h, expect(named(f, "unknown source, same pace #" + std::to_string(i + 1)), sipUdp(f, kScanner),
+                               unknown));
+        std::this_thread::sleep_for(40ms);
+    }
+    // Its budget is its own, in pw_known: no pw_rate entry, no debt shared with its /64.
+    CHECK_FALSE(hasRateKey(h, budgetKey64(f, kPhone)));
+    CHECK(h.maps().known.lookup(addrKey(addrOf(f, kPhone))).value().tat_ns != 0);
+    CHECK_FALSE(h.banOf(addrOf(f, kPhone)).has_value());
+
+    // The known ceiling still holds back to back: a known source may send one second's worth
+    // of known_rate (100) on top of the first packet, then its drops begin (each 10 ms of the
+    // loop refill one).
+    h.addKnown(addrOf(f, kScanner3), 3600s);
+    checkVerdict(h, expect(named(f, "known, back to back #1"), sipUdp(f, kScanner3), PW_REASON_SIP_KNOWN));
+    unsigned passed = 1;
+    while (passed < 1000 && h.action(sipUdp(f, kScanner3).bytes()) == XDP_PASS)
+        ++passed;
+    CHECK(passed >= 6000 / 60 + 1);
+    CHECK(passed < 1000);
+
+    for (unsigned i = 0; i < kBurst + 1; ++i)
+        checkVerdict(h, expect(named(f, "expired known source is unknown"), sipUdp(f, kRoamer),
+                               PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "expired known source: over the unknown budget"), sipUdp(f, kRoamer),
+                           PW_REASON_RATE_LIMITED));
+}
+
+TEST_CASE("responsive = false: only known sources reach SIP from the internet", "[bpf][sip][known]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(sipConfig({.responsive = false}));
+    h.addKnown(addrOf(f, kPhone), 3600s);
+    h.addKnownExpired(addrOf(f, kRoamer));
+
+    for (unsigned i = 0; i < kBanAfter + 2; ++i) {
+        checkVerdict(h, expect(named(f, "unknown internet source over UDP"), sipUdp(f, kScanner),
+                               PW_REASON_NOT_WHITELISTED));
+        checkVerdict(h, expect(named(f, "unknown internet source over TCP"), sipTcp(f, kScanner),
+                               PW_REASON_NOT_WHITELISTED));
+    }
+    checkVerdict(h, expect(named(f, "expired known source"), sipUdp(f, kRoamer), PW_REASON_NOT_WHITELISTED));
+    CHECK(h.maps().rate.keys().empty());
+    CHECK(h.maps().bans.keys().empty()); // not_whitelisted never bans
+
+    checkVerdict(h, expect(named(f, "known source over UDP"), sipUdp(f, kPhone), PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "known source over TCP"), sipTcp(f, kPhone), PW_REASON_SIP_KNOWN));
+    for (unsigned i = 0; i < 2 * (kBurst + 1); ++i) {
+        checkVerdict(h, expect(named(f, "local source"), sipUdp(f, kLocal), PW_REASON_SERVICE, PW_ZONE_LOCAL));
+        checkVerdict(h, expect(named(f, "other-zone source"), sipTcp(f, kOther), PW_REASON_SERVICE, PW_ZONE_OTHER));
+        checkVerdict(h, expect(named(f, "trusted source"), sipUdp(f, kTrusted), PW_REASON_TRUSTED, PW_ZONE_TRUSTED));
+    }
+    CHECK(h.maps().rate.keys().empty()); // known sources budget in pw_known
+    CHECK(h.events().empty());
+}
+
+TEST_CASE("SIP from local, other and trusted sources is never budgeted", "[bpf][sip]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(sipConfig());
+    for (unsigned i = 0; i < 2 * kBanAfter + kBurst + 1; ++i) {
+        checkVerdict(h, expect(named(f, "local over UDP"), sipUdp(f, kLocal), PW_REASON_SERVICE, PW_ZONE_LOCAL));
+        checkVerdict(h, expect(named(f, "local over TCP"), sipTcp(f, kLocal, TcpFlags::Ack), PW_REASON_SERVICE,
+                               PW_ZONE_LOCAL));
+        checkVerdict(h, expect(named(f, "local keepalive"), sipUdp(f, kLocal, kKeepalive), PW_REASON_SERVICE,
+                               PW_ZONE_LOCAL));
+        checkVerdict(h, expect(named(f, "other over UDP"), sipUdp(f, kOther), PW_REASON_SERVICE, PW_ZONE_OTHER));
+        checkVerdict(h, expect(named(f, "trusted over UDP"), sipUdp(f, kTrusted), PW_REASON_TRUSTED, PW_ZONE_TRUSTED));
+    }
+    CHECK(h.maps().rate.keys().empty());
+    CHECK(h.maps().bans.keys().empty());
+    CHECK(h.events().empty());
+}
+
+TEST_CASE("the new-source gate: only what may start a SIP dialogue creates state", "[bpf][sip][newsrc]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(sipConfig());
+
+    checkVerdict(h, expect(named(f, "CRLF keepalive from an unknown source"), sipUdp(f, kScanner, kKeepalive),
+                           PW_REASON_NEW_SOURCE_LIMITED));
+    checkVerdict(h, expect(named(f, "binary UDP payload"), ip(f, kScanner, kHost).udp(5060, kSipPort).payload({0x00, 0x01, 0x02, 0x03}),
+                           PW_REASON_NEW_SOURCE_LIMITED));
+    checkVerdict(h, expect(named(f, "UDP payload starting with a digit"),
+                           sipUdp(f, kScanner, "200 OK\r\n\r\n"), PW_REASON_NEW_SOURCE_LIMITED));
+    checkVerdict(h, expect(named(f, "empty UDP payload"), ip(f, kScanner, kHost).udp(5060, kSipPort),
+                           PW_REASON_NEW_SOURCE_LIMITED));
+    checkVerdict(h, expect(named(f, "TCP ACK without state"), sipTcp(f, kScanner, TcpFlags::Ack),
+                           PW_REASON_NEW_SOURCE_LIMITED));
+    checkVerdict(h, expect(named(f, "TCP SYN-ACK without state"), sipTcp(f, kScanner, TcpFlags::Syn | TcpFlags::Ack),
+                           PW_REASON_NEW_SOURCE_LIMITED));
+    checkVerdict(h, expect(named(f, "TCP RST without state"), sipTcp(f, kScanner, TcpFlags::Rst),
+                           PW_REASON_NEW_SOURCE_LIMITED));
+    CHECK(h.maps().rate.keys().empty());
+    CHECK(h.maps().bans.keys().empty());
+
+    checkVerdict(h, expect(named(f, "TCP SYN creates state"), sipTcp(f, kScanner), PW_REASON_SIP_RESPONSIVE));
+    CHECK(h.maps().rate.keys().size() == 1);
+    checkVerdict(h, expect(named(f, "then a TCP ACK is budgeted"), sipTcp(f, kScanner, TcpFlags::Ack),
+                           PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "and a keepalive is over the budget"), sipUdp(f, kScanner, kKeepalive),
+                           PW_REASON_RATE_LIMITED));
+
+    checkVerdict(h, expect(named(f, "a request creates state"), sipUdp(f, kScanner2), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "then a keepalive is budgeted"), sipUdp(f, kScanner2, kKeepalive),
+                           PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "a lower-case method token is a request too"),
+                           sipUdp(f, kScanner3, "options sip:100@198.18.0.1 SIP/2.0\r\n\r\n"),
+                           PW_REASON_SIP_RESPONSIVE));
+    CHECK(h.maps().rate.keys().size() == 3);
+}
+
+TEST_CASE("the new-source gate: new_sources_per_second = 1", "[bpf][sip][newsrc]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    CpuPin pin; // pw_newsrc is per CPU: every run must charge the same slot
+    Harness h(sipConfig({.newSourcesPerSecond = 1}));
+
+    checkVerdict(h, expect(named(f, "the first new source passes"), sipUdp(f, kScanner), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "a second new source in the same second"), sipUdp(f, kScanner2),
+                           PW_REASON_NEW_SOURCE_LIMITED));
+    checkVerdict(h, expect(named(f, "a new source over TCP"), sipTcp(f, kScanner3), PW_REASON_NEW_SOURCE_LIMITED));
+    checkVerdict(h, expect(named(f, "the source with state still passes"), sipUdp(f, kScanner),
+                           PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "and is still budgeted"), sipUdp(f, kScanner), PW_REASON_RATE_LIMITED));
+    checkVerdict(h, expect(named(f, "local sources are not gated"), sipUdp(f, kLocal), PW_REASON_SERVICE,
+                           PW_ZONE_LOCAL));
+    CHECK(h.maps().rate.keys().size() == 1);
+
+    // A known source (a registered phone) is no new unknown source: its budget lives in
+    // pw_known, the gate never applies to it.
+    h.addKnown(addrOf(f, kPhone), 3600s);
+    checkVerdict(h, expect(named(f, "a known source without state is not gated"), sipUdp(f, kPhone),
+                           PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "not even with a keepalive"), sipUdp(f, kPhone, kKeepalive), PW_REASON_SIP_KNOWN));
+    CHECK(h.maps().rate.keys().size() == 1);
+    checkVerdict(h, expect(named(f, "the gate is still closed for unknown sources"), sipUdp(f, kScanner4),
+                           PW_REASON_NEW_SOURCE_LIMITED));
+}
+
+TEST_CASE("the new-source gate: back-to-back new sources within new_sources_per_second", "[bpf][sip][newsrc]")
+{
+    // 1000000 a second is one per 2 us per CPU on two CPUs: 200 new sources back to back take
+    // far less than a tick of the coarse clock, and must all get a budget (as many as a tick
+    // of the CPU's share allows on a machine with many CPUs). pw_rate's LRU lists are per CPU:
+    // room for all of them on this one.
+    CpuPin pin;
+    const unsigned cpus = static_cast<unsigned>(std::max(libbpf_num_possible_cpus(), 1));
+    Harness h(sipConfig(), Programs::Ingress, {{PW_MAP_NAME_RATE, 256 * cpus}});
+    const uint64_t interval = h.maps().policy.lookup(h.maps().activeGen()).value().newsrc_interval_ns;
+    REQUIRE(interval == 1000000000ULL * cpus / 1000000);
+    const unsigned kSources = static_cast<unsigned>(std::min<uint64_t>(200, 10000000 / interval + 1));
+    unsigned passed = 0;
+    for (unsigned i = 0; i < kSources; ++i) {
+        const std::string src = "198.18.100." + std::to_string(i + 1);
+        passed += h.action(sipUdpFrom(src.c_str()).bytes()) == XDP_PASS;
+    }
+    CHECK(passed == kSources);
+    CHECK(h.maps().rate.keys().size() == passed);
+}
+
+TEST_CASE("a trap port bans every source but trusted ones", "[bpf][sip][bans][trap]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(sipConfig());
+
+    struct Hit {
+        const char* what;
+        Peer src;
+        pw_zone zone;
+        bool tcp;
+    };
+    const Hit hits[] = {
+        {"UDP from the internet", kScanner, PW_ZONE_INTERNET, false},
+        {"TCP SYN from the internet", kScanner2, PW_ZONE_INTERNET, true},
+        {"UDP from local", kLocal, PW_ZONE_LOCAL, false},
+        {"TCP ACK from the other zone", kOther, PW_ZONE_OTHER, true},
+    };
+    size_t banned = 0;
+    for (const Hit& hit : hits) {
+        Packet p = hit.tcp ? ip(f, hit.src, kHost).tcp(40000, kTrapPort, hit.zone == PW_ZONE_OTHER ? TcpFlags::Ack : TcpFlags::Syn)
+                           : ip(f, hit.src, kHost).udp(5060, kTrapPort).sip(kOptions);
+        checkVerdict(h, expect(named(f, std::string(hit.what) + " to the trap port"), p, PW_REASON_TRAP_PORT, hit.zone));
+        checkDataPlaneBan(h, addrOf(f, hit.src), PW_BAN_TRAP_PORT);
+        checkOneEvent(h, addrOf(f, hit.src), PW_EVENT_BAN, PW_BAN_TRAP_PORT);
+        CHECK(h.maps().bans.keys().size() == ++banned);
+        checkVerdict(h, expect(named(f, std::string(hit.what) + ": then SIP drops as banned"), sipUdp(f, hit.src),
+                               PW_REASON_BANNED, hit.zone));
+        checkVerdict(h, expect(named(f, std::string(hit.what) + ": and the trap port too"),
+                               ip(f, hit.src, kHost).udp(1, kTrapPort), PW_REASON_BANNED, hit.zone));
+    }
+    CHECK(h.events().empty());
+
+    checkVerdict(h, expect(named(f, "trusted UDP to the trap port"), ip(f, kTrusted, kHost).udp(5060, kTrapPort),
+                           PW_REASON_TRUSTED, PW_ZONE_TRUSTED));
+    checkVerdict(h, expect(named(f, "trusted TCP to the trap port"), ip(f, kTrusted, kHost).tcp(40000, kTrapPort),
+                           PW_REASON_TRUSTED, PW_ZONE_TRUSTED));
+    CHECK_FALSE(h.banOf(addrOf(f, kTrusted)).has_value());
+    CHECK(h.maps().bans.keys().size() == banned);
+    CHECK(h.events().empty());
+
+    checkVerdict(h, expect(named(f, "the port next to the trap is just unlisted"),
+                           ip(f, kScanner3, kHost).udp(5060, kTrapPort + 1), PW_REASON_UNLISTED_DROP));
+    CHECK_FALSE(h.banOf(addrOf(f, kScanner3)).has_value());
+}
+
+TEST_CASE("a full ban table still drops and reports PW_EVENT_BAN_FULL", "[bpf][sip][bans][trap]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(sipConfig(), Programs::Ingress, {{PW_MAP_NAME_BANS, 2}});
+
+    checkVerdict(h, expect(named(f, "first trap hit"), ip(f, kScanner, kHost).udp(1, kTrapPort), PW_REASON_TRAP_PORT));
+    checkOneEvent(h, addrOf(f, kScanner), PW_EVENT_BAN, PW_BAN_TRAP_PORT);
+    checkVerdict(h, expect(named(f, "second trap hit"), ip(f, kScanner2, kHost).udp(1, kTrapPort), PW_REASON_TRAP_PORT));
+    checkOneEvent(h, addrOf(f, kScanner2), PW_EVENT_BAN, PW_BAN_TRAP_PORT);
+    CHECK(h.maps().bans.keys().size() == 2);
+
+    checkVerdict(h, expect(named(f, "third trap hit: the table is full"), ip(f, kScanner3, kHost).udp(1, kTrapPort),
+                           PW_REASON_TRAP_PORT));
+    checkOneEvent(h, addrOf(f, kScanner3), PW_EVENT_BAN_FULL, PW_BAN_TRAP_PORT);
+    CHECK_FALSE(h.banOf(addrOf(f, kScanner3)).has_value());
+    checkVerdict(h, expect(named(f, "the unbanned source hits the trap again"),
+                           ip(f, kScanner3, kHost).tcp(40000, kTrapPort), PW_REASON_TRAP_PORT));
+    checkOneEvent(h, addrOf(f, kScanner3), PW_EVENT_BAN_FULL, PW_BAN_TRAP_PORT);
+
+    // A rate ban into the full table: the drops go on, the failure is reported.
+    for (unsigned i = 0; i < kBurst + 1; ++i)
+        checkVerdict(h, expect(named(f, "within the budget"), sipUdp(f, kScanner4), PW_REASON_SIP_RESPONSIVE));
+    for (unsigned i = 0; i < kBanAfter; ++i)
+        checkVerdict(h, expect(named(f, "over the budget"), sipUdp(f, kScanner4), PW_REASON_RATE_LIMITED));
+    checkOneEvent(h, addrOf(f, kScanner4), PW_EVENT_BAN_FULL, PW_BAN_RATE_LIMIT);
+    CHECK(h.maps().bans.keys().size() == 2);
+    checkVerdict(h, expect(named(f, "still not banned, still over the budget"), sipUdp(f, kScanner4),
+                           PW_REASON_RATE_LIMITED));
+
+    checkVerdict(h, expect(named(f, "the banned ones stay banned"), sipUdp(f, kScanner), PW_REASON_BANNED));
+    checkVerdict(h, expect(named(f, "trusted still passes"), ip(f, kTrusted, kHost).udp(1, kTrapPort),
+                           PW_REASON_TRUSTED, PW_ZONE_TRUSTED));
+}
+
+} // namespace pbxwall::bpftest
