@@ -52,6 +52,9 @@ trusted = ["198.18.1.0/24"]
 [services.sip]
 udp = ["5060"]
 zones = ["trusted", "local", "other", "internet"]
+[services.rtp]
+udp = ["10000-20000"]
+zones = ["trusted", "local", "other", "internet"]
 )";
 
 struct Path {
@@ -165,7 +168,10 @@ int main(int argc, char** argv)
             {"non-IP (ARP)", test::Packet().eth().ethertype(0x0806).payload(std::vector<uint8_t>(28)).bytes(), 0, 0,
              XDP_PASS, false},
             {"trusted source", udpFrom("198.18.1.10", 5060), 0, 0, XDP_PASS, false},
-            {"internet source, SIP service", udpFrom("198.18.2.20", 5060), 0, 0, XDP_PASS, false},
+            {"internet source, RTP service", udpFrom("198.18.2.20", 10000), 0, 0, XDP_PASS, false},
+            // Responsive mode: a repeated source is over its budget after a few packets.
+            {"internet source, SIP over its budget (rate_limited)", udpFrom("198.18.2.21", 5060), 0, 0, XDP_DROP,
+             false},
             {"reject host hit, same source", rejected, 1, 0, XDP_DROP, false},
             {"reject host hit, " + std::to_string(n) + " entries, rotating", rejected, n, 0, XDP_DROP, false},
             {"miss (internet, unlisted pass), " + std::to_string(n) + " entries, rotating", udpFrom("10.0.0.1", 20001),
