@@ -108,6 +108,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_rate SEC(".maps");
 
+/* Failed authentications per peer, counted from the PBX's answers at TC egress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PW_DEFAULT_FAILS);
+	__type(key, struct pw_ban_key);
+	__type(value, struct pw_fail);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_fails SEC(".maps");
+
 /* Aggregate budget for new per-source state, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -193,24 +202,29 @@ static __always_inline int pw_is_martian(const struct pw_meta *m)
 }
 
 /* Longest-prefix match over both tables: a host entry is the most specific possible. */
-static __always_inline __u8 pw_classify(struct pw_ctx *c, __u8 if_zone)
+static __always_inline __u8 pw_zone_of(__u32 gen, const struct pw_policy *pol, const __u8 *addr, __u8 if_zone)
 {
-	struct pw_host_key hk = { .gen = c->gen };
+	struct pw_host_key hk = { .gen = gen };
 	struct pw_zone_entry *e;
 
-	__builtin_memcpy(hk.addr, c->m.src.b, 16);
+	__builtin_memcpy(hk.addr, addr, 16);
 	e = bpf_map_lookup_elem(&pw_hosts, &hk);
 	if (e)
 		return e->zone;
-	if (c->policy->has_nets) {
-		struct pw_net_key nk = { .prefixlen = PW_NET_GEN_BITS + 128, .gen = c->gen };
+	if (pol->has_nets) {
+		struct pw_net_key nk = { .prefixlen = PW_NET_GEN_BITS + 128, .gen = gen };
 
-		__builtin_memcpy(nk.addr, c->m.src.b, 16);
+		__builtin_memcpy(nk.addr, addr, 16);
 		e = bpf_map_lookup_elem(&pw_nets, &nk);
 		if (e)
 			return e->zone;
 	}
 	return if_zone;
+}
+
+static __always_inline __u8 pw_classify(struct pw_ctx *c, __u8 if_zone)
+{
+	return pw_zone_of(c->gen, c->policy, c->m.src.b, if_zone);
 }
 
 static __always_inline int pw_is_banned(struct pw_ctx *c)
@@ -227,25 +241,30 @@ static __always_inline int pw_is_banned(struct pw_ctx *c)
 
 /* Bans the source (its exact address) for the policy's ban time and reports it. A full ban
  * table is reported too: never silent. */
-static __always_inline void pw_ban_source(struct pw_ctx *c, const struct pw_policy *pol, __u32 cause,
-					  __u64 now)
+static __always_inline void pw_ban_addr(const __u8 *addr, const struct pw_policy *pol, __u32 cause, __u64 now)
 {
 	struct pw_ban_key bk;
 	struct pw_ban b = { .expires_ns = now + pol->ban_ns, .created_ns = now, .cause = cause };
 	struct pw_event *ev;
 	long err;
 
-	__builtin_memcpy(bk.addr, c->m.src.b, 16);
+	__builtin_memcpy(bk.addr, addr, 16);
 	err = bpf_map_update_elem(&pw_bans, &bk, &b, BPF_ANY);
 	ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);
 	if (!ev)
 		return;
 	ev->ts_ns = now;
-	__builtin_memcpy(ev->addr, c->m.src.b, 16);
+	__builtin_memcpy(ev->addr, addr, 16);
 	ev->type = err ? PW_EVENT_BAN_FULL : PW_EVENT_BAN;
 	ev->cause = cause;
 	ev->duration_ns = pol->ban_ns;
 	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline void pw_ban_source(struct pw_ctx *c, const struct pw_policy *pol, __u32 cause,
+					  __u64 now)
+{
+	pw_ban_addr(c->m.src.b, pol, cause, now);
 }
 
 /* GCRA: one unit per interval, `burst` more back to back. Returns 1 when it conforms and
@@ -597,33 +616,6 @@ static long pw_cseq_at(__u32 i, void *arg)
 	return 1;
 }
 
-/* Is the UDP payload at off a "SIP/2.0 200" answer to a REGISTER (by its CSeq method)? */
-static __always_inline int pw_sip_register_ok(struct __sk_buff *skb, __u32 off)
-{
-	__u32 zero = 0;
-	struct pw_sip_buf *s = bpf_map_lookup_elem(&pw_sipbuf, &zero);
-	struct pw_cseq_scan sc = {};
-
-	if (!s || off >= skb->len)
-		return 0;
-	__u32 len = skb->len - off;
-
-	if (len > PW_SIP_SCAN)
-		len = PW_SIP_SCAN;
-	if (len < 12)
-		return 0;
-	sc.len = len;
-	len = ((len - 1) & (PW_SIP_SCAN - 1)) + 1; /* verifier: 1..PW_SIP_SCAN, value unchanged */
-	if (bpf_skb_load_bytes(skb, off, s->b, len))
-		return 0;
-	if (s->b[0] != 'S' || s->b[1] != 'I' || s->b[2] != 'P' || s->b[3] != '/' || s->b[4] != '2' ||
-	    s->b[5] != '.' || s->b[6] != '0' || s->b[7] != ' ' || s->b[8] != '2' || s->b[9] != '0' ||
-	    s->b[10] != '0')
-		return 0;
-	bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
-	return sc.found;
-}
-
 /* The PBX accepted a registration: the peer becomes known for the configured time. */
 static __always_inline void pw_promote_known(const struct pw_meta *m, const struct pw_policy *pol)
 {
@@ -634,6 +626,108 @@ static __always_inline void pw_promote_known(const struct pw_meta *m, const stru
 	__builtin_memcpy(k.addr, m->dst.b, 16);
 	bpf_map_update_elem(&pw_known, &k, &kn, BPF_ANY);
 }
+
+/* Copies the start of the SIP answer at off into pw_sipbuf. Returns its status code (100..699)
+ * or 0 when it is not a SIP response; *len gets the bytes copied. */
+static __always_inline __u32 pw_sip_status(struct __sk_buff *skb, __u32 off, struct pw_sip_buf *s, __u32 *len)
+{
+	if (off >= skb->len)
+		return 0;
+	__u32 n = skb->len - off;
+
+	if (n > PW_SIP_SCAN)
+		n = PW_SIP_SCAN;
+	if (n < 12)
+		return 0;
+	*len = n;
+	n = ((n - 1) & (PW_SIP_SCAN - 1)) + 1; /* verifier: 1..PW_SIP_SCAN, value unchanged */
+	if (bpf_skb_load_bytes(skb, off, s->b, n))
+		return 0;
+	if (s->b[0] != 'S' || s->b[1] != 'I' || s->b[2] != 'P' || s->b[3] != '/' || s->b[4] != '2' ||
+	    s->b[5] != '.' || s->b[6] != '0' || s->b[7] != ' ')
+		return 0;
+	__u8 d0 = s->b[8] - '0', d1 = s->b[9] - '0', d2 = s->b[10] - '0';
+
+	if (d0 < 1 || d0 > 6 || d1 > 9 || d2 > 9)
+		return 0;
+	return d0 * 100 + d1 * 10 + d2;
+}
+
+/* Counts a failed authentication of the peer (403, 404, or a 401/407 challenge beyond the
+ * allowance) in a window, and bans it at max_failures. Trusted peers are never counted. */
+static __always_inline void pw_count_failure(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
+					     const struct pw_policy *pol, __u32 status)
+{
+	struct pw_ban_key k;
+	struct pw_fail *f;
+	__u64 now = bpf_ktime_get_coarse_ns();
+	__u8 if_zone = PW_ZONE_INTERNET;
+
+	if (!pol->max_failures)
+		return;
+	if (skb->ifindex < PW_IFINDEX_LIMIT) {
+		__u32 ik = gen * PW_IFINDEX_LIMIT + skb->ifindex;
+		struct pw_zone_entry *ie = bpf_map_lookup_elem(&pw_ifaces, &ik);
+
+		if (ie && ie->zone != PW_ZONE_NONE)
+			if_zone = ie->zone;
+	}
+	if (pw_zone_of(gen, pol, m->dst.b, if_zone) == PW_ZONE_TRUSTED)
+		return;
+
+	__builtin_memcpy(k.addr, m->dst.b, 16);
+	f = bpf_map_lookup_elem(&pw_fails, &k);
+	if (!f) {
+		struct pw_fail nf = { .from_ns = now };
+
+		bpf_map_update_elem(&pw_fails, &k, &nf, BPF_ANY);
+		f = bpf_map_lookup_elem(&pw_fails, &k);
+		if (!f)
+			return;
+	}
+	if (now - f->from_ns > pol->ban_window_ns) {
+		f->from_ns = now;
+		f->failures = 0;
+		f->challenges = 0;
+	}
+	if (status == 401 || status == 407) {
+		if (++f->challenges <= pol->challenge_allowance)
+			return;
+	}
+	if (++f->failures >= pol->max_failures) {
+		f->failures = 0;
+		f->challenges = 0;
+		pw_ban_addr(m->dst.b, pol, PW_BAN_AUTH_FAILURE, now);
+	}
+}
+
+/* A SIP answer of the PBX to a peer: 200 to REGISTER makes the peer known (and forgives its
+ * failures); 401/407/403/404 count as failures. */
+static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
+					  const struct pw_policy *pol)
+{
+	__u32 zero = 0;
+	struct pw_sip_buf *s = bpf_map_lookup_elem(&pw_sipbuf, &zero);
+	struct pw_cseq_scan sc = {};
+	__u32 status;
+
+	if (!s)
+		return;
+	status = pw_sip_status(skb, m->l4_off + sizeof(struct udphdr), s, &sc.len);
+	if (status == 200) {
+		bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
+		if (sc.found) {
+			struct pw_ban_key k;
+
+			__builtin_memcpy(k.addr, m->dst.b, 16);
+			bpf_map_delete_elem(&pw_fails, &k);
+			pw_promote_known(m, pol);
+		}
+	} else if (status == 401 || status == 407 || status == 403 || status == 404) {
+		pw_count_failure(skb, m, gen, pol, status);
+	}
+}
+
 
 /* Records flows the host opens: TCP on SYN, UDP from a port that no service names (a
  * service port answering a client is not the host's own flow), ICMP echo requests.
@@ -666,9 +760,8 @@ int pw_tc_egress(struct __sk_buff *skb)
 		if (p && p->service) { /* a service answering: not the host's own flow */
 			struct pw_policy *pol = bpf_map_lookup_elem(&pw_policy, &gen);
 
-			if (pol && p->service == pol->sip_service &&
-			    pw_sip_register_ok(skb, m.l4_off + sizeof(struct udphdr)))
-				pw_promote_known(&m, pol);
+			if (pol && p->service == pol->sip_service)
+				pw_sip_answer(skb, &m, gen, pol);
 			return TC_ACT_OK;
 		}
 		create = 1;

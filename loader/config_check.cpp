@@ -47,7 +47,7 @@ struct SipSpec {
   int64_t max;
 };
 
-constexpr std::array<SipSpec, 10> kSipSpecs = {{
+constexpr std::array<SipSpec, 12> kSipSpecs = {{
     {"rate", &Sip::rate, 1, 1000000},
     {"period", &Sip::period, 1, 86400},
     {"burst", &Sip::burst, 0, 1000},
@@ -58,6 +58,8 @@ constexpr std::array<SipSpec, 10> kSipSpecs = {{
     {"ipv6_prefix", &Sip::ipv6Prefix, 48, 128},
     {"new_sources_per_second", &Sip::newSourcesPerSecond, 1, 1000000},
     {"known_seconds", &Sip::knownSeconds, 60, 604800},
+    {"max_failures", &Sip::maxFailures, 0, 1000000},
+    {"challenge_allowance", &Sip::challengeAllowance, 0, 1000},
 }};
 
 // Sorted, with overlapping or adjacent ranges joined.
@@ -276,7 +278,8 @@ void Validator::sip(const toml::node& n)
     return;
   rejectUnknownKeys(*t, "[sip]",
                     {"responsive", "rate", "period", "burst", "known_rate", "ban_after", "ban_window", "ban_seconds",
-                     "ipv6_prefix", "new_sources_per_second", "known_seconds", "trap_ports"});
+                     "ipv6_prefix", "new_sources_per_second", "known_seconds", "trap_ports", "max_failures",
+                     "challenge_allowance"});
   Sip& sip = config_.sip;
   sipPos_ = posOf(t->source());
   sip.line = sipPos_.line;

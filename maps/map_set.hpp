@@ -25,6 +25,7 @@ struct MapSet {
     TypedMap<pw_frag_key, pw_frag> frags;
     TypedMap<pw_ban_key, pw_known> known;
     TypedMap<pw_ban_key, pw_rate> rate;
+    TypedMap<pw_ban_key, pw_fail> fails;
     int newsrcFd = -1; // per-CPU array
     int statsFd = -1;  // per-CPU array
     int eventsFd = -1; // ring buffer

@@ -56,7 +56,7 @@ constexpr bool reasonTableComplete()
 }
 static_assert(reasonTableComplete(), "a pw_reason lacks a name (or a gap has one)");
 
-constexpr std::array<std::string_view, PW_BAN__COUNT> kBanCauseNames = {"manual", "rate_limit", "trap_port"};
+constexpr std::array<std::string_view, PW_BAN__COUNT> kBanCauseNames = {"manual", "rate_limit", "trap_port", "auth_failure"};
 static_assert(kBanCauseNames.size() == PW_BAN__COUNT);
 
 } // namespace

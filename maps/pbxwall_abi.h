@@ -31,6 +31,7 @@
 #define PW_MAP_NAME_RATE    "pw_rate"
 #define PW_MAP_NAME_NEWSRC  "pw_newsrc"
 #define PW_MAP_NAME_EVENTS  "pw_events"
+#define PW_MAP_NAME_FAILS   "pw_fails"
 #define PW_PROG_NAME_XDP    "pw_xdp_main"
 #define PW_PROG_NAME_EGRESS "pw_tc_egress"
 
@@ -170,8 +171,10 @@ struct pw_policy {
 	__u64 newsrc_interval_ns; /* per CPU: one new source's state per interval */
 	__u64 known_ns;           /* how long a source stays known after a 200 OK to REGISTER */
 	__u32 known_burst;        /* back-to-back packets of a known source: one second's worth */
+	__u32 max_failures;       /* failed authentications within ban_window_ns that ban; 0: never */
+	__u32 challenge_allowance; /* 401/407 challenges per window that are not failures */
 	__u32 pad4;
-	__u8 reserved[48];
+	__u8 reserved[40];
 };
 PW_STATIC_ASSERT(sizeof(struct pw_policy) == 128, "pw_policy ABI");
 
@@ -183,6 +186,7 @@ enum pw_ban_cause {
 	PW_BAN_MANUAL = 0,     /* pbxwallctl ban add */
 	PW_BAN_RATE_LIMIT = 1, /* kept exceeding its SIP budget */
 	PW_BAN_TRAP_PORT = 2,  /* touched a trap port */
+	PW_BAN_AUTH_FAILURE = 3, /* the PBX answered it 401/407 (beyond the allowance), 403 or 404 too often */
 	PW_BAN__COUNT,
 };
 struct pw_ban {
@@ -210,6 +214,15 @@ struct pw_rate {
 	__u32 pad;
 };
 PW_STATIC_ASSERT(sizeof(struct pw_rate) == 24, "pw_rate ABI");
+
+/* pw_fails: per-peer failure counts from the PBX's answers (TC egress). LRU: losing one only
+ * resets a count; a successful REGISTER resets it too. */
+struct pw_fail {
+	__u64 from_ns;    /* start of the current window */
+	__u32 failures;   /* 403, 404, and 401/407 beyond the allowance */
+	__u32 challenges; /* 401/407 */
+};
+PW_STATIC_ASSERT(sizeof(struct pw_fail) == 16, "pw_fail ABI");
 
 /* pw_newsrc: per-CPU GCRA state of the aggregate new-source budget (index 0). */
 struct pw_newsrc {
@@ -285,5 +298,6 @@ PW_STATIC_ASSERT(sizeof(struct pw_counter) == 16, "pw_counter ABI");
 #define PW_DEFAULT_FRAGS   8192
 #define PW_DEFAULT_KNOWN   65536
 #define PW_DEFAULT_RATE    262144
+#define PW_DEFAULT_FAILS   65536
 
 #endif /* PBXWALL_ABI_H */

@@ -242,5 +242,6 @@ TEST_CASE("reason names", "[names]")
   CHECK(banCauseName(PW_BAN_MANUAL) == "manual");
   CHECK(banCauseName(PW_BAN_RATE_LIMIT) == "rate_limit");
   CHECK(banCauseName(PW_BAN_TRAP_PORT) == "trap_port");
+  CHECK(banCauseName(PW_BAN_AUTH_FAILURE) == "auth_failure");
   CHECK(banCauseName(PW_BAN__COUNT).empty());
 }

@@ -166,6 +166,8 @@ TEST_CASE("a minimal config gets every default", "[config]")
   CHECK(c.sip.ipv6Prefix == 64);
   CHECK(c.sip.newSourcesPerSecond == 500);
   CHECK(c.sip.knownSeconds == 3600);
+  CHECK(c.sip.maxFailures == 10);
+  CHECK(c.sip.challengeAllowance == 3);
   CHECK(c.sip.trapPorts.empty());
   CHECK(findService(c, "sip") == nullptr);
 }
@@ -570,7 +572,8 @@ TEST_CASE("[sip] type and key errors", "[config]")
                   "sip.trap_ports: invalid port range \"6000-5000\"");
   requireOneError(load(withIface("[sip]\nrate = 10\nbantime = 600\n")), 6,
                   "unknown key \"bantime\" in [sip] (known keys: responsive, rate, period, burst, known_rate, "
-                  "ban_after, ban_window, ban_seconds, ipv6_prefix, new_sources_per_second, known_seconds, trap_ports)");
+                  "ban_after, ban_window, ban_seconds, ipv6_prefix, new_sources_per_second, known_seconds, trap_ports, "
+                  "max_failures, challenge_allowance)");
   // A top-level key written after [sip] lands in it.
   requireOneError(load(withIface("[sip]\nunlisted_ports = \"drop\"\n")), 5,
                   "top-level keys must come before the first [table] header");

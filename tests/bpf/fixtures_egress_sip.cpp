@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// The PBX's own SIP answers, read at TC egress: a 200 OK to REGISTER makes the peer known,
+// 401/407 beyond the allowance, 403 and 404 count as failures and ban at max_failures.
+#include "addr.hpp"
+#include "fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <string>
+
+namespace pbxwall::bpftest {
+
+using test::Packet;
+
+namespace {
+
+const std::string kConfig = R"(
+unlisted_ports = "drop"
+
+[[interface]]
+name = "lo"
+zone = "internet"
+
+[zones]
+trusted = ["198.18.1.0/24", "2001:db8:1::/48"]
+
+[services.sip]
+udp = ["5060"]
+zones = ["trusted", "local", "other", "internet"]
+
+[sip]
+rate = 2
+burst = 0
+max_failures = 3
+challenge_allowance = 2
+ban_seconds = 60
+)";
+
+// The PBX (kHost, port 5060) answering a peer.
+Packet answer(Family f, Peer peer, const std::string& text, uint16_t sport = 5060)
+{
+    return ip(f, kHost, peer).udp(sport, 5060).sip(text);
+}
+
+std::string response(const std::string& status, const std::string& cseq)
+{
+    return "SIP/2.0 " + status + "\r\nVia: SIP/2.0/UDP 198.18.9.9:5060;branch=z9hG4bK1\r\nFrom: <sip:100@pbx>;tag=1\r\n"
+           "To: <sip:100@pbx>;tag=2\r\nCall-ID: abc@198.18.9.9\r\n" + cseq + "\r\nContent-Length: 0\r\n\r\n";
+}
+
+bool known(Harness& h, Family f, Peer p)
+{
+    pw_ban_key k{};
+    const Addr a = parseAddr(f == Family::V4 ? p.v4 : p.v6);
+    std::memcpy(k.addr, a.bytes.data(), 16);
+    return h.maps().known.lookup(k).has_value();
+}
+
+Packet sipFrom(Family f, Peer p)
+{
+    return ip(f, p, kHost).udp(5060, 5060).sip("OPTIONS sip:100@198.18.0.1 SIP/2.0\r\n\r\n");
+}
+
+} // namespace
+
+TEST_CASE("a 200 OK to REGISTER makes the peer known", "[bpf][sip][egress]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "200 OK to REGISTER"));
+        Harness h(kConfig, Programs::IngressAndEgress);
+        CHECK_FALSE(known(h, f, kNet));
+        h.runEgress(answer(f, kNet, response("200 OK", "CSeq: 102 REGISTER")).bytes());
+        CHECK(known(h, f, kNet));
+        // Well beyond the unknown budget (rate 2, burst 0), as a known source.
+        for (int i = 0; i < 20; ++i)
+            CHECK(h.run(sipFrom(f, kNet).bytes()).action == XDP_PASS);
+
+        // Case-insensitive header and method, tabs around the number.
+        h.runEgress(answer(f, kNet2, response("200 OK", "cseq:\t7\tregister")).bytes());
+        CHECK(known(h, f, kNet2));
+    }
+}
+
+TEST_CASE("other answers do not make the peer known", "[bpf][sip][egress]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "no promotion"));
+        Harness h(kConfig, Programs::IngressAndEgress);
+        h.runEgress(answer(f, kNet, response("200 OK", "CSeq: 1 INVITE")).bytes());
+        h.runEgress(answer(f, kNet, response("202 Accepted", "CSeq: 1 REGISTER")).bytes());
+        h.runEgress(answer(f, kNet, response("401 Unauthorized", "CSeq: 1 REGISTER")).bytes());
+        h.runEgress(answer(f, kNet, "REGISTER sip:pbx SIP/2.0\r\nCSeq: 1 REGISTER\r\n\r\n").bytes());
+        // A 200 to REGISTER from a port that is not the sip service's is not the PBX's SIP.
+        h.runEgress(answer(f, kNet, response("200 OK", "CSeq: 1 REGISTER"), 5070).bytes());
+        CHECK_FALSE(known(h, f, kNet));
+    }
+}
+
+TEST_CASE("failed authentications ban the peer at max_failures", "[bpf][sip][egress][bans]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "auth failures"));
+        Harness h(kConfig, Programs::IngressAndEgress);
+        const char* peer = f == Family::V4 ? kNet.v4 : kNet.v6;
+        // Two challenges are the allowance; the next two 401/407 and one 403 make three.
+        h.runEgress(answer(f, kNet, response("401 Unauthorized", "CSeq: 1 REGISTER")).bytes());
+        h.runEgress(answer(f, kNet, response("407 Proxy Authentication Required", "CSeq: 2 INVITE")).bytes());
+        CHECK_FALSE(h.banOf(peer));
+        h.runEgress(answer(f, kNet, response("401 Unauthorized", "CSeq: 3 REGISTER")).bytes());
+        h.runEgress(answer(f, kNet, response("404 Not Found", "CSeq: 4 REGISTER")).bytes());
+        CHECK_FALSE(h.banOf(peer));
+        h.runEgress(answer(f, kNet, response("403 Forbidden", "CSeq: 5 REGISTER")).bytes());
+        auto ban = h.banOf(peer);
+        REQUIRE(ban);
+        CHECK(ban->cause == PW_BAN_AUTH_FAILURE);
+        auto events = h.events();
+        REQUIRE(events.size() == 1);
+        CHECK(events[0].type == PW_EVENT_BAN);
+        CHECK(events[0].cause == PW_BAN_AUTH_FAILURE);
+        // The ban takes effect on the next packet.
+        CHECK(h.run(sipFrom(f, kNet).bytes()).action == XDP_DROP);
+    }
+}
+
+TEST_CASE("a successful REGISTER forgives earlier failures", "[bpf][sip][egress]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "forgiven"));
+        Harness h(kConfig, Programs::IngressAndEgress);
+        const char* peer = f == Family::V4 ? kNet.v4 : kNet.v6;
+        h.runEgress(answer(f, kNet, response("403 Forbidden", "CSeq: 1 REGISTER")).bytes());
+        h.runEgress(answer(f, kNet, response("403 Forbidden", "CSeq: 2 REGISTER")).bytes());
+        h.runEgress(answer(f, kNet, response("200 OK", "CSeq: 3 REGISTER")).bytes());
+        h.runEgress(answer(f, kNet, response("403 Forbidden", "CSeq: 4 REGISTER")).bytes());
+        h.runEgress(answer(f, kNet, response("403 Forbidden", "CSeq: 5 REGISTER")).bytes());
+        CHECK_FALSE(h.banOf(peer));
+    }
+}
+
+TEST_CASE("trusted peers are never banned for failures", "[bpf][sip][egress][bans]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "trusted"));
+        Harness h(kConfig, Programs::IngressAndEgress);
+        for (int i = 0; i < 10; ++i)
+            h.runEgress(answer(f, kTrusted, response("403 Forbidden", "CSeq: 1 REGISTER")).bytes());
+        CHECK_FALSE(h.banOf(f == Family::V4 ? kTrusted.v4 : kTrusted.v6));
+        CHECK(h.events().empty());
+    }
+}
+
+} // namespace pbxwall::bpftest
