@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# sip_bans.sh: bans the data plane sets on its own, end to end: a trap port touched by an
+# unknown source and a SIP flood over the responsive budget. Each ban stops the source's next
+# packets, is logged by pbxwalld in its stable "pbxwall ban:" format, shows in pbxwallctl
+# ban list with its cause, is recorded in state_dir, and survives a detach + start (a reboot).
+# shellcheck disable=SC2119,SC2317,SC2001 # optional-argument helpers; checks run through pw_check
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../../scripts/netns.sh
+source "${PW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/scripts/netns.sh"
+pw_init sip_bans
+pw_require_tools
+pw_lab_up
+
+# The phone addresses act as two unknown Internet sources here (no zone rule names them).
+{
+  pw_config_head native drop
+  cat <<EOF
+
+[zones]
+trusted = ["$PW_TRUNK4", "$PW_TRUNK6"]
+
+[services.sip]
+udp = ["5070"]
+zones = ["trusted", "local", "other", "internet"]
+
+[sip]
+rate = 5
+period = 60
+burst = 2
+ban_after = 5
+ban_seconds = 600
+trap_ports = ["5060"]
+EOF
+} >"$PW_CONFIG"
+
+pw_daemon_start
+pw_rx_start --udp 5070 --udp 5060 --iface "$PW_IF_PBX"
+
+# ---- the trap: one datagram from the IPv6 phone to the old well-known port ----
+pw_udp "$PW_PHONE6" "$PW_PBX6" 5060 1
+pw_check "pbxwalld logs the trap-port ban" pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$PW_PHONE6 cause=trap_port seconds=600"
+# ... and its SIP to the real port is dropped from now on.
+pw_udp "$PW_PHONE6" "$PW_PBX6" 5070 5
+
+# ---- the trunk is trusted: the trap does not ban it ----
+pw_udp "$PW_TRUNK4" "$PW_PBX4" 5060 3
+
+# ---- a flood over the responsive budget: 40 datagrams from the IPv4 phone ----
+pw_udp "$PW_PHONE4" "$PW_PBX4" 5070 40
+pw_check "pbxwalld logs the rate-limit ban" pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$PW_PHONE4 cause=rate_limit seconds=600"
+pw_udp "$PW_PHONE4" "$PW_PBX4" 5070 5
+sleep 0.5
+pw_rx_dump "$PW_TMP/rx.json"
+
+# burst 2 + 1 pass, then 5 over-budget drops ban; nothing after the ban.
+pw_check_eq "receiver: SIP datagrams from the flooding phone (burst + 1)" "$(pw_rx_get "$PW_TMP/rx.json" udp 5070 "$PW_PHONE4")" 3
+pw_check_eq "receiver: datagrams from the trapped phone" "$(pw_rx_from "$PW_TMP/rx.json" "$PW_PHONE6")" 0
+pw_check_eq "receiver: the trusted trunk's datagrams to the trap port" "$(pw_rx_get "$PW_TMP/rx.json" udp 5060 "$PW_TRUNK4")" 3
+
+pw_stats "$PW_TMP/stats.json"
+pw_check_eq "stats: trap_port drops" "$(pw_stat "$PW_TMP/stats.json" trap_port)" 1
+pw_check_ge "stats: rate_limited drops" "$(pw_stat "$PW_TMP/stats.json" rate_limited)" 5
+pw_check_ge "stats: banned drops after the bans" "$(pw_stat "$PW_TMP/stats.json" banned)" $((5 + 40 - 8 + 5))
+
+pw_ctl --json ban list >"$PW_TMP/bans.json"
+pw_check_eq "pbxwallctl ban list: causes" \
+  "$(pw_json "$PW_TMP/bans.json" "sorted([b['addr'], b['cause']] for b in d['bans'])")" \
+  "[[\"$PW_PHONE4\", \"rate_limit\"], [\"$PW_PHONE6\", \"trap_port\"]]"
+pw_check "state_dir/bans records both bans" bash -c "grep -q '^$PW_PHONE4 ' '$PW_STATE_DIR/bans' && grep -q '^$PW_PHONE6 ' '$PW_STATE_DIR/bans'"
+
+# ---- a reboot: the filter and its maps go, the state stays ----
+pw_daemon_stop
+pw_pbxwalld --detach -c "$PW_CONFIG" >/dev/null 2>&1
+pw_daemon_start
+pw_ctl --json ban list >"$PW_TMP/bans2.json"
+pw_check_eq "after detach + start, both bans are back" \
+  "$(pw_json "$PW_TMP/bans2.json" "sorted(b['addr'] for b in d['bans'])")" "[\"$PW_PHONE4\", \"$PW_PHONE6\"]"
+
+pw_finish
