@@ -152,6 +152,11 @@ struct pw_ctx {
 	__u8 zone;
 };
 
+static __always_inline int pw_lc(__u8 c, char want) /* ASCII case-insensitive compare */
+{
+	return (c | 0x20) == want;
+}
+
 static __always_inline __u32 pw_verdict(struct pw_ctx *c, __u32 reason)
 {
 	__u32 idx = ((__u32)c->slot * PW_ZONE__COUNT + c->zone) * PW_REASON_SLOTS + reason;
@@ -392,6 +397,64 @@ __noinline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_ctx *c)
 	return PW_REASON_RATE_LIMITED;
 }
 
+/* SIP guards on a UDP datagram to a SIP port from a source that is not trusted (first buffer
+ * only, fixed offsets, no loop). A request must start "METHOD sip:", "sips:" or "tel:"
+ * (RFC 3261 25.1), a response "SIP/2.0 NNN"; CRLF keepalives (RFC 5626) pass. An INVITE from
+ * a source that is not known is an anonymous call. Returns 0 or a drop reason. A global
+ * function: the verifier checks it once. */
+__noinline __u32 pw_sip_guard(struct xdp_md *ctx, struct pw_ctx *c)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (!c)
+		return PW_REASON_MALFORMED;
+	__u32 off = c->m.l4_off + sizeof(struct udphdr);
+
+	if (off > PW_MAX_HDR_OFF) /* verifier: bound the variable offset */
+		return PW_REASON_MALFORMED;
+	__u8 *p = data + off;
+
+	if ((void *)(p + 2) > data_end)
+		return PW_REASON_MALFORMED_SIP; /* empty or a lone byte */
+	if (p[0] == '\r' && p[1] == '\n')
+		return 0; /* keepalive */
+	if ((void *)(p + 16) > data_end)
+		return PW_REASON_MALFORMED_SIP; /* too short for any request or status line */
+	if (p[0] == 'S' && p[1] == 'I' && p[2] == 'P' && p[3] == '/' && p[4] == '2' && p[5] == '.' &&
+	    p[6] == '0' && p[7] == ' ' && p[8] >= '1' && p[8] <= '6')
+		return 0;
+
+	/* The method token: letters, then one space; at most 9 letters (SUBSCRIBE). */
+	__u32 n = 0;
+	for (; n < 10; n++) { /* verifier: bounded; n + 5 < 16 stays in the checked window */
+		__u8 ch = p[n] | 0x20;
+
+		if (ch < 'a' || ch > 'z')
+			break;
+	}
+	if (n == 0 || n > 9 || p[n] != ' ')
+		return PW_REASON_MALFORMED_SIP;
+	__u8 *u = p + n + 1;
+	int uri = (pw_lc(u[0], 's') && pw_lc(u[1], 'i') && pw_lc(u[2], 'p') &&
+		   (u[3] == ':' || (pw_lc(u[3], 's') && u[4] == ':'))) ||
+		  (pw_lc(u[0], 't') && pw_lc(u[1], 'e') && pw_lc(u[2], 'l') && u[3] == ':');
+	if (!uri)
+		return PW_REASON_MALFORMED_SIP;
+
+	if (n == 6 && pw_lc(p[0], 'i') && pw_lc(p[1], 'n') && pw_lc(p[2], 'v') && pw_lc(p[3], 'i') &&
+	    pw_lc(p[4], 't') && pw_lc(p[5], 'e')) {
+		struct pw_ban_key k;
+		struct pw_known *kn;
+
+		__builtin_memcpy(k.addr, c->m.src.b, 16);
+		kn = bpf_map_lookup_elem(&pw_known, &k);
+		if (!kn || bpf_ktime_get_coarse_ns() >= kn->expires_ns)
+			return PW_REASON_ANONYMOUS_INVITE;
+	}
+	return 0;
+}
+
 /* Is this packet the reply to a flow the host opened (recorded by pw_tc_egress)? */
 static __always_inline int pw_is_reply(struct pw_ctx *c)
 {
@@ -462,9 +525,15 @@ static __always_inline __u32 pw_judge_service(struct xdp_md *ctx, struct pw_ctx 
 			return PW_REASON_TRAP_PORT;
 		}
 		if (p && p->service) {
+			/* Read before the global calls below: to the verifier they may rewrite *c, so
+			 * a pointer kept in it (c->policy) is not usable after them. */
+			int sip = p->service == c->policy->sip_service;
+
 			if (!(p->zones & PW_ZONE_BIT(c->zone)))
 				reason = PW_REASON_SERVICE_DENIED;
-			else if (c->zone == PW_ZONE_INTERNET && p->service == c->policy->sip_service)
+			else if (sip && c->m.proto == IPPROTO_UDP && (reason = pw_sip_guard(ctx, c)))
+				return reason; /* trusted sources never get here */
+			else if (c->zone == PW_ZONE_INTERNET && sip)
 				return pw_judge_responsive(ctx, c);
 			else
 				reason = PW_REASON_SERVICE;
@@ -577,10 +646,6 @@ struct {
 	__type(value, struct pw_sip_buf);
 } pw_sipbuf SEC(".maps");
 
-static __always_inline int pw_lc(__u8 c, char want) /* ASCII case-insensitive compare */
-{
-	return (c | 0x20) == want;
-}
 
 struct pw_cseq_scan {
 	__u32 len;   /* bytes copied into pw_sipbuf */

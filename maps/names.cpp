@@ -39,6 +39,8 @@ constexpr std::array<std::string_view, PW_REASON__END> kReasonNames = [] {
   t[PW_REASON_NOT_WHITELISTED] = "not_whitelisted";
   t[PW_REASON_NEW_SOURCE_LIMITED] = "new_source_limited";
   t[PW_REASON_TRAP_PORT] = "trap_port";
+  t[PW_REASON_MALFORMED_SIP] = "malformed_sip";
+  t[PW_REASON_ANONYMOUS_INVITE] = "anonymous_invite";
   return t;
 }();
 static_assert(kReasonNames.size() == PW_REASON__END);

@@ -73,6 +73,8 @@ enum pw_reason {
 	PW_REASON_NOT_WHITELISTED = 25, /* SIP from an unknown internet source, responsive mode off */
 	PW_REASON_NEW_SOURCE_LIMITED = 26, /* no state may be created for this new source now */
 	PW_REASON_TRAP_PORT = 27,      /* a packet to a trap port: the source is banned */
+	PW_REASON_MALFORMED_SIP = 28,  /* to a SIP port, but neither a request nor a status line */
+	PW_REASON_ANONYMOUS_INVITE = 29, /* INVITE from a source neither trusted nor known */
 	PW_REASON__END,
 };
 #define PW_REASON_SLOTS 48 /* room for later reasons without resizing the pinned counters */

@@ -123,9 +123,10 @@ private:
     uint32_t repeat_;
 };
 
-std::vector<uint8_t> udpFrom(const char* src, uint16_t dport)
+std::vector<uint8_t> udpFrom(const char* src, uint16_t dport,
+                             std::string_view payload = "OPTIONS sip:100@198.18.0.1 SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n")
 {
-    return test::Packet().eth().ipv4(src, "198.18.0.1").udp(40000, dport).payload("x").bytes();
+    return test::Packet().eth().ipv4(src, "198.18.0.1").udp(40000, dport).payload(payload).bytes();
 }
 
 double median(std::vector<double> v)

@@ -406,12 +406,13 @@ TEST_CASE("the new-source gate: only what may start a SIP dialogue creates state
 
     checkVerdict(h, expect(named(f, "CRLF keepalive from an unknown source"), sipUdp(f, kScanner, kKeepalive),
                            PW_REASON_NEW_SOURCE_LIMITED));
+    // Not SIP at all: the SIP guards drop these before the budget is consulted.
     checkVerdict(h, expect(named(f, "binary UDP payload"), ip(f, kScanner, kHost).udp(5060, kSipPort).payload({0x00, 0x01, 0x02, 0x03}),
-                           PW_REASON_NEW_SOURCE_LIMITED));
+                           PW_REASON_MALFORMED_SIP));
     checkVerdict(h, expect(named(f, "UDP payload starting with a digit"),
-                           sipUdp(f, kScanner, "200 OK\r\n\r\n"), PW_REASON_NEW_SOURCE_LIMITED));
+                           sipUdp(f, kScanner, "200 OK\r\n\r\n"), PW_REASON_MALFORMED_SIP));
     checkVerdict(h, expect(named(f, "empty UDP payload"), ip(f, kScanner, kHost).udp(5060, kSipPort),
-                           PW_REASON_NEW_SOURCE_LIMITED));
+                           PW_REASON_MALFORMED_SIP));
     checkVerdict(h, expect(named(f, "TCP ACK without state"), sipTcp(f, kScanner, TcpFlags::Ack),
                            PW_REASON_NEW_SOURCE_LIMITED));
     checkVerdict(h, expect(named(f, "TCP SYN-ACK without state"), sipTcp(f, kScanner, TcpFlags::Syn | TcpFlags::Ack),
@@ -563,6 +564,47 @@ TEST_CASE("a full ban table still drops and reports PW_EVENT_BAN_FULL", "[bpf][s
     checkVerdict(h, expect(named(f, "the banned ones stay banned"), sipUdp(f, kScanner), PW_REASON_BANNED));
     checkVerdict(h, expect(named(f, "trusted still passes"), ip(f, kTrusted, kHost).udp(1, kTrapPort),
                            PW_REASON_TRUSTED, PW_ZONE_TRUSTED));
+}
+
+} // namespace pbxwall::bpftest
+
+namespace pbxwall::bpftest {
+
+TEST_CASE("SIP guards: malformed datagrams and anonymous INVITEs", "[bpf][sip][guards]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(sipConfig());
+    const std::string invite = "INVITE sip:00441234@198.18.0.1 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n";
+
+    // Anonymous calls: an INVITE from an unknown source, whatever the case of the method.
+    checkVerdict(h, expect(named(f, "INVITE from an unknown internet source"), sipUdp(f, kScanner, invite),
+                           PW_REASON_ANONYMOUS_INVITE));
+    checkVerdict(h, expect(named(f, "lower-case invite"), sipUdp(f, kScanner, "invite sip:100@pbx SIP/2.0\r\n\r\n"),
+                           PW_REASON_ANONYMOUS_INVITE));
+    checkVerdict(h, expect(named(f, "INVITE to a tel: URI"), sipUdp(f, kScanner, "INVITE tel:+441234 SIP/2.0\r\n\r\n"),
+                           PW_REASON_ANONYMOUS_INVITE));
+    checkVerdict(h, expect(named(f, "INVITE from an unknown local-zone source"), sipUdp(f, kLocal, invite),
+                           PW_REASON_ANONYMOUS_INVITE, PW_ZONE_LOCAL));
+    // Known and trusted sources call.
+    h.addKnown(addrOf(f, kNet2), std::chrono::seconds(60));
+    checkVerdict(h, expect(named(f, "INVITE from a known source"), sipUdp(f, kNet2, invite), PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "INVITE from a trusted source"), sipUdp(f, kTrusted, invite), PW_REASON_TRUSTED,
+                           PW_ZONE_TRUSTED));
+
+    // Malformed: not a request line, not a status line.
+    checkVerdict(h, expect(named(f, "text that is not SIP"), sipUdp(f, kNet3, "hello there, this is not SIP\r\n"),
+                           PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "method without a SIP URI"), sipUdp(f, kNet3, "OPTIONS http://x/ SIP/2.0\r\n\r\n"),
+                           PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "a lone byte"), sipUdp(f, kNet3, "x"), PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "malformed from the local zone too"), sipUdp(f, kLocal, "\x01\x02garbage-garbage-garbage"),
+                           PW_REASON_MALFORMED_SIP, PW_ZONE_LOCAL));
+    // Well-formed: requests with sips: URIs and responses pass the guards (then the budget).
+    checkVerdict(h, expect(named(f, "a response from an unknown source"), sipUdp(f, kNet3, "SIP/2.0 180 Ringing\r\n\r\n"),
+                           PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "REGISTER to a sips: URI from local"),
+                           sipUdp(f, kLocal, "REGISTER sips:pbx.example SIP/2.0\r\n\r\n"), PW_REASON_SERVICE,
+                           PW_ZONE_LOCAL));
 }
 
 } // namespace pbxwall::bpftest

@@ -38,19 +38,25 @@ EOF
 pw_daemon_start
 pw_rx_start --udp 5070 --udp 5060 --iface "$PW_IF_PBX"
 
+# sip_udp SRC DST COUNT: COUNT OPTIONS requests to the SIP port (the guards drop what is not SIP).
+sip_udp() {
+  pw_in_wan "$PW_PY" "$PW_NETTOOL" udp --src "$1" --dst "$2" --port 5070 --count "$3" --max-seconds 30 \
+    --payload $'OPTIONS sip:100@pbx SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n' >/dev/null
+}
+
 # ---- the trap: one datagram from the IPv6 phone to the old well-known port ----
 pw_udp "$PW_PHONE6" "$PW_PBX6" 5060 1
 pw_check "pbxwalld logs the trap-port ban" pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$PW_PHONE6 cause=trap_port seconds=600"
 # ... and its SIP to the real port is dropped from now on.
-pw_udp "$PW_PHONE6" "$PW_PBX6" 5070 5
+sip_udp "$PW_PHONE6" "$PW_PBX6" 5
 
 # ---- the trunk is trusted: the trap does not ban it ----
 pw_udp "$PW_TRUNK4" "$PW_PBX4" 5060 3
 
-# ---- a flood over the responsive budget: 40 datagrams from the IPv4 phone ----
-pw_udp "$PW_PHONE4" "$PW_PBX4" 5070 40
+# ---- a flood over the responsive budget: 40 OPTIONS from the IPv4 phone ----
+sip_udp "$PW_PHONE4" "$PW_PBX4" 40
 pw_check "pbxwalld logs the rate-limit ban" pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$PW_PHONE4 cause=rate_limit seconds=600"
-pw_udp "$PW_PHONE4" "$PW_PBX4" 5070 5
+sip_udp "$PW_PHONE4" "$PW_PBX4" 5
 sleep 0.5
 pw_rx_dump "$PW_TMP/rx.json"
 

@@ -220,7 +220,7 @@ TEST_CASE("reason names", "[names]")
       {17, "martian"},   {18, "reject"},   {19, "banned"},        {20, "service_denied"},
       {21, "unlisted_drop"}, {22, "icmp_denied"}, {23, "fragment_orphan"},
       {7, "sip_known"},  {8, "sip_responsive"}, {24, "rate_limited"}, {25, "not_whitelisted"},
-      {26, "new_source_limited"}, {27, "trap_port"},
+      {26, "new_source_limited"}, {27, "trap_port"}, {28, "malformed_sip"}, {29, "anonymous_invite"},
   };
   for (const auto& [number, name] : expected) {
     INFO(number);
