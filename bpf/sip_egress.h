@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* SIP at TC egress: the PBX's answers make peers known (200 to REGISTER) or count failures.
+ * Included by pbxwall.bpf.c after its maps and struct pw_ctx: the maps live there. */
+#ifndef PBXWALL_SIP_EGRESS_H
+#define PBXWALL_SIP_EGRESS_H
+
+struct pw_cseq_scan {
+	__u32 len;   /* bytes copied into pw_sipbuf */
+	__u32 found; /* 1: the CSeq method is REGISTER */
+};
+
+/* bpf_loop callback, one offset per call: is there a "\nCSeq: N REGISTER" line at i?
+ * Returns 1 (stop) at the first CSeq line or past the data. Responses are few, so a
+ * callback per byte costs little here, and the verifier checks the body once. */
+static long pw_cseq_at(__u32 i, void *arg)
+{
+	struct pw_cseq_scan *sc = arg;
+	__u32 zero = 0;
+	struct pw_sip_buf *s = bpf_map_lookup_elem(&pw_sipbuf, &zero);
+
+	i &= PW_SIP_SCAN - 1; /* verifier: bound the index */
+	if (!s || i + 17 > sc->len)
+		return 1;
+	__u8 *q = s->b + i;
+	/* RFC 3261 20.16: "CSeq:" then the sequence number, then the method. */
+	if (q[0] != '\n' || !pw_lc(q[1], 'c') || !pw_lc(q[2], 's') || !pw_lc(q[3], 'e') ||
+	    !pw_lc(q[4], 'q') || q[5] != ':')
+		return 0;
+	__u32 k = 6;
+	for (; k < 22; k++) /* verifier: bounded; k + 8 <= 30 stays in the window */
+		if (!(q[k] == ' ' || q[k] == '\t' || (q[k] >= '0' && q[k] <= '9')))
+			break;
+	if (i + k + 8 > sc->len)
+		return 1;
+	sc->found = pw_lc(q[k], 'r') && pw_lc(q[k + 1], 'e') && pw_lc(q[k + 2], 'g') &&
+		    pw_lc(q[k + 3], 'i') && pw_lc(q[k + 4], 's') && pw_lc(q[k + 5], 't') &&
+		    pw_lc(q[k + 6], 'e') && pw_lc(q[k + 7], 'r');
+	return 1;
+}
+
+/* The PBX accepted a registration: the peer becomes known for the configured time. */
+static __always_inline void pw_promote_known(const struct pw_meta *m, const struct pw_policy *pol)
+{
+	struct pw_ban_key k;
+	__u64 now = bpf_ktime_get_coarse_ns();
+	struct pw_known kn = { .expires_ns = now + pol->known_ns, .created_ns = now };
+
+	__builtin_memcpy(k.addr, m->dst.b, 16);
+	bpf_map_update_elem(&pw_known, &k, &kn, BPF_ANY);
+}
+
+/* Copies the start of the SIP answer at off into pw_sipbuf. Returns its status code (100..699)
+ * or 0 when it is not a SIP response; *len gets the bytes copied. */
+static __always_inline __u32 pw_sip_status(struct __sk_buff *skb, __u32 off, struct pw_sip_buf *s, __u32 *len)
+{
+	if (off >= skb->len)
+		return 0;
+	__u32 n = skb->len - off;
+
+	if (n > PW_SIP_SCAN)
+		n = PW_SIP_SCAN;
+	if (n < 12)
+		return 0;
+	*len = n;
+	n = ((n - 1) & (PW_SIP_SCAN - 1)) + 1; /* verifier: 1..PW_SIP_SCAN, value unchanged */
+	if (bpf_skb_load_bytes(skb, off, s->b, n))
+		return 0;
+	if (s->b[0] != 'S' || s->b[1] != 'I' || s->b[2] != 'P' || s->b[3] != '/' || s->b[4] != '2' ||
+	    s->b[5] != '.' || s->b[6] != '0' || s->b[7] != ' ')
+		return 0;
+	__u8 d0 = s->b[8] - '0', d1 = s->b[9] - '0', d2 = s->b[10] - '0';
+
+	if (d0 < 1 || d0 > 6 || d1 > 9 || d2 > 9)
+		return 0;
+	return d0 * 100 + d1 * 10 + d2;
+}
+
+/* Counts a failed authentication of the peer (403, 404, or a 401/407 challenge beyond the
+ * allowance) in a window, and bans it at max_failures. Trusted peers are never counted. */
+static __always_inline void pw_count_failure(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
+					     const struct pw_policy *pol, __u32 status)
+{
+	struct pw_ban_key k;
+	struct pw_fail *f;
+	__u64 now = bpf_ktime_get_coarse_ns();
+	__u8 if_zone = PW_ZONE_INTERNET;
+
+	if (!pol->max_failures)
+		return;
+	if (skb->ifindex < PW_IFINDEX_LIMIT) {
+		__u32 ik = gen * PW_IFINDEX_LIMIT + skb->ifindex;
+		struct pw_zone_entry *ie = bpf_map_lookup_elem(&pw_ifaces, &ik);
+
+		if (ie && ie->zone != PW_ZONE_NONE)
+			if_zone = ie->zone;
+	}
+	if (pw_zone_of(gen, pol, m->dst.b, if_zone) == PW_ZONE_TRUSTED)
+		return;
+
+	__builtin_memcpy(k.addr, m->dst.b, 16);
+	f = bpf_map_lookup_elem(&pw_fails, &k);
+	if (!f) {
+		struct pw_fail nf = { .from_ns = now };
+
+		bpf_map_update_elem(&pw_fails, &k, &nf, BPF_ANY);
+		f = bpf_map_lookup_elem(&pw_fails, &k);
+		if (!f)
+			return;
+	}
+	if (now - f->from_ns > pol->ban_window_ns) {
+		f->from_ns = now;
+		f->failures = 0;
+		f->challenges = 0;
+	}
+	if (status == 401 || status == 407) {
+		if (++f->challenges <= pol->challenge_allowance)
+			return;
+	}
+	if (++f->failures >= pol->max_failures) {
+		f->failures = 0;
+		f->challenges = 0;
+		pw_ban_addr(m->dst.b, pol, PW_BAN_AUTH_FAILURE, now);
+	}
+}
+
+/* A SIP answer of the PBX to a peer: 200 to REGISTER makes the peer known (and forgives its
+ * failures); 401/407/403/404 count as failures. */
+static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
+					  const struct pw_policy *pol)
+{
+	__u32 zero = 0;
+	struct pw_sip_buf *s = bpf_map_lookup_elem(&pw_sipbuf, &zero);
+	struct pw_cseq_scan sc = {};
+	__u32 status;
+
+	if (!s)
+		return;
+	status = pw_sip_status(skb, m->l4_off + sizeof(struct udphdr), s, &sc.len);
+	if (status == 200) {
+		bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
+		if (sc.found) {
+			struct pw_ban_key k;
+
+			__builtin_memcpy(k.addr, m->dst.b, 16);
+			bpf_map_delete_elem(&pw_fails, &k);
+			pw_promote_known(m, pol);
+		}
+	} else if (status == 401 || status == 407 || status == 403 || status == 404) {
+		pw_count_failure(skb, m, gen, pol, status);
+	}
+}
+
+#endif /* PBXWALL_SIP_EGRESS_H */
