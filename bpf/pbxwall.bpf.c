@@ -117,6 +117,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_fails SEC(".maps");
 
+/* SIP payload rules (scanner signatures, toll-fraud prefixes), one per generation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct pw_sip_rules);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_siprules SEC(".maps");
+
 /* Aggregate budget for new per-source state, per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -92,12 +92,14 @@ __noinline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_ctx *c)
 
 	__u64 interval = pol->interval_ns;
 	__u32 burst = pol->burst;
+	/* TCP (and TLS): the content is not read; only connection attempts are charged. */
+	int charge = c->m.proto != IPPROTO_TCP || (c->m.tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) == PW_TCP_SYN;
 
 	__builtin_memcpy(k.addr, c->m.src.b, 16);
 	kn = bpf_map_lookup_elem(&pw_known, &k);
 	if (kn && now < kn->expires_ns) {
 		/* Its own budget: the debt of the small unknown budget does not follow it. */
-		if (pw_gcra(&kn->tat_ns, now, pol->known_interval_ns, pol->known_burst))
+		if (!charge || pw_gcra(&kn->tat_ns, now, pol->known_interval_ns, pol->known_burst))
 			return PW_REASON_SIP_KNOWN;
 		return PW_REASON_RATE_LIMITED;
 	}
@@ -114,8 +116,8 @@ __noinline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_ctx *c)
 		bpf_map_update_elem(&pw_rate, &k, &nr, BPF_NOEXIST);
 		return PW_REASON_SIP_RESPONSIVE;
 	}
-	if (pw_gcra(&r->tat_ns, now, interval, burst))
-		return PW_REASON_SIP_RESPONSIVE;
+	if (!charge || pw_gcra(&r->tat_ns, now, interval, burst))
+		return PW_REASON_SIP_RESPONSIVE; /* !charge: a segment after an admitted SYN */
 
 	if (now - r->strikes_from_ns > pol->ban_window_ns) {
 		r->strikes_from_ns = now;
@@ -129,11 +131,288 @@ __noinline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_ctx *c)
 	return PW_REASON_RATE_LIMITED;
 }
 
+#define PW_SIP_HDR_SCAN 1536   /* bytes of a request searched for header lines: the first buffer */
+#define PW_SIG_VALUE_SCAN 128  /* bytes of a User-Agent or From value searched for signatures */
+#define PW_PKT_OFF_MASK 8191   /* every offset these functions take is below it */
+#define PW_TOLL_SCAN 96        /* bytes of a Request-URI user part parsed for toll fraud */
+
+/* off & PW_PKT_OFF_MASK in a way the compiler cannot drop: the verifier must see the bound on
+ * the very register that is added to the packet pointer. */
+static __always_inline __u64 pw_pkt_off(__u32 off)
+{
+	__u64 o = off;
+
+	asm volatile("%0 &= 8191" : "+r"(o));
+	return o;
+}
+
+static __always_inline __u8 pw_lower(__u8 ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+}
+
+static __always_inline int pw_hex(__u8 ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch |= 0x20;
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+/* ASCII lower case of eight bytes at once: 'A'..'Z' get 0x20, every other byte is kept. */
+static __always_inline __u64 pw_lower8(__u64 x)
+{
+	__u64 h = x & 0x7f7f7f7f7f7f7f7fULL;
+	__u64 ge_a = h + 0x3f3f3f3f3f3f3f3fULL; /* bit 7 set where h >= 'A' */
+	__u64 gt_z = h + 0x2525252525252525ULL; /* bit 7 set where h > 'Z' */
+
+	return x | (((ge_a ^ gt_z) & ~x & 0x8080808080808080ULL) >> 2);
+}
+
+/* Bytes 8w..8w+7 of a signature of length len, as a mask over a little-endian word. */
+static __always_inline __u64 pw_sig_mask(__u32 len, __u32 w)
+{
+	if (len >= 8 * w + 8)
+		return ~0ULL;
+	if (len <= 8 * w)
+		return 0;
+	return (1ULL << ((len - 8 * w) * 8)) - 1;
+}
+
+/* Does a signature of the header kind `where` start at packet offset off? Runs only where the
+ * filter bit of the position is set, so it may copy: 32 bytes into a stack window compared
+ * eight bytes at a time, without a per-byte loop. A global function: verified once. */
+__noinline int pw_sig_at(struct xdp_md *ctx, __u32 off, __u32 gen, __u32 where)
+{
+	const struct pw_sip_rules *r = bpf_map_lookup_elem(&pw_siprules, &gen);
+	__u64 w[PW_SIG_LEN / 8] = {}; /* bytes past the datagram stay 0 and match nothing */
+
+	if (!ctx || !r)
+		return 0;
+	__u64 len = (__u64)ctx->data_end - ctx->data; /* 64-bit all along: one register to bound */
+
+	if (off >= len)
+		return 0;
+	len -= off;
+	if (len > PW_SIG_LEN)
+		len = PW_SIG_LEN;
+	if (len < 1 || bpf_xdp_load_bytes(ctx, off, w, len))
+		return 0;
+	__u64 w0 = pw_lower8(w[0]), w1 = pw_lower8(w[1]), w2 = pw_lower8(w[2]), w3 = pw_lower8(w[3]);
+
+	for (__u32 s = 0; s < PW_SIG_MAX; s++) {
+		if (s >= r->sig_count)
+			break;
+		const struct pw_sig *sg = &r->sigs[s];
+		const __u64 *t = (const __u64 *)sg->text;
+		__u32 n = sg->len;
+
+		if (!(sg->where & where) || n < PW_SIG_MIN_LEN || n > PW_SIG_LEN)
+			continue;
+		if (!(((w0 ^ t[0]) & pw_sig_mask(n, 0)) | ((w1 ^ t[1]) & pw_sig_mask(n, 1)) |
+		      ((w2 ^ t[2]) & pw_sig_mask(n, 2)) | ((w3 ^ t[3]) & pw_sig_mask(n, 3))))
+			return 1;
+	}
+	return 0;
+}
+
+enum { PW_LINE_OTHER = 0, PW_LINE_SIGNATURE = 1, PW_LINE_END = 2 };
+
+/* The header line that starts at packet offset off: is it a User-Agent or From ("f", RFC 3261
+ * 7.3.3) whose value holds a signature (first PW_SIG_VALUE_SCAN bytes), or the empty line that
+ * ends the headers? A global function: verified once, called once per line. */
+__noinline int pw_sip_line(struct xdp_md *ctx, __u32 off, __u32 gen)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct pw_sip_rules *r = bpf_map_lookup_elem(&pw_siprules, &gen);
+	__u32 k, where;
+
+	if (!ctx || !r || off > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN)
+		return PW_LINE_END;
+	__u8 *q = data + pw_pkt_off(off);
+
+	if ((void *)(q + 16) > data_end)
+		return PW_LINE_END; /* too short for a header this guard reads */
+	if (q[0] == '\r' || q[0] == '\n')
+		return PW_LINE_END; /* the empty line: the body follows */
+	if (pw_lc(q[0], 'u')) {
+		if (!(pw_lc(q[1], 's') && pw_lc(q[2], 'e') && pw_lc(q[3], 'r') && q[4] == '-' && pw_lc(q[5], 'a') &&
+		      pw_lc(q[6], 'g') && pw_lc(q[7], 'e') && pw_lc(q[8], 'n') && pw_lc(q[9], 't')))
+			return PW_LINE_OTHER;
+		k = 10;
+		where = PW_SIG_USER_AGENT;
+	} else if (pw_lc(q[0], 'f')) {
+		k = pw_lc(q[1], 'r') && pw_lc(q[2], 'o') && pw_lc(q[3], 'm') ? 4 : 1;
+		where = PW_SIG_FROM;
+	} else {
+		return PW_LINE_OTHER;
+	}
+	/* RFC 3261 7.3.1: white space may come before the colon. */
+	for (__u32 w = 0; w < 4; w++) { /* k <= 14 stays in the checked 16 bytes */
+		if (q[k] != ' ' && q[k] != '\t')
+			break;
+		k++;
+	}
+	if (q[k] != ':')
+		return PW_LINE_OTHER;
+	/* From here one pointer whatever k was: one verifier state per position, not one per k. */
+	__u32 voff = off + k + 1;
+	__u8 *val = data + pw_pkt_off(voff);
+
+	for (__u32 i = 0; i < PW_SIG_VALUE_SCAN; i++) {
+		__u8 *v = val + i;
+
+		if ((void *)(v + 4) > data_end || v[0] == '\r' || v[0] == '\n')
+			return PW_LINE_OTHER;
+		__u32 h = PW_SIG_HASH(*(__u32 *)v);
+
+		if (((r->filter[(h >> 6) & (PW_SIG_FILTER_BITS / 64 - 1)] >> (h & 63)) & 1) &&
+		    pw_sig_at(ctx, voff + i, gen, where))
+			return PW_LINE_SIGNATURE;
+	}
+	return PW_LINE_OTHER;
+}
+
+/* Finds the header lines of the request whose line starts at packet offset off, eight bytes
+ * at a time (a word without a '\n' costs a few instructions), up to the empty line or
+ * PW_SIP_HDR_SCAN bytes. Returns 1 when a signature matched. */
+__noinline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (!ctx || off > PW_MAX_HDR_OFF + 32)
+		return 0;
+	__u8 *p = data + pw_pkt_off(off);
+
+	for (__u32 i = 0; i < PW_SIP_HDR_SCAN / 8; i++) {
+		__u8 *q = p + i * 8;
+
+		if ((void *)(q + 8) > data_end)
+			return 0;
+		__u64 x = *(__u64 *)q ^ 0x0a0a0a0a0a0a0a0aULL;
+
+		if (!((x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL))
+			continue; /* no '\n' in these eight bytes */
+#pragma unroll
+		for (__u32 j = 0; j < 8; j++) {
+			if (q[j] != '\n')
+				continue;
+			int line = pw_sip_line(ctx, off + i * 8 + j + 1, gen);
+
+			if (line != PW_LINE_OTHER)
+				return line == PW_LINE_SIGNATURE;
+		}
+	}
+	return 0;
+}
+
+/* Parser state of pw_sip_toll, kept in a per-CPU map so that the verifier does not explore
+ * every combination of its values per character. */
+struct pw_toll_state {
+	__u64 acc;  /* the first PW_TOLL_LEN dial characters, first in the low byte */
+	__u32 n;    /* characters in acc */
+	__u32 skip; /* bytes of a %XX escape still to skip */
+	__u32 stop; /* past a ';': parameters, not dial characters */
+	__u32 tel;  /* a tel: URI: the number ends at ';' or the end of the URI */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_toll_state);
+} pw_tollbuf SEC(".maps");
+
+/* Toll fraud: does the Request-URI at packet offset off ("sip:", "sips:" or "tel:", checked by
+ * the caller) dial one of the configured prefixes? The user part is percent-unescaped and
+ * visual separators (RFC 3966: - . ( ), and spaces) are ignored. What cannot be parsed within
+ * PW_TOLL_SCAN bytes counts as a match: fail closed. A SIP URI without a user part dials
+ * nothing. Returns 1: drop. A global function: verified once. */
+__noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct pw_sip_rules *r = bpf_map_lookup_elem(&pw_siprules, &gen);
+	__u32 zero = 0, i;
+	/* volatile: the compiler must not keep the state in registers either. */
+	volatile struct pw_toll_state *st = bpf_map_lookup_elem(&pw_tollbuf, &zero);
+
+	if (!ctx || !r || !st || off > PW_MAX_HDR_OFF + 16)
+		return 1;
+	__u8 *u = data + pw_pkt_off(off);
+
+	if ((void *)(u + 5) > data_end)
+		return 1;
+	st->tel = pw_lc(u[0], 't');
+	u += !st->tel && u[3] != ':' ? 5 : 4; /* "sips:" : "sip:" or "tel:" */
+	st->acc = 0;
+	st->n = 0;
+	st->skip = 0;
+	st->stop = 0;
+	for (i = 0; i < PW_TOLL_SCAN; i++) {
+		__u8 *b = u + i;
+
+		if ((void *)(b + 3) > data_end)
+			return 1; /* the URI runs off the datagram */
+		if (st->skip) {
+			st->skip--;
+			continue;
+		}
+		__u8 ch = b[0];
+
+		if (ch == '@') {
+			if (st->tel)
+				return 1;
+			break; /* the end of the user part */
+		}
+		if (ch == ' ' || ch == '>' || ch == '\r' || ch == '\n') {
+			if (!st->tel)
+				return 0; /* no '@': a SIP URI without a user part */
+			break;
+		}
+		if (ch == ';') {
+			st->stop = 1; /* parameters */
+			continue;
+		}
+		if (ch == '%') {
+			int hi = pw_hex(b[1]), lo = pw_hex(b[2]);
+
+			if (hi < 0 || lo < 0)
+				return 1; /* a broken escape */
+			ch = (__u8)(hi << 4 | lo);
+			st->skip = 2;
+		}
+		if (ch == ' ' || ch == '-' || ch == '.' || ch == '(' || ch == ')')
+			continue; /* visual separators */
+		if (ch < ' ' || ch >= 0x7f)
+			return 1; /* control or 8-bit characters in a dial string */
+		if (!st->stop && st->n < PW_TOLL_LEN) {
+			st->acc |= (__u64)pw_lower(ch) << ((st->n & 7) * 8);
+			st->n++;
+		}
+	}
+	if (i == PW_TOLL_SCAN)
+		return 1; /* no end within the bound */
+	__u64 acc = st->acc;
+
+	for (__u32 t = 0; t < PW_TOLL_MAX; t++) {
+		if (t >= r->toll_count)
+			break;
+		if ((acc & r->toll_mask[t]) == r->toll[t])
+			return 1;
+	}
+	return 0;
+}
+
 /* SIP guards on a UDP datagram to a SIP port from a source that is not trusted (first buffer
- * only, fixed offsets, no loop). A request must start "METHOD sip:", "sips:" or "tel:"
- * (RFC 3261 25.1), a response "SIP/2.0 NNN"; CRLF keepalives (RFC 5626) pass. An INVITE from
- * a source that is not known is an anonymous call. Returns 0 or a drop reason. A global
- * function: the verifier checks it once. */
+ * only, bounded loops). A request must start "METHOD sip:", "sips:" or "tel:" (RFC 3261 25.1),
+ * a response "SIP/2.0 NNN"; CRLF keepalives (RFC 5626) pass. Then, for requests: scanner
+ * signatures in User-Agent / From (drop and ban), and for an INVITE: toll fraud from a zone not
+ * allowed to dial out, then an anonymous call (a source that is not known). Returns 0 or a drop
+ * reason. A global function: the verifier checks it once. */
 __noinline __u32 pw_sip_guard(struct xdp_md *ctx, struct pw_ctx *c)
 {
 	void *data = (void *)(long)ctx->data;
@@ -173,17 +452,37 @@ __noinline __u32 pw_sip_guard(struct xdp_md *ctx, struct pw_ctx *c)
 		  (pw_lc(u[0], 't') && pw_lc(u[1], 'e') && pw_lc(u[2], 'l') && u[3] == ':');
 	if (!uri)
 		return PW_REASON_MALFORMED_SIP;
+	int invite = n == 6 && pw_lc(p[0], 'i') && pw_lc(p[1], 'n') && pw_lc(p[2], 'v') && pw_lc(p[3], 'i') &&
+		     pw_lc(p[4], 't') && pw_lc(p[5], 'e');
 
-	if (n == 6 && pw_lc(p[0], 'i') && pw_lc(p[1], 'n') && pw_lc(p[2], 'v') && pw_lc(p[3], 'i') &&
-	    pw_lc(p[4], 't') && pw_lc(p[5], 'e')) {
-		struct pw_ban_key k;
-		struct pw_known *kn;
+	__u32 gen = c->gen & 1;
+	const struct pw_sip_rules *r = bpf_map_lookup_elem(&pw_siprules, &gen);
 
-		__builtin_memcpy(k.addr, c->m.src.b, 16);
-		kn = bpf_map_lookup_elem(&pw_known, &k);
-		if (!kn || bpf_ktime_get_coarse_ns() >= kn->expires_ns)
-			return PW_REASON_ANONYMOUS_INVITE;
+	if (!r)
+		return PW_REASON_MALFORMED;
+	__u8 dial_out = r->dial_out_zones, tolls = r->toll_count, ban = r->scanner_ban;
+
+	if (r->sig_count && pw_sip_headers(ctx, off + n + 1, gen)) {
+		if (ban) {
+			const struct pw_policy *pol = bpf_map_lookup_elem(&pw_policy, &gen);
+
+			if (pol)
+				pw_ban_source(c, pol, PW_BAN_SCANNER, bpf_ktime_get_coarse_ns());
+		}
+		return PW_REASON_SCANNER;
 	}
+	if (!invite)
+		return 0;
+	if (tolls && !(dial_out & PW_ZONE_BIT(c->zone & 7)) && pw_sip_toll(ctx, off + n + 1, gen))
+		return PW_REASON_TOLL_FRAUD;
+
+	struct pw_ban_key k;
+	struct pw_known *kn;
+
+	__builtin_memcpy(k.addr, c->m.src.b, 16);
+	kn = bpf_map_lookup_elem(&pw_known, &k);
+	if (!kn || bpf_ktime_get_coarse_ns() >= kn->expires_ns)
+		return PW_REASON_ANONYMOUS_INVITE;
 	return 0;
 }
 

@@ -5,13 +5,44 @@
 #define PBXWALL_SIP_EGRESS_H
 
 struct pw_cseq_scan {
-	__u32 len;   /* bytes copied into pw_sipbuf */
-	__u32 found; /* 1: the CSeq method is REGISTER */
+	__u32 len;     /* bytes copied into pw_sipbuf */
+	__u32 found;   /* 1: the CSeq method is REGISTER */
+	__u32 expires; /* the largest Expires header or contact expires= parameter, seconds */
+	__u32 has_expires;
 };
 
-/* bpf_loop callback, one offset per call: is there a "\nCSeq: N REGISTER" line at i?
- * Returns 1 (stop) at the first CSeq line or past the data. Responses are few, so a
- * callback per byte costs little here, and the verifier checks the body once. */
+/* At q (a '\n' or a ';'): an Expires header (RFC 3261 20.19) or a Contact's expires= parameter
+ * (10.2.1)? Its value goes into sc, the largest one wins (a 200 OK lists every binding). */
+static __always_inline void pw_expires_at(struct pw_cseq_scan *sc, const __u8 *q)
+{
+	__u8 sep = q[0] == '\n' ? ':' : '=';
+	__u32 k = 8, v = 0, digits = 0;
+
+	if (!(pw_lc(q[1], 'e') && pw_lc(q[2], 'x') && pw_lc(q[3], 'p') && pw_lc(q[4], 'i') && pw_lc(q[5], 'r') &&
+	      pw_lc(q[6], 'e') && pw_lc(q[7], 's')))
+		return;
+	for (; k < 11 && (q[k] == ' ' || q[k] == '\t'); k++)
+		;
+	if (q[k] != sep)
+		return;
+	for (k++; k < 14 && (q[k] == ' ' || q[k] == '\t'); k++)
+		;
+	for (__u32 d = 0; d < 9; d++, k++) { /* k < 23 stays in the window past the scanned offset */
+		if (q[k] < '0' || q[k] > '9')
+			break;
+		v = v * 10 + (q[k] - '0');
+		digits++;
+	}
+	if (!digits)
+		return;
+	if (!sc->has_expires || v > sc->expires)
+		sc->expires = v;
+	sc->has_expires = 1;
+}
+
+/* bpf_loop callback, one offset per call: a "\nCSeq: N REGISTER" line or an expiry at i?
+ * Returns 1 (stop) past the data. Responses are few, so a callback per byte costs little here,
+ * and the verifier checks the body once. */
 static long pw_cseq_at(__u32 i, void *arg)
 {
 	struct pw_cseq_scan *sc = arg;
@@ -22,6 +53,9 @@ static long pw_cseq_at(__u32 i, void *arg)
 	if (!s || i + 17 > sc->len)
 		return 1;
 	__u8 *q = s->b + i;
+
+	if (q[0] == ';' || q[0] == '\n')
+		pw_expires_at(sc, q);
 	/* RFC 3261 20.16: "CSeq:" then the sequence number, then the method. */
 	if (q[0] != '\n' || !pw_lc(q[1], 'c') || !pw_lc(q[2], 's') || !pw_lc(q[3], 'e') ||
 	    !pw_lc(q[4], 'q') || q[5] != ':')
@@ -35,17 +69,40 @@ static long pw_cseq_at(__u32 i, void *arg)
 	sc->found = pw_lc(q[k], 'r') && pw_lc(q[k + 1], 'e') && pw_lc(q[k + 2], 'g') &&
 		    pw_lc(q[k + 3], 'i') && pw_lc(q[k + 4], 's') && pw_lc(q[k + 5], 't') &&
 		    pw_lc(q[k + 6], 'e') && pw_lc(q[k + 7], 'r');
-	return 1;
+	return 0; /* go on: an expiry may follow */
 }
 
-/* The PBX accepted a registration: the peer becomes known for the configured time. */
-static __always_inline void pw_promote_known(const struct pw_meta *m, const struct pw_policy *pol)
+#define PW_KNOWN_GRACE_NS (30ULL * 1000000000ULL) /* a re-registration may come a little late */
+
+/* The PBX accepted a registration: the peer becomes known for the registration's lifetime
+ * (its Expires, plus a grace) capped at known_seconds, or known_seconds when the answer has
+ * no expiry. Expires 0 is a de-registration: the peer is known no longer. */
+static __always_inline void pw_promote_known(const struct pw_meta *m, const struct pw_policy *pol,
+					     const struct pw_cseq_scan *sc)
 {
 	struct pw_ban_key k;
 	__u64 now = bpf_ktime_get_coarse_ns();
-	struct pw_known kn = { .expires_ns = now + pol->known_ns, .created_ns = now };
+	__u64 life = pol->known_ns;
+	struct pw_known kn = { .created_ns = now };
 
 	__builtin_memcpy(k.addr, m->dst.b, 16);
+	if (sc->has_expires) {
+		if (sc->expires == 0) {
+			bpf_map_delete_elem(&pw_known, &k);
+			return;
+		}
+		__u64 reg = (__u64)sc->expires * 1000000000ULL + PW_KNOWN_GRACE_NS;
+
+		if (reg < life)
+			life = reg;
+	}
+	kn.expires_ns = now + life;
+	struct pw_known *old = bpf_map_lookup_elem(&pw_known, &k);
+
+	if (old) { /* a refresh keeps the source's budget */
+		old->expires_ns = kn.expires_ns;
+		return;
+	}
 	bpf_map_update_elem(&pw_known, &k, &kn, BPF_ANY);
 }
 
@@ -136,15 +193,24 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 	if (!s)
 		return;
 	status = pw_sip_status(skb, m->l4_off + sizeof(struct udphdr), s, &sc.len);
-	if (status == 200) {
-		bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
-		if (sc.found) {
-			struct pw_ban_key k;
+	if (status >= 200 && status < 300) {
+		struct pw_ban_key k;
 
-			__builtin_memcpy(k.addr, m->dst.b, 16);
-			bpf_map_delete_elem(&pw_fails, &k);
-			pw_promote_known(m, pol);
+		__builtin_memcpy(k.addr, m->dst.b, 16);
+		if (status == 200) {
+			bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
+			if (sc.found) {
+				bpf_map_delete_elem(&pw_fails, &k);
+				pw_promote_known(m, pol, &sc);
+				return;
+			}
 		}
+		/* Success after a digest challenge (a call, a re-INVITE) is how digest works: the
+		 * challenges before it were not failures. */
+		struct pw_fail *f = bpf_map_lookup_elem(&pw_fails, &k);
+
+		if (f)
+			f->challenges = 0;
 	} else if (status == 401 || status == 407 || status == 403 || status == 404) {
 		pw_count_failure(skb, m, gen, pol, status);
 	}

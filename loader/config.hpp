@@ -42,6 +42,9 @@ struct Limits {
   uint32_t bans = PW_DEFAULT_BANS;
   uint32_t flows = PW_DEFAULT_FLOWS;
   uint32_t frags = PW_DEFAULT_FRAGS;
+  uint32_t known = PW_DEFAULT_KNOWN; // known sources (never evicted: a full table is logged)
+  uint32_t rate = PW_DEFAULT_RATE;   // per-source SIP budgets (LRU)
+  uint32_t fails = PW_DEFAULT_FAILS; // per-peer failure counts (LRU)
 };
 
 // SIP rate limiting and banning: what FreePBX's responsive firewall and a fail2ban asterisk jail
@@ -61,6 +64,15 @@ struct Sip {
   uint32_t maxFailures = 10;        // failed authentications (403, 404, 401/407 beyond the allowance) within banWindow that ban the peer; 0 = never (fail2ban maxretry)
   uint32_t challengeAllowance = 3;  // 401/407 digest challenges per banWindow that are normal, not failures, 0..1000
   std::vector<PortRange> trapPorts; // UDP and TCP ports where any packet from a non-trusted source bans it (e.g. "5060" when SIP runs on another port)
+  // Scanner signatures: case-insensitive substrings of the User-Agent / From ("f") values of requests.
+  std::vector<std::string> userAgents = {"friendly-scanner", "sipvicious", "sipcli",  "sip-scan", "VaxSIPUserAgent",
+                                         "pplsip",           "iWar",       "sundayddr", "smap"};
+  std::vector<std::string> fromPatterns = {"sipvicious", "friendly-scanner", "sip:100@1.1.1.1"};
+  bool scannerBan = true; // a signature match also bans the source for banSeconds
+  // Toll fraud: INVITEs whose Request-URI user part starts with one of these, from a zone not in
+  // dialOutZones (trusted always may dial out), are dropped.
+  std::vector<std::string> tollPrefixes = {"+", "00", "011", "9011"};
+  uint8_t dialOutZones = PW_ZONE_BIT(PW_ZONE_TRUSTED) | PW_ZONE_BIT(PW_ZONE_LOCAL);
   int line = 0;                     // of the [sip] header, 0 if absent
 };
 

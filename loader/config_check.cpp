@@ -32,12 +32,15 @@ struct LimitSpec {
   int64_t max;
 };
 
-constexpr std::array<LimitSpec, 5> kLimitSpecs = {{
+constexpr std::array<LimitSpec, 8> kLimitSpecs = {{
     {"hosts", &Limits::hosts, 1, 16777216},
     {"nets", &Limits::nets, 1, 4194304},
     {"bans", &Limits::bans, 1, 16777216},
     {"flows", &Limits::flows, 1024, 4194304},
     {"frags", &Limits::frags, 256, 1048576},
+    {"known", &Limits::known, 16, 16777216},
+    {"rate", &Limits::rate, 1024, 16777216},
+    {"fails", &Limits::fails, 1024, 16777216},
 }};
 
 struct SipSpec {
@@ -262,7 +265,7 @@ void Validator::limits(const toml::node& n)
   const toml::table* t = tableOf(n, "[limits]");
   if (!t)
     return;
-  rejectUnknownKeys(*t, "[limits]", {"hosts", "nets", "bans", "flows", "frags"});
+  rejectUnknownKeys(*t, "[limits]", {"hosts", "nets", "bans", "flows", "frags", "known", "rate", "fails"});
   for (const LimitSpec& spec : kLimitSpecs) {
     if (const toml::node* v = t->get(spec.key)) {
       if (const auto value = integerIn(*v, "limits." + std::string(spec.key), spec.min, spec.max))
@@ -279,7 +282,8 @@ void Validator::sip(const toml::node& n)
   rejectUnknownKeys(*t, "[sip]",
                     {"responsive", "rate", "period", "burst", "known_rate", "ban_after", "ban_window", "ban_seconds",
                      "ipv6_prefix", "new_sources_per_second", "known_seconds", "trap_ports", "max_failures",
-                     "challenge_allowance"});
+                     "challenge_allowance", "user_agents", "from_patterns", "scanner_ban", "toll_prefixes",
+                     "dial_out_zones"});
   Sip& sip = config_.sip;
   sipPos_ = posOf(t->source());
   sip.line = sipPos_.line;
@@ -321,6 +325,96 @@ void Validator::sip(const toml::node& n)
     trapPorts_ = ports(*p, "sip.trap_ports");
   for (const PortEntry& e : trapPorts_)
     sip.trapPorts.push_back(e.range);
+
+  if (const toml::node* v = t->get("scanner_ban")) {
+    if (const auto* b = v->as_boolean())
+      sip.scannerBan = b->get();
+    else
+      typeError(*v, "sip.scanner_ban", "true or false");
+  }
+  size_t signatures = 0;
+  for (auto [key, list] : {std::pair{"user_agents", &sip.userAgents}, std::pair{"from_patterns", &sip.fromPatterns}}) {
+    if (const toml::node* v = t->get(key)) {
+      if (auto l = signaturesOf(*v, "sip." + std::string(key)))
+        *list = std::move(*l);
+    }
+    signatures += list->size();
+  }
+  if (signatures > PW_SIG_MAX)
+    error(sipPos_, "sip.user_agents and sip.from_patterns name " + std::to_string(signatures) +
+                       " signatures together, at most " + std::to_string(PW_SIG_MAX) + " are supported");
+  if (const toml::node* v = t->get("toll_prefixes")) {
+    if (auto l = tollPrefixesOf(*v))
+      sip.tollPrefixes = std::move(*l);
+  }
+  if (const toml::node* v = t->get("dial_out_zones")) {
+    if (const auto bits = zoneSetOf(*v, "sip.dial_out_zones"))
+      sip.dialOutZones = *bits | PW_ZONE_BIT(PW_ZONE_TRUSTED);
+  }
+}
+
+// An array of scanner signatures: printable ASCII, PW_SIG_MIN_LEN..PW_SIG_LEN bytes each.
+std::optional<std::vector<std::string>> Validator::signaturesOf(const toml::node& n, const std::string& what)
+{
+  const toml::array* a = n.as_array();
+  if (!a) {
+    typeError(n, what, "an array of strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  for (const toml::node& e : *a) {
+    const auto text = stringOf(e, what);
+    if (!text) {
+      ok = false;
+      continue;
+    }
+    const bool printable =
+        std::all_of(text->begin(), text->end(), [](char c) { return c >= ' ' && c < 0x7f; });
+    if (!printable || text->size() < PW_SIG_MIN_LEN || text->size() > PW_SIG_LEN) {
+      error(e, inQuotes(*text) + " in " + what + " must be " + std::to_string(PW_SIG_MIN_LEN) + " to " +
+                   std::to_string(PW_SIG_LEN) + " printable ASCII characters");
+      ok = false;
+      continue;
+    }
+    out.push_back(*text);
+  }
+  return ok ? std::optional(std::move(out)) : std::nullopt;
+}
+
+// An array of dial prefixes: 1..PW_TOLL_LEN characters of 0-9 + * #.
+std::optional<std::vector<std::string>> Validator::tollPrefixesOf(const toml::node& n)
+{
+  const toml::array* a = n.as_array();
+  if (!a) {
+    typeError(n, "sip.toll_prefixes", "an array of strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  for (const toml::node& e : *a) {
+    const auto text = stringOf(e, "sip.toll_prefixes");
+    if (!text) {
+      ok = false;
+      continue;
+    }
+    const bool dialable = std::all_of(text->begin(), text->end(), [](char c) {
+      return (c >= '0' && c <= '9') || c == '+' || c == '*' || c == '#';
+    });
+    if (!dialable || text->empty() || text->size() > PW_TOLL_LEN) {
+      error(e, inQuotes(*text) + " in sip.toll_prefixes must be 1 to " + std::to_string(PW_TOLL_LEN) +
+                   " characters of 0-9, +, * and #");
+      ok = false;
+      continue;
+    }
+    out.push_back(*text);
+  }
+  if (ok && out.size() > PW_TOLL_MAX) {
+    error(n, "sip.toll_prefixes names " + std::to_string(out.size()) + " prefixes, at most " +
+                 std::to_string(PW_TOLL_MAX) + " are supported");
+    ok = false;
+  }
+  return ok ? std::optional(std::move(out)) : std::nullopt;
 }
 
 void Validator::services(const toml::node& n)

@@ -85,6 +85,8 @@ private:
   std::optional<uint32_t> integerIn(const toml::node& n, std::string_view what, int64_t min, int64_t max);
   void limits(const toml::node& n);
   void sip(const toml::node& n);
+  std::optional<std::vector<std::string>> signaturesOf(const toml::node& n, const std::string& what);
+  std::optional<std::vector<std::string>> tollPrefixesOf(const toml::node& n);
   void services(const toml::node& n);
   void service(const toml::key& name, const toml::node& n);
   std::vector<PortEntry> ports(const toml::node& n, std::string_view what);

@@ -180,6 +180,9 @@ void sizeMaps(::pbxwall_bpf* skel, const config::Limits& l)
     bpf_map__set_max_entries(skel->maps.pw_bans, l.bans);
     bpf_map__set_max_entries(skel->maps.pw_flows, l.flows);
     bpf_map__set_max_entries(skel->maps.pw_frags, l.frags);
+    bpf_map__set_max_entries(skel->maps.pw_known, l.known);
+    bpf_map__set_max_entries(skel->maps.pw_rate, l.rate);
+    bpf_map__set_max_entries(skel->maps.pw_fails, l.fails);
 }
 
 // A pinned map from an earlier run must have the sizes the config asks for; libbpf would

@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 
@@ -31,6 +32,43 @@ void setResponsive(pw_policy& p, const config::Sip& sip)
     // pw_newsrc is per CPU: each CPU gets its share of the aggregate budget.
     const int cpus = std::max(libbpf_num_possible_cpus(), 1);
     p.newsrc_interval_ns = kSecond * static_cast<uint64_t>(cpus) / std::max<uint32_t>(sip.newSourcesPerSecond, 1);
+}
+
+pw_sip_rules makeSipRules(const config::Sip& sip)
+{
+    pw_sip_rules r{};
+    auto addSig = [&r](const std::string& text, __u8 where) {
+        if (r.sig_count >= PW_SIG_MAX || text.size() < PW_SIG_MIN_LEN || text.size() > PW_SIG_LEN)
+            return; // the config check refuses these
+        pw_sig& s = r.sigs[r.sig_count++];
+        for (size_t i = 0; i < text.size(); ++i)
+            s.text[i] = static_cast<__u8>(std::tolower(static_cast<unsigned char>(text[i])));
+        s.len = static_cast<__u8>(text.size());
+        s.where = where;
+        // The data plane hashes the first four bytes of every value position (each byte OR 0x20).
+        const __u32 w = s.text[0] | s.text[1] << 8 | s.text[2] << 16 | static_cast<__u32>(s.text[3]) << 24;
+        const __u32 h = PW_SIG_HASH(w);
+        r.filter[h / 64] |= 1ULL << (h % 64);
+    };
+    for (const auto& ua : sip.userAgents)
+        addSig(ua, PW_SIG_USER_AGENT);
+    for (const auto& from : sip.fromPatterns)
+        addSig(from, PW_SIG_FROM);
+    r.scanner_ban = sip.scannerBan;
+    for (const auto& prefix : sip.tollPrefixes) {
+        if (r.toll_count >= PW_TOLL_MAX || prefix.empty() || prefix.size() > PW_TOLL_LEN)
+            continue;
+        __u64 v = 0, mask = 0;
+        for (size_t i = 0; i < prefix.size(); ++i) {
+            v |= static_cast<__u64>(static_cast<unsigned char>(prefix[i])) << (8 * i);
+            mask |= 0xffULL << (8 * i);
+        }
+        r.toll[r.toll_count] = v;
+        r.toll_mask[r.toll_count] = mask;
+        ++r.toll_count;
+    }
+    r.dial_out_zones = sip.dialOutZones;
+    return r;
 }
 
 PolicyImage buildPolicyImage(const config::Config& cfg, const CtlState& state, const IfindexResolver& ifindexOf,
@@ -61,6 +99,7 @@ PolicyImage buildPolicyImage(const config::Config& cfg, const CtlState& state, c
             img.udp[p].flags |= PW_PORT_TRAP;
         }
     setResponsive(img.settings, cfg.sip);
+    img.sipRules = makeSipRules(cfg.sip);
 
     std::map<Cidr, std::pair<std::optional<pw_zone>, std::optional<pw_zone>>> addrs;
     for (const auto& z : cfg.zones)

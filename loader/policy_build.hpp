@@ -17,6 +17,8 @@ using IfindexResolver = std::function<unsigned(const std::string&)>;
 
 // The responsive-mode knobs of [sip], in the data plane's units.
 void setResponsive(pw_policy& p, const config::Sip& sip);
+// The scanner signatures and toll-fraud prefixes of [sip], as pw_siprules holds them.
+pw_sip_rules makeSipRules(const config::Sip& sip);
 
 // Config interfaces take counter slots 1..n in file order, pbxwallctl-only interfaces the
 // next ones. Interfaces that do not exist are left out and reported in `notes`.

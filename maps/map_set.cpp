@@ -15,7 +15,7 @@ const std::vector<std::string>& pinnedMapNames()
         PW_MAP_NAME_GEN,  PW_MAP_NAME_POLICY, PW_MAP_NAME_PORTS, PW_MAP_NAME_IFACES,
         PW_MAP_NAME_HOSTS, PW_MAP_NAME_NETS,  PW_MAP_NAME_BANS,  PW_MAP_NAME_FLOWS,
         PW_MAP_NAME_FRAGS, PW_MAP_NAME_STATS, PW_MAP_NAME_KNOWN, PW_MAP_NAME_RATE,
-        PW_MAP_NAME_NEWSRC, PW_MAP_NAME_EVENTS, PW_MAP_NAME_FAILS,
+        PW_MAP_NAME_NEWSRC, PW_MAP_NAME_EVENTS, PW_MAP_NAME_FAILS, PW_MAP_NAME_SIPRULES,
     };
     return names;
 }
@@ -37,6 +37,7 @@ void assign(MapSet& s, const std::function<int(const std::string&)>& fdOf)
     s.known = {fdOf(PW_MAP_NAME_KNOWN), PW_MAP_NAME_KNOWN};
     s.rate = {fdOf(PW_MAP_NAME_RATE), PW_MAP_NAME_RATE};
     s.fails = {fdOf(PW_MAP_NAME_FAILS), PW_MAP_NAME_FAILS};
+    s.siprules = {fdOf(PW_MAP_NAME_SIPRULES), PW_MAP_NAME_SIPRULES};
     s.newsrcFd = fdOf(PW_MAP_NAME_NEWSRC);
     s.statsFd = fdOf(PW_MAP_NAME_STATS);
     s.eventsFd = fdOf(PW_MAP_NAME_EVENTS);

@@ -26,6 +26,7 @@ struct MapSet {
     TypedMap<pw_ban_key, pw_known> known;
     TypedMap<pw_ban_key, pw_rate> rate;
     TypedMap<pw_ban_key, pw_fail> fails;
+    TypedMap<__u32, pw_sip_rules> siprules;
     int newsrcFd = -1; // per-CPU array
     int statsFd = -1;  // per-CPU array
     int eventsFd = -1; // ring buffer

@@ -41,6 +41,8 @@ constexpr std::array<std::string_view, PW_REASON__END> kReasonNames = [] {
   t[PW_REASON_TRAP_PORT] = "trap_port";
   t[PW_REASON_MALFORMED_SIP] = "malformed_sip";
   t[PW_REASON_ANONYMOUS_INVITE] = "anonymous_invite";
+  t[PW_REASON_SCANNER] = "scanner";
+  t[PW_REASON_TOLL_FRAUD] = "toll_fraud";
   return t;
 }();
 static_assert(kReasonNames.size() == PW_REASON__END);
@@ -58,7 +60,7 @@ constexpr bool reasonTableComplete()
 }
 static_assert(reasonTableComplete(), "a pw_reason lacks a name (or a gap has one)");
 
-constexpr std::array<std::string_view, PW_BAN__COUNT> kBanCauseNames = {"manual", "rate_limit", "trap_port", "auth_failure"};
+constexpr std::array<std::string_view, PW_BAN__COUNT> kBanCauseNames = {"manual", "rate_limit", "trap_port", "auth_failure", "scanner"};
 static_assert(kBanCauseNames.size() == PW_BAN__COUNT);
 
 } // namespace

@@ -32,6 +32,7 @@
 #define PW_MAP_NAME_NEWSRC  "pw_newsrc"
 #define PW_MAP_NAME_EVENTS  "pw_events"
 #define PW_MAP_NAME_FAILS   "pw_fails"
+#define PW_MAP_NAME_SIPRULES "pw_siprules"
 #define PW_PROG_NAME_XDP    "pw_xdp_main"
 #define PW_PROG_NAME_EGRESS "pw_tc_egress"
 
@@ -75,6 +76,8 @@ enum pw_reason {
 	PW_REASON_TRAP_PORT = 27,      /* a packet to a trap port: the source is banned */
 	PW_REASON_MALFORMED_SIP = 28,  /* to a SIP port, but neither a request nor a status line */
 	PW_REASON_ANONYMOUS_INVITE = 29, /* INVITE from a source neither trusted nor known */
+	PW_REASON_SCANNER = 30,        /* a scanner's User-Agent or From signature: the source is banned */
+	PW_REASON_TOLL_FRAUD = 31,     /* INVITE to an international prefix (or an unparseable R-URI) from a zone not allowed to dial out */
 	PW_REASON__END,
 };
 #define PW_REASON_SLOTS 48 /* room for later reasons without resizing the pinned counters */
@@ -189,6 +192,7 @@ enum pw_ban_cause {
 	PW_BAN_RATE_LIMIT = 1, /* kept exceeding its SIP budget */
 	PW_BAN_TRAP_PORT = 2,  /* touched a trap port */
 	PW_BAN_AUTH_FAILURE = 3, /* the PBX answered it 401/407 (beyond the allowance), 403 or 404 too often */
+	PW_BAN_SCANNER = 4,    /* sent a request with a scanner's signature */
 	PW_BAN__COUNT,
 };
 struct pw_ban {
@@ -225,6 +229,46 @@ struct pw_fail {
 	__u32 challenges; /* 401/407 */
 };
 PW_STATIC_ASSERT(sizeof(struct pw_fail) == 16, "pw_fail ABI");
+
+/* pw_siprules: array indexed by generation, the SIP payload rules of that generation.
+ * Signatures are searched case-insensitively in the values of the User-Agent and From ("f")
+ * headers. A 4096-bit filter over a hash of each signature's first four bytes lets the data
+ * plane test a position with one load; only a set bit leads to a full comparison. */
+#define PW_SIG_MAX 16
+#define PW_SIG_LEN 32
+#define PW_SIG_MIN_LEN 4
+#define PW_SIG_FILTER_BITS 4096
+#define PW_SIG_HASH_MUL 2654435761U
+/* Hash of four value bytes (little-endian u32, every byte OR 0x20 so letters compare
+ * without case), into PW_SIG_FILTER_BITS. */
+#define PW_SIG_HASH(w) ((((__u32)(w) | 0x20202020U) * PW_SIG_HASH_MUL) >> 20)
+enum pw_sig_where { /* bit flags */
+	PW_SIG_USER_AGENT = 1,
+	PW_SIG_FROM = 2,
+};
+struct pw_sig {
+	__u8 text[PW_SIG_LEN]; /* ASCII, lower case, zero after len (compared 8 bytes at a time) */
+	__u8 len;   /* PW_SIG_MIN_LEN..PW_SIG_LEN */
+	__u8 where; /* enum pw_sig_where bits */
+	__u8 pad[6];
+};
+PW_STATIC_ASSERT(sizeof(struct pw_sig) == 40, "pw_sig ABI");
+/* Toll-fraud prefixes: up to 8 characters of [0-9+*#], packed first character in the low
+ * byte, compared with the R-URI user part's first characters after unescaping. */
+#define PW_TOLL_MAX 8
+#define PW_TOLL_LEN 8
+struct pw_sip_rules {
+	__u8 sig_count;      /* entries of sigs in use */
+	__u8 toll_count;     /* entries of toll in use */
+	__u8 dial_out_zones; /* PW_ZONE_BIT() set of zones that may dial toll prefixes (trusted always may) */
+	__u8 scanner_ban;    /* 1: a signature match bans the source too */
+	__u32 pad;
+	__u64 toll[PW_TOLL_MAX];
+	__u64 toll_mask[PW_TOLL_MAX];
+	__u64 filter[PW_SIG_FILTER_BITS / 64];
+	struct pw_sig sigs[PW_SIG_MAX];
+};
+PW_STATIC_ASSERT(sizeof(struct pw_sip_rules) == 8 + 128 + 512 + 640, "pw_sip_rules ABI");
 
 /* pw_newsrc: per-CPU GCRA state of the aggregate new-source budget (index 0). */
 struct pw_newsrc {

@@ -144,6 +144,7 @@ void PolicyStore::install(const PolicyImage& img)
     settings.host_count = static_cast<__u32>(hosts);
     settings.net_count = static_cast<__u32>(nets);
     maps_.policy.update(next, settings);
+    maps_.siprules.update(next, img.sipRules);
 
     // The switch: one array write that every later packet sees whole.
     maps_.gen.update(0, pw_gen_state{next, 0});

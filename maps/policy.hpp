@@ -28,6 +28,7 @@ struct IfaceRecord {
 // A complete policy, as one generation holds it.
 struct PolicyImage {
     pw_policy settings{};
+    pw_sip_rules sipRules{};
     std::vector<pw_port> tcp = std::vector<pw_port>(65536); // index: destination port
     std::vector<pw_port> udp = std::vector<pw_port>(65536);
     std::vector<IfaceRecord> ifaces;

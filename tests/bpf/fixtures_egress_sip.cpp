@@ -151,3 +151,84 @@ TEST_CASE("trusted peers are never banned for failures", "[bpf][sip][egress][ban
 }
 
 } // namespace pbxwall::bpftest
+
+namespace pbxwall::bpftest {
+
+namespace {
+
+constexpr uint64_t kSec = 1000000000ULL;
+
+// How long the peer stays known, in whole seconds (rounded), or -1 when it is not known.
+long knownSeconds(Harness& h, Family f, Peer p)
+{
+    pw_ban_key k{};
+    const Addr a = parseAddr(f == Family::V4 ? p.v4 : p.v6);
+    std::memcpy(k.addr, a.bytes.data(), 16);
+    const auto kn = h.maps().known.lookup(k);
+    if (!kn)
+        return -1;
+    return static_cast<long>((kn->expires_ns - kn->created_ns + kSec / 2) / kSec);
+}
+
+std::string registered(const std::string& expiryLines)
+{
+    return "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.9.9:5060;branch=z9hG4bK1\r\nFrom: <sip:2001@pbx>;tag=1\r\n"
+           "To: <sip:2001@pbx>;tag=2\r\nCall-ID: reg1@198.18.9.9\r\nCSeq: 7 REGISTER\r\n" +
+           expiryLines + "Content-Length: 0\r\n\r\n";
+}
+
+} // namespace
+
+TEST_CASE("the known lifetime follows the registration's expiry, capped at known_seconds", "[bpf][sip][egress]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "known lifetime"));
+        Harness h(kConfig, Programs::IngressAndEgress); // known_seconds: the default 3600
+        const Peer a{"198.18.9.30", "2001:db8:9::30"}, b{"198.18.9.31", "2001:db8:9::31"},
+            c{"198.18.9.32", "2001:db8:9::32"}, d{"198.18.9.33", "2001:db8:9::33"}, e{"198.18.9.34", "2001:db8:9::34"};
+        // The Expires header, plus 30 s of grace.
+        h.runEgress(answer(f, a, registered("Expires: 120\r\n")).bytes());
+        CHECK(knownSeconds(h, f, a) == 150);
+        // Contact expires= parameters (every binding is listed): the largest wins; any case.
+        h.runEgress(answer(f, b, registered("Contact: <sip:2001@198.18.9.31:5060>;EXPIRES=300\r\n"
+                                            "Contact: <sip:2001@198.18.9.99:5060>;q=0.5;expires = 60\r\n"))
+                        .bytes());
+        CHECK(knownSeconds(h, f, b) == 330);
+        // Capped at known_seconds.
+        h.runEgress(answer(f, c, registered("Expires: 86400\r\n")).bytes());
+        CHECK(knownSeconds(h, f, c) == 3600);
+        // No expiry in the answer: known_seconds.
+        h.runEgress(answer(f, d, registered("")).bytes());
+        CHECK(knownSeconds(h, f, d) == 3600);
+        // A refresh moves the expiry; Expires 0 (a de-registration) ends it.
+        h.runEgress(answer(f, e, registered("Expires: 600\r\n")).bytes());
+        CHECK(knownSeconds(h, f, e) == 630);
+        h.runEgress(answer(f, e, registered("Expires: 60\r\n")).bytes());
+        CHECK(knownSeconds(h, f, e) == 90);
+        h.runEgress(answer(f, e, registered("Contact: <sip:2001@198.18.9.34>;expires=0\r\n")).bytes());
+        CHECK(knownSeconds(h, f, e) == -1);
+    }
+}
+
+TEST_CASE("a success after digest challenges forgives the challenges", "[bpf][sip][egress][bans]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "challenges then success"));
+        Harness h(kConfig, Programs::IngressAndEgress); // challenge_allowance 2, max_failures 3
+        const char* phone = f == Family::V4 ? kNet.v4 : kNet.v6;
+        // A phone that is challenged on every call: 407, then 200 to the authenticated INVITE.
+        for (int call = 0; call < 10; ++call) {
+            h.runEgress(answer(f, kNet, response("407 Proxy Authentication Required", "CSeq: 1 INVITE")).bytes());
+            h.runEgress(answer(f, kNet, response("200 OK", "CSeq: 2 INVITE")).bytes());
+        }
+        CHECK_FALSE(h.banOf(phone));
+        // Without the successes, the same challenges are failures beyond the allowance.
+        const char* guesser = f == Family::V4 ? kNet2.v4 : kNet2.v6;
+        for (int i = 0; i < 5; ++i)
+            h.runEgress(answer(f, kNet2, response("407 Proxy Authentication Required", "CSeq: 1 INVITE")).bytes());
+        REQUIRE(h.banOf(guesser));
+        CHECK(h.banOf(guesser)->cause == PW_BAN_AUTH_FAILURE);
+    }
+}
+
+} // namespace pbxwall::bpftest

@@ -41,6 +41,7 @@ TEST_CASE("the BPF object's maps match pbxwall_abi.h", "[abi]")
         {PW_MAP_NAME_NEWSRC, sizeof(__u32), sizeof(pw_newsrc), 1},
         {PW_MAP_NAME_EVENTS, 0, 0, PW_EVENTS_BYTES},
         {PW_MAP_NAME_FAILS, sizeof(pw_ban_key), sizeof(pw_fail), 0},
+        {PW_MAP_NAME_SIPRULES, sizeof(__u32), sizeof(pw_sip_rules), PW_GENERATIONS},
     };
     REQUIRE(std::size(expected) == pbxwall::pinnedMapNames().size());
     for (const auto& e : expected) {

@@ -221,6 +221,7 @@ TEST_CASE("reason names", "[names]")
       {21, "unlisted_drop"}, {22, "icmp_denied"}, {23, "fragment_orphan"},
       {7, "sip_known"},  {8, "sip_responsive"}, {24, "rate_limited"}, {25, "not_whitelisted"},
       {26, "new_source_limited"}, {27, "trap_port"}, {28, "malformed_sip"}, {29, "anonymous_invite"},
+      {30, "scanner"}, {31, "toll_fraud"},
   };
   for (const auto& [number, name] : expected) {
     INFO(number);
@@ -243,5 +244,6 @@ TEST_CASE("reason names", "[names]")
   CHECK(banCauseName(PW_BAN_RATE_LIMIT) == "rate_limit");
   CHECK(banCauseName(PW_BAN_TRAP_PORT) == "trap_port");
   CHECK(banCauseName(PW_BAN_AUTH_FAILURE) == "auth_failure");
+  CHECK(banCauseName(PW_BAN_SCANNER) == "scanner");
   CHECK(banCauseName(PW_BAN__COUNT).empty());
 }

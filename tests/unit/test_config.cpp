@@ -118,6 +118,11 @@ TEST_CASE("the shipped config/pbxwall.toml loads without errors", "[config]")
   CHECK(c.sip.newSourcesPerSecond == defaults.newSourcesPerSecond);
   CHECK(c.sip.knownSeconds == defaults.knownSeconds);
   CHECK(c.sip.trapPorts.empty());
+  CHECK(c.sip.userAgents == defaults.userAgents);
+  CHECK(c.sip.fromPatterns == defaults.fromPatterns);
+  CHECK(c.sip.scannerBan == defaults.scannerBan);
+  CHECK(c.sip.tollPrefixes == defaults.tollPrefixes);
+  CHECK(c.sip.dialOutZones == defaults.dialOutZones);
 
   // Only documentation/test addresses in the example.
   const Cidr allowed[] = {parseCidr("198.18.0.0/15"), parseCidr("2001:db8::/32"), parseCidr("192.168.0.0/16")};
@@ -169,6 +174,11 @@ TEST_CASE("a minimal config gets every default", "[config]")
   CHECK(c.sip.maxFailures == 10);
   CHECK(c.sip.challengeAllowance == 3);
   CHECK(c.sip.trapPorts.empty());
+  CHECK(c.sip.userAgents == Sip{}.userAgents);
+  CHECK(c.sip.fromPatterns == Sip{}.fromPatterns);
+  CHECK(c.sip.scannerBan == Sip{}.scannerBan);
+  CHECK(c.sip.tollPrefixes == Sip{}.tollPrefixes);
+  CHECK(c.sip.dialOutZones == Sip{}.dialOutZones);
   CHECK(findService(c, "sip") == nullptr);
 }
 
@@ -573,10 +583,82 @@ TEST_CASE("[sip] type and key errors", "[config]")
   requireOneError(load(withIface("[sip]\nrate = 10\nbantime = 600\n")), 6,
                   "unknown key \"bantime\" in [sip] (known keys: responsive, rate, period, burst, known_rate, "
                   "ban_after, ban_window, ban_seconds, ipv6_prefix, new_sources_per_second, known_seconds, trap_ports, "
-                  "max_failures, challenge_allowance)");
+                  "max_failures, challenge_allowance, user_agents, from_patterns, scanner_ban, toll_prefixes, "
+                  "dial_out_zones)");
   // A top-level key written after [sip] lands in it.
   requireOneError(load(withIface("[sip]\nunlisted_ports = \"drop\"\n")), 5,
                   "top-level keys must come before the first [table] header");
+}
+
+TEST_CASE("[sip] scanner signatures and toll-fraud keys", "[config]")
+{
+  const Sip defaults;
+  CHECK(defaults.userAgents == std::vector<std::string>{"friendly-scanner", "sipvicious", "sipcli", "sip-scan",
+                                                        "VaxSIPUserAgent", "pplsip", "iWar", "sundayddr", "smap"});
+  CHECK(defaults.scannerBan);
+  CHECK(defaults.tollPrefixes == std::vector<std::string>{"+", "00", "011", "9011"});
+  CHECK(defaults.dialOutZones == (PW_ZONE_BIT(PW_ZONE_TRUSTED) | PW_ZONE_BIT(PW_ZONE_LOCAL)));
+
+  const LoadResult r = load(withIface(R"([sip]
+user_agents = ["EvilDialer", "Bad Agent/1.0"]
+from_patterns = []
+scanner_ban = false
+toll_prefixes = ["*99", "+", "12345678"]
+dial_out_zones = ["internet", "other"]
+)"));
+  INFO(dump(r));
+  REQUIRE(r.ok());
+  const Sip& sip = r.config->sip;
+  CHECK(sip.userAgents == std::vector<std::string>{"EvilDialer", "Bad Agent/1.0"});
+  CHECK(sip.fromPatterns.empty());
+  CHECK(!sip.scannerBan);
+  CHECK(sip.tollPrefixes == std::vector<std::string>{"*99", "+", "12345678"});
+  // Trusted may always dial out.
+  CHECK(sip.dialOutZones ==
+        (PW_ZONE_BIT(PW_ZONE_TRUSTED) | PW_ZONE_BIT(PW_ZONE_INTERNET) | PW_ZONE_BIT(PW_ZONE_OTHER)));
+
+  requireOneError(load(withIface("[sip]\nuser_agents = \"friendly-scanner\"\n")), 5,
+                  "sip.user_agents must be an array of strings, not a string");
+  requireOneError(load(withIface("[sip]\nuser_agents = [\"abc\"]\n")), 5,
+                  "\"abc\" in sip.user_agents must be 4 to 32 printable ASCII characters");
+  requireOneError(load(withIface("[sip]\nfrom_patterns = [\"" + std::string(33, 'x') + "\"]\n")), 5,
+                  "in sip.from_patterns must be 4 to 32 printable ASCII characters");
+  requireOneError(load(withIface("[sip]\nuser_agents = [\"tab\\there\"]\n")), 5,
+                  "must be 4 to 32 printable ASCII characters");
+  requireOneError(load(withIface("[sip]\nuser_agents = [5060]\n")), 5, "sip.user_agents must be a string, not an integer");
+  std::string many = "[sip]\nuser_agents = [";
+  for (int i = 0; i < 14; ++i)
+    many += "\"agent" + std::to_string(i) + "\", ";
+  many += "]\n";
+  requireOneError(load(withIface(many)), 4,
+                  "sip.user_agents and sip.from_patterns name 17 signatures together, at most 16 are supported");
+  requireOneError(load(withIface("[sip]\nscanner_ban = 1\n")), 5, "sip.scanner_ban must be true or false, not an integer");
+  requireOneError(load(withIface("[sip]\ntoll_prefixes = [\"00\", \"+1-\"]\n")), 5,
+                  "\"+1-\" in sip.toll_prefixes must be 1 to 8 characters of 0-9, +, * and #");
+  requireOneError(load(withIface("[sip]\ntoll_prefixes = [\"\"]\n")), 5, "in sip.toll_prefixes must be 1 to 8");
+  requireOneError(load(withIface("[sip]\ntoll_prefixes = [\"123456789\"]\n")), 5, "in sip.toll_prefixes must be 1 to 8");
+  requireOneError(load(withIface("[sip]\ntoll_prefixes = [\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]\n")), 5,
+                  "sip.toll_prefixes names 9 prefixes, at most 8 are supported");
+  requireOneError(load(withIface("[sip]\ndial_out_zones = [\"reject\"]\n")), 5,
+                  "sip.dial_out_zones cannot name \"reject\"");
+  requireOneError(load(withIface("[sip]\ndial_out_zones = [\"lan\"]\n")), 5, "unknown zone \"lan\" in sip.dial_out_zones");
+}
+
+TEST_CASE("[limits] known, rate and fails", "[config]")
+{
+  const LoadResult r = load(withIface("[limits]\nknown = 100\nrate = 2048\nfails = 4096\n"));
+  INFO(dump(r));
+  REQUIRE(r.ok());
+  CHECK(r.config->limits.known == 100);
+  CHECK(r.config->limits.rate == 2048);
+  CHECK(r.config->limits.fails == 4096);
+  const Limits defaults;
+  CHECK(defaults.known == PW_DEFAULT_KNOWN);
+  CHECK(defaults.rate == PW_DEFAULT_RATE);
+  CHECK(defaults.fails == PW_DEFAULT_FAILS);
+  requireOneError(load(withIface("[limits]\nknown = 15\n")), 5, "limits.known = 15 is out of range 16..16777216");
+  requireOneError(load(withIface("[limits]\nrate = 1023\n")), 5, "limits.rate = 1023 is out of range 1024..16777216");
+  requireOneError(load(withIface("[limits]\nfails = 16777217\n")), 5, "limits.fails = 16777217 is out of range");
 }
 
 TEST_CASE("[sip] known_rate may not be below rate", "[config]")

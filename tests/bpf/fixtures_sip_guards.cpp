@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// Fixtures for the SIP payload guards that read past the request line: scanner signatures in
+// User-Agent and From (long and compact forms), toll-fraud prefixes in the Request-URI (escapes,
+// visual separators, sip:/sips:/tel:, fail closed), per zone and per source kind; and the TCP
+// rule of responsive mode (only SYNs are charged). Every verdict checks that exactly one
+// counter moved.
+#include "fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace pbxwall::bpftest {
+
+using test::Packet;
+using test::TcpFlags;
+
+namespace {
+
+constexpr uint16_t kSipPort = 5060;
+
+// Internet by default (lo), a local and a trusted network, a reject network; services sip on
+// UDP and TCP 5060; then whatever [sip] keys the case adds.
+std::string guardConfig(const std::string& sipKeys = "", const std::string& budget = "rate = 100\nburst = 100\n")
+{
+    return R"(
+unlisted_ports = "drop"
+
+[[interface]]
+name = "lo"
+zone = "internet"
+
+[zones]
+trusted = ["198.18.1.0/24", "2001:db8:1::/48"]
+local = ["198.18.2.0/24", "2001:db8:2::/48"]
+other = ["198.18.4.0/24", "2001:db8:4::/48"]
+reject = ["198.18.3.0/24", "2001:db8:3::/48"]
+
+[services.sip]
+udp = ["5060"]
+tcp = ["5060"]
+zones = ["trusted", "local", "other", "internet"]
+
+[sip]
+period = 60
+ban_seconds = 60
+)" + budget + sipKeys;
+}
+
+const char* addrOf(Family f, Peer p) { return f == Family::V4 ? p.v4 : p.v6; }
+
+// A plausible request: request line, the usual headers (From in the given form), then the
+// extra header lines, the empty line and an optional body.
+std::string request(const std::string& requestLine, const std::string& extra = "",
+                    const std::string& from = "From: \"Alice\" <sip:2001@pbx.example>;tag=a73kszlfl", const std::string& body = "")
+{
+    return requestLine + "\r\n"
+           "Via: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-524287-1---f0a7e9\r\n"
+           "Max-Forwards: 70\r\n" +
+           from + "\r\n"
+           "To: <sip:2001@pbx.example>\r\n"
+           "Call-ID: 9f1c2a77d3b04e1@198.18.9.9\r\n"
+           "CSeq: 1 " + requestLine.substr(0, requestLine.find(' ')) + "\r\n" + extra +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+std::string options(const std::string& extra = "", const std::string& from = "From: <sip:2001@pbx.example>;tag=1")
+{
+    return request("OPTIONS sip:2001@198.18.0.1 SIP/2.0", extra, from);
+}
+
+std::string invite(const std::string& uri, const std::string& extra = "")
+{
+    return request("INVITE " + uri + " SIP/2.0", extra);
+}
+
+Packet sipUdp(Family f, Peer src, const std::string& payload)
+{
+    return ip(f, src, kHost).udp(5062, kSipPort).sip(payload);
+}
+
+Fixture expect(std::string name, Packet p, pw_reason reason, pw_zone zone = PW_ZONE_INTERNET)
+{
+    return {std::move(name), std::move(p), kLo, PW_REASON_IS_DROP(reason) ? XDP_DROP : XDP_PASS, reason, zone};
+}
+
+// A distinct internet source per case: 198.18.50.N / 2001:db8:50::N.
+Peer internetSource(unsigned n, std::vector<std::string>& keep)
+{
+    keep.push_back("198.18.50." + std::to_string(n));
+    keep.push_back("2001:db8:50::" + std::to_string(n));
+    return Peer{keep[keep.size() - 2].c_str(), keep.back().c_str()};
+}
+
+} // namespace
+
+TEST_CASE("scanner signatures in User-Agent drop and ban the source", "[bpf][sip][guards][scanner]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig());
+    std::vector<std::string> keep;
+    keep.reserve(64);
+
+    // Every default signature, in the case the tools send and in others, at the start, in the
+    // middle and at the end of the value.
+    const std::vector<std::string> agents = {
+        "friendly-scanner",        "sipvicious",          "sipcli/v1.8",        "sip-scan",
+        "VaxSIPUserAgent/3.1",     "pplsip",              "iWar",               "sundayddr",
+        "smap 0.6.0",              "FRIENDLY-SCANNER",    "SIPVicious PRO 1.2", "Mozilla (friendly-scanner)",
+        "eyeBeam release 3006o smap",
+    };
+    unsigned n = 1;
+    for (const std::string& ua : agents) {
+        const Peer src = internetSource(n++, keep);
+        checkVerdict(h, expect(named(f, "User-Agent: " + ua), sipUdp(f, src, options("User-Agent: " + ua + "\r\n")),
+                               PW_REASON_SCANNER));
+        const auto ban = h.banOf(addrOf(f, src));
+        REQUIRE(ban);
+        CHECK(ban->cause == PW_BAN_SCANNER);
+        const auto ev = h.events();
+        REQUIRE(ev.size() == 1);
+        CHECK(ev[0].type == PW_EVENT_BAN);
+        CHECK(ev[0].cause == PW_BAN_SCANNER);
+        checkVerdict(h, expect(named(f, ua + ": the next packet is banned"), sipUdp(f, src, options()), PW_REASON_BANNED));
+    }
+
+    // Header name forms: any case, white space before the colon, no space after it, last line
+    // of a datagram without its CRLF, and a REGISTER or INVITE as well as an OPTIONS.
+    const Peer a = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "user-agent in lower case"), sipUdp(f, a, options("user-agent:friendly-scanner\r\n")),
+                           PW_REASON_SCANNER));
+    const Peer b = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "white space before the colon"),
+                           sipUdp(f, b, options("User-Agent \t: sipvicious\r\n")), PW_REASON_SCANNER));
+    const Peer c = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "the last bytes of the datagram"),
+                           sipUdp(f, c, "REGISTER sip:198.18.0.1 SIP/2.0\r\nCSeq: 1 REGISTER\r\nUser-Agent: iWar"),
+                           PW_REASON_SCANNER));
+    const Peer d = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "an INVITE with a scanner's agent is a scanner first"),
+                           sipUdp(f, d, invite("sip:2001@198.18.0.1", "User-Agent: friendly-scanner\r\n")),
+                           PW_REASON_SCANNER));
+
+    // Not evidence: no User-Agent, a harmless one, a signature in another header or in the body,
+    // a near miss, and a response.
+    const Peer e = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "no User-Agent"), sipUdp(f, e, options()), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "a phone's User-Agent"), sipUdp(f, e, options("User-Agent: Yealink SIP-T46S 66.86.0.15\r\n")),
+                           PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "signature in Subject"), sipUdp(f, e, options("Subject: friendly-scanner\r\n")),
+                           PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "signature in a header named like User-Agent"),
+                           sipUdp(f, e, options("User-Agents: friendly-scanner\r\n")), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "a near miss"), sipUdp(f, e, options("User-Agent: friendly-scan\r\n")),
+                           PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "signature in the body"),
+                           sipUdp(f, e, request("MESSAGE sip:2001@198.18.0.1 SIP/2.0", "Content-Type: text/plain\r\n",
+                                                "From: <sip:2001@pbx.example>;tag=1", "User-Agent: friendly-scanner\r\n")),
+                           PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "a response"),
+                           sipUdp(f, e, "SIP/2.0 200 OK\r\nCSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\n\r\n"),
+                           PW_REASON_SIP_RESPONSIVE));
+    CHECK_FALSE(h.banOf(addrOf(f, e)));
+
+    // A 1,400-byte INVITE (headers, then SDP) whose User-Agent is the last header.
+    std::string sdp = "v=0\r\no=- 0 0 IN IP4 198.18.9.9\r\ns=-\r\nc=IN IP4 198.18.9.9\r\nt=0 0\r\n"
+                      "m=audio 10000 RTP/AVP 0 8 101\r\n";
+    while (sdp.size() < 600)
+        sdp += "a=rtpmap:101 telephone-event/8000\r\n";
+    std::string headers;
+    for (int i = 0; headers.size() < 560; ++i)
+        headers += "X-Padding-" + std::to_string(i) + ": abcdefghijklmnopqrstuvwxyz0123456789\r\n";
+    const Peer g = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "a long INVITE with the agent as its last header"),
+                           sipUdp(f, g, invite("sip:2001@198.18.0.1", headers + "User-Agent: sundayddr\r\n") + sdp),
+                           PW_REASON_SCANNER));
+
+    // Known is not trusted; trusted is never inspected.
+    h.addKnown(addrOf(f, kNet2), std::chrono::seconds(60));
+    checkVerdict(h, expect(named(f, "a known source with a scanner's agent"),
+                           sipUdp(f, kNet2, options("User-Agent: friendly-scanner\r\n")), PW_REASON_SCANNER));
+    checkVerdict(h, expect(named(f, "a trusted source with a scanner's agent"),
+                           sipUdp(f, kTrusted, options("User-Agent: friendly-scanner\r\n")), PW_REASON_TRUSTED,
+                           PW_ZONE_TRUSTED));
+    CHECK_FALSE(h.banOf(addrOf(f, kTrusted)));
+    checkVerdict(h, expect(named(f, "a local source with a scanner's agent"),
+                           sipUdp(f, kLocal, options("User-Agent: friendly-scanner\r\n")), PW_REASON_SCANNER,
+                           PW_ZONE_LOCAL));
+}
+
+TEST_CASE("scanner From patterns, in the long and the compact form", "[bpf][sip][guards][scanner]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig());
+    std::vector<std::string> keep;
+    keep.reserve(32);
+    unsigned n = 1;
+
+    struct Case {
+        const char* what;
+        std::string from;
+        pw_reason reason;
+    };
+    const Case cases[] = {
+        {"svmap's From", "From: \"sipvicious\"<sip:100@1.1.1.1>;tag=6434396633623535", PW_REASON_SCANNER},
+        {"svmap's address alone", "From: <sip:100@1.1.1.1>;tag=1", PW_REASON_SCANNER},
+        {"compact f:", "f: \"sipvicious\"<sip:100@198.18.0.1>;tag=1", PW_REASON_SCANNER},
+        {"compact F with space", "F : \"Friendly-Scanner\"<sip:100@198.18.0.1>;tag=1", PW_REASON_SCANNER},
+        {"lower-case from", "from:<sip:sipvicious@198.18.0.1>", PW_REASON_SCANNER},
+        {"an ordinary From", "From: \"Alice\" <sip:2001@pbx.example>;tag=1", PW_REASON_SIP_RESPONSIVE},
+        {"a header that only starts with f", "Fax: sipvicious", PW_REASON_SIP_RESPONSIVE},
+    };
+    for (const Case& c : cases) {
+        const Peer src = internetSource(n++, keep);
+        checkVerdict(h, expect(named(f, c.what), sipUdp(f, src, options("", c.from)), c.reason));
+        CHECK(h.banOf(addrOf(f, src)).has_value() == (c.reason == PW_REASON_SCANNER));
+    }
+    // The User-Agent list is not searched in From and the other way round.
+    const Peer src = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "an agent signature in From"), sipUdp(f, src, options("", "From: <sip:smap@pbx>")),
+                           PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "a From pattern in User-Agent"),
+                           sipUdp(f, src, options("User-Agent: sip:100@1.1.1.1\r\n")), PW_REASON_SIP_RESPONSIVE));
+}
+
+TEST_CASE("scanner signatures: configured lists and scanner_ban = false", "[bpf][sip][guards][scanner]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("user_agents = [\"EvilDialer\"]\nfrom_patterns = []\nscanner_ban = false\n"));
+
+    checkVerdict(h, expect(named(f, "the configured agent"), sipUdp(f, kNet, options("User-Agent: evildialer/2\r\n")),
+                           PW_REASON_SCANNER));
+    CHECK_FALSE(h.banOf(addrOf(f, kNet)));
+    CHECK(h.events().empty());
+    checkVerdict(h, expect(named(f, "not banned: the next clean request passes"), sipUdp(f, kNet, options()),
+                           PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "a default agent is no longer a signature"),
+                           sipUdp(f, kNet2, options("User-Agent: friendly-scanner\r\n")), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "nor a default From"), sipUdp(f, kNet2, options("", "From: \"sipvicious\"<sip:1@x>")),
+                           PW_REASON_SIP_RESPONSIVE));
+
+    h.install(guardConfig("user_agents = []\nfrom_patterns = []\n"));
+    checkVerdict(h, expect(named(f, "no signatures at all"), sipUdp(f, kNet3, options("User-Agent: evildialer\r\n")),
+                           PW_REASON_SIP_RESPONSIVE));
+}
+
+TEST_CASE("toll fraud: international prefixes from zones not allowed to dial out", "[bpf][sip][guards][toll]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig());
+    h.addKnown(addrOf(f, kNet), std::chrono::seconds(600)); // a registered remote phone
+
+    struct Case {
+        const char* what;
+        std::string uri;
+        pw_reason reason;
+    };
+    const Case cases[] = {
+        {"+ prefix", "sip:+442071234567@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"00 prefix", "sip:00442071234567@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"011 prefix", "sip:011442071234567@198.18.0.1;user=phone", PW_REASON_TOLL_FRAUD},
+        {"9011 prefix", "sip:9011442071234567@pbx.example", PW_REASON_TOLL_FRAUD},
+        {"sips:", "sips:+442071234567@pbx.example", PW_REASON_TOLL_FRAUD},
+        {"tel: global number", "tel:+44-20-7123-4567", PW_REASON_TOLL_FRAUD},
+        {"tel: with parameters", "tel:0044207;phone-context=example.com", PW_REASON_TOLL_FRAUD},
+        {"percent-escaped +", "sip:%2B442071234567@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"percent-escaped zeros", "sip:%30%30442071234567@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"lower-case escapes", "sip:%2b44207@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"visual separators", "sip:(0)-0.44-207@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"escaped separators", "sip:0%2D0%20%2E44207@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"user parameters after the number", "sip:+44207;isub=1@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"SIP scheme in upper case", "SIP:+44207@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"an escape that is not hex: fail closed", "sip:20%zz01@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"a truncated escape: fail closed", "sip:2001%4@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"a user part too long to judge: fail closed", "sip:" + std::string(120, '1') + "@198.18.0.1",
+         PW_REASON_TOLL_FRAUD},
+        {"an extension", "sip:2001@198.18.0.1", PW_REASON_SIP_KNOWN},
+        {"a national number", "sip:02071234567@198.18.0.1", PW_REASON_SIP_KNOWN},
+        {"a name", "sip:alice.smith@pbx.example", PW_REASON_SIP_KNOWN},
+        {"no user part", "sip:pbx.example;transport=udp", PW_REASON_SIP_KNOWN},
+        {"a tel: extension", "tel:2001;phone-context=pbx.example", PW_REASON_SIP_KNOWN},
+        {"9 then a national number", "sip:902071234567@198.18.0.1", PW_REASON_SIP_KNOWN},
+        {"an escaped letter", "sip:%61lice@198.18.0.1", PW_REASON_SIP_KNOWN},
+    };
+    for (const Case& c : cases)
+        checkVerdict(h, expect(named(f, "known internet phone, " + std::string(c.what) + ": " + c.uri),
+                               sipUdp(f, kNet, invite(c.uri)), c.reason));
+
+    checkVerdict(h, expect(named(f, "lower-case invite"), sipUdp(f, kNet, "invite sip:+44207@pbx SIP/2.0\r\n\r\n"),
+                           PW_REASON_TOLL_FRAUD));
+    checkVerdict(h, expect(named(f, "other methods are not calls"), sipUdp(f, kNet, request("OPTIONS sip:+442071@198.18.0.1 SIP/2.0")),
+                           PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "an unknown source: toll fraud before anonymous"),
+                           sipUdp(f, kNet3, invite("sip:+44207@pbx")), PW_REASON_TOLL_FRAUD));
+    checkVerdict(h, expect(named(f, "an unknown source dialling an extension is anonymous"),
+                           sipUdp(f, kNet3, invite("sip:2001@pbx")), PW_REASON_ANONYMOUS_INVITE));
+    checkVerdict(h, expect(named(f, "the other zone may not dial out either"),
+                           sipUdp(f, Peer{"198.18.4.10", "2001:db8:4::10"}, invite("sip:00442071@pbx")),
+                           PW_REASON_TOLL_FRAUD, PW_ZONE_OTHER));
+    // The local zone may dial out (the default dial_out_zones); trusted always may.
+    h.addKnown(addrOf(f, kLocal), std::chrono::seconds(600));
+    checkVerdict(h, expect(named(f, "a known local phone dials abroad"), sipUdp(f, kLocal, invite("sip:+44207@pbx")),
+                           PW_REASON_SERVICE, PW_ZONE_LOCAL));
+    checkVerdict(h, expect(named(f, "the trunk dials abroad"), sipUdp(f, kTrusted, invite("sip:+44207@pbx")),
+                           PW_REASON_TRUSTED, PW_ZONE_TRUSTED));
+    CHECK_FALSE(h.banOf(addrOf(f, kNet)));
+}
+
+TEST_CASE("toll fraud: dial_out_zones and toll_prefixes are configurable", "[bpf][sip][guards][toll]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("dial_out_zones = [\"internet\"]\n"));
+    h.addKnown(addrOf(f, kNet), std::chrono::seconds(600));
+    h.addKnown(addrOf(f, kLocal), std::chrono::seconds(600));
+    checkVerdict(h, expect(named(f, "internet may dial out"), sipUdp(f, kNet, invite("sip:+44207@pbx")),
+                           PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "local no longer may"), sipUdp(f, kLocal, invite("sip:+44207@pbx")),
+                           PW_REASON_TOLL_FRAUD, PW_ZONE_LOCAL));
+
+    h.install(guardConfig("toll_prefixes = [\"*99\", \"810\"]\n"));
+    checkVerdict(h, expect(named(f, "a configured prefix"), sipUdp(f, kNet, invite("sip:*99123@pbx")),
+                           PW_REASON_TOLL_FRAUD));
+    checkVerdict(h, expect(named(f, "another configured prefix"), sipUdp(f, kNet, invite("sip:8-10-49@pbx")),
+                           PW_REASON_TOLL_FRAUD));
+    checkVerdict(h, expect(named(f, "+ is no longer a prefix"), sipUdp(f, kNet, invite("sip:+44207@pbx")),
+                           PW_REASON_SIP_KNOWN));
+
+    h.install(guardConfig("toll_prefixes = []\n"));
+    checkVerdict(h, expect(named(f, "no prefixes: the guard is off, even for what cannot be parsed"),
+                           sipUdp(f, kNet, invite("sip:%zz@pbx")), PW_REASON_SIP_KNOWN));
+}
+
+TEST_CASE("TCP SIP: only connection attempts are charged to the budget", "[bpf][sip][tcp]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("", "rate = 2\nburst = 1\n"));
+    auto tcp = [&](Peer src, TcpFlags flags) { return ip(f, src, kHost).tcp(40000, kSipPort, flags); };
+
+    checkVerdict(h, expect(named(f, "SYN #1"), tcp(kNet, TcpFlags::Syn), PW_REASON_SIP_RESPONSIVE));
+    for (int i = 0; i < 50; ++i) {
+        const Outcome o = h.run(tcp(kNet, TcpFlags::Ack).bytes());
+        REQUIRE(o.action == XDP_PASS);
+    }
+    checkVerdict(h, expect(named(f, "segments of the connection pass uncharged"), tcp(kNet, TcpFlags::Ack),
+                           PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "SYN #2 (the burst)"), tcp(kNet, TcpFlags::Syn), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "SYN #3 is over the budget"), tcp(kNet, TcpFlags::Syn), PW_REASON_RATE_LIMITED));
+    checkVerdict(h, expect(named(f, "the budget is shared with UDP"), sipUdp(f, kNet, options()),
+                           PW_REASON_RATE_LIMITED));
+    checkVerdict(h, expect(named(f, "established segments still pass"), tcp(kNet, TcpFlags::Ack),
+                           PW_REASON_SIP_RESPONSIVE));
+
+    checkVerdict(h, expect(named(f, "no state: an ACK is refused by the gate"), tcp(kNet3, TcpFlags::Ack),
+                           PW_REASON_NEW_SOURCE_LIMITED));
+
+    h.install(guardConfig("responsive = false\n"));
+    checkVerdict(h, expect(named(f, "responsive off: a SYN"), tcp(kNet2, TcpFlags::Syn), PW_REASON_NOT_WHITELISTED));
+    checkVerdict(h, expect(named(f, "responsive off: any segment"), tcp(kNet2, TcpFlags::Ack),
+                           PW_REASON_NOT_WHITELISTED));
+    h.addKnown(addrOf(f, kNet2), std::chrono::seconds(60));
+    checkVerdict(h, expect(named(f, "known: a SYN"), tcp(kNet2, TcpFlags::Syn), PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "known: a segment"), tcp(kNet2, TcpFlags::Ack), PW_REASON_SIP_KNOWN));
+}
+
+TEST_CASE("fragments carrying SIP: the first fragment's guard verdict holds for the rest", "[bpf][sip][guards][frag]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig());
+    const std::string body = options("User-Agent: friendly-scanner\r\n");
+    Packet first = ip(f, kNet, kHost);
+    Packet later = ip(f, kNet, kHost);
+    if (f == Family::V4) {
+        first.ipv4Fragment(0x77, 0, true);
+        later.ipv4Fragment(0x77, 1480, false).ipProto(17);
+    } else {
+        first.ipv6Fragment(0x77, 0, true);
+        later.ipv6Fragment(0x77, 1448, false).ipProto(17);
+    }
+    first.udp(5062, kSipPort).sip(body);
+    later.payload(std::string(200, 'x'));
+    checkVerdict(h, expect(named(f, "first fragment with a scanner's agent"), first, PW_REASON_SCANNER));
+    checkVerdict(h, expect(named(f, "the later fragment: the source is banned now"), later, PW_REASON_BANNED));
+
+    // Without a ban, the later fragment gets the first one's reason.
+    h.install(guardConfig("scanner_ban = false\n"));
+    Packet first2 = ip(f, kNet2, kHost);
+    Packet later2 = ip(f, kNet2, kHost);
+    if (f == Family::V4) {
+        first2.ipv4Fragment(0x78, 0, true);
+        later2.ipv4Fragment(0x78, 1480, false).ipProto(17);
+    } else {
+        first2.ipv6Fragment(0x78, 0, true);
+        later2.ipv6Fragment(0x78, 1448, false).ipProto(17);
+    }
+    first2.udp(5062, kSipPort).sip(body);
+    later2.payload(std::string(200, 'x'));
+    checkVerdict(h, expect(named(f, "first fragment, no ban"), first2, PW_REASON_SCANNER));
+    checkVerdict(h, expect(named(f, "later fragment follows it"), later2, PW_REASON_SCANNER));
+}
+
+} // namespace pbxwall::bpftest
