@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # pbxwall in one minute: installs what is missing, builds, then puts a PBX (a sipp UAS) behind
 # pbxwall in a network namespace and lets a trusted trunk, an internet phone and an attacker
-# from a rejected network talk to it for a few seconds. Prints what reached the PBX from each
-# source, the drop counters and the zone table, then removes everything it created.
+# from a rejected network talk to it for a few seconds, then a real scan (sipvicious svmap and
+# svwar) comes from an internet address nobody listed while the registered phone keeps calling.
+# Prints what reached the PBX from each source, the ban, the drop counters and the zone table,
+# then removes everything it created.
 #
 #   sudo scripts/demo.sh            (root: namespaces, XDP, bpffs)
 #   PW_DEMO_NO_BUILD=1 ...          skip deps and build (use PBXWALLD/PBXWALLCTL or build/)
@@ -137,6 +139,33 @@ outcome "phone: 2 calls completed" phone_calls ok
 outcome "phone: SSH connection opened" phone_ssh failed
 outcome "attacker: OPTIONS scan answered" attacker_scan failed
 outcome "attacker: SSH connection opened" attacker_ssh failed
+
+if command -v svmap >/dev/null 2>&1 && command -v svwar >/dev/null 2>&1; then
+  echo
+  echo "== scan: sipvicious from $PW_PHONE2_4, an internet address nobody listed (about 4 seconds)"
+  # sv TOOL ARGS...: one sipvicious tool in the wan namespace, stopped by SIGINT after 2 s at the
+  # latest (it then prints what it found); shows the end of its output.
+  sv() {
+    echo "    \$ $*"
+    (cd "$PW_TMP" && HOME=$PW_TMP timeout -s INT -k 3 2 ip netns exec "$PW_NS_WAN" "$@" >"$PW_TMP/$1.out" 2>&1) || true
+    grep -v '^[[:space:]]*$' "$PW_TMP/$1.out" | tail -n 6 | sed 's/^/      /'
+  }
+  pw_wan_src "$PW_PHONE2_4" # svwar cannot bind an address: a route picks its source
+  sv svmap -b "$PW_PHONE2_4" -P 5070 "$PW_PBX4"
+  sv svwar -x "$PW_PHONE2_4" -P 5070 -m OPTIONS -e 100-200 "$PW_PBX4"
+  pw_wan_src ""
+  pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$PW_PHONE2_4 " 2 || true
+  pw_rx_dump "$PW_TMP/rx-scan.json"
+  echo "    frames from the scanner that reached the PBX: $(pw_rx_from "$PW_TMP/rx-scan.json" "$PW_PHONE2_4")"
+  grep "pbxwall ban: addr=$PW_PHONE2_4 " "$PW_DAEMON_LOG" | sed 's/^/    pbxwalld: /' || echo "    pbxwalld: no ban of $PW_PHONE2_4"
+  echo "    pbxwallctl ban list:"
+  pw_ctl ban list | sed 's/^/      /'
+  if pw_sip_calls "$PW_PHONE4" 2 5077 phone-calls-after-scan; then
+    echo "    phone $PW_PHONE4 (registered): 2 more calls after the scan: ok"
+  else
+    echo "  ! phone $PW_PHONE4 (registered): 2 more calls after the scan: failed ($PW_TMP/phone-calls-after-scan.log)"
+  fi
+fi
 
 echo
 echo "== pbxwallctl stats"

@@ -470,3 +470,83 @@ pw_sip_register() {
   pw_sipp "$PW_NS_WAN" "${4:-register-$1}" -sf "$PW_SIP_DIR/sip_register.xml" -i "$1" -p "$3" "$PW_PBX4:5060" \
     -m "$2" -r 20 -l 10 -timeout 8s -timeout_error -recv_timeout 4000
 }
+
+# ---- more sources, captures, a registrar (tests/netns/sip_scan.sh, scripts/demo.sh) ----
+
+# pw_wan_addr_add ADDR...: more source addresses in the wan namespace (IPv4 from 198.18.0.0/16,
+# IPv6 from 2001:db8::/32), with the pbx side's static neighbour entries. Call after pw_lab_up.
+pw_wan_addr_add() {
+  local a mac_wan
+  mac_wan=$(ip -n "$PW_NS_WAN" -o link show "$PW_IF_WAN" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+  [[ -n $mac_wan ]] || pw_die "cannot read the wan MAC address"
+  for a in "$@"; do
+    case $a in
+      198.18.*) ip -n "$PW_NS_WAN" addr add "$a/16" dev "$PW_IF_WAN" || pw_die "add $a" ;;
+      2001:db8:*) ip -n "$PW_NS_WAN" addr add "$a/128" dev "$PW_IF_WAN" nodad || pw_die "add $a" ;;
+      *) pw_die "pw_wan_addr_add: $a is not a lab address (198.18.0.0/16, 2001:db8::/32)" ;;
+    esac
+    ip -n "$PW_NS_PBX" neigh replace "$a" lladdr "$mac_wan" dev "$PW_IF_PBX" nud permanent
+  done
+}
+
+# pw_capture_start NAME NS IFACE DIRECTION FILTER...: tcpdump in namespace NS on IFACE, packets
+# of DIRECTION (in, out, inout) matching FILTER, into PW_TMP/NAME.pcap, written packet by packet;
+# waits until it listens. On the pbx interface with DIRECTION in, it sees only what XDP passed.
+pw_capture_start() {
+  local name=$1 ns=$2 ifc=$3 dir=$4 pid i
+  shift 4
+  ip netns exec "$ns" tcpdump -i "$ifc" -Q "$dir" -n --immediate-mode -U -w "$PW_TMP/$name.pcap" "$@" \
+    >"$PW_TMP/$name.tcpdump.log" 2>&1 &
+  pid=$!
+  pw_track "$pid"
+  for ((i = 0; i < 100; i++)); do
+    grep -q 'listening on' "$PW_TMP/$name.tcpdump.log" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$PW_TMP/$name.tcpdump.log"; pw_die "tcpdump $name exited"; }
+    sleep 0.1
+  done
+  pw_die "tcpdump $name not listening within 10 s"
+}
+
+# pw_capture_times NAME [FILTER...]: the timestamps (seconds since the epoch, one a line) of the
+# packets captured so far into PW_TMP/NAME.pcap that match FILTER.
+pw_capture_times() {
+  local name=$1
+  shift
+  tcpdump -r "$PW_TMP/$name.pcap" -n -tt "$@" 2>/dev/null | awk '{print $1}'
+}
+
+# pw_kamailio_start CONFIG: kamailio in the pbx namespace in the foreground (-DD -E), its
+# runtime directory and pid file under PW_TMP, log in PW_TMP/kamailio.log; waits until it
+# listens on UDP 5060. Sets PW_KAMAILIO_PID.
+pw_kamailio_start() {
+  local cfg=$1 i
+  mkdir -p "$PW_TMP/kamailio"
+  timeout 10 ip netns exec "$PW_NS_PBX" kamailio -c -f "$cfg" -Y "$PW_TMP/kamailio" >"$PW_TMP/kamailio-check.log" 2>&1 ||
+    { cat "$PW_TMP/kamailio-check.log"; pw_die "kamailio -c rejects $cfg"; }
+  (cd "$PW_TMP/kamailio" && exec ip netns exec "$PW_NS_PBX" kamailio -f "$cfg" -DD -E -m 64 -M 8 \
+    -Y "$PW_TMP/kamailio" -P "$PW_TMP/kamailio/kamailio.pid" -w "$PW_TMP/kamailio" \
+    >"$PW_TMP/kamailio.log" 2>&1) &
+  PW_KAMAILIO_PID=$!
+  pw_track "$PW_KAMAILIO_PID"
+  for ((i = 0; i < 100; i++)); do
+    ip netns exec "$PW_NS_PBX" ss -Hlun "sport = :5060" 2>/dev/null | grep -q 5060 && return 0
+    kill -0 "$PW_KAMAILIO_PID" 2>/dev/null || { tail -n 20 "$PW_TMP/kamailio.log"; pw_die "kamailio exited"; }
+    sleep 0.1
+  done
+  tail -n 20 "$PW_TMP/kamailio.log"
+  pw_die "kamailio not listening on 5060 within 10 s"
+}
+
+# pw_wan_src ADDR: makes ADDR the source of the wan namespace's unbound sockets toward the PBX
+# (a route with a preferred source), for tools that cannot bind an address (svwar and svcrack
+# ignore -b); pw_wan_src "" goes back to the namespace's primary address (the trunk's).
+pw_wan_src() {
+  if [[ -z $1 ]]; then
+    ip -n "$PW_NS_WAN" route del "$PW_PBX4/32" dev "$PW_IF_WAN" 2>/dev/null || true
+    ip -n "$PW_NS_WAN" -6 route del "$PW_PBX6/128" dev "$PW_IF_WAN" 2>/dev/null || true
+  elif [[ $1 == *:* ]]; then
+    ip -n "$PW_NS_WAN" -6 route replace "$PW_PBX6/128" dev "$PW_IF_WAN" src "$1" || pw_die "route from $1"
+  else
+    ip -n "$PW_NS_WAN" route replace "$PW_PBX4/32" dev "$PW_IF_WAN" src "$1" || pw_die "route from $1"
+  fi
+}
