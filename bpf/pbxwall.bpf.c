@@ -349,6 +349,20 @@ static __always_inline __u32 pw_judge_icmp(struct pw_ctx *c)
 	return PW_REASON_ICMP_DENIED;
 }
 
+/* A guard's drop, and the ban it asks for. The policy is looked up again: to the verifier,
+ * c->policy is not usable after the guard's global call. */
+static __always_inline __u32 pw_guard_verdict(struct pw_ctx *c, __u32 reason)
+{
+	if (reason & PW_GUARD_BAN) {
+		__u32 gen = c->gen & 1;
+		const struct pw_policy *pol = bpf_map_lookup_elem(&pw_policy, &gen);
+
+		if (pol)
+			pw_ban_source(c, pol, PW_BAN_SCANNER, bpf_ktime_get_coarse_ns());
+	}
+	return reason & (PW_GUARD_BAN - 1);
+}
+
 /* The service of the destination port decides; a would-be drop still passes when it is
  * a reply to the host's own flow, or a DHCP server answering the host. */
 static __always_inline __u32 pw_judge_service(struct xdp_md *ctx, struct pw_ctx *c)
@@ -373,7 +387,7 @@ static __always_inline __u32 pw_judge_service(struct xdp_md *ctx, struct pw_ctx 
 			if (!(p->zones & PW_ZONE_BIT(c->zone)))
 				reason = PW_REASON_SERVICE_DENIED;
 			else if (sip && c->m.proto == IPPROTO_UDP && (reason = pw_sip_guard(ctx, c)))
-				return reason; /* trusted sources never get here */
+				return pw_guard_verdict(c, reason); /* trusted sources never get here */
 			else if (c->zone == PW_ZONE_INTERNET && sip)
 				return pw_judge_responsive(ctx, c);
 			else

@@ -181,26 +181,44 @@ static __always_inline __u64 pw_sig_mask(__u32 len, __u32 w)
 	return (1ULL << ((len - 8 * w) * 8)) - 1;
 }
 
-/* Does a signature of the header kind `where` start at packet offset off? Runs only where the
- * filter bit of the position is set, so it may copy: 32 bytes into a stack window compared
- * eight bytes at a time, without a per-byte loop. A global function: verified once. */
-__noinline int pw_sig_at(struct xdp_md *ctx, __u32 off, __u32 gen, __u32 where)
+/* The window pw_sig_at compares, per CPU: on the stack it would push the deepest call chain
+ * of the XDP program past the 512 bytes the verifier allows. */
+#define PW_SIG_WINDOW (2 * PW_SIG_LEN)
+struct pw_sig_window {
+	__u8 b[PW_SIG_WINDOW + 8];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_sig_window);
+} pw_sigbuf SEC(".maps");
+
+/* The filter bit of the three bytes at packet offset pos is set: does a signature of the
+ * header kind `where` hold them at its bytes gram..gram+2 or gram+1..gram+3? Copies the
+ * PW_SIG_WINDOW bytes around pos once (bytes past the datagram stay 0 and match nothing) and
+ * compares each signature eight bytes at a time. Runs only on a filter hit. A global
+ * function: the verifier checks it once. */
+__noinline int pw_sig_at(struct xdp_md *ctx, __u32 pos, __u32 gen, __u32 where)
 {
 	const struct pw_sip_rules *r = bpf_map_lookup_elem(&pw_siprules, &gen);
-	__u64 w[PW_SIG_LEN / 8] = {}; /* bytes past the datagram stay 0 and match nothing */
+	__u32 zero = 0;
+	struct pw_sig_window *win = bpf_map_lookup_elem(&pw_sigbuf, &zero);
 
-	if (!ctx || !r)
+	if (!ctx || !r || !win)
 		return 0;
 	__u64 len = (__u64)ctx->data_end - ctx->data; /* 64-bit all along: one register to bound */
+	__u32 start = pos >= PW_SIG_LEN ? pos - PW_SIG_LEN : 0;
 
-	if (off >= len)
+	if (start >= len)
 		return 0;
-	len -= off;
-	if (len > PW_SIG_LEN)
-		len = PW_SIG_LEN;
-	if (len < 1 || bpf_xdp_load_bytes(ctx, off, w, len))
+	len -= start;
+	if (len > PW_SIG_WINDOW)
+		len = PW_SIG_WINDOW;
+	__builtin_memset(win->b, 0, sizeof(win->b));
+	if (len < 1 || bpf_xdp_load_bytes(ctx, start, win->b, len))
 		return 0;
-	__u64 w0 = pw_lower8(w[0]), w1 = pw_lower8(w[1]), w2 = pw_lower8(w[2]), w3 = pw_lower8(w[3]);
+	__u32 at = pos - start; /* pos in the window: 0..PW_SIG_LEN */
 
 	for (__u32 s = 0; s < PW_SIG_MAX; s++) {
 		if (s >= r->sig_count)
@@ -211,11 +229,30 @@ __noinline int pw_sig_at(struct xdp_md *ctx, __u32 off, __u32 gen, __u32 where)
 
 		if (!(sg->where & where) || n < PW_SIG_MIN_LEN || n > PW_SIG_LEN)
 			continue;
-		if (!(((w0 ^ t[0]) & pw_sig_mask(n, 0)) | ((w1 ^ t[1]) & pw_sig_mask(n, 1)) |
-		      ((w2 ^ t[2]) & pw_sig_mask(n, 2)) | ((w3 ^ t[3]) & pw_sig_mask(n, 3))))
-			return 1;
+		for (__u32 d = 0; d < 2; d++) {
+			__u32 o = at - sg->gram - d; /* where the signature would start in the window */
+
+			if (o > PW_SIG_LEN) /* before the window (wrapped) or past it */
+				continue;
+			const __u8 *b = win->b + (o & (2 * PW_SIG_LEN - 1));
+			__u64 w0 = pw_lower8(*(const __u64 *)b), w1 = pw_lower8(*(const __u64 *)(b + 8));
+			__u64 w2 = pw_lower8(*(const __u64 *)(b + 16)), w3 = pw_lower8(*(const __u64 *)(b + 24));
+
+			if (!(((w0 ^ t[0]) & pw_sig_mask(n, 0)) | ((w1 ^ t[1]) & pw_sig_mask(n, 1)) |
+			      ((w2 ^ t[2]) & pw_sig_mask(n, 2)) | ((w3 ^ t[3]) & pw_sig_mask(n, 3))))
+				return 1;
+		}
 	}
 	return 0;
+}
+
+#define PW_ONES 0x0101010101010101ULL
+#define PW_LOW7 0x7f7f7f7f7f7f7f7fULL
+
+/* The high bit of every byte of x that is zero, exactly (no false positives from borrows). */
+static __always_inline __u64 pw_zero_bytes(__u64 x)
+{
+	return ~(((x & PW_LOW7) + PW_LOW7) | x | PW_LOW7);
 }
 
 enum { PW_LINE_OTHER = 0, PW_LINE_SIGNATURE = 1, PW_LINE_END = 2 };
@@ -261,24 +298,54 @@ __noinline int pw_sip_line(struct xdp_md *ctx, __u32 off, __u32 gen)
 	/* From here one pointer whatever k was: one verifier state per position, not one per k. */
 	__u32 voff = off + k + 1;
 	__u8 *val = data + pw_pkt_off(voff);
+	__u32 len = PW_SIG_VALUE_SCAN;
 
-	for (__u32 i = 0; i < PW_SIG_VALUE_SCAN; i++) {
+	/* The value's end ('\r' or '\n'), eight bytes at a time. */
+	for (__u32 w = 0; w < PW_SIG_VALUE_SCAN / 8; w++) {
+		__u8 *e = val + w * 8;
+
+		if ((void *)(e + 8) > data_end) {
+			len = (void *)data_end > (void *)e ? w * 8 + (__u32)((void *)data_end - (void *)e) : w * 8;
+			break;
+		}
+		__u64 x = *(__u64 *)e;
+		__u64 m = pw_zero_bytes(x ^ (PW_ONES * '\r')) | pw_zero_bytes(x ^ (PW_ONES * '\n'));
+
+		if (m) {
+			len = w * 8 + (__u32)((((m & -m) >> 7) * 0x0001020304050607ULL) >> 56);
+			break;
+		}
+	}
+	/* Three bytes at every second position: an occurrence of a signature (4 bytes at least)
+	 * starts at the tested position or one before it. */
+	for (__u32 i = 0; i < PW_SIG_VALUE_SCAN; i += 2) {
 		__u8 *v = val + i;
 
-		if ((void *)(v + 4) > data_end || v[0] == '\r' || v[0] == '\n')
-			return PW_LINE_OTHER;
-		__u32 h = PW_SIG_HASH(*(__u32 *)v);
+		__u32 g;
 
-		if (((r->filter[(h >> 6) & (PW_SIG_FILTER_BITS / 64 - 1)] >> (h & 63)) & 1) &&
-		    pw_sig_at(ctx, voff + i, gen, where))
+		if (i + 3 > len)
+			return PW_LINE_OTHER;
+		if ((void *)(v + 4) <= data_end)
+			g = *(__u32 *)v;
+		else if ((void *)(v + 3) <= data_end) /* the datagram's last three bytes */
+			g = v[0] | v[1] << 8 | v[2] << 16;
+		else
+			return PW_LINE_OTHER;
+		__u32 h = PW_SIG_HASH(g);
+
+		if (!((r->filter[(h >> 6) & (PW_SIG_FILTER_BITS / 64 - 1)] >> (h & 63)) & 1))
+			continue;
+		if (pw_sig_at(ctx, voff + i, gen, where))
 			return PW_LINE_SIGNATURE;
 	}
 	return PW_LINE_OTHER;
 }
 
 /* Finds the header lines of the request whose line starts at packet offset off, eight bytes
- * at a time (a word without a '\n' costs a few instructions), up to the empty line or
- * PW_SIP_HDR_SCAN bytes. Returns 1 when a signature matched. */
+ * at a time, up to the empty line or PW_SIP_HDR_SCAN bytes. A word without a '\n' costs a few
+ * instructions; in one with a '\n', the bytes that follow are tested at once, and only lines
+ * that start with U, F (User-Agent, From, f) or end the headers are looked at further.
+ * Returns 1 when a signature matched. */
 __noinline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen)
 {
 	void *data = (void *)(long)ctx->data;
@@ -291,20 +358,27 @@ __noinline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen)
 	for (__u32 i = 0; i < PW_SIP_HDR_SCAN / 8; i++) {
 		__u8 *q = p + i * 8;
 
-		if ((void *)(q + 8) > data_end)
+		if ((void *)(q + 9) > data_end)
 			return 0;
-		__u64 x = *(__u64 *)q ^ 0x0a0a0a0a0a0a0a0aULL;
+		__u64 x = *(__u64 *)q ^ (PW_ONES * '\n');
 
-		if (!((x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL))
+		if (!((x - PW_ONES) & ~x & (PW_ONES << 7)))
 			continue; /* no '\n' in these eight bytes */
-#pragma unroll
-		for (__u32 j = 0; j < 8; j++) {
-			if (q[j] != '\n')
-				continue;
+		__u64 next = *(__u64 *)(q + 1); /* the byte after each one */
+		__u64 lc = next | (PW_ONES * 0x20);
+		__u64 cand = pw_zero_bytes(x) &
+			     (pw_zero_bytes(lc ^ (PW_ONES * 'u')) | pw_zero_bytes(lc ^ (PW_ONES * 'f')) |
+			      pw_zero_bytes(next ^ (PW_ONES * '\r')) | pw_zero_bytes(next ^ (PW_ONES * '\n')));
+
+		for (__u32 k = 0; k < 8 && cand; k++) {
+			/* The lowest candidate byte's index: its high bit, moved to bit 0 of the byte,
+			 * times a constant whose top byte then reads the index. */
+			__u32 j = (((cand & -cand) >> 7) * 0x0001020304050607ULL) >> 56;
 			int line = pw_sip_line(ctx, off + i * 8 + j + 1, gen);
 
 			if (line != PW_LINE_OTHER)
 				return line == PW_LINE_SIGNATURE;
+			cand &= cand - 1;
 		}
 	}
 	return 0;
@@ -407,12 +481,16 @@ __noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
 	return 0;
 }
 
+#define PW_GUARD_BAN 0x100 /* with a reason from pw_sip_guard: ban the source too */
+
 /* SIP guards on a UDP datagram to a SIP port from a source that is not trusted (first buffer
  * only, bounded loops). A request must start "METHOD sip:", "sips:" or "tel:" (RFC 3261 25.1),
  * a response "SIP/2.0 NNN"; CRLF keepalives (RFC 5626) pass. Then, for requests: scanner
  * signatures in User-Agent / From (drop and ban), and for an INVITE: toll fraud from a zone not
  * allowed to dial out, then an anonymous call (a source that is not known). Returns 0 or a drop
- * reason. A global function: the verifier checks it once. */
+ * reason, with PW_GUARD_BAN when the caller is to ban the source (the ban is set there: this
+ * function sits in the XDP program's deepest call chain, where stack is short). A global
+ * function: the verifier checks it once. */
 __noinline __u32 pw_sip_guard(struct xdp_md *ctx, struct pw_ctx *c)
 {
 	void *data = (void *)(long)ctx->data;
@@ -462,15 +540,8 @@ __noinline __u32 pw_sip_guard(struct xdp_md *ctx, struct pw_ctx *c)
 		return PW_REASON_MALFORMED;
 	__u8 dial_out = r->dial_out_zones, tolls = r->toll_count, ban = r->scanner_ban;
 
-	if (r->sig_count && pw_sip_headers(ctx, off + n + 1, gen)) {
-		if (ban) {
-			const struct pw_policy *pol = bpf_map_lookup_elem(&pw_policy, &gen);
-
-			if (pol)
-				pw_ban_source(c, pol, PW_BAN_SCANNER, bpf_ktime_get_coarse_ns());
-		}
-		return PW_REASON_SCANNER;
-	}
+	if (r->sig_count && pw_sip_headers(ctx, off + n + 1, gen))
+		return ban ? PW_REASON_SCANNER | PW_GUARD_BAN : PW_REASON_SCANNER;
 	if (!invite)
 		return 0;
 	if (tolls && !(dial_out & PW_ZONE_BIT(c->zone & 7)) && pw_sip_toll(ctx, off + n + 1, gen))

@@ -2,6 +2,8 @@
 // Turns the config file plus the pbxwallctl state into one complete PolicyImage.
 #pragma once
 
+#include <string_view>
+
 #include "config.hpp"
 #include "policy.hpp"
 #include "state.hpp"
@@ -19,6 +21,9 @@ using IfindexResolver = std::function<unsigned(const std::string&)>;
 void setResponsive(pw_policy& p, const config::Sip& sip);
 // The scanner signatures and toll-fraud prefixes of [sip], as pw_siprules holds them.
 pw_sip_rules makeSipRules(const config::Sip& sip);
+// The offset of the four bytes of a signature the filter holds: the ones least likely in clean
+// User-Agent and From values (not "sip:", not address digits).
+size_t quietGram(std::string_view text);
 
 // Config interfaces take counter slots 1..n in file order, pbxwallctl-only interfaces the
 // next ones. Interfaces that do not exist are left out and reported in `notes`.

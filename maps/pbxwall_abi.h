@@ -232,16 +232,19 @@ PW_STATIC_ASSERT(sizeof(struct pw_fail) == 16, "pw_fail ABI");
 
 /* pw_siprules: array indexed by generation, the SIP payload rules of that generation.
  * Signatures are searched case-insensitively in the values of the User-Agent and From ("f")
- * headers. A 4096-bit filter over a hash of each signature's first four bytes lets the data
- * plane test a position with one load; only a set bit leads to a full comparison. */
+ * headers. The data plane hashes the three bytes at every second position of a value into a
+ * 4096-bit filter that holds, for each signature, the hashes of its bytes gram..gram+2 and
+ * gram+1..gram+3 (so an occurrence at any position meets a tested one). Userspace picks gram
+ * away from what every SIP value holds ("sip:", digits and dots of addresses), so that a set
+ * bit, which leads to a full comparison, is rare in clean traffic. */
 #define PW_SIG_MAX 16
 #define PW_SIG_LEN 32
 #define PW_SIG_MIN_LEN 4
 #define PW_SIG_FILTER_BITS 4096
 #define PW_SIG_HASH_MUL 2654435761U
-/* Hash of four value bytes (little-endian u32, every byte OR 0x20 so letters compare
- * without case), into PW_SIG_FILTER_BITS. */
-#define PW_SIG_HASH(w) ((((__u32)(w) | 0x20202020U) * PW_SIG_HASH_MUL) >> 20)
+/* Hash of three value bytes (the low 24 bits of a little-endian load, every byte OR 0x20 so
+ * letters compare without case), into PW_SIG_FILTER_BITS. */
+#define PW_SIG_HASH(w) (((((__u32)(w) & 0xffffffU) | 0x202020U) * PW_SIG_HASH_MUL) >> 20)
 enum pw_sig_where { /* bit flags */
 	PW_SIG_USER_AGENT = 1,
 	PW_SIG_FROM = 2,
@@ -250,7 +253,8 @@ struct pw_sig {
 	__u8 text[PW_SIG_LEN]; /* ASCII, lower case, zero after len (compared 8 bytes at a time) */
 	__u8 len;   /* PW_SIG_MIN_LEN..PW_SIG_LEN */
 	__u8 where; /* enum pw_sig_where bits */
-	__u8 pad[6];
+	__u8 gram;  /* offset of the bytes the filter holds: gram..gram+2 and gram+1..gram+3 */
+	__u8 pad[5];
 };
 PW_STATIC_ASSERT(sizeof(struct pw_sig) == 40, "pw_sig ABI");
 /* Toll-fraud prefixes: up to 8 characters of [0-9+*#], packed first character in the low

@@ -11,6 +11,7 @@
 #include "packet_builder.hpp"
 #include "policy.hpp"
 #include "policy_build.hpp"
+#include "stats.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -22,6 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstring>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -55,7 +58,12 @@ zones = ["trusted", "local", "other", "internet"]
 [services.rtp]
 udp = ["10000-20000"]
 zones = ["trusted", "local", "other", "internet"]
+[sip]
+ban_after = 0 # the over-budget row stays over budget instead of turning into a ban
 )";
+
+// A known phone (pw_known) for the known-source rows.
+const char* kKnownPhone = "198.18.2.40";
 
 struct Path {
     std::string name;
@@ -64,6 +72,9 @@ struct Path {
     uint32_t offset;  // first source index
     int expected;     // XDP action
     bool baseline;    // the bare drop
+    // Changes to the policy's settings for this row only (e.g. a budget that never runs out,
+    // which [sip] cannot express): applied before the row runs, undone after it.
+    std::function<void(pw_policy&)> tweak = nullptr;
 };
 
 class Bench {
@@ -95,12 +106,24 @@ public:
             img.addrs[Cidr{a, kAddrBits}] = makeZoneEntry(PW_ZONE_REJECT, std::nullopt);
         }
         PolicyStore(maps_).install(img);
+        base_ = PolicyStore(maps_).settings();
+        // Known for as long as the bench runs, with its own budget.
+        pw_ban_key k{};
+        std::memcpy(k.addr, parseAddr(kKnownPhone).bytes.data(), 16);
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        const uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+        maps_.known.update(k, pw_known{now + 3600ULL * 1000000000ULL, now, 0});
     }
 
     // ns per packet of one run of `repeat_` repetitions.
     double run(const Path& p)
     {
         __u32 zero = 0;
+        pw_policy settings = base_;
+        if (p.tweak)
+            p.tweak(settings);
+        maps_.policy.update(maps_.activeGen(), settings);
         int target = p.baseline ? bpf_program__fd(s_.bench->progs.pwb_drop) : bpf_program__fd(s_.pw->progs.pw_xdp_main);
         bpf_map_update_elem(bpf_map__fd(s_.bench->maps.pwb_target), &zero, &target, BPF_ANY);
         uint32_t rot[2] = {p.rotate, p.offset};
@@ -111,15 +134,20 @@ public:
                     .data_size_out = static_cast<__u32>(out.size()), .repeat = static_cast<int>(repeat_));
         if (bpf_prog_test_run_opts(bpf_program__fd(s_.bench->progs.pwb_front), &o) != 0)
             throw std::runtime_error("BPF_PROG_TEST_RUN: " + std::string(strerror(errno)));
-        if (static_cast<int>(o.retval) != p.expected)
+        if (static_cast<int>(o.retval) != p.expected) {
+            std::string reasons; // what the counters say so far, to name the wrong verdict
+            for (const CounterRow& r : readCounters(maps_.statsFd))
+                reasons += " " + std::string(reasonLabel(r.reason)) + "=" + std::to_string(r.packets);
             throw std::runtime_error(p.name + ": verdict " + std::to_string(o.retval) + ", expected " +
-                                     std::to_string(p.expected));
+                                     std::to_string(p.expected) + " (counters:" + reasons + ")");
+        }
         return o.duration;
     }
 
 private:
     Skeletons s_;
     MapSet maps_;
+    pw_policy base_{};
     uint32_t repeat_;
 };
 
@@ -127,6 +155,65 @@ std::vector<uint8_t> udpFrom(const char* src, uint16_t dport,
                              std::string_view payload = "OPTIONS sip:100@198.18.0.1 SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n")
 {
     return test::Packet().eth().ipv4(src, "198.18.0.1").udp(40000, dport).payload(payload).bytes();
+}
+
+// A REGISTER as a desk phone sends it (about 500 bytes).
+const char* kRegister = "REGISTER sip:198.18.0.1 SIP/2.0\r\n"
+                        "Via: SIP/2.0/UDP 198.18.2.30:5060;branch=z9hG4bK1f0a7e9c;rport\r\n"
+                        "From: \"2001\" <sip:2001@198.18.0.1>;tag=2074613394\r\n"
+                        "To: \"2001\" <sip:2001@198.18.0.1>\r\n"
+                        "Call-ID: 0_2391843025@198.18.2.30\r\n"
+                        "CSeq: 3 REGISTER\r\n"
+                        "Contact: <sip:2001@198.18.2.30:5060>;reg-id=1;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-001565a1b2c3>\"\r\n"
+                        "Max-Forwards: 70\r\n"
+                        "User-Agent: Yealink SIP-T46S 66.86.0.15\r\n"
+                        "Expires: 3600\r\n"
+                        "Allow: INVITE, INFO, PRACK, ACK, BYE, CANCEL, OPTIONS, NOTIFY, REGISTER, SUBSCRIBE, REFER, PUBLISH, UPDATE, MESSAGE\r\n"
+                        "Allow-Events: talk,hold,conference,refer,check-sync\r\n"
+                        "Content-Length: 0\r\n\r\n";
+
+// A 1,400-byte INVITE: about 800 bytes of headers (the User-Agent last, where the guard
+// reads longest), then SDP.
+std::string bigInvite()
+{
+    std::string h = "INVITE sip:2002@198.18.0.1 SIP/2.0\r\n"
+                    "Via: SIP/2.0/UDP 198.18.2.40:5060;branch=z9hG4bK5d2e81a0;rport\r\n"
+                    "From: \"Alice\" <sip:2001@198.18.0.1>;tag=1847592031\r\n"
+                    "To: <sip:2002@198.18.0.1>\r\n"
+                    "Call-ID: 0_1193412388@198.18.2.40\r\n"
+                    "CSeq: 2 INVITE\r\n"
+                    "Contact: <sip:2001@198.18.2.40:5060>\r\n"
+                    "Proxy-Authorization: Digest username=\"2001\", realm=\"pbx\", nonce=\"5f2b8c9d0e1f2a3b\", "
+                    "uri=\"sip:2002@198.18.0.1\", response=\"0123456789abcdef0123456789abcdef\", algorithm=MD5\r\n"
+                    "Content-Type: application/sdp\r\n"
+                    "Allow: INVITE, INFO, PRACK, ACK, BYE, CANCEL, OPTIONS, NOTIFY, REGISTER, SUBSCRIBE, REFER, PUBLISH, UPDATE, MESSAGE\r\n"
+                    "Max-Forwards: 70\r\n"
+                    "Supported: replaces, timer\r\n"
+                    "Session-Expires: 1800\r\n"
+                    "Min-SE: 90\r\n"
+                    "Allow-Events: talk,hold,conference,refer,check-sync\r\n";
+    while (h.size() < 760)
+        h += "X-Header-Padding: abcdefghijklmnopqrstuvwxyz0123456789\r\n";
+    h += "User-Agent: Yealink SIP-T46S 66.86.0.15\r\n";
+    std::string sdp = "v=0\r\no=- 20001 20001 IN IP4 198.18.2.40\r\ns=SDP data\r\nc=IN IP4 198.18.2.40\r\nt=0 0\r\n"
+                      "m=audio 11780 RTP/AVP 0 8 18 9 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+                      "a=rtpmap:18 G729/8000\r\na=fmtp:18 annexb=no\r\na=rtpmap:9 G722/8000\r\n"
+                      "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\na=sendrecv\r\n";
+    while (h.size() + 4 + 26 + sdp.size() + 42 < 1400 - 14) // Ethernet + IPv4 + UDP headers: 42 bytes
+        sdp += "a=x-padding:0123456789\r\n";
+    h += "Content-Length: " + std::to_string(sdp.size()) + "\r\n\r\n";
+    return h + sdp;
+}
+
+// Budgets that never run out, and a new-source gate that is always open.
+void endless(pw_policy& p)
+{
+    // The data plane's clock is coarse (one jiffy): within a tick only the burst conforms.
+    p.interval_ns = 1;
+    p.burst = 1U << 30;
+    p.known_interval_ns = 1;
+    p.known_burst = 1U << 30;
+    p.newsrc_interval_ns = 1;
 }
 
 double median(std::vector<double> v)
@@ -173,6 +260,16 @@ int main(int argc, char** argv)
             // Responsive mode: a repeated source is over its budget after a few packets.
             {"internet source, SIP over its budget (rate_limited)", udpFrom("198.18.2.21", 5060), 0, 0, XDP_DROP,
              false},
+            // Responsive mode, the goal rows of the SIP path (zones, service, guards, budget).
+            {"unknown internet source, SIP REGISTER within budget, same source",
+             udpFrom("198.18.2.30", 5060, kRegister), 0, 0, XDP_PASS, false, endless},
+            {"unknown internet source, SIP REGISTER, a new source per packet",
+             udpFrom("10.0.0.1", 5060, kRegister), (1U << 24) - n, n, XDP_PASS, false, endless},
+            {"spoofed SIP flood, a new source per packet (gate closed)", udpFrom("10.0.0.1", 5060, kRegister),
+             (1U << 24) - n, n, XDP_DROP, false},
+            {"known source, small OPTIONS", udpFrom(kKnownPhone, 5060), 0, 0, XDP_PASS, false, endless},
+            {"known source, 1,400-byte INVITE (guards read 800 bytes of headers)",
+             udpFrom(kKnownPhone, 5060, bigInvite()), 0, 0, XDP_PASS, false, endless},
             {"reject host hit, same source", rejected, 1, 0, XDP_DROP, false},
             {"reject host hit, " + std::to_string(n) + " entries, rotating", rejected, n, 0, XDP_DROP, false},
             {"miss (internet, unlisted pass), " + std::to_string(n) + " entries, rotating", udpFrom("10.0.0.1", 20001),

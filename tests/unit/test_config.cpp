@@ -7,6 +7,7 @@
 
 #include "config.hpp"
 #include "names.hpp"
+#include "policy_build.hpp"
 
 using namespace pbxwall;
 using namespace pbxwall::config;
@@ -846,4 +847,42 @@ TEST_CASE("messages stay on one line", "[config]")
 {
   requireOneError(load("[[interface]]\nname = \"eth\\n0\"\nzone = \"local\"\n"), 2,
                   "invalid interface name \"eth\\x0a0\"");
+}
+
+TEST_CASE("pw_siprules from [sip]: signatures, their filter grams, toll prefixes", "[config][sip]")
+{
+  // The filter holds the four bytes least likely in clean values: not "sip:", not digits and dots.
+  CHECK(quietGram("iWar") == 0);
+  CHECK(quietGram("sipvicious") >= 1); // not "sip"
+  CHECK(quietGram("sip:100@1.1.1.1") != 0);
+  CHECK(quietGram("friendly-scanner") <= 12);
+
+  Sip sip;
+  sip.userAgents = {"Friendly-Scanner", "iWar"};
+  sip.fromPatterns = {"sip:100@1.1.1.1"};
+  sip.tollPrefixes = {"+", "9011"};
+  sip.dialOutZones = PW_ZONE_BIT(PW_ZONE_TRUSTED);
+  const pw_sip_rules r = makeSipRules(sip);
+  REQUIRE(r.sig_count == 3);
+  CHECK(std::string(reinterpret_cast<const char*>(r.sigs[0].text), r.sigs[0].len) == "friendly-scanner");
+  CHECK(r.sigs[0].where == PW_SIG_USER_AGENT);
+  CHECK(r.sigs[1].len == 4);
+  CHECK(r.sigs[2].where == PW_SIG_FROM);
+  CHECK(r.sigs[0].text[16] == 0); // zero after len: compared eight bytes at a time
+  // Every signature's two grams are in the filter.
+  for (unsigned s = 0; s < r.sig_count; ++s) {
+    const pw_sig& g = r.sigs[s];
+    for (unsigned at = g.gram; at < g.gram + 2u; ++at) {
+      const __u32 w = g.text[at] | g.text[at + 1] << 8 | static_cast<__u32>(g.text[at + 2]) << 16;
+      const __u32 h = PW_SIG_HASH(w);
+      CHECK((r.filter[h / 64] >> (h % 64) & 1) == 1);
+    }
+  }
+  REQUIRE(r.toll_count == 2);
+  CHECK(r.toll[0] == '+');
+  CHECK(r.toll_mask[0] == 0xff);
+  CHECK(r.toll[1] == ('9' | '0' << 8 | '1' << 16 | static_cast<__u64>('1') << 24));
+  CHECK(r.toll_mask[1] == 0xffffffff);
+  CHECK(r.dial_out_zones == PW_ZONE_BIT(PW_ZONE_TRUSTED));
+  CHECK(r.scanner_ban == 1);
 }
