@@ -99,11 +99,21 @@ static __always_inline void pw_promote_known(const struct pw_meta *m, const stru
 	kn.expires_ns = now + life;
 	struct pw_known *old = bpf_map_lookup_elem(&pw_known, &k);
 
-	if (old) { /* a refresh keeps the source's budget */
+	if (old) { /* a refresh keeps the source's budget, and is not logged */
 		old->expires_ns = kn.expires_ns;
 		return;
 	}
-	bpf_map_update_elem(&pw_known, &k, &kn, BPF_ANY);
+	long err = bpf_map_update_elem(&pw_known, &k, &kn, BPF_ANY);
+	struct pw_event *ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);
+
+	if (!ev)
+		return;
+	ev->ts_ns = now;
+	__builtin_memcpy(ev->addr, m->dst.b, 16);
+	ev->type = err ? PW_EVENT_KNOWN_FULL : PW_EVENT_KNOWN;
+	ev->cause = 0;
+	ev->duration_ns = life;
+	bpf_ringbuf_submit(ev, 0);
 }
 
 /* Copies the start of the SIP answer at off into pw_sipbuf. Returns its status code (100..699)

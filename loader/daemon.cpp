@@ -139,6 +139,11 @@ private:
         } else if (ev.type == PW_EVENT_BAN_FULL) {
             spdlog::error("pbxwall ban-failed: addr={} cause={} error=\"the ban table is full: raise [limits] bans\"",
                           a.str(), banCauseName(ev.cause));
+        } else if (ev.type == PW_EVENT_KNOWN) {
+            spdlog::info("pbxwall known: addr={} seconds={}", a.str(), seconds);
+        } else if (ev.type == PW_EVENT_KNOWN_FULL) {
+            spdlog::error("pbxwall known-failed: addr={} error=\"the known table is full: raise [limits] known\"",
+                          a.str());
         }
         return 0;
     }

@@ -283,6 +283,8 @@ struct pw_newsrc {
 enum pw_event_type {
 	PW_EVENT_BAN = 1,      /* a ban was set: cause, duration */
 	PW_EVENT_BAN_FULL = 2, /* a ban could not be set: pw_bans is full */
+	PW_EVENT_KNOWN = 3,    /* a source became known (not sent for a refresh): duration */
+	PW_EVENT_KNOWN_FULL = 4, /* a source could not become known: pw_known is full */
 };
 struct pw_event {
 	__u64 ts_ns;

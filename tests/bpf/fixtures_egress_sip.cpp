@@ -232,3 +232,33 @@ TEST_CASE("a success after digest challenges forgives the challenges", "[bpf][si
 }
 
 } // namespace pbxwall::bpftest
+
+namespace pbxwall::bpftest {
+
+TEST_CASE("a new known source is reported once; a full known table is reported, never silent",
+          "[bpf][sip][egress][events]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "known events"));
+        Harness h(kConfig, Programs::IngressAndEgress, {{PW_MAP_NAME_KNOWN, 1}});
+        const std::string ok = "SIP/2.0 200 OK\r\nCSeq: 7 REGISTER\r\nExpires: 120\r\n\r\n";
+        h.runEgress(answer(f, kNet, ok).bytes());
+        auto ev = h.events();
+        REQUIRE(ev.size() == 1);
+        CHECK(ev[0].type == PW_EVENT_KNOWN);
+        CHECK(ev[0].duration_ns == 150ULL * 1000000000ULL);
+        const Addr a = parseAddr(f == Family::V4 ? kNet.v4 : kNet.v6);
+        CHECK(std::memcmp(ev[0].addr, a.bytes.data(), 16) == 0);
+        // A refresh is not news.
+        h.runEgress(answer(f, kNet, ok).bytes());
+        CHECK(h.events().empty());
+        // The table (one entry here) is full: the second phone cannot become known, and says so.
+        h.runEgress(answer(f, kNet2, ok).bytes());
+        ev = h.events();
+        REQUIRE(ev.size() == 1);
+        CHECK(ev[0].type == PW_EVENT_KNOWN_FULL);
+        CHECK(h.maps().known.keys().size() == 1);
+    }
+}
+
+} // namespace pbxwall::bpftest

@@ -134,6 +134,8 @@ register phone-register "$PW_PHONE4" 5062 phone.csv
 pw_ctl --json known list >"$PW_TMP/known.json"
 pw_check "pbxwallctl known list: the phone $PW_PHONE4 is known after its 200 OK" \
   in_json_list "$PW_TMP/known.json" known "$PW_PHONE4"
+pw_check "pbxwalld logs the promotion (pbxwall known: addr=$PW_PHONE4 ...)" \
+  pw_wait_log "$PW_DAEMON_LOG" "pbxwall known: addr=$PW_PHONE4 seconds="
 calls phone-calls-1 "$PW_PHONE4" 5062 phone.csv "$PHONE_CALLS"
 
 # ---- 2. the trusted trunk: registration, calls, an OPTIONS burst ----
