@@ -64,15 +64,6 @@ uint64_t parseTtl(const std::string& text)
     return ttl;
 }
 
-__u32 knownCapacity(const MapSet& maps)
-{
-    bpf_map_info info{};
-    __u32 len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(maps.known.fd(), &info, &len) != 0)
-        throwErrno(errno, "inspect " + maps.known.name());
-    return info.max_entries;
-}
-
 // The rule that puts a in its zone, for messages: "203.0.113.0/24, set by the config file".
 std::string ruleOf(Context& ctx, const Addr& a)
 {
@@ -133,7 +124,7 @@ void addKnown(Context& ctx, const Addr& a, uint64_t ttl)
 
     if (!maps.known.lookup(key)) {
         const auto all = maps.known.entries();
-        const __u32 capacity = knownCapacity(maps);
+        const __u32 capacity = maps.knownCapacity();
         if (all.size() >= capacity) {
             const uint64_t now = monotonicNowNs();
             const auto stale = std::count_if(all.begin(), all.end(), [&](const auto& kv) { return expired(kv.second, now); });

@@ -48,6 +48,11 @@ void showStatus(Context& ctx)
         ++bans;
         expiredBans += b.expires_ns != 0 && b.expires_ns <= now;
     }
+    size_t known = 0, expiredKnown = 0;
+    for (const auto& [k, kn] : maps.known.entries()) {
+        ++known;
+        expiredKnown += kn.expires_ns <= now;
+    }
 
     struct Row {
         IfaceRecord rec;
@@ -80,7 +85,8 @@ void showStatus(Context& ctx)
                         {"entries",
                          {{"hosts", {{"count", settings.host_count}, {"capacity", maps.hostsCapacity()}}},
                           {"nets", {{"count", settings.net_count}, {"capacity", maps.netsCapacity()}}},
-                          {"bans", {{"count", bans}, {"expired", expiredBans}, {"capacity", maps.bansCapacity()}}}}},
+                          {"bans", {{"count", bans}, {"expired", expiredBans}, {"capacity", maps.bansCapacity()}}},
+                          {"known", {{"count", known}, {"expired", expiredKnown}, {"capacity", maps.knownCapacity()}}}}},
                         {"interfaces", list}});
         return;
     }
@@ -99,6 +105,8 @@ void showStatus(Context& ctx)
     out("nets", std::to_string(settings.net_count) + " / " + std::to_string(maps.netsCapacity()));
     out("bans", std::to_string(bans) + " / " + std::to_string(maps.bansCapacity()) +
                     (expiredBans ? " (" + std::to_string(expiredBans) + " expired)" : ""));
+    out("known", std::to_string(known) + " / " + std::to_string(maps.knownCapacity()) +
+                     (expiredKnown ? " (" + std::to_string(expiredKnown) + " expired)" : ""));
     std::cout << "interfaces:\n";
     Table t({"  NAME", "IFINDEX", "ZONE", "SLOT", "ORIGIN", "XDP"}, {false, true, false, true});
     for (const auto& i : ifaces)

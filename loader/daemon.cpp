@@ -90,6 +90,21 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
         CtlState::saveBans(cfg.stateDir, bans);
 }
 
+// Deletes expired known sources: pw_known is a plain hash (a flood must not evict a registered
+// phone), so nothing else frees the room of a phone that stopped registering.
+void sweepKnown(MapSet& maps)
+{
+    const uint64_t now = monotonicNowNs();
+    std::vector<pw_ban_key> expired;
+    for (const auto& [k, kn] : maps.known.entries())
+        if (kn.expires_ns <= now)
+            expired.push_back(k);
+    if (expired.empty())
+        return;
+    maps.known.eraseMany(expired);
+    spdlog::debug("{} known sources expired", expired.size());
+}
+
 // Events of the data plane (bans it set, bans it could not set), drained from pw_events.
 class EventLog {
 public:
@@ -246,6 +261,7 @@ int runDaemon(config::Config cfg)
 
     EventLog events(maps.set().eventsFd);
     uint64_t lastSweep = monotonicNowNs();
+    unsigned sweeps = 0;
     for (;;) {
         pollfd p[2] = {{sfd.get(), POLLIN, 0}, {events.fd(), POLLIN, 0}};
         int n = poll(p, 2, 5000);
@@ -280,6 +296,13 @@ int runDaemon(config::Config cfg)
             sweepBans(maps.set(), cfg);
         } catch (const std::exception& e) {
             spdlog::error("ban expiry: {}", e.what());
+        }
+        if (++sweeps % 12 == 1) { // the first sweep, then every minute: a known source lives for minutes
+            try {
+                sweepKnown(maps.set());
+            } catch (const std::exception& e) {
+                spdlog::error("known expiry: {}", e.what());
+            }
         }
     }
 }

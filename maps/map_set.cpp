@@ -96,4 +96,6 @@ __u32 MapSet::hostsCapacity() const { return maxEntries(hosts.fd(), hosts.name()
 __u32 MapSet::netsCapacity() const { return maxEntries(nets.fd(), nets.name()) / PW_GENERATIONS; }
 __u32 MapSet::bansCapacity() const { return maxEntries(bans.fd(), bans.name()); }
 
+__u32 MapSet::knownCapacity() const { return maxEntries(known.fd(), known.name()); }
+
 } // namespace pbxwall

@@ -43,6 +43,7 @@ struct MapSet {
     __u32 hostsCapacity() const; // per generation
     __u32 netsCapacity() const;  // per generation
     __u32 bansCapacity() const;
+    __u32 knownCapacity() const;
 };
 
 // Names of every pinned map, in ABI order.

@@ -84,4 +84,15 @@ pw_ctl --json ban list >"$PW_TMP/bans2.json"
 pw_check_eq "after detach + start, both bans are back" \
   "$(pw_json "$PW_TMP/bans2.json" "sorted(b['addr'] for b in d['bans'])")" "[\"$PW_PHONE4\", \"$PW_PHONE6\"]"
 
+# ---- expired known sources leave pw_known (a plain hash: nothing else would free them) ----
+pw_ctl known add "$PW_PHONE2_4" --ttl 1 >/dev/null
+known_entries() { pw_ctl --json status >"$PW_TMP/status.json" && pw_json "$PW_TMP/status.json" "d['entries']['known']['count']"; }
+pw_check_eq "status counts the new known entry" "$(known_entries)" 1
+gone=0
+for _ in $(seq 1 30); do # pbxwalld sweeps every 5 s
+  if [[ $(known_entries) == 0 ]]; then gone=1; break; fi
+  sleep 0.5
+done
+pw_check_eq "pbxwalld deleted the expired known entry within 15 s" "$gone" 1
+
 pw_finish
