@@ -37,11 +37,12 @@ void setResponsive(pw_policy& p, const config::Sip& sip)
 namespace {
 
 // How often three bytes turn up in clean User-Agent and From values: "sip", "<si", "ip:" and
-// "tag" are in nearly every From, digits and dots in every address.
+// "tag" are in nearly every From, digits and dots in every address, "ip-" in phones' agents
+// ("Yealink SIP-T46S").
 int gramNoise(std::string_view g)
 {
-    static const std::string_view kCommon[] = {"sip", "ip:", "ips", "<si", "\"<s", "tag", "ag=", "g=", "@", ":", "<", ">",
-                                               ";", "=", "\""};
+    static const std::string_view kCommon[] = {"sip", "ip:", "ips", "ip-", "<si", "\"<s", "tag", "ag=", "g=", "@", ":", "<",
+                                               ">", ";", "=", "\""};
     int noise = 0;
     for (std::string_view c : kCommon)
         if (g.find(c) != std::string_view::npos)

@@ -855,6 +855,7 @@ TEST_CASE("pw_siprules from [sip]: signatures, their filter grams, toll prefixes
   CHECK(quietGram("iWar") == 0);
   CHECK(quietGram("sipvicious") >= 1); // not "sip"
   CHECK(quietGram("sip:100@1.1.1.1") != 0);
+  CHECK(quietGram("sip-scan") >= 2); // not "ip-", as in phones' agents ("Yealink SIP-T46S")
   CHECK(quietGram("friendly-scanner") <= 12);
 
   Sip sip;
