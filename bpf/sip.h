@@ -316,8 +316,9 @@ __noinline int pw_sip_line(struct xdp_md *ctx, __u32 off, __u32 gen)
 			break;
 		}
 	}
-	/* Three bytes at every second position: an occurrence of a signature (4 bytes at least)
-	 * starts at the tested position or one before it. */
+	/* Three bytes at every second position: the filter holds each signature's bytes gram..gram+2
+	 * and gram+1..gram+3, so every occurrence puts one of them on a tested position;
+	 * pw_sig_at works out where the signature would start. */
 	for (__u32 i = 0; i < PW_SIG_VALUE_SCAN; i += 2) {
 		__u8 *v = val + i;
 
