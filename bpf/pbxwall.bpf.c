@@ -42,15 +42,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_ifaces SEC(".maps");
 
-/* Zone of single hosts (/32, /128): exact match first, the bulk of large blocklists. */
+/* Zones of single hosts (/32, /128): exact match first, the bulk of large blocklists.
+ * Open-addressing tables of cache-line buckets, two halves each (pbxwall_abi.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 2 * PW_DEFAULT_HOSTS); /* both generations; set from [limits] */
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct pw_host_key);
-	__type(value, struct pw_zone_entry);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * (PW_DEFAULT_HOSTS / 8)); /* 2 * pw_host_buckets(); set from [limits] */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pw_host4_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} pw_hosts SEC(".maps");
+} pw_hosts4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * (PW_DEFAULT_HOSTS6 / 2));
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pw_host6_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_hosts6 SEC(".maps");
 
 /* Zone of prefixes: longest-prefix match behind the exact host lookup. */
 struct {
@@ -228,20 +238,83 @@ static __always_inline int pw_is_martian(const struct pw_meta *m)
 	return 0;
 }
 
-/* Longest-prefix match over both tables: a host entry is the most specific possible. */
-static __always_inline __u8 pw_zone_of(__u32 gen, const struct pw_policy *pol, const __u8 *addr, __u8 if_zone)
+/* The zone of an exact address in the host tables, or PW_ZONE_NONE. Array lookups are
+ * inlined by the verifier: no helper call, one cache line per bucket probed. */
+static __always_inline __u8 pw_host4_zone(const struct pw_gen_state *g, __u32 addr)
 {
-	struct pw_host_key hk = { .gen = gen };
-	struct pw_zone_entry *e;
+	__u64 h = pw_host4_hash(addr);
+	__u32 mask = g->host4_mask;
+	__u32 base = (g->hosts & 1) * (mask + 1);
 
-	__builtin_memcpy(hk.addr, addr, 16);
-	e = bpf_map_lookup_elem(&pw_hosts, &hk);
-	if (e)
-		return e->zone;
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {
+		__u32 idx = base + ((__u32)(h + i) & mask);
+		const struct pw_host4_bucket *b = bpf_map_lookup_elem(&pw_hosts4, &idx);
+		__u32 used;
+
+		if (!b)
+			return PW_ZONE_NONE;
+		used = b->flags;
+#pragma unroll
+		for (__u32 s = 0; s < PW_HOST4_SLOTS; s++)
+			if (b->addr[s] == addr && (used & (1U << s)))
+				return b->zone[s];
+		if (!(used & PW_HOST_PASSED))
+			return PW_ZONE_NONE;
+	}
+	return PW_ZONE_NONE;
+}
+
+static __always_inline __u8 pw_host6_zone(const struct pw_gen_state *g, __u64 hi, __u64 lo)
+{
+	__u64 h = pw_host_hash(hi, lo);
+	__u32 mask = g->host6_mask;
+	__u32 base = (g->hosts & 1) * (mask + 1);
+
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {
+		__u32 idx = base + ((__u32)(h + i) & mask);
+		const struct pw_host6_bucket *b = bpf_map_lookup_elem(&pw_hosts6, &idx);
+		__u32 used;
+
+		if (!b)
+			return PW_ZONE_NONE;
+		used = b->flags;
+#pragma unroll
+		for (__u32 s = 0; s < PW_HOST6_SLOTS; s++)
+			if (b->addr[s][1] == lo && b->addr[s][0] == hi && (used & (1U << s)))
+				return b->zone[s];
+		if (!(used & PW_HOST_PASSED))
+			return PW_ZONE_NONE;
+	}
+	return PW_ZONE_NONE;
+}
+
+static __always_inline __u8 pw_host_zone(const union pw_addr *a)
+{
+	__u32 zero = 0;
+	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+
+	if (!g)
+		return PW_ZONE_NONE;
+	if (a->d[0] == 0 && a->w[2] == bpf_htonl(0xffff)) /* IPv4-mapped: an IPv4 packet */
+		return pw_host4_zone(g, a->w[3]);
+	return pw_host6_zone(g, a->d[0], a->d[1]);
+}
+
+/* Longest-prefix match over both tables: a host entry is the most specific possible. */
+static __always_inline __u8 pw_zone_of(__u32 gen, const struct pw_policy *pol, const union pw_addr *addr,
+				       __u8 if_zone)
+{
+	struct pw_zone_entry *e;
+	__u8 hz = pw_host_zone(addr);
+
+	if (hz != PW_ZONE_NONE)
+		return hz;
 	if (pol->has_nets) {
 		struct pw_net_key nk = { .prefixlen = PW_NET_GEN_BITS + 128, .gen = gen };
 
-		__builtin_memcpy(nk.addr, addr, 16);
+		__builtin_memcpy(nk.addr, addr->b, 16);
 		e = bpf_map_lookup_elem(&pw_nets, &nk);
 		if (e)
 			return e->zone;
@@ -251,7 +324,7 @@ static __always_inline __u8 pw_zone_of(__u32 gen, const struct pw_policy *pol, c
 
 static __always_inline __u8 pw_classify(struct pw_ctx *c, __u8 if_zone)
 {
-	return pw_zone_of(c->gen, c->policy, c->m.src.b, if_zone);
+	return pw_zone_of(c->gen, c->policy, &c->m.src, if_zone);
 }
 
 static __always_inline int pw_is_banned(struct pw_ctx *c)

@@ -42,6 +42,7 @@ void showStatus(Context& ctx)
     const std::string unlisted = settings.unlisted == PW_UNLISTED_PASS ? "pass" : "drop";
     const auto echo = zoneSet(settings.echo_zones);
 
+    const auto [hosts4, hosts6] = store.hostCounts();
     const uint64_t now = monotonicNowNs();
     size_t bans = 0, expiredBans = 0;
     for (const auto& [k, b] : maps.bans.entries()) {
@@ -83,7 +84,8 @@ void showStatus(Context& ctx)
                         {"unlisted_ports", unlisted},
                         {"echo_zones", echo},
                         {"entries",
-                         {{"hosts", {{"count", settings.host_count}, {"capacity", maps.hostsCapacity()}}},
+                         {{"hosts", {{"count", hosts4}, {"capacity", maps.hosts4.capacity()}}},
+                          {"hosts6", {{"count", hosts6}, {"capacity", maps.hosts6.capacity()}}},
                           {"nets", {{"count", settings.net_count}, {"capacity", maps.netsCapacity()}}},
                           {"bans", {{"count", bans}, {"expired", expiredBans}, {"capacity", maps.bansCapacity()}}},
                           {"known", {{"count", known}, {"expired", expiredKnown}, {"capacity", maps.knownCapacity()}}}}},
@@ -101,7 +103,8 @@ void showStatus(Context& ctx)
     out("generation", std::to_string(gen));
     out("unlisted ports", unlisted);
     out("echo zones", joined(echo));
-    out("hosts", std::to_string(settings.host_count) + " / " + std::to_string(maps.hostsCapacity()));
+    out("hosts", std::to_string(hosts4) + " / " + std::to_string(maps.hosts4.capacity()));
+    out("hosts6", std::to_string(hosts6) + " / " + std::to_string(maps.hosts6.capacity()));
     out("nets", std::to_string(settings.net_count) + " / " + std::to_string(maps.netsCapacity()));
     out("bans", std::to_string(bans) + " / " + std::to_string(maps.bansCapacity()) +
                     (expiredBans ? " (" + std::to_string(expiredBans) + " expired)" : ""));

@@ -37,7 +37,8 @@ struct Service {
 };
 
 struct Limits {
-  uint32_t hosts = PW_DEFAULT_HOSTS;
+  uint32_t hosts = PW_DEFAULT_HOSTS;   // IPv4 single addresses
+  uint32_t hosts6 = PW_DEFAULT_HOSTS6; // IPv6 single addresses
   uint32_t nets = PW_DEFAULT_NETS;
   uint32_t bans = PW_DEFAULT_BANS;
   uint32_t flows = PW_DEFAULT_FLOWS;

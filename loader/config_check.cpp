@@ -32,8 +32,9 @@ struct LimitSpec {
   int64_t max;
 };
 
-constexpr std::array<LimitSpec, 8> kLimitSpecs = {{
+constexpr std::array<LimitSpec, 9> kLimitSpecs = {{
     {"hosts", &Limits::hosts, 1, 16777216},
+    {"hosts6", &Limits::hosts6, 1, 4194304},
     {"nets", &Limits::nets, 1, 4194304},
     {"bans", &Limits::bans, 1, 16777216},
     {"flows", &Limits::flows, 1024, 4194304},
@@ -265,7 +266,7 @@ void Validator::limits(const toml::node& n)
   const toml::table* t = tableOf(n, "[limits]");
   if (!t)
     return;
-  rejectUnknownKeys(*t, "[limits]", {"hosts", "nets", "bans", "flows", "frags", "known", "rate", "fails"});
+  rejectUnknownKeys(*t, "[limits]", {"hosts", "hosts6", "nets", "bans", "flows", "frags", "known", "rate", "fails"});
   for (const LimitSpec& spec : kLimitSpecs) {
     if (const toml::node* v = t->get(spec.key)) {
       if (const auto value = integerIn(*v, "limits." + std::string(spec.key), spec.min, spec.max))
@@ -617,12 +618,16 @@ void Validator::checkSip()
 void Validator::checkTableSizes()
 {
   size_t hosts = 0;
+  size_t hosts6 = 0;
   size_t nets = 0;
   for (const ZoneRule& r : config_.zones)
-    ++(r.cidr.isHost() ? hosts : nets);
+    ++(r.cidr.isHost() ? (r.cidr.isV4() ? hosts : hosts6) : nets);
   if (hosts > config_.limits.hosts)
-    error(Pos{}, std::to_string(hosts) + " host addresses in [zones] exceed limits.hosts = " +
+    error(Pos{}, std::to_string(hosts) + " IPv4 host addresses in [zones] exceed limits.hosts = " +
                      std::to_string(config_.limits.hosts));
+  if (hosts6 > config_.limits.hosts6)
+    error(Pos{}, std::to_string(hosts6) + " IPv6 host addresses in [zones] exceed limits.hosts6 = " +
+                     std::to_string(config_.limits.hosts6));
   if (nets > config_.limits.nets)
     error(Pos{}, std::to_string(nets) + " prefixes in [zones] exceed limits.nets = " +
                      std::to_string(config_.limits.nets));

@@ -185,6 +185,7 @@ void attachAll(const config::Config& cfg)
 bool sameLayout(const config::Config& a, const config::Config& b)
 {
     return a.pinDir == b.pinDir && a.stateDir == b.stateDir && a.limits.hosts == b.limits.hosts &&
+           a.limits.hosts6 == b.limits.hosts6 &&
            a.limits.nets == b.limits.nets && a.limits.bans == b.limits.bans && a.limits.flows == b.limits.flows &&
            a.limits.frags == b.limits.frags;
 }

@@ -175,7 +175,8 @@ bool tcProgUsesMap(unsigned progId, unsigned mapId)
 
 void sizeMaps(::pbxwall_bpf* skel, const config::Limits& l)
 {
-    bpf_map__set_max_entries(skel->maps.pw_hosts, 2 * l.hosts);
+    bpf_map__set_max_entries(skel->maps.pw_hosts4, 2 * pw_host_buckets(l.hosts, PW_HOST4_SLOTS));
+    bpf_map__set_max_entries(skel->maps.pw_hosts6, 2 * pw_host_buckets(l.hosts6, PW_HOST6_SLOTS));
     bpf_map__set_max_entries(skel->maps.pw_nets, 2 * l.nets);
     bpf_map__set_max_entries(skel->maps.pw_bans, l.bans);
     bpf_map__set_max_entries(skel->maps.pw_flows, l.flows);
@@ -189,7 +190,7 @@ void sizeMaps(::pbxwall_bpf* skel, const config::Limits& l)
 // only say "parameter mismatch", so say which limit differs and what to do.
 void checkPinnedSizes(::pbxwall_bpf* skel, const std::string& pinDir)
 {
-    bpf_map* sized[] = {skel->maps.pw_hosts, skel->maps.pw_nets, skel->maps.pw_bans, skel->maps.pw_flows,
+    bpf_map* sized[] = {skel->maps.pw_hosts4, skel->maps.pw_hosts6, skel->maps.pw_nets, skel->maps.pw_bans, skel->maps.pw_flows,
                         skel->maps.pw_frags};
     for (bpf_map* m : sized) {
         std::string path = pinDir + "/" + bpf_map__name(m);

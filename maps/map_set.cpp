@@ -13,7 +13,7 @@ const std::vector<std::string>& pinnedMapNames()
 {
     static const std::vector<std::string> names = {
         PW_MAP_NAME_GEN,  PW_MAP_NAME_POLICY, PW_MAP_NAME_PORTS, PW_MAP_NAME_IFACES,
-        PW_MAP_NAME_HOSTS, PW_MAP_NAME_NETS,  PW_MAP_NAME_BANS,  PW_MAP_NAME_FLOWS,
+        PW_MAP_NAME_HOSTS4, PW_MAP_NAME_HOSTS6, PW_MAP_NAME_NETS,  PW_MAP_NAME_BANS,  PW_MAP_NAME_FLOWS,
         PW_MAP_NAME_FRAGS, PW_MAP_NAME_STATS, PW_MAP_NAME_KNOWN, PW_MAP_NAME_RATE,
         PW_MAP_NAME_NEWSRC, PW_MAP_NAME_EVENTS, PW_MAP_NAME_FAILS, PW_MAP_NAME_SIPRULES,
     };
@@ -29,7 +29,8 @@ void assign(MapSet& s, const std::function<int(const std::string&)>& fdOf)
     s.policy = {fdOf(PW_MAP_NAME_POLICY), PW_MAP_NAME_POLICY};
     s.ports = {fdOf(PW_MAP_NAME_PORTS), PW_MAP_NAME_PORTS};
     s.ifaces = {fdOf(PW_MAP_NAME_IFACES), PW_MAP_NAME_IFACES};
-    s.hosts = {fdOf(PW_MAP_NAME_HOSTS), PW_MAP_NAME_HOSTS};
+    s.hosts4 = Host4Table(fdOf(PW_MAP_NAME_HOSTS4));
+    s.hosts6 = Host6Table(fdOf(PW_MAP_NAME_HOSTS6));
     s.nets = {fdOf(PW_MAP_NAME_NETS), PW_MAP_NAME_NETS};
     s.bans = {fdOf(PW_MAP_NAME_BANS), PW_MAP_NAME_BANS};
     s.flows = {fdOf(PW_MAP_NAME_FLOWS), PW_MAP_NAME_FLOWS};
@@ -92,7 +93,7 @@ __u32 MapSet::activeGen() const
     return g ? (g->active & 1) : 0;
 }
 
-__u32 MapSet::hostsCapacity() const { return maxEntries(hosts.fd(), hosts.name()) / PW_GENERATIONS; }
+__u32 MapSet::hostsCapacity() const { return hosts4.capacity() + hosts6.capacity(); }
 __u32 MapSet::netsCapacity() const { return maxEntries(nets.fd(), nets.name()) / PW_GENERATIONS; }
 __u32 MapSet::bansCapacity() const { return maxEntries(bans.fd(), bans.name()); }
 

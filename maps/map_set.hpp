@@ -3,6 +3,7 @@
 // pbxwalld) or borrowed from a loaded bpf_object (pbxwalld, the BPF fixtures).
 #pragma once
 
+#include "host_table.hpp"
 #include "map.hpp"
 #include "pbxwall_abi.h"
 
@@ -18,7 +19,8 @@ struct MapSet {
     TypedMap<__u32, pw_policy> policy;
     TypedMap<__u32, pw_port> ports;
     TypedMap<__u32, pw_zone_entry> ifaces;
-    TypedMap<pw_host_key, pw_zone_entry> hosts;
+    Host4Table hosts4; // mapped into this process
+    Host6Table hosts6;
     TypedMap<pw_net_key, pw_zone_entry> nets;
     TypedMap<pw_ban_key, pw_ban> bans;
     TypedMap<pw_flow_key, pw_flow> flows;
@@ -40,7 +42,7 @@ struct MapSet {
     static MapSet fromObject(bpf_object* obj);
 
     __u32 activeGen() const;
-    __u32 hostsCapacity() const; // per generation
+    __u32 hostsCapacity() const; // per generation, IPv4 + IPv6
     __u32 netsCapacity() const;  // per generation
     __u32 bansCapacity() const;
     __u32 knownCapacity() const;

@@ -21,7 +21,8 @@
 #define PW_MAP_NAME_POLICY  "pw_policy"
 #define PW_MAP_NAME_PORTS   "pw_ports"
 #define PW_MAP_NAME_IFACES  "pw_ifaces"
-#define PW_MAP_NAME_HOSTS   "pw_hosts"
+#define PW_MAP_NAME_HOSTS4  "pw_hosts4"
+#define PW_MAP_NAME_HOSTS6  "pw_hosts6"
 #define PW_MAP_NAME_NETS    "pw_nets"
 #define PW_MAP_NAME_BANS    "pw_bans"
 #define PW_MAP_NAME_FLOWS   "pw_flows"
@@ -91,22 +92,26 @@ PW_STATIC_ASSERT(PW_REASON__END <= PW_REASON_SLOTS, "reason slots");
 #define PW_IFINDEX_LIMIT 65536
 
 /* Two policy generations: a reload fills the inactive one completely, then flips pw_gen.
- * Every policy key carries its generation, so a packet always sees exactly one of them. */
+ * Every policy key carries its generation, so a packet always sees exactly one of them.
+ * The host table has two halves of its own: an edit of the running policy (pbxwallctl) copies
+ * the active half, edits the copy and flips `hosts` alone; a reload flips both at once. */
 #define PW_GENERATIONS 2
 
 struct pw_gen_state {
-	__u32 active; /* 0 or 1 */
-	__u32 pad;
+	__u32 active;     /* policy generation: 0 or 1 */
+	__u32 hosts;      /* half of pw_hosts4 and pw_hosts6 the data plane reads: 0 or 1 */
+	__u32 host4_mask; /* buckets per half - 1 (a power of two - 1) */
+	__u32 host6_mask;
 };
-PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 8, "pw_gen_state ABI");
+PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 16, "pw_gen_state ABI");
 
 enum pw_origin { /* bit flags: who named an entry */
 	PW_ORIGIN_CONFIG = 1,
 	PW_ORIGIN_CTL = 2,
 };
 
-/* Value of pw_hosts, pw_nets and pw_ifaces: the zone the data plane uses, plus where it comes
- * from. When the config file and pbxwallctl both name an entry, the pbxwallctl zone wins. */
+/* Value of pw_nets and pw_ifaces (the host tables keep the same in a zone and a meta byte):
+ * the zone the data plane uses, plus where it comes from. When the config file and pbxwallctl both name an entry, the pbxwallctl zone wins. */
 struct pw_zone_entry {
 	__u8 zone;     /* effective zone: ctl_zone if origin has CTL, else cfg_zone */
 	__u8 origin;   /* enum pw_origin bits */
@@ -119,11 +124,74 @@ PW_STATIC_ASSERT(sizeof(struct pw_zone_entry) == 8, "pw_zone_entry ABI");
 
 /* All addresses are 16 bytes: IPv6 as is, IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d).
  * IPv4-mapped sources are martians on the wire, so the two families never collide. */
-struct pw_host_key {
-	__u32 gen;
-	__u8 addr[16];
+
+/* pw_hosts4, pw_hosts6: the zones of single addresses, open-addressing hash tables in array
+ * maps of one-cache-line buckets, so that a lookup is one inlined array access and (nearly
+ * always) one cache line, whatever the number of entries. IPv4 keys are 4 bytes, so a million
+ * IPv4 entries take 8 MiB per half and mostly stay in the last-level cache.
+ *
+ * Each map holds two halves; pw_gen_state.hosts names the half the data plane reads, and only
+ * the other half is ever written. An address lives in the first bucket from its hash on
+ * (linear probing, at most PW_HOST_PROBES buckets) that had a free slot when it was added; a
+ * bucket an insertion had to pass because it was full carries PW_HOST_PASSED, and a lookup goes
+ * on to the next bucket only past such a bucket. Userspace builds and edits the tables
+ * (maps/host_table.hpp) through a memory mapping (BPF_F_MMAPABLE). */
+#define PW_HOST4_SLOTS 10
+#define PW_HOST6_SLOTS 3
+#define PW_HOST_PROBES 32
+#define PW_HOST_PASSED (1U << 31) /* flags: an insertion passed this bucket because it was full */
+
+struct pw_host4_bucket {
+	__u32 addr[PW_HOST4_SLOTS]; /* IPv4 address, network order */
+	__u8 zone[PW_HOST4_SLOTS];  /* the zone the data plane uses */
+	__u8 meta[PW_HOST4_SLOTS];  /* userspace only: PW_HOST_META(origin, cfg_zone, ctl_zone) */
+	__u32 flags;                /* bit s: slot s is in use; PW_HOST_PASSED */
 };
-PW_STATIC_ASSERT(sizeof(struct pw_host_key) == 20, "pw_host_key ABI");
+PW_STATIC_ASSERT(sizeof(struct pw_host4_bucket) == 64, "pw_host4_bucket ABI");
+
+struct pw_host6_bucket {
+	__u64 addr[PW_HOST6_SLOTS][2]; /* the 16 address bytes as two native-endian u64 */
+	__u8 zone[PW_HOST6_SLOTS];
+	__u8 meta[PW_HOST6_SLOTS];
+	__u8 pad[6];
+	__u32 flags;
+};
+PW_STATIC_ASSERT(sizeof(struct pw_host6_bucket) == 64, "pw_host6_bucket ABI");
+
+/* Where an entry comes from (pw_zone_entry's origin, cfg_zone, ctl_zone) in one byte. */
+#define PW_HOST_META(origin, cfg, ctl) ((__u8)(((origin) & 3) | (((cfg) & 7) << 2) | (((ctl) & 7) << 5)))
+
+/* Buckets per half for a number of entries: a power of two, at least 16, with room for
+ * `entries` at a load of at most 80% (IPv4, 10 slots) or 2/3 (IPv6, 3 slots). */
+static inline __u32 pw_host_buckets(__u32 entries, __u32 slots)
+{
+	__u64 want = slots == PW_HOST4_SLOTS ? ((__u64)entries + 7) / 8 : ((__u64)entries + 1) / 2;
+	__u32 b = 16;
+
+	while (b < want && b < (1U << 28))
+		b <<= 1;
+	return b;
+}
+
+/* Bucket of an address (before masking): a 64-bit finalizer (every input bit reaches the
+ * low bits), so that addresses which differ in a single octet spread. Userspace and the data
+ * plane agree bit for bit. */
+static inline __u64 pw_host_hash(__u64 hi, __u64 lo)
+{
+	__u64 x = lo ^ (hi * 0x9e3779b97f4a7c15ULL);
+
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline __u64 pw_host4_hash(__u32 addr)
+{
+	return pw_host_hash(0, addr);
+}
 
 struct pw_net_key {
 	__u32 prefixlen; /* 32 (generation) + prefix length in the 128-bit address */
@@ -344,6 +412,7 @@ PW_STATIC_ASSERT(sizeof(struct pw_counter) == 16, "pw_counter ABI");
 
 /* Default table sizes (config [limits] overrides). Hash and trie hold both generations. */
 #define PW_DEFAULT_HOSTS   1048576
+#define PW_DEFAULT_HOSTS6  131072
 #define PW_DEFAULT_NETS    65536
 #define PW_DEFAULT_BANS    131072
 #define PW_DEFAULT_FLOWS   65536

@@ -2,7 +2,9 @@
 // Generation switch and run-time edits of the policy maps.
 #include "policy.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <set>
 #include <stdexcept>
 
 namespace pbxwall {
@@ -24,12 +26,16 @@ pw_zone_entry makeZoneEntry(std::optional<pw_zone> cfgZone, std::optional<pw_zon
     return e;
 }
 
-pw_host_key hostKey(__u32 gen, const Addr& a)
+HostEntry hostEntry(const pw_zone_entry& e) { return {e.zone, e.origin, e.cfg_zone, e.ctl_zone}; }
+
+pw_zone_entry zoneEntry(const HostEntry& h)
 {
-    pw_host_key k{};
-    k.gen = gen;
-    std::memcpy(k.addr, a.bytes.data(), 16);
-    return k;
+    pw_zone_entry e{};
+    e.zone = h.zone;
+    e.origin = h.origin;
+    e.cfg_zone = h.cfgZone;
+    e.ctl_zone = h.ctlZone;
+    return e;
 }
 
 pw_net_key netKey(__u32 gen, const Cidr& c)
@@ -74,13 +80,48 @@ bool netStored(int fd, const pw_net_key& key)
 
 } // namespace
 
+pw_gen_state PolicyStore::genState() const { return maps_.gen.lookup(0).value_or(pw_gen_state{}); }
+
+std::optional<HostEntry> PolicyStore::findHost(__u32 half, const Addr& a) const
+{
+    return a.isV4() ? hosttab::find<Host4>(maps_.hosts4.half(half), a) : hosttab::find<Host6>(maps_.hosts6.half(half), a);
+}
+
+bool PolicyStore::putHost(__u32 half, const Addr& a, const HostEntry& e)
+{
+    return a.isV4() ? hosttab::put<Host4>(maps_.hosts4.half(half), a, e) : hosttab::put<Host6>(maps_.hosts6.half(half), a, e);
+}
+
+bool PolicyStore::eraseHost(__u32 half, const Addr& a)
+{
+    return a.isV4() ? hosttab::erase<Host4>(maps_.hosts4.half(half), a) : hosttab::erase<Host6>(maps_.hosts6.half(half), a);
+}
+
+void PolicyStore::flip(__u32 active, __u32 hosts)
+{
+    maps_.gen.update(0, pw_gen_state{active & 1, hosts & 1, maps_.hosts4.mask(), maps_.hosts6.mask()});
+}
+
+void PolicyStore::editHosts(const std::function<void(__u32 half)>& edit)
+{
+    const pw_gen_state g = genState();
+    const __u32 from = g.hosts & 1, to = from ^ 1;
+    auto h4from = maps_.hosts4.half(from), h4to = maps_.hosts4.half(to);
+    auto h6from = maps_.hosts6.half(from), h6to = maps_.hosts6.half(to);
+    std::copy(h4from.begin(), h4from.end(), h4to.begin());
+    std::copy(h6from.begin(), h6from.end(), h6to.begin());
+    edit(to); // may throw: the data plane still reads `from`
+    flip(g.active, to);
+}
+
+std::pair<size_t, size_t> PolicyStore::hostCounts() const
+{
+    const __u32 half = genState().hosts;
+    return {hosttab::count<Host4>(maps_.hosts4.half(half)), hosttab::count<Host6>(maps_.hosts6.half(half))};
+}
+
 void PolicyStore::clearGeneration(__u32 gen)
 {
-    std::vector<pw_host_key> hk;
-    for (const auto& [k, v] : maps_.hosts.entries())
-        if (k.gen == gen)
-            hk.push_back(k);
-    maps_.hosts.eraseMany(hk);
     std::vector<pw_net_key> nk;
     for (const auto& k : maps_.nets.keys())
         if (k.gen == gen)
@@ -94,15 +135,21 @@ void PolicyStore::clearGeneration(__u32 gen)
 
 void PolicyStore::install(const PolicyImage& img)
 {
-    const __u32 cur = maps_.activeGen();
+    const pw_gen_state g = genState();
+    const __u32 cur = g.active & 1;
     const __u32 next = cur ^ 1;
+    const __u32 nextHosts = (g.hosts & 1) ^ 1;
 
-    size_t hosts = 0, nets = 0;
+    size_t hosts4 = 0, hosts6 = 0, nets = 0;
     for (const auto& [cidr, e] : img.addrs)
-        (cidr.isHost() ? hosts : nets)++;
-    if (hosts > maps_.hostsCapacity())
-        throw std::runtime_error("policy names " + std::to_string(hosts) + " host entries, [limits] hosts allows " +
-                                 std::to_string(maps_.hostsCapacity()));
+        (cidr.isHost() ? (cidr.isV4() ? hosts4 : hosts6) : nets)++;
+    const size_t hosts = hosts4 + hosts6;
+    if (hosts4 > maps_.hosts4.capacity())
+        throw std::runtime_error("policy names " + std::to_string(hosts4) + " IPv4 host entries, [limits] hosts allows " +
+                                 std::to_string(maps_.hosts4.capacity()));
+    if (hosts6 > maps_.hosts6.capacity())
+        throw std::runtime_error("policy names " + std::to_string(hosts6) + " IPv6 host entries, [limits] hosts6 allows " +
+                                 std::to_string(maps_.hosts6.capacity()));
     if (nets > maps_.netsCapacity())
         throw std::runtime_error("policy names " + std::to_string(nets) + " prefix entries, [limits] nets allows " +
                                  std::to_string(maps_.netsCapacity()));
@@ -111,20 +158,17 @@ void PolicyStore::install(const PolicyImage& img)
             throw std::runtime_error("interface index " + std::to_string(i.ifindex) + " is out of range");
 
     // Build the next generation completely; the data plane does not look at it yet.
+    auto h4 = maps_.hosts4.half(nextHosts);
+    auto h6 = maps_.hosts6.half(nextHosts);
+    std::fill(h4.begin(), h4.end(), pw_host4_bucket{});
+    std::fill(h6.begin(), h6.end(), pw_host6_bucket{});
+    for (const auto& [cidr, e] : img.addrs)
+        if (cidr.isHost())
+            putHost(nextHosts, cidr.addr, hostEntry(e));
     clearGeneration(next);
-    std::vector<pw_host_key> hk;
-    std::vector<pw_zone_entry> hv;
-    hk.reserve(hosts);
-    hv.reserve(hosts);
-    for (const auto& [cidr, e] : img.addrs) {
-        if (cidr.isHost()) {
-            hk.push_back(hostKey(next, cidr.addr));
-            hv.push_back(e);
-        } else {
+    for (const auto& [cidr, e] : img.addrs)
+        if (!cidr.isHost())
             maps_.nets.update(netKey(next, cidr), e);
-        }
-    }
-    maps_.hosts.updateMany(hk, hv);
 
     for (const auto& i : img.ifaces)
         maps_.ifaces.update(ifaceIndex(next, i.ifindex), i.entry);
@@ -146,8 +190,9 @@ void PolicyStore::install(const PolicyImage& img)
     maps_.policy.update(next, settings);
     maps_.siprules.update(next, img.sipRules);
 
-    // The switch: one array write that every later packet sees whole.
-    maps_.gen.update(0, pw_gen_state{next, 0});
+    // The switch: one array write that every later packet sees whole. The old host half is
+    // left as it is: it is cleared when it is next built.
+    flip(next, nextHosts);
 
     clearGeneration(cur);
 }
@@ -156,9 +201,10 @@ std::vector<ZoneRecord> PolicyStore::zones() const
 {
     const __u32 gen = maps_.activeGen();
     std::vector<ZoneRecord> out;
-    for (const auto& [k, e] : maps_.hosts.entries())
-        if (k.gen == gen)
-            out.push_back({Cidr{addrOf(k.addr), kAddrBits}, e});
+    const __u32 half = genState().hosts;
+    auto add = [&](const Addr& a, const HostEntry& h) { out.push_back({Cidr{a, kAddrBits}, zoneEntry(h)}); };
+    hosttab::forEach<Host4>(maps_.hosts4.half(half), add);
+    hosttab::forEach<Host6>(maps_.hosts6.half(half), add);
     for (const auto& [k, e] : maps_.nets.entries())
         if (k.gen == gen)
             out.push_back({Cidr{addrOf(k.addr), static_cast<uint8_t>(k.prefixlen - PW_NET_GEN_BITS)}, e});
@@ -168,8 +214,10 @@ std::vector<ZoneRecord> PolicyStore::zones() const
 std::optional<pw_zone_entry> PolicyStore::zone(const Cidr& cidr) const
 {
     const __u32 gen = maps_.activeGen();
-    if (cidr.isHost())
-        return maps_.hosts.lookup(hostKey(gen, cidr.addr));
+    if (cidr.isHost()) {
+        auto h = findHost(genState().hosts, cidr.addr);
+        return h ? std::optional(zoneEntry(*h)) : std::nullopt;
+    }
     const pw_net_key key = netKey(gen, cidr);
     if (!netStored(maps_.nets.fd(), key))
         return std::nullopt;
@@ -183,8 +231,8 @@ size_t PolicyStore::netCount() const { return settings().net_count; }
 std::optional<pw_zone_entry> PolicyStore::match(const Addr& a) const
 {
     const __u32 gen = maps_.activeGen();
-    if (auto e = maps_.hosts.lookup(hostKey(gen, a)))
-        return e;
+    if (auto h = findHost(genState().hosts, a))
+        return zoneEntry(*h);
     return maps_.nets.lookup(netKey(gen, Cidr{a, kAddrBits})); // the trie answers the longest match
 }
 
@@ -192,25 +240,39 @@ void PolicyStore::setZones(const std::vector<ZoneRecord>& records)
 {
     const __u32 gen = maps_.activeGen();
     pw_policy s = settings();
-    std::vector<pw_host_key> hk;
-    std::vector<pw_zone_entry> hv;
-    size_t newHosts = 0, newNets = 0;
+    const __u32 live = genState().hosts;
+    std::set<Addr> added;
+    bool anyHost = false;
+    size_t newNets = 0;
     for (const auto& r : records) {
         if (r.cidr.isHost()) {
-            hk.push_back(hostKey(gen, r.cidr.addr));
-            hv.push_back(r.entry);
-            newHosts += !maps_.hosts.lookup(hk.back());
+            anyHost = true;
+            if (!findHost(live, r.cidr.addr))
+                added.insert(r.cidr.addr);
         } else {
             newNets += !netStored(maps_.nets.fd(), netKey(gen, r.cidr));
         }
     }
-    if (s.host_count + newHosts > maps_.hostsCapacity())
-        throw std::runtime_error("the host table would hold " + std::to_string(s.host_count + newHosts) +
-                                 " entries, [limits] hosts allows " + std::to_string(maps_.hostsCapacity()));
+    const size_t newHosts = added.size();
+    if (newHosts) {
+        const size_t new4 = static_cast<size_t>(std::count_if(added.begin(), added.end(), [](const Addr& a) { return a.isV4(); }));
+        const auto [have4, have6] = hostCounts();
+        if (have4 + new4 > maps_.hosts4.capacity())
+            throw std::runtime_error("the IPv4 host table would hold " + std::to_string(have4 + new4) +
+                                     " entries, [limits] hosts allows " + std::to_string(maps_.hosts4.capacity()));
+        if (have6 + newHosts - new4 > maps_.hosts6.capacity())
+            throw std::runtime_error("the IPv6 host table would hold " + std::to_string(have6 + newHosts - new4) +
+                                     " entries, [limits] hosts6 allows " + std::to_string(maps_.hosts6.capacity()));
+    }
     if (s.net_count + newNets > maps_.netsCapacity())
         throw std::runtime_error("the prefix table would hold " + std::to_string(s.net_count + newNets) +
                                  " entries, [limits] nets allows " + std::to_string(maps_.netsCapacity()));
-    maps_.hosts.updateMany(hk, hv);
+    if (anyHost)
+        editHosts([&](__u32 half) {
+            for (const auto& r : records)
+                if (r.cidr.isHost())
+                    putHost(half, r.cidr.addr, hostEntry(r.entry));
+        });
     for (const auto& r : records)
         if (!r.cidr.isHost())
             maps_.nets.update(netKey(gen, r.cidr), r.entry);
@@ -228,7 +290,10 @@ void PolicyStore::eraseZone(const Cidr& cidr)
     const __u32 gen = maps_.activeGen();
     pw_policy s = settings();
     if (cidr.isHost()) {
-        if (maps_.hosts.erase(hostKey(gen, cidr.addr)) && s.host_count)
+        bool erased = false;
+        if (findHost(genState().hosts, cidr.addr))
+            editHosts([&](__u32 half) { erased = eraseHost(half, cidr.addr); });
+        if (erased && s.host_count)
             s.host_count--;
     } else if (maps_.nets.erase(netKey(gen, cidr)) && s.net_count) {
         s.net_count--;

@@ -6,6 +6,7 @@
 #include "addr.hpp"
 #include "map_set.hpp"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <vector>
@@ -54,6 +55,7 @@ public:
     void setZones(const std::vector<ZoneRecord>& records);
     void eraseZone(const Cidr& cidr);
     size_t hostCount() const; // entries of the active generation
+    std::pair<size_t, size_t> hostCounts() const; // IPv4, IPv6 entries, counted in the tables
     size_t netCount() const;
 
     std::vector<IfaceRecord> ifaces() const; // active generation, configured ones
@@ -63,11 +65,17 @@ public:
     pw_policy settings() const;
 
 private:
+    pw_gen_state genState() const;
+    std::optional<HostEntry> findHost(__u32 half, const Addr& a) const;
+    bool putHost(__u32 half, const Addr& a, const HostEntry& e);
+    bool eraseHost(__u32 half, const Addr& a);
+    // Copies the active host halves to the others, edits the copies, then makes them active.
+    void editHosts(const std::function<void(__u32 half)>& edit);
+    void flip(__u32 active, __u32 hosts);
     void clearGeneration(__u32 gen);
     MapSet& maps_;
 };
 
-pw_host_key hostKey(__u32 gen, const Addr& a);
 pw_net_key netKey(__u32 gen, const Cidr& c);
 
 } // namespace pbxwall

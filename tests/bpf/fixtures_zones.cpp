@@ -291,3 +291,61 @@ TEST_CASE("lifting a ban lets the source through again", "[bpf][bans]")
 }
 
 } // namespace pbxwall::bpftest
+
+namespace pbxwall::bpftest {
+
+// The host tables as the data plane reads them: small tables filled to their capacity, so that
+// entries overflow into later buckets, then edited the way pbxwallctl does (copy the active
+// half, edit, flip), with every verdict checked after each step.
+TEST_CASE("host tables filled to capacity, then edited", "[bpf][zones]")
+{
+    const Family fam = GENERATE(Family::V4, Family::V6);
+    const bool v4 = fam == Family::V4;
+    Harness h(kBaseDrop, Programs::Ingress, {{PW_MAP_NAME_HOSTS4, 2 * 16}, {PW_MAP_NAME_HOSTS6, 2 * 16}});
+    PolicyStore store(h.maps());
+    const size_t capacity = v4 ? h.maps().hosts4.capacity() : h.maps().hosts6.capacity();
+    REQUIRE(capacity == (v4 ? 128u : 32u));
+    const auto [base4, base6] = store.hostCounts(); // kBaseDrop's own host entries
+    const size_t room = capacity - (v4 ? base4 : base6);
+
+    std::vector<std::string> addrs;
+    for (size_t i = 0; i < room; ++i)
+        addrs.push_back(v4 ? "198.18.200." + std::to_string(i + 1) : "2001:db8:200::" + std::to_string(i + 1));
+    std::vector<ZoneRecord> records;
+    for (const auto& a : addrs)
+        records.push_back({parseCidr(a), makeZoneEntry(std::nullopt, PW_ZONE_REJECT)});
+    store.setZones(records);
+
+    const auto verdict = [&](const std::string& src) {
+        const Peer p{src.c_str(), src.c_str()};
+        return h.action(ip(fam, p, kHost).udp(40000, 5060).bytes());
+    };
+    for (const auto& a : addrs) {
+        CAPTURE(a);
+        REQUIRE(verdict(a) == XDP_DROP);
+    }
+    const std::string outside = v4 ? "198.18.201.1" : "2001:db8:201::1";
+    REQUIRE(verdict(outside) == XDP_PASS);
+
+    // Full: one more is refused, and the running policy is unchanged.
+    REQUIRE_THROWS_WITH(store.setZone(parseCidr(outside), makeZoneEntry(std::nullopt, PW_ZONE_REJECT)),
+                        Catch::Contains("host table would hold"));
+    REQUIRE(verdict(outside) == XDP_PASS);
+    REQUIRE(verdict(addrs.back()) == XDP_DROP);
+
+    // Erase every other entry: those pass, the rest (some behind freed slots) still drop.
+    const __u32 halfBefore = h.maps().gen.lookup(0)->hosts;
+    for (size_t i = 0; i < addrs.size(); i += 2)
+        store.eraseZone(parseCidr(addrs[i]));
+    CHECK(h.maps().gen.lookup(0)->hosts != halfBefore); // edits flip halves
+    for (size_t i = 0; i < addrs.size(); ++i) {
+        CAPTURE(addrs[i]);
+        REQUIRE(verdict(addrs[i]) == (i % 2 ? XDP_DROP : XDP_PASS));
+    }
+    // A reload rebuilds the tables from the config alone (no state dir in the harness).
+    h.install(kBaseDrop);
+    for (const auto& a : addrs)
+        REQUIRE(verdict(a) == XDP_PASS);
+}
+
+} // namespace pbxwall::bpftest

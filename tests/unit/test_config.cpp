@@ -31,6 +31,7 @@ TEST_CASE("the shipped config/pbxwall.toml loads without errors", "[config]")
   CHECK(c.stateDir == PW_STATE_DIR);
   CHECK(c.echoZones == (PW_ZONE_BIT(PW_ZONE_TRUSTED) | PW_ZONE_BIT(PW_ZONE_LOCAL) | PW_ZONE_BIT(PW_ZONE_OTHER)));
   CHECK(c.limits.hosts == PW_DEFAULT_HOSTS);
+  CHECK(c.limits.hosts6 == PW_DEFAULT_HOSTS6);
   CHECK(c.limits.nets == PW_DEFAULT_NETS);
   CHECK(c.limits.bans == PW_DEFAULT_BANS);
   CHECK(c.limits.flows == PW_DEFAULT_FLOWS);
@@ -416,7 +417,15 @@ TEST_CASE("limits must be in range", "[config]")
   requireOneError(load(withIface("[limits]\nflows = 1023\n")), 5, "limits.flows = 1023 is out of range 1024..4194304");
   requireOneError(load(withIface("[limits]\nfrags = 1048577\n")), 5, "limits.frags = 1048577 is out of range");
   requireOneError(load(withIface("[limits]\nhosts = 1\n[zones]\nlocal = [\"198.18.0.1\", \"198.18.0.2\"]\n")), 0,
-                  "2 host addresses in [zones] exceed limits.hosts = 1");
+                  "2 IPv4 host addresses in [zones] exceed limits.hosts = 1");
+  requireOneError(load(withIface("[limits]\nhosts6 = 1\n[zones]\nlocal = [\"198.18.0.1\", \"2001:db8::1\", \"2001:db8::2\"]\n")),
+                  0, "2 IPv6 host addresses in [zones] exceed limits.hosts6 = 1");
+  {
+    auto r = load(withIface("[limits]\nhosts6 = 500\n"));
+    REQUIRE(r.ok());
+    CHECK(r.config->limits.hosts6 == 500);
+  }
+  requireOneError(load(withIface("[limits]\nhosts6 = 4194305\n")), 5, "limits.hosts6 = 4194305 is out of range 1..4194304");
   requireOneError(load(withIface("[limits]\nnets = 1\n[zones]\nlocal = [\"198.18.0.0/24\", \"2001:db8::/32\"]\n")), 0,
                   "2 prefixes in [zones] exceed limits.nets = 1");
 }
