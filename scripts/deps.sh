@@ -10,6 +10,7 @@ PKGS=(
   libbpf-dev libxdp-dev bpftool xdp-tools linux-libc-dev libelf-dev zlib1g-dev
   libspdlog-dev libfmt-dev catch2 libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   iproute2 sip-tester sipvicious kamailio tcpdump util-linux procps python3
+  ipset nftables iptables ethtool
 )
 
 missing=()

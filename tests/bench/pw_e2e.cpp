@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// pw_e2e: the end-to-end benchmark over veth (scripts/bench.sh --e2e; tests/bench/e2e.sh builds
+// the namespaces and receivers and writes the spec this program reads).
+//
+//   pw_e2e run --spec FILE     the measurement. Runs inside the sender's namespace, pinned to
+//                              one CPU: bpf/bench_gen.bpf.c's generator is run with
+//                              BPF_PROG_TEST_RUN + BPF_F_TEST_XDP_LIVE_FRAMES and redirects
+//                              crafted frames, their IPv4 source rotating through the blocked
+//                              list, into the sender-side veth of one receiver after the other
+//                              (round-robin over rounds). The figure is the receiver's CPU time
+//                              per packet it handled: the schedstat run time of its NAPI kthread
+//                              (and of a socket reader, where there is one) over the packets
+//                              the receiving veth's NAPI took in.
+//   pw_e2e attach-drop --ifname IF   attaches the bare XDP_DROP (the floor) natively to IF in
+//                              the current network namespace; it stays attached after exit.
+//   pw_e2e sink --addr A --port P    a plain UDP socket that reads and discards (recvmmsg),
+//                              until SIGTERM or --max-seconds.
+#include "bench_gen.skel.h"
+
+#include "packet_builder.hpp"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A REGISTER as a desk phone sends it: the frame of every flood, so that pbxwall's full SIP path
+// (guards, budget) has real work to do and every receiver sees the same bytes.
+const char* kRegister = "REGISTER sip:198.18.0.1 SIP/2.0\r\n"
+                        "Via: SIP/2.0/UDP 198.18.2.30:5060;branch=z9hG4bK1f0a7e9c;rport\r\n"
+                        "From: \"2001\" <sip:2001@198.18.0.1>;tag=2074613394\r\n"
+                        "To: \"2001\" <sip:2001@198.18.0.1>\r\n"
+                        "Call-ID: 0_2391843025@198.18.2.30\r\n"
+                        "CSeq: 3 REGISTER\r\n"
+                        "Contact: <sip:2001@198.18.2.30:5060>\r\n"
+                        "Max-Forwards: 70\r\n"
+                        "User-Agent: Yealink SIP-T46S 66.86.0.15\r\n"
+                        "Expires: 3600\r\n"
+                        "Allow: INVITE, INFO, PRACK, ACK, BYE, CANCEL, OPTIONS, NOTIFY, REGISTER, SUBSCRIBE, REFER\r\n"
+                        "Content-Length: 0\r\n\r\n";
+
+bool ciStrict() { return getenv("CI") && std::string(getenv("CI")) == "true"; }
+
+std::vector<uint32_t> readSources(const std::string& path)
+{
+    std::ifstream in(path);
+    if (!in)
+        throw std::runtime_error("cannot read " + path);
+    std::vector<uint32_t> v;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#')
+            continue;
+        in_addr a{};
+        if (inet_pton(AF_INET, line.c_str(), &a) != 1)
+            throw std::runtime_error(path + ": not an IPv4 address: " + line);
+        v.push_back(a.s_addr);
+    }
+    if (v.empty())
+        throw std::runtime_error(path + ": no sources");
+    return v;
+}
+
+// Run time on a CPU, in ns, of one task (first field of /proc/PID/schedstat).
+uint64_t runTimeNs(int pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/schedstat");
+    uint64_t ns = 0;
+    if (!(in >> ns))
+        throw std::runtime_error("cannot read /proc/" + std::to_string(pid) + "/schedstat (task gone?)");
+    return ns;
+}
+
+// Runs a counting script; it prints "HANDLED OUTCOME": packets the receiving veth's NAPI took in
+// and packets with the row's expected outcome (dropped by its filter, delivered to the socket).
+std::pair<uint64_t, uint64_t> readCounts(const std::string& script)
+{
+    std::string cmd = "bash '" + script + "'";
+    std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
+    if (!p)
+        throw std::runtime_error("cannot run " + script);
+    char buf[256] = {};
+    std::string out;
+    while (fgets(buf, sizeof buf, p.get()))
+        out += buf;
+    std::istringstream is(out);
+    uint64_t h = 0, o = 0;
+    if (!(is >> h >> o))
+        throw std::runtime_error(script + " printed '" + out + "', expected two counts");
+    return {h, o};
+}
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+struct Goal {
+    enum Kind { None, MaxRatioToFloor, MinTimesRef } kind = None;
+    double value = 0;
+    std::string ref; // MinTimesRef: the row this one must cost at least `value` times
+};
+
+struct Variant {
+    std::string id, name;
+    int ifindex = 0;
+    std::vector<int> pids;
+    std::string counter;
+    bool floor = false;
+    Goal goal;
+    uint64_t warmup = 0; // packets to handle before the rounds (0: the --warmup default)
+    std::vector<double> ns, handled, mpps, sentMpps;
+    uint64_t outcome = 0, handledTotal = 0;
+    std::string problem;
+};
+
+class Generator {
+public:
+    Generator(const std::vector<uint32_t>& sources, std::vector<uint8_t> frame, uint32_t batch)
+        : frame_(std::move(frame)), batch_(batch)
+    {
+        libbpf_set_print([](libbpf_print_level l, const char* f, va_list ap) {
+            return l == LIBBPF_WARN ? vfprintf(stderr, f, ap) : 0;
+        });
+        skel_.reset(bench_gen_bpf::open());
+        if (!skel_)
+            throw std::runtime_error("open bench_gen object");
+        bpf_map__set_max_entries(skel_->maps.pwg_sources, static_cast<uint32_t>(sources.size()));
+        skel_->rodata->pwg_count = static_cast<uint32_t>(sources.size());
+        if (bench_gen_bpf::load(skel_.get()))
+            throw std::runtime_error("load bench_gen object (root needed)");
+        std::vector<uint32_t> keys(sources.size());
+        for (uint32_t i = 0; i < keys.size(); ++i)
+            keys[i] = i;
+        uint32_t count = static_cast<uint32_t>(keys.size());
+        if (bpf_map_update_batch(bpf_map__fd(skel_->maps.pwg_sources), keys.data(), sources.data(), &count, nullptr))
+            throw std::runtime_error("fill pwg_sources: " + std::string(strerror(errno)));
+    }
+
+    struct Result {
+        uint64_t sent;
+        double seconds;
+    };
+
+    // Sends up to `packets` frames into `ifindex`, for at most `seconds`.
+    Result flood(int ifindex, uint64_t packets, double seconds)
+    {
+        skel_->bss->pwg_ifindex = static_cast<uint32_t>(ifindex);
+        const auto start = Clock::now();
+        const auto deadline = start + std::chrono::duration<double>(seconds);
+        uint64_t sent = 0;
+        while (sent < packets && Clock::now() < deadline) {
+            const uint64_t chunk = std::min<uint64_t>(packets - sent, 1U << 17);
+            LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame_.data(),
+                        .data_size_in = static_cast<__u32>(frame_.size()), .repeat = static_cast<int>(chunk),
+                        .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch_);
+            if (bpf_prog_test_run_opts(bpf_program__fd(skel_->progs.pwg_gen), &o) != 0)
+                throw std::runtime_error("BPF_PROG_TEST_RUN (live frames): " + std::string(strerror(errno)));
+            sent += chunk;
+        }
+        return {sent, std::chrono::duration<double>(Clock::now() - start).count()};
+    }
+
+private:
+    std::unique_ptr<bench_gen_bpf, void (*)(bench_gen_bpf*)> skel_{nullptr, bench_gen_bpf::destroy};
+    std::vector<uint8_t> frame_;
+    uint32_t batch_; // frames per batch of the live-frames run (at most 256)
+};
+
+// Counts until two reads 50 ms apart agree (the receiver drained its ring and socket queue).
+std::pair<uint64_t, uint64_t> settledCounts(const std::string& script)
+{
+    auto prev = readCounts(script);
+    for (int i = 0; i < 40; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        auto now = readCounts(script);
+        if (now == prev)
+            return now;
+        prev = now;
+    }
+    return prev;
+}
+
+struct Sample {
+    double nsPerPacket;
+    uint64_t handled, outcome, sent;
+    double seconds;
+};
+
+Sample measure(Generator& gen, const Variant& v, uint64_t packets, double seconds)
+{
+    const auto before = readCounts(v.counter); // idle: the previous flood was waited out
+    uint64_t cpu0 = 0, cpu1 = 0;
+    for (int pid : v.pids)
+        cpu0 += runTimeNs(pid);
+    const auto r = gen.flood(v.ifindex, packets, seconds);
+    const auto after = settledCounts(v.counter);
+    for (int pid : v.pids)
+        cpu1 += runTimeNs(pid);
+    Sample s{};
+    s.handled = after.first - before.first;
+    s.outcome = after.second - before.second;
+    s.sent = r.sent;
+    s.seconds = r.seconds;
+    s.nsPerPacket = s.handled ? static_cast<double>(cpu1 - cpu0) / static_cast<double>(s.handled) : 0;
+    return s;
+}
+
+std::string fmtGoal(const Goal& g)
+{
+    char b[64];
+    if (g.kind == Goal::MaxRatioToFloor)
+        std::snprintf(b, sizeof b, "<=%.2fx floor", g.value);
+    else if (g.kind == Goal::MinTimesRef)
+        std::snprintf(b, sizeof b, ">=%.0fx %s", g.value, g.ref.c_str());
+    else
+        return "-";
+    return b;
+}
+
+int run(const std::string& specPath, const std::string& jsonPath, uint32_t rounds, uint64_t packets, double seconds,
+        uint64_t warmup, double warmupSeconds, uint32_t batch)
+{
+    std::ifstream in(specPath);
+    if (!in)
+        throw std::runtime_error("cannot read " + specPath);
+    nlohmann::json spec = nlohmann::json::parse(in);
+    const auto sources = readSources(spec.at("sources").get<std::string>());
+    std::vector<uint8_t> frame = pbxwall::test::Packet()
+                                     .eth(spec.at("src_mac").get<std::string>(), spec.at("dst_mac").get<std::string>())
+                                     .ipv4(spec.at("first_src").get<std::string>(), spec.at("dst").get<std::string>())
+                                     .udp(5060, spec.at("dport").get<uint16_t>())
+                                     .payload(kRegister)
+                                     .bytes();
+    // No UDP checksum (0 is "none" over IPv4): the generator rewrites the source.
+    const size_t udpOff = 14 + 20;
+    frame[udpOff + 6] = frame[udpOff + 7] = 0;
+
+    std::vector<Variant> vs;
+    for (const auto& j : spec.at("variants")) {
+        Variant v;
+        v.id = j.at("id");
+        v.name = j.at("name");
+        v.ifindex = j.at("ifindex");
+        v.pids = j.at("pids").get<std::vector<int>>();
+        v.counter = j.at("counter");
+        v.floor = j.value("floor", false);
+        v.warmup = j.value("warmup", uint64_t{0});
+        if (j.contains("goal") && !j["goal"].is_null()) {
+            const auto& g = j["goal"];
+            if (g.contains("max_ratio_to_floor")) {
+                v.goal.kind = Goal::MaxRatioToFloor;
+                v.goal.value = g["max_ratio_to_floor"];
+            } else {
+                v.goal.kind = Goal::MinTimesRef;
+                v.goal.value = g.at("min_times");
+                v.goal.ref = g.at("of");
+            }
+        }
+        vs.push_back(std::move(v));
+    }
+    if (vs.empty() || !vs[0].floor)
+        throw std::runtime_error("the spec's first variant must be the floor");
+    Generator gen(sources, frame, batch);
+    std::printf("e2e: %zu sources, %zu-byte frames (SIP REGISTER), %u rounds x %llu packets (at most %.0f s each), "
+                "generator on CPU %d\n",
+                sources.size(), frame.size(), rounds, static_cast<unsigned long long>(packets), seconds, sched_getcpu());
+    std::fflush(stdout);
+
+    // Warm-up, not measured: per-source state (pbxwall's budgets), caches, set internals. A slow
+    // receiver takes in a fraction of what is sent (the rest overflows the veth ring), so the
+    // warm-up goes on until the receiver has handled its share, or for `warmupSeconds`.
+    for (auto& v : vs) {
+        const uint64_t target = v.warmup ? v.warmup : warmup;
+        const uint64_t base = readCounts(v.counter).first;
+        const auto deadline = Clock::now() + std::chrono::duration<double>(warmupSeconds);
+        while (Clock::now() < deadline) {
+            gen.flood(v.ifindex, std::max<uint64_t>(target, 100000), std::min(seconds, 1.0));
+            if (settledCounts(v.counter).first - base >= target)
+                break;
+        }
+    }
+    for (uint32_t r = 0; r < rounds; ++r)
+        for (auto& v : vs) {
+            Sample s = measure(gen, v, packets, seconds);
+            v.ns.push_back(s.nsPerPacket);
+            v.handled.push_back(static_cast<double>(s.handled));
+            v.mpps.push_back(s.seconds > 0 ? s.handled / s.seconds / 1e6 : 0);
+            v.sentMpps.push_back(s.seconds > 0 ? s.sent / s.seconds / 1e6 : 0);
+            v.outcome += s.outcome;
+            v.handledTotal += s.handled;
+        }
+
+    auto minOf = [](const std::vector<double>& x) { return *std::min_element(x.begin(), x.end()); };
+    auto byId = [&](const std::string& id) -> const Variant* {
+        for (const auto& v : vs)
+            if (v.id == id)
+                return &v;
+        return nullptr;
+    };
+    const double floorMin = minOf(vs[0].ns), floorMed = median(vs[0].ns);
+    bool failed = false;
+    nlohmann::json rows = nlohmann::json::array();
+    std::printf("%-58s %8s %8s %8s %7s %7s %9s %6s %-13s %-7s\n", "receiver", "min", "median", "net", "ratio", "vs full",
+                "handled", "Mpps", "goal", "verdict");
+    const Variant* full = byId("full");
+    for (auto& v : vs) {
+        const double mn = minOf(v.ns), med = median(v.ns);
+        const double net = med - floorMed, ratio = med / floorMed;
+        const bool noisy = mn > 0 && med / mn > 1.10;
+        const double handledMed = median(v.handled), mppsMed = median(v.mpps);
+        // Every row must have handled packets, and (nearly) all of them with its expected outcome.
+        const double share = v.handledTotal ? static_cast<double>(v.outcome) / static_cast<double>(v.handledTotal) : 0;
+        if (minOf(v.handled) < 1000)
+            v.problem = "handled only " + std::to_string(static_cast<uint64_t>(minOf(v.handled))) + " packets in a flood";
+        else if (share < 0.98 || share > 1.02)
+            v.problem = "expected outcome for " + std::to_string(v.outcome) + " of " + std::to_string(v.handledTotal) +
+                        " handled packets";
+        std::optional<double> vsFull;
+        bool fullNoisy = false;
+        if (full) {
+            fullNoisy = median(full->ns) / minOf(full->ns) > 1.10;
+            vsFull = (noisy || fullNoisy) ? mn / minOf(full->ns) : med / median(full->ns);
+        }
+        std::string verdict = "-";
+        if (!v.problem.empty()) {
+            verdict = "FAILED";
+            failed = true;
+        } else if (v.goal.kind == Goal::MaxRatioToFloor) {
+            // Judged on the median; a noisy row on its minimum (over the floor's minimum).
+            const double judged = noisy ? mn / floorMin : ratio;
+            verdict = judged <= v.goal.value ? "met" : "MISSED";
+        } else if (v.goal.kind == Goal::MinTimesRef) {
+            const Variant* ref = byId(v.goal.ref);
+            if (!ref)
+                throw std::runtime_error(v.id + ": goal refers to unknown row " + v.goal.ref);
+            const bool refNoisy = median(ref->ns) / minOf(ref->ns) > 1.10;
+            const double times = (noisy || refNoisy) ? mn / minOf(ref->ns) : med / median(ref->ns);
+            verdict = times >= v.goal.value ? "met" : "MISSED";
+        }
+        char vf[16] = "-";
+        if (vsFull)
+            std::snprintf(vf, sizeof vf, "%.2fx", *vsFull);
+        std::printf("%-58s %8.1f %8.1f %8.1f %6.2fx %7s %9.0f %6.2f %-13s %-7s %s%s\n", v.name.c_str(), mn, med, net,
+                    ratio, vf, handledMed, mppsMed, fmtGoal(v.goal).c_str(), verdict.c_str(),
+                    noisy ? "(noisy: median/min > 1.10) " : "", v.problem.c_str());
+        nlohmann::json goal = nullptr;
+        if (v.goal.kind == Goal::MaxRatioToFloor)
+            goal = {{"max_ratio_to_floor", v.goal.value}};
+        else if (v.goal.kind == Goal::MinTimesRef)
+            goal = {{"min_times", v.goal.value}, {"of", v.goal.ref}};
+        rows.push_back({{"id", v.id}, {"receiver", v.name}, {"min_ns", mn}, {"median_ns", med}, {"net_ns", net},
+                        {"ratio", ratio}, {"vs_full", vsFull ? nlohmann::json(*vsFull) : nlohmann::json()},
+                        {"noisy", noisy}, {"samples_ns", v.ns}, {"handled_median", handledMed},
+                        {"handled_total", v.handledTotal}, {"outcome_total", v.outcome}, {"mpps_median", mppsMed},
+                        {"sent_mpps_median", median(v.sentMpps)},
+                        {"goal", goal}, {"verdict", verdict},
+                        {"problem", v.problem.empty() ? nlohmann::json() : nlohmann::json(v.problem)}});
+    }
+    std::printf("ns: receiver CPU time per handled packet (its NAPI kthread; + the reader for the socket). "
+                "floor: bare XDP drop %.1f ns (min %.1f).\n'vs full': cost over pbxwall's full SIP path. "
+                "Mpps: handled per second of flood; the generator sent %.2f Mpps into the floor. "
+                "%u rounds x %llu frames.\n",
+                floorMed, floorMin, median(vs[0].sentMpps), rounds, static_cast<unsigned long long>(packets));
+    if (!jsonPath.empty())
+        std::ofstream(jsonPath) << nlohmann::json{{"rows", rows}, {"rounds", rounds}, {"packets", packets},
+                                                  {"seconds", seconds}, {"warmup", warmup}, {"warmup_seconds", warmupSeconds},
+                                                  {"sources", sources.size()}, {"frame_bytes", frame.size()},
+                                                  {"floor_median_ns", floorMed}, {"floor_min_ns", floorMin}}
+                                       .dump(2)
+                                << "\n";
+    return failed ? 1 : 0;
+}
+
+int attachDrop(const std::string& ifname)
+{
+    const unsigned ifindex = if_nametoindex(ifname.c_str());
+    if (!ifindex)
+        throw std::runtime_error("no interface " + ifname + " in this namespace");
+    std::unique_ptr<bench_gen_bpf, void (*)(bench_gen_bpf*)> skel(bench_gen_bpf::open_and_load(),
+                                                                  bench_gen_bpf::destroy);
+    if (!skel)
+        throw std::runtime_error("load bench_gen object (root needed)");
+    if (int err = bpf_xdp_attach(static_cast<int>(ifindex), bpf_program__fd(skel->progs.pwg_drop),
+                                 XDP_FLAGS_DRV_MODE, nullptr))
+        throw std::runtime_error("attach the drop program to " + ifname + ": " + strerror(-err));
+    return 0;
+}
+
+std::atomic<bool> gStop{false};
+
+int sink(const std::string& addr, uint16_t port, double maxSeconds)
+{
+    std::signal(SIGTERM, [](int) { gStop = true; });
+    std::signal(SIGINT, [](int) { gStop = true; });
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0)
+        throw std::runtime_error("socket: " + std::string(strerror(errno)));
+    int rcvbuf = 256 << 20; // room for a whole flood: the reader shares its CPU with the NAPI kthread
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+    timeval tv{0, 200000}; // wake up to check the clock and the stop flag
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    if (inet_pton(AF_INET, addr.c_str(), &sa.sin_addr) != 1)
+        throw std::runtime_error("bad address " + addr);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa))
+        throw std::runtime_error("bind " + addr + ": " + strerror(errno));
+    std::printf("sink ready on %s:%u\n", addr.c_str(), port);
+    std::fflush(stdout);
+    constexpr int kBatch = 64;
+    static char bufs[kBatch][2048];
+    iovec iov[kBatch];
+    mmsghdr msgs[kBatch];
+    const auto deadline = Clock::now() + std::chrono::duration<double>(maxSeconds);
+    while (!gStop && Clock::now() < deadline) {
+        for (int i = 0; i < kBatch; ++i) {
+            iov[i] = {bufs[i], sizeof bufs[i]};
+            msgs[i] = {};
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        recvmmsg(fd, msgs, kBatch, 0, nullptr); // the data is discarded; the kernel counts it
+    }
+    close(fd);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"pw_e2e: end-to-end benchmark over veth (scripts/bench.sh --e2e)"};
+    app.require_subcommand(1);
+    std::string spec, json, ifname, addr = "198.18.0.1";
+    uint32_t rounds = 5;
+    uint64_t packets = 2000000, warmup = 500000;
+    double seconds = 5, maxSeconds = 600, warmupSeconds = 10;
+    uint16_t port = 5060;
+    uint32_t batch = 64;
+    auto* runCmd = app.add_subcommand("run", "measure every receiver of a spec (inside the sender's namespace)");
+    runCmd->add_option("--spec", spec, "the spec written by tests/bench/e2e.sh")->required();
+    runCmd->add_option("--json", json, "also write the table as JSON to this file");
+    runCmd->add_option("--rounds", rounds, "interleaved rounds")->capture_default_str()->check(CLI::Range(1, 100));
+    runCmd->add_option("--packets", packets, "frames per flood")->capture_default_str()->check(CLI::Range(1000, 100000000));
+    runCmd->add_option("--seconds", seconds, "longest flood, seconds")->capture_default_str()->check(CLI::Range(0.1, 30.0));
+    runCmd->add_option("--warmup", warmup, "packets each receiver handles before the rounds (not measured)")
+        ->capture_default_str();
+    runCmd->add_option("--warmup-seconds", warmupSeconds, "longest warm-up per receiver")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 60.0));
+    runCmd->add_option("--batch", batch, "frames per live-frames batch of the generator")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 256));
+    auto* attachCmd = app.add_subcommand("attach-drop", "attach the bare XDP drop natively to an interface");
+    attachCmd->add_option("--ifname", ifname, "interface in the current network namespace")->required();
+    auto* sinkCmd = app.add_subcommand("sink", "a UDP socket that reads and discards");
+    sinkCmd->add_option("--addr", addr, "address to bind")->capture_default_str();
+    sinkCmd->add_option("--port", port, "port to bind")->capture_default_str();
+    sinkCmd->add_option("--max-seconds", maxSeconds, "exit after this long at the latest")->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+    if (geteuid() != 0) {
+        std::cerr << "pw_e2e needs root\n";
+        return ciStrict() ? 1 : 77;
+    }
+    try {
+        if (*runCmd)
+            return run(spec, json, rounds, packets, seconds, warmup, warmupSeconds, batch);
+        if (*attachCmd)
+            return attachDrop(ifname);
+        return sink(addr, port, maxSeconds);
+    } catch (const std::exception& e) {
+        std::cerr << "pw_e2e: " << e.what() << "\n";
+        return 1;
+    }
+}
