@@ -62,7 +62,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_hosts6 SEC(".maps");
 
-/* Zone of prefixes: longest-prefix match behind the exact host lookup. */
+/* Zones of IPv4 prefixes: a multibit trie of cache-line chunks (pbxwall_abi.h), two halves. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * (PW_NET4_TOP / 16 + 2 * PW_DEFAULT_NETS + 64)); /* set from [limits] */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pw_net4_block);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_nets4 SEC(".maps");
+
+/* Zone of prefixes: longest-prefix match behind the exact host lookup; the data plane reads it
+ * for IPv6 sources (IPv4 ones use pw_nets4). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, 2 * PW_DEFAULT_NETS);
@@ -250,16 +261,21 @@ static __always_inline __u8 pw_host4_zone(const struct pw_gen_state *g, __u32 ad
 	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {
 		__u32 idx = base + ((__u32)(h + i) & mask);
 		const struct pw_host4_bucket *b = bpf_map_lookup_elem(&pw_hosts4, &idx);
-		__u32 used;
+		__u64 zone = 0;
 
 		if (!b)
 			return PW_ZONE_NONE;
-		used = b->flags;
+		/* Branch-free: a slot's zone counts when its key matches and it is in use (keys are
+		 * unique, so at most one does). Few branches keep the verifier's work small. */
 #pragma unroll
-		for (__u32 s = 0; s < PW_HOST4_SLOTS; s++)
-			if (b->addr[s] == addr && (used & (1U << s)))
-				return b->zone[s];
-		if (!(used & PW_HOST_PASSED))
+		for (__u32 s = 0; s < PW_HOST4_SLOTS; s++) {
+			__u64 hit = (((__u64)(b->addr[s] ^ addr) - 1) >> 63) & (b->flags >> s);
+
+			zone |= b->zone[s] & (0 - (hit & 1));
+		}
+		if (zone)
+			return zone;
+		if (!(b->flags & PW_HOST_PASSED))
 			return PW_ZONE_NONE;
 	}
 	return PW_ZONE_NONE;
@@ -275,31 +291,70 @@ static __always_inline __u8 pw_host6_zone(const struct pw_gen_state *g, __u64 hi
 	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {
 		__u32 idx = base + ((__u32)(h + i) & mask);
 		const struct pw_host6_bucket *b = bpf_map_lookup_elem(&pw_hosts6, &idx);
-		__u32 used;
+		__u64 zone = 0;
 
 		if (!b)
 			return PW_ZONE_NONE;
-		used = b->flags;
 #pragma unroll
-		for (__u32 s = 0; s < PW_HOST6_SLOTS; s++)
-			if (b->addr[s][1] == lo && b->addr[s][0] == hi && (used & (1U << s)))
-				return b->zone[s];
-		if (!(used & PW_HOST_PASSED))
+		for (__u32 s = 0; s < PW_HOST6_SLOTS; s++) {
+			__u64 x = (b->addr[s][0] ^ hi) | (b->addr[s][1] ^ lo);
+			__u64 hit = (~((x | (0 - x)) >> 63)) & (b->flags >> s); /* bit 0: x == 0, in use */
+
+			zone |= b->zone[s] & (0 - (hit & 1));
+		}
+		if (zone)
+			return zone;
+		if (!(b->flags & PW_HOST_PASSED))
 			return PW_ZONE_NONE;
 	}
 	return PW_ZONE_NONE;
 }
 
-static __always_inline __u8 pw_host_zone(const union pw_addr *a)
+/* The zone of the longest IPv4 prefix that holds addr (host order), or PW_ZONE_NONE: level 0
+ * is indexed by the /16, every chunk below it by the next 4 bits. */
+static __always_inline __u8 pw_net4_zone(const struct pw_gen_state *g, __u32 addr)
+{
+	__u32 base = (g->hosts & 1) * g->nets4_blocks;
+	__u32 i = addr >> 16; /* entry of the half */
+	__u32 shift = 16;
+
+#pragma clang loop unroll(disable)
+	for (int level = 0; level < 5; level++) {
+		__u32 idx = base + (i >> 4);
+		const struct pw_net4_block *b = bpf_map_lookup_elem(&pw_nets4, &idx);
+		__u32 e;
+
+		if (!b)
+			return PW_ZONE_NONE;
+		e = b->e[i & 15];
+		if (!(e & PW_NET4_CHUNK))
+			return e & 0xff;
+		shift -= 4;
+		i = PW_NET4_TOP + ((e & ~PW_NET4_CHUNK) << 4) + ((addr >> (shift & 31)) & 15);
+	}
+	return PW_ZONE_NONE;
+}
+
+#define PW_ADDR_V4 0x100 /* pw_addr_zone(): the address is IPv4 */
+
+/* The zone of an address from the exact host tables, then (IPv4) the prefix table, with
+ * PW_ADDR_V4 for an IPv4 address; IPv6 prefixes are left to the caller. A global function:
+ * the verifier checks its loops once, not again for every state that reaches a caller, and
+ * their spill slots stay out of the ingress frame under the SIP guards' call chain. */
+__noinline __u32 pw_addr_zone(__u64 hi, __u64 lo)
 {
 	__u32 zero = 0;
 	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+	__u32 v4 = lo >> 32, z;
 
 	if (!g)
 		return PW_ZONE_NONE;
-	if (a->d[0] == 0 && a->w[2] == bpf_htonl(0xffff)) /* IPv4-mapped: an IPv4 packet */
-		return pw_host4_zone(g, a->w[3]);
-	return pw_host6_zone(g, a->d[0], a->d[1]);
+	if (hi != 0 || (__u32)lo != bpf_htonl(0xffff)) /* not IPv4-mapped: an IPv6 packet */
+		return pw_host6_zone(g, hi, lo);
+	z = pw_host4_zone(g, v4);
+	if (z == PW_ZONE_NONE)
+		z = pw_net4_zone(g, bpf_ntohl(v4));
+	return z | PW_ADDR_V4;
 }
 
 /* Longest-prefix match over both tables: a host entry is the most specific possible. */
@@ -307,11 +362,11 @@ static __always_inline __u8 pw_zone_of(__u32 gen, const struct pw_policy *pol, c
 				       __u8 if_zone)
 {
 	struct pw_zone_entry *e;
-	__u8 hz = pw_host_zone(addr);
+	__u32 z = pw_addr_zone(addr->d[0], addr->d[1]);
 
-	if (hz != PW_ZONE_NONE)
-		return hz;
-	if (pol->has_nets) {
+	if (z & 0xff)
+		return z & 0xff;
+	if (!(z & PW_ADDR_V4) && pol->has_nets) {
 		struct pw_net_key nk = { .prefixlen = PW_NET_GEN_BITS + 128, .gen = gen };
 
 		__builtin_memcpy(nk.addr, addr->b, 16);

@@ -10,8 +10,6 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
-#include <unordered_map>
-#include <unordered_set>
 
 namespace pbxwall::ctl {
 
@@ -22,27 +20,91 @@ constexpr size_t kBulkReadThreshold = 256;
 // Text output lists each entry up to this many, then only counts.
 constexpr size_t kTextListMax = 20;
 
-struct CidrHash {
-    size_t operator()(const Cidr& c) const noexcept
+size_t hashCidr(const Cidr& c)
+{
+    uint64_t a = 0, b = 0;
+    std::memcpy(&a, c.addr.bytes.data(), 8);
+    std::memcpy(&b, c.addr.bytes.data() + 8, 8);
+    uint64_t h = (a * 0x9e3779b97f4a7c15ULL) ^ b ^ (uint64_t{c.len} << 56);
+    h ^= h >> 33; // murmur3's finaliser: every input bit reaches the low bits the index uses
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return static_cast<size_t>(h);
+}
+
+// Where each CIDR is in a vector of items (CIDRs, records, state entries): open addressing over
+// positions, sized once for the vector as it is when built. A million entries cost two
+// allocations, not a million nodes as in std::unordered_map.
+template <typename Item, typename CidrOf>
+class CidrIndex {
+public:
+    CidrIndex(const std::vector<Item>& items, CidrOf cidrOf) : items_(items), cidrOf_(cidrOf)
     {
-        uint64_t a = 0, b = 0;
-        std::memcpy(&a, c.addr.bytes.data(), 8);
-        std::memcpy(&b, c.addr.bytes.data() + 8, 8);
-        return std::hash<uint64_t>{}(a * 0x9e3779b97f4a7c15ULL ^ b ^ (uint64_t{c.len} << 56));
+        size_t cap = 16;
+        while (cap < 2 * items.size())
+            cap <<= 1;
+        slots_.assign(cap, kEmpty);
+        mask_ = cap - 1;
     }
+    // Indexes item i; false (nothing indexed) when an earlier item has the same CIDR.
+    bool add(size_t i)
+    {
+        const Cidr& c = cidrOf_(items_[i]);
+        for (size_t s = hashCidr(c) & mask_;; s = (s + 1) & mask_) {
+            if (slots_[s] == kEmpty) {
+                slots_[s] = static_cast<uint32_t>(i);
+                return true;
+            }
+            if (cidrOf_(items_[slots_[s]]) == c)
+                return false;
+        }
+    }
+    void addAll()
+    {
+        for (size_t i = 0; i < items_.size(); ++i)
+            add(i);
+    }
+    // The position of the first indexed item with CIDR c.
+    std::optional<size_t> find(const Cidr& c) const
+    {
+        for (size_t s = hashCidr(c) & mask_;; s = (s + 1) & mask_) {
+            if (slots_[s] == kEmpty)
+                return std::nullopt;
+            if (cidrOf_(items_[slots_[s]]) == c)
+                return slots_[s];
+        }
+    }
+    bool contains(const Cidr& c) const { return find(c).has_value(); }
+
+private:
+    static constexpr uint32_t kEmpty = UINT32_MAX;
+    const std::vector<Item>& items_;
+    CidrOf cidrOf_;
+    std::vector<uint32_t> slots_;
+    size_t mask_ = 0;
 };
+
+auto indexCidrs(const std::vector<Cidr>& v)
+{
+    CidrIndex idx(v, [](const Cidr& c) -> const Cidr& { return c; });
+    idx.addAll();
+    return idx;
+}
 
 // Keeps the first occurrence of each CIDR (later duplicates would be counted twice as new).
 void dedupe(std::vector<Cidr>& cidrs)
 {
-    std::unordered_set<Cidr, CidrHash> seen;
-    seen.reserve(cidrs.size());
     std::vector<Cidr> out;
-    out.reserve(cidrs.size());
-    for (const auto& c : cidrs)
-        if (seen.insert(c).second)
-            out.push_back(c);
-    cidrs = std::move(out);
+    {
+        CidrIndex seen(cidrs, [](const Cidr& c) -> const Cidr& { return c; });
+        for (size_t i = 0; i < cidrs.size(); ++i)
+            if (seen.add(i))
+                out.push_back(cidrs[i]);
+    }
+    if (out.size() != cidrs.size())
+        cidrs = std::move(out);
 }
 
 // The active generation's entry for each CIDR, if any.
@@ -55,12 +117,12 @@ std::vector<std::optional<pw_zone_entry>> currentEntries(PolicyStore& store, con
             out.push_back(store.zone(c));
         return out;
     }
-    std::unordered_map<Cidr, pw_zone_entry, CidrHash> all;
-    for (const auto& r : store.zones())
-        all.emplace(r.cidr, r.entry);
+    const auto all = store.zones();
+    CidrIndex idx(all, [](const ZoneRecord& r) -> const Cidr& { return r.cidr; });
+    idx.addAll();
     for (const auto& c : cidrs) {
-        auto it = all.find(c);
-        out.push_back(it == all.end() ? std::nullopt : std::optional(it->second));
+        auto i = idx.find(c);
+        out.push_back(i ? std::optional(all[*i].entry) : std::nullopt);
     }
     return out;
 }
@@ -84,14 +146,18 @@ struct Undo {
     void operator()() const
     {
         std::vector<ZoneRecord> restore;
+        std::vector<Cidr> fresh;
         for (size_t i = 0; i < cidrs.size(); ++i) {
             if (old[i])
                 restore.push_back({cidrs[i], *old[i]});
             else
-                store.eraseZone(cidrs[i]);
+                fresh.push_back(cidrs[i]);
         }
+        store.eraseZones(fresh);
         store.setZones(restore);
-        maps.policy.update(gen, settings);
+        // A bulk delete installs a new generation, whose counters setZones kept up to date.
+        if (maps.activeGen() == gen)
+            maps.policy.update(gen, settings);
     }
 };
 
@@ -124,15 +190,18 @@ void addZoneEntries(Context& ctx, const std::string& command, std::vector<Cidr> 
         failure(command + ": " + e.what()); // capacity: nothing was written
     }
 
-    std::unordered_map<Cidr, size_t, CidrHash> index;
-    index.reserve(state.zones.size());
-    for (size_t i = 0; i < state.zones.size(); ++i)
-        index.emplace(state.zones[i].cidr, i);
-    for (const auto& c : cidrs) {
-        if (auto it = index.find(c); it != index.end())
-            state.zones[it->second].zone = zone;
-        else
-            state.zones.push_back({c, zone});
+    {
+        // Indexes the entries as they were (the CIDRs are distinct: none is looked up after it
+        // was appended).
+        CidrIndex index(state.zones, [](const CtlZone& z) -> const Cidr& { return z.cidr; });
+        index.addAll();
+        state.zones.reserve(state.zones.size() + cidrs.size());
+        for (const auto& c : cidrs) {
+            if (auto i = index.find(c))
+                state.zones[*i].zone = zone;
+            else
+                state.zones.push_back({c, zone});
+        }
     }
     ctx.commit(undo);
 
@@ -164,10 +233,8 @@ void deleteZoneEntries(Context& ctx, const std::string& command, std::vector<Cid
     PolicyStore& store = ctx.policy();
     CtlState& state = ctx.state();
 
-    std::unordered_map<Cidr, pw_zone, CidrHash> inState;
-    inState.reserve(state.zones.size());
-    for (const auto& z : state.zones)
-        inState.emplace(z.cidr, z.zone);
+    CidrIndex inState(state.zones, [](const CtlZone& z) -> const Cidr& { return z.cidr; });
+    inState.addAll();
     const auto old = currentEntries(store, cidrs);
 
     // Check every CIDR before changing anything.
@@ -178,8 +245,8 @@ void deleteZoneEntries(Context& ctx, const std::string& command, std::vector<Cid
         std::optional<pw_zone> ctlZone;
         if (e && (e->origin & PW_ORIGIN_CTL))
             ctlZone = static_cast<pw_zone>(e->ctl_zone);
-        else if (auto it = inState.find(cidrs[i]); it != inState.end())
-            ctlZone = it->second; // recorded but not in the maps: only the state file changes
+        else if (auto at = inState.find(cidrs[i]))
+            ctlZone = state.zones[*at].zone; // recorded but not in the maps: only the state file changes
         if (ctlZone) {
             if (listZone && *ctlZone != *listZone)
                 failure(what + notOn + " (its pbxwallctl zone is " + std::string(zoneName(*ctlZone)) + ")");
@@ -201,23 +268,29 @@ void deleteZoneEntries(Context& ctx, const std::string& command, std::vector<Cid
             gone.push_back(cidrs[i]);
     }
     const Undo undo{store, maps, maps.activeGen(), store.settings(), cidrs, old};
+    // What the state file said for the CIDRs without a pbxwallctl entry in the maps.
+    std::vector<pw_zone> recorded(cidrs.size(), PW_ZONE_NONE);
+    for (size_t i = 0; i < cidrs.size(); ++i)
+        if (!old[i] || !(old[i]->origin & PW_ORIGIN_CTL))
+            recorded[i] = state.zones[*inState.find(cidrs[i])].zone;
     try {
         store.setZones(fallbacks);
-        for (const auto& c : gone)
-            store.eraseZone(c);
+        store.eraseZones(gone);
     } catch (const std::exception&) {
         undo();
         throw;
     }
 
-    std::unordered_set<Cidr, CidrHash> dropped(cidrs.begin(), cidrs.end());
-    std::erase_if(state.zones, [&](const CtlZone& z) { return dropped.count(z.cidr) > 0; });
+    {
+        const auto dropped = indexCidrs(cidrs);
+        std::erase_if(state.zones, [&](const CtlZone& z) { return dropped.contains(z.cidr); });
+    }
     ctx.commit(undo);
 
     auto removedZone = [&](size_t i) {
         if (old[i] && (old[i]->origin & PW_ORIGIN_CTL))
             return static_cast<pw_zone>(old[i]->ctl_zone);
-        return inState.at(cidrs[i]);
+        return recorded[i];
     };
     if (ctx.json()) {
         printJsonArray(ctx, "deleted", cidrs.size(), [&](size_t i) {

@@ -143,13 +143,27 @@ PolicyImage buildPolicyImage(const config::Config& cfg, const CtlState& state, c
     setResponsive(img.settings, cfg.sip);
     img.sipRules = makeSipRules(cfg.sip);
 
-    std::map<Cidr, std::pair<std::optional<pw_zone>, std::optional<pw_zone>>> addrs;
+    // Config entries and pbxwallctl's, sorted by CIDR (stably: for a CIDR named twice by one
+    // source the later line wins), merged, and appended to img.addrs in order: a state dir of a
+    // million entries costs a sort, not a million tree searches.
+    struct Named {
+        Cidr cidr;
+        bool ctl;
+        pw_zone zone;
+    };
+    std::vector<Named> named;
+    named.reserve(cfg.zones.size() + state.zones.size());
     for (const auto& z : cfg.zones)
-        addrs[z.cidr].first = z.zone;
+        named.push_back({z.cidr, false, z.zone});
     for (const auto& z : state.zones)
-        addrs[z.cidr].second = z.zone;
-    for (const auto& [cidr, zones] : addrs)
-        img.addrs[cidr] = makeZoneEntry(zones.first, zones.second);
+        named.push_back({z.cidr, true, z.zone});
+    std::stable_sort(named.begin(), named.end(), [](const Named& a, const Named& b) { return a.cidr < b.cidr; });
+    for (size_t i = 0, j = 0; i < named.size(); i = j) {
+        std::optional<pw_zone> cfgZone, ctlZone;
+        for (j = i; j < named.size() && named[j].cidr == named[i].cidr; ++j)
+            (named[j].ctl ? ctlZone : cfgZone) = named[j].zone;
+        img.addrs.emplace_hint(img.addrs.end(), named[i].cidr, makeZoneEntry(cfgZone, ctlZone));
+    }
 
     // Interfaces: config order first, then interfaces only pbxwallctl names.
     std::vector<std::string> names;

@@ -5,9 +5,6 @@
 
 #include "map.hpp"
 
-#include <bpf/bpf.h>
-#include <sys/mman.h>
-
 #include <cstring>
 #include <stdexcept>
 
@@ -200,52 +197,28 @@ PW_HOSTTAB_INSTANTIATE(Host6)
 } // namespace hosttab
 
 template <typename T>
-struct HostTable<T>::Mapping {
-    void* addr = MAP_FAILED;
-    size_t len = 0;
-    ~Mapping()
-    {
-        if (addr != MAP_FAILED)
-            munmap(addr, len);
-    }
-};
-
-template <typename T>
-HostTable<T>::HostTable(int fd) : fd_(fd)
+HostTable<T>::HostTable(int fd) : map_(fd, sizeof(typename T::Bucket), T::kMapName)
 {
-    bpf_map_info info{};
-    __u32 len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
-        throwErrno(errno, std::string("inspect ") + T::kMapName);
-    const __u32 half = info.max_entries / 2;
-    if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(typename T::Bucket) ||
-        !(info.map_flags & BPF_F_MMAPABLE) || half == 0 || (half & (half - 1)) != 0 || info.max_entries != 2 * half)
-        throw std::runtime_error(std::string(T::kMapName) + " is not the host table this version expects (map type " +
-                                 std::to_string(info.type) + ", value size " + std::to_string(info.value_size) + ", " +
-                                 std::to_string(info.max_entries) +
-                                 " entries): run pbxwalld --detach, then start it again");
-    buckets_ = half;
-    map_ = std::make_shared<Mapping>();
-    map_->len = static_cast<size_t>(info.max_entries) * sizeof(typename T::Bucket);
-    map_->addr = mmap(nullptr, map_->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (map_->addr == MAP_FAILED)
-        throwErrno(errno, std::string("map ") + T::kMapName + " into memory");
+    const __u32 b = map_.blocksPerHalf();
+    if (b & (b - 1))
+        throw std::runtime_error(std::string(T::kMapName) + " has " + std::to_string(b) +
+                                 " buckets per half, not a power of two: run pbxwalld --detach, then start it again");
 }
 
 template <typename T>
 __u32 HostTable<T>::capacity() const
 {
-    const __u64 slots = static_cast<__u64>(buckets_) * T::kSlots;
+    const __u64 slots = static_cast<__u64>(buckets()) * T::kSlots;
     return static_cast<__u32>(T::kSlots == PW_HOST4_SLOTS ? slots * 4 / 5 : slots * 2 / 3);
 }
 
 template <typename T>
 hosttab::Half<T> HostTable<T>::half(__u32 h) const
 {
-    if (!map_)
+    auto* base = static_cast<typename T::Bucket*>(map_.half(h));
+    if (!base)
         return {};
-    auto* base = static_cast<typename T::Bucket*>(map_->addr);
-    return {base + static_cast<size_t>(h & 1) * buckets_, buckets_};
+    return {base, buckets()};
 }
 
 template class HostTable<Host4>;

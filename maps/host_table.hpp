@@ -7,6 +7,7 @@
 #pragma once
 
 #include "addr.hpp"
+#include "mapped_array.hpp"
 #include "pbxwall_abi.h"
 
 #include <functional>
@@ -73,18 +74,15 @@ public:
     // Maps the table behind fd (an array of T::Bucket created with BPF_F_MMAPABLE).
     explicit HostTable(int fd);
 
-    int fd() const { return fd_; }
-    __u32 buckets() const { return buckets_; } // per half
-    __u32 mask() const { return buckets_ ? buckets_ - 1 : 0; }
+    int fd() const { return map_.fd(); }
+    __u32 buckets() const { return map_.blocksPerHalf(); } // per half
+    __u32 mask() const { return buckets() ? buckets() - 1 : 0; }
     // Entries per half: 80% (IPv4) or 2/3 (IPv6) of the slots.
     __u32 capacity() const;
     hosttab::Half<T> half(__u32 h) const;
 
 private:
-    struct Mapping;
-    std::shared_ptr<Mapping> map_;
-    int fd_ = -1;
-    __u32 buckets_ = 0;
+    MappedHalves map_;
 };
 
 using Host4Table = HostTable<Host4>;

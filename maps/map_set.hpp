@@ -5,6 +5,7 @@
 
 #include "host_table.hpp"
 #include "map.hpp"
+#include "net4_table.hpp"
 #include "pbxwall_abi.h"
 
 #include <string>
@@ -21,6 +22,7 @@ struct MapSet {
     TypedMap<__u32, pw_zone_entry> ifaces;
     Host4Table hosts4; // mapped into this process
     Host6Table hosts6;
+    Net4Table nets4;
     TypedMap<pw_net_key, pw_zone_entry> nets;
     TypedMap<pw_ban_key, pw_ban> bans;
     TypedMap<pw_flow_key, pw_flow> flows;

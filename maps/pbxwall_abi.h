@@ -24,6 +24,7 @@
 #define PW_MAP_NAME_HOSTS4  "pw_hosts4"
 #define PW_MAP_NAME_HOSTS6  "pw_hosts6"
 #define PW_MAP_NAME_NETS    "pw_nets"
+#define PW_MAP_NAME_NETS4   "pw_nets4"
 #define PW_MAP_NAME_BANS    "pw_bans"
 #define PW_MAP_NAME_FLOWS   "pw_flows"
 #define PW_MAP_NAME_FRAGS   "pw_frags"
@@ -102,8 +103,10 @@ struct pw_gen_state {
 	__u32 hosts;      /* half of pw_hosts4 and pw_hosts6 the data plane reads: 0 or 1 */
 	__u32 host4_mask; /* buckets per half - 1 (a power of two - 1) */
 	__u32 host6_mask;
+	__u32 nets4_blocks; /* blocks per half of pw_nets4 */
+	__u32 pad;
 };
-PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 16, "pw_gen_state ABI");
+PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 24, "pw_gen_state ABI");
 
 enum pw_origin { /* bit flags: who named an entry */
 	PW_ORIGIN_CONFIG = 1,
@@ -191,6 +194,30 @@ static inline __u64 pw_host_hash(__u64 hi, __u64 lo)
 static inline __u64 pw_host4_hash(__u32 addr)
 {
 	return pw_host_hash(0, addr);
+}
+
+/* pw_nets4: the zones of IPv4 prefixes as a multibit trie with leaf pushing, so that a source
+ * is classified by 1 to 5 inlined array reads (a /24 prefix: 3), never by a walk of the LPM trie.
+ * Level 0 has one entry per /16 (PW_NET4_TOP entries); every further level is a 16-entry chunk
+ * (one block, one cache line) for the next 4 bits. An entry is a zone (0: none) or
+ * PW_NET4_CHUNK | chunk number. Userspace builds it from the prefixes (pw_nets keeps them, with
+ * their origin, for listing and for IPv6); two halves like the host tables, pw_gen_state.hosts
+ * names the active one. A half: PW_NET4_TOP / 16 blocks of level 0, then the chunks. */
+#define PW_NET4_TOP   65536
+#define PW_NET4_CHUNK (1U << 31)
+struct pw_net4_block {
+	__u32 e[16];
+};
+PW_STATIC_ASSERT(sizeof(struct pw_net4_block) == 64, "pw_net4_block ABI");
+
+/* Chunks per half for a [limits] nets value: two per prefix (a /24 needs a /20 chunk and a
+ * /24 chunk) plus a margin; longer prefixes that share no chunks can need more (then the
+ * policy is refused with an error that says so). */
+static inline __u32 pw_net4_chunks(__u32 nets)
+{
+	__u64 c = 2 * (__u64)nets + 64;
+
+	return c > (1U << 26) ? (1U << 26) : (__u32)c;
 }
 
 struct pw_net_key {

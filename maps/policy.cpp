@@ -2,6 +2,8 @@
 // Generation switch and run-time edits of the policy maps.
 #include "policy.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstring>
 #include <set>
@@ -99,19 +101,50 @@ bool PolicyStore::eraseHost(__u32 half, const Addr& a)
 
 void PolicyStore::flip(__u32 active, __u32 hosts)
 {
-    maps_.gen.update(0, pw_gen_state{active & 1, hosts & 1, maps_.hosts4.mask(), maps_.hosts6.mask()});
+    maps_.gen.update(0, pw_gen_state{active & 1, hosts & 1, maps_.hosts4.mask(), maps_.hosts6.mask(),
+                                     maps_.nets4.blocksPerHalf(), 0});
 }
 
-void PolicyStore::editHosts(const std::function<void(__u32 half)>& edit)
+void PolicyStore::editTables(const std::function<void(__u32 half)>& edit)
 {
     const pw_gen_state g = genState();
     const __u32 from = g.hosts & 1, to = from ^ 1;
     auto h4from = maps_.hosts4.half(from), h4to = maps_.hosts4.half(to);
     auto h6from = maps_.hosts6.half(from), h6to = maps_.hosts6.half(to);
+    auto n4from = maps_.nets4.half(from), n4to = maps_.nets4.half(to);
     std::copy(h4from.begin(), h4from.end(), h4to.begin());
     std::copy(h6from.begin(), h6from.end(), h6to.begin());
+    std::copy(n4from.begin(), n4from.end(), n4to.begin());
     edit(to); // may throw: the data plane still reads `from`
     flip(g.active, to);
+}
+
+net4::Prefix PolicyStore::prefix4(const Cidr& c, __u8 zone)
+{
+    __u32 raw;
+    std::memcpy(&raw, c.addr.bytes.data() + 12, 4);
+    return {ntohl(raw), c.familyLen(), zone};
+}
+
+std::map<Cidr, __u8> PolicyStore::activeNets4() const
+{
+    const __u32 gen = maps_.activeGen();
+    std::map<Cidr, __u8> out;
+    for (const auto& [k, e] : maps_.nets.entries()) {
+        const Cidr c{addrOf(k.addr), static_cast<uint8_t>(k.prefixlen - PW_NET_GEN_BITS)};
+        if (k.gen == gen && c.isV4())
+            out[c] = e.zone;
+    }
+    return out;
+}
+
+void PolicyStore::buildNets4(__u32 half, const std::map<Cidr, __u8>& prefixes)
+{
+    std::vector<net4::Prefix> p;
+    p.reserve(prefixes.size());
+    for (const auto& [c, zone] : prefixes)
+        p.push_back(prefix4(c, zone));
+    net4::build(maps_.nets4.half(half), std::move(p));
 }
 
 std::pair<size_t, size_t> PolicyStore::hostCounts() const
@@ -162,9 +195,14 @@ void PolicyStore::install(const PolicyImage& img)
     auto h6 = maps_.hosts6.half(nextHosts);
     std::fill(h4.begin(), h4.end(), pw_host4_bucket{});
     std::fill(h6.begin(), h6.end(), pw_host6_bucket{});
-    for (const auto& [cidr, e] : img.addrs)
+    std::map<Cidr, __u8> nets4;
+    for (const auto& [cidr, e] : img.addrs) {
         if (cidr.isHost())
             putHost(nextHosts, cidr.addr, hostEntry(e));
+        else if (cidr.isV4())
+            nets4[cidr] = e.zone;
+    }
+    buildNets4(nextHosts, nets4);
     clearGeneration(next);
     for (const auto& [cidr, e] : img.addrs)
         if (!cidr.isHost())
@@ -241,18 +279,18 @@ void PolicyStore::setZones(const std::vector<ZoneRecord>& records)
     const __u32 gen = maps_.activeGen();
     pw_policy s = settings();
     const __u32 live = genState().hosts;
-    std::set<Addr> added;
-    bool anyHost = false;
+    std::vector<Addr> added; // sorted and deduplicated below: a million std::set nodes cost seconds
     size_t newNets = 0;
     for (const auto& r : records) {
         if (r.cidr.isHost()) {
-            anyHost = true;
             if (!findHost(live, r.cidr.addr))
-                added.insert(r.cidr.addr);
+                added.push_back(r.cidr.addr);
         } else {
             newNets += !netStored(maps_.nets.fd(), netKey(gen, r.cidr));
         }
     }
+    std::sort(added.begin(), added.end());
+    added.erase(std::unique(added.begin(), added.end()), added.end());
     const size_t newHosts = added.size();
     if (newHosts) {
         const size_t new4 = static_cast<size_t>(std::count_if(added.begin(), added.end(), [](const Addr& a) { return a.isV4(); }));
@@ -267,15 +305,25 @@ void PolicyStore::setZones(const std::vector<ZoneRecord>& records)
     if (s.net_count + newNets > maps_.netsCapacity())
         throw std::runtime_error("the prefix table would hold " + std::to_string(s.net_count + newNets) +
                                  " entries, [limits] nets allows " + std::to_string(maps_.netsCapacity()));
-    if (anyHost)
-        editHosts([&](__u32 half) {
-            for (const auto& r : records)
-                if (r.cidr.isHost())
-                    putHost(half, r.cidr.addr, hostEntry(r.entry));
-        });
+    // The IPv4 prefixes after the change, for the prefix table.
+    std::optional<std::map<Cidr, __u8>> nets4;
     for (const auto& r : records)
-        if (!r.cidr.isHost())
-            maps_.nets.update(netKey(gen, r.cidr), r.entry);
+        if (!r.cidr.isHost() && r.cidr.isV4()) {
+            if (!nets4)
+                nets4 = activeNets4();
+            (*nets4)[r.cidr] = r.entry.zone;
+        }
+    editTables([&](__u32 half) {
+        for (const auto& r : records)
+            if (r.cidr.isHost())
+                putHost(half, r.cidr.addr, hostEntry(r.entry));
+        if (nets4)
+            buildNets4(half, *nets4);
+        // Last, once nothing can be refused: IPv6 sources see these now, IPv4 ones at the flip.
+        for (const auto& r : records)
+            if (!r.cidr.isHost())
+                maps_.nets.update(netKey(gen, r.cidr), r.entry);
+    });
     // Entries first, then the flag: the trie is never skipped while it is in use.
     s.host_count += static_cast<__u32>(newHosts);
     s.net_count += static_cast<__u32>(newNets);
@@ -292,12 +340,62 @@ void PolicyStore::eraseZone(const Cidr& cidr)
     if (cidr.isHost()) {
         bool erased = false;
         if (findHost(genState().hosts, cidr.addr))
-            editHosts([&](__u32 half) { erased = eraseHost(half, cidr.addr); });
+            editTables([&](__u32 half) { erased = eraseHost(half, cidr.addr); });
         if (erased && s.host_count)
             s.host_count--;
+    } else if (cidr.isV4()) {
+        auto nets4 = activeNets4();
+        if (nets4.erase(cidr)) {
+            editTables([&](__u32 half) {
+                buildNets4(half, nets4);
+                maps_.nets.erase(netKey(gen, cidr));
+            });
+            if (s.net_count)
+                s.net_count--;
+        }
     } else if (maps_.nets.erase(netKey(gen, cidr)) && s.net_count) {
         s.net_count--;
     }
+    maps_.policy.update(gen, s);
+}
+
+void PolicyStore::eraseZones(const std::vector<Cidr>& cidrs)
+{
+    const __u32 gen = maps_.activeGen();
+    pw_policy s = settings();
+    const __u32 live = genState().hosts;
+    std::vector<Addr> hosts;
+    std::vector<pw_net_key> nets;
+    std::optional<std::map<Cidr, __u8>> nets4; // the IPv4 prefixes left, when one goes
+    for (const auto& c : cidrs) {
+        if (c.isHost()) {
+            if (findHost(live, c.addr))
+                hosts.push_back(c.addr);
+        } else if (netStored(maps_.nets.fd(), netKey(gen, c))) {
+            nets.push_back(netKey(gen, c));
+            if (c.isV4()) {
+                if (!nets4)
+                    nets4 = activeNets4();
+                nets4->erase(c);
+            }
+        }
+    }
+    std::sort(nets.begin(), nets.end(), [](const pw_net_key& a, const pw_net_key& b) { return std::memcmp(&a, &b, sizeof(a)) < 0; });
+    nets.erase(std::unique(nets.begin(), nets.end(), [](const pw_net_key& a, const pw_net_key& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }),
+               nets.end());
+    size_t erased = 0;
+    if (!hosts.empty() || nets4)
+        editTables([&](__u32 half) {
+            for (const auto& a : hosts)
+                erased += eraseHost(half, a); // a duplicate is erased once
+            if (nets4)
+                buildNets4(half, *nets4);
+            maps_.nets.eraseMany(nets); // last: IPv6 sources see it now, IPv4 ones at the flip
+        });
+    else
+        maps_.nets.eraseMany(nets);
+    s.host_count -= static_cast<__u32>(std::min<size_t>(erased, s.host_count));
+    s.net_count -= static_cast<__u32>(std::min<size_t>(nets.size(), s.net_count));
     maps_.policy.update(gen, s);
 }
 

@@ -5,6 +5,7 @@
 
 #include "addr.hpp"
 #include "map_set.hpp"
+#include "net4_table.hpp"
 
 #include <functional>
 #include <map>
@@ -54,6 +55,10 @@ public:
     void setZone(const Cidr& cidr, const pw_zone_entry& entry);
     void setZones(const std::vector<ZoneRecord>& records);
     void eraseZone(const Cidr& cidr);
+    // Removes every CIDR of cidrs that is there (the others are ignored) with one copy of the
+    // tables and one flip: the data plane sees all of them go at once, or (IPv6 prefixes)
+    // just before.
+    void eraseZones(const std::vector<Cidr>& cidrs);
     size_t hostCount() const; // entries of the active generation
     std::pair<size_t, size_t> hostCounts() const; // IPv4, IPv6 entries, counted in the tables
     size_t netCount() const;
@@ -69,8 +74,12 @@ private:
     std::optional<HostEntry> findHost(__u32 half, const Addr& a) const;
     bool putHost(__u32 half, const Addr& a, const HostEntry& e);
     bool eraseHost(__u32 half, const Addr& a);
-    // Copies the active host halves to the others, edits the copies, then makes them active.
-    void editHosts(const std::function<void(__u32 half)>& edit);
+    // Copies the active halves of the host and IPv4 prefix tables to the others, edits the
+    // copies, then makes them active (an exception before the flip changes nothing).
+    void editTables(const std::function<void(__u32 half)>& edit);
+    static net4::Prefix prefix4(const Cidr& c, __u8 zone);
+    std::map<Cidr, __u8> activeNets4() const; // from pw_nets, the active generation
+    void buildNets4(__u32 half, const std::map<Cidr, __u8>& prefixes);
     void flip(__u32 active, __u32 hosts);
     void clearGeneration(__u32 gen);
     MapSet& maps_;

@@ -9,48 +9,111 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
-#include <fstream>
+#include <charconv>
 #include <functional>
-#include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <system_error>
 
 namespace pbxwall {
 
 namespace {
 
-void forEachLine(const std::string& path, const std::function<void(std::istringstream&, int)>& fn)
+// The whitespace-separated fields of a line; fields past `max` are ignored, missing ones empty.
+struct Fields {
+    std::array<std::string_view, 4> f;
+    size_t n = 0;
+};
+
+Fields split(std::string_view line)
 {
-    std::ifstream in(path);
-    if (!in) {
+    Fields out;
+    size_t pos = 0;
+    while (out.n < out.f.size()) {
+        pos = line.find_first_not_of(" \t\r\v\f", pos);
+        if (pos == std::string_view::npos)
+            break;
+        const size_t end = std::min(line.find_first_of(" \t\r\v\f", pos), line.size());
+        out.f[out.n++] = line.substr(pos, end - pos);
+        pos = end;
+    }
+    return out;
+}
+
+// The whole file; false when it does not exist.
+bool readFile(const std::string& path, std::string& text)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         if (errno == ENOENT)
-            return;
+            return false;
         throw std::system_error(errno, std::generic_category(), "open " + path);
     }
-    std::string line;
+    struct stat st{};
+    if (::fstat(fd, &st) == 0 && st.st_size > 0)
+        text.reserve(static_cast<size_t>(st.st_size));
+    char buf[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof(buf));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            const int err = errno;
+            ::close(fd);
+            throw std::system_error(err, std::generic_category(), "read " + path);
+        }
+        if (n == 0)
+            break;
+        text.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return true;
+}
+
+// Calls fn with the fields of each line that is neither empty nor a comment. A state file of a
+// million zone entries is read at every pbxwallctl change and every pbxwalld start or reload:
+// one read and no stream per line.
+void forEachLine(const std::string& path, const std::function<void(const Fields&)>& fn)
+{
+    std::string text;
+    if (!readFile(path, text))
+        return;
+    size_t pos = 0;
     int n = 0;
-    while (std::getline(in, line)) {
+    while (pos < text.size()) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string::npos)
+            end = text.size();
+        const std::string_view line(text.data() + pos, end - pos);
+        pos = end + 1;
         ++n;
         if (line.empty() || line[0] == '#')
             continue;
-        std::istringstream fields(line);
         try {
-            fn(fields, n);
+            fn(split(line));
         } catch (const std::exception& e) {
             throw std::runtime_error(path + ":" + std::to_string(n) + ": " + e.what());
         }
     }
 }
 
-pw_zone zoneField(std::istringstream& in)
+pw_zone zoneField(std::string_view name)
 {
-    std::string name;
-    in >> name;
     auto z = zoneFromName(name);
     if (!z)
-        throw std::invalid_argument("unknown zone \"" + name + "\"");
+        throw std::invalid_argument("unknown zone \"" + std::string(name) + "\"");
     return *z;
+}
+
+// A decimal integer, the whole field (an optional leading '-').
+template <typename T>
+bool number(std::string_view text, T& out)
+{
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && end == text.data() + text.size();
 }
 
 void writeAtomically(const std::string& dir, const std::string& name, const std::string& text)
@@ -92,16 +155,9 @@ int64_t clockSeconds(clockid_t id)
 CtlState CtlState::load(const std::string& dir)
 {
     CtlState s;
-    forEachLine(dir + "/zones", [&](std::istringstream& in, int) {
-        std::string cidr;
-        in >> cidr;
-        s.zones.push_back({parseCidr(cidr), zoneField(in)});
-    });
-    forEachLine(dir + "/ifaces", [&](std::istringstream& in, int) {
-        std::string name;
-        in >> name;
-        s.ifaces.push_back({name, zoneField(in)});
-    });
+    forEachLine(dir + "/zones", [&](const Fields& in) { s.zones.push_back({parseCidr(in.f[0]), zoneField(in.f[1])}); });
+    forEachLine(dir + "/ifaces",
+                [&](const Fields& in) { s.ifaces.push_back({std::string(in.f[0]), zoneField(in.f[1])}); });
     s.bans = loadBans(dir);
     return s;
 }
@@ -109,14 +165,15 @@ CtlState CtlState::load(const std::string& dir)
 std::vector<CtlBan> CtlState::loadBans(const std::string& dir)
 {
     std::vector<CtlBan> bans;
-    forEachLine(dir + "/bans", [&](std::istringstream& in, int) {
-        std::string addr, expires;
+    forEachLine(dir + "/bans", [&](const Fields& in) {
         CtlBan b;
-        in >> addr >> expires >> b.createdUnix >> b.cause;
-        if (in.fail())
+        const bool never = in.f[1] == "never";
+        if (in.n < 4 || (!never && !number(in.f[1], b.expiresUnix)) || !number(in.f[2], b.createdUnix) ||
+            !number(in.f[3], b.cause))
             throw std::invalid_argument("expected \"ADDR EXPIRES|never CREATED CAUSE\"");
-        b.addr = parseAddr(addr);
-        b.expiresUnix = expires == "never" ? 0 : std::stoll(expires);
+        b.addr = parseAddr(in.f[0]);
+        if (never)
+            b.expiresUnix = 0;
         bans.push_back(b);
     });
     return bans;
@@ -130,8 +187,13 @@ void CtlState::save(const std::string& dir) const
         throw std::system_error(errno, std::generic_category(), "chmod " + dir);
 
     std::string text = "# pbxwallctl zone entries: CIDR ZONE\n";
-    for (const auto& z : zones)
-        text += z.cidr.str() + " " + std::string(zoneName(z.zone)) + "\n";
+    text.reserve(text.size() + zones.size() * 28);
+    for (const auto& z : zones) {
+        text += z.cidr.str();
+        text += ' ';
+        text += zoneName(z.zone);
+        text += '\n';
+    }
     writeAtomically(dir, "zones", text);
 
     text = "# pbxwallctl interface zones: IFNAME ZONE\n";

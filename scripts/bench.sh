@@ -27,6 +27,11 @@
 #   scripts/bench.sh --e2e --quick   end to end, 5,000 sources, 2 rounds x 200,000 frames: every
 #                                    receiver handles its floods with the expected outcome
 #                                    (ctest bench_e2e_quick; about 15 s)
+#   scripts/bench.sh --load          list loading (tests/bench/load.sh): pbxwallctl blacklist
+#                                    add/del --file of 1,000,000 hosts, list, pbxwalld reload and
+#                                    restart with them, 10,000 prefixes, a mixed list; goal < 10 s
+#   scripts/bench.sh --load --quick  the same with 20,000 hosts: counts and the refusal of a bad
+#                                    line checked, times shown (ctest bench_load_quick)
 #   scripts/bench.sh --all           micro, then end to end (--quick applies to both)
 #   scripts/bench.sh --json FILE     also write the table as JSON: the micro or the e2e table
 #                                    alone, or with --all one object {"micro": ..., "e2e": ...}
@@ -46,12 +51,13 @@ export PW_E2E=${PW_E2E:-$BUILD/tests/bench/pw_e2e}
 export PBXWALLD=${PBXWALLD:-$BUILD/loader/pbxwalld}
 export PBXWALLCTL=${PBXWALLCTL:-$BUILD/ctl/pbxwallctl}
 
-micro=1 e2e=0 quick=() json='' extra=()
+micro=1 e2e=0 load=0 quick=() json='' extra=()
 while (($#)); do
   case $1 in
     --quick) quick=(--quick) ;;
     --e2e) micro=0 e2e=1 ;;
     --all) micro=1 e2e=1 ;;
+    --load) micro=0 e2e=0 load=1 ;;
     --json)
       [[ $# -ge 2 ]] || { echo "bench.sh: --json needs a file name" >&2; exit 2; }
       json=$2
@@ -66,6 +72,13 @@ done
 if ((micro && e2e)) && ((${#extra[@]})); then
   echo "bench.sh: -- ARGS goes with one benchmark, not --all" >&2
   exit 2
+fi
+
+if ((load)); then
+  ((${#extra[@]} == 0)) || { echo "bench.sh: --load takes no -- ARGS" >&2; exit 2; }
+  [[ -x $PBXWALLD && -x $PBXWALLCTL ]] || cmake --build "$BUILD" --target pbxwalld pbxwallctl
+  echo "list loading ($(uname -r), $(nproc) CPUs)"
+  exec bash "$SRC/tests/bench/load.sh" "${quick[@]}" ${json:+--json "$json"}
 fi
 
 targets=()

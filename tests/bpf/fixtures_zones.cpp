@@ -349,3 +349,51 @@ TEST_CASE("host tables filled to capacity, then edited", "[bpf][zones]")
 }
 
 } // namespace pbxwall::bpftest
+
+namespace pbxwall::bpftest {
+
+// IPv4 prefixes of many lengths, nested, set by pbxwallctl-style edits: the data plane's
+// multibit trie must give every address the zone of its longest prefix (the counter row that
+// moves names the zone), and an erased prefix must hand its addresses back to the next one.
+TEST_CASE("nested IPv4 prefixes of every stride decide by the longest", "[bpf][zones]")
+{
+    Harness h;
+    PolicyStore store(h.maps());
+    const std::vector<std::pair<std::string, pw_zone>> prefixes = {
+        {"198.16.0.0/14", PW_ZONE_LOCAL},   {"198.18.0.0/17", PW_ZONE_OTHER},   {"198.18.64.0/20", PW_ZONE_REJECT},
+        {"198.18.66.0/23", PW_ZONE_LOCAL},  {"198.18.67.0/26", PW_ZONE_OTHER},  {"198.18.67.44/30", PW_ZONE_REJECT},
+        {"198.18.67.45/32", PW_ZONE_LOCAL}, {"198.18.200.0/21", PW_ZONE_OTHER},
+    };
+    std::vector<ZoneRecord> records;
+    for (const auto& [c, z] : prefixes)
+        records.push_back({parseCidr(c), makeZoneEntry(std::nullopt, z)});
+    store.setZones(records);
+
+    const auto zoneOf = [&](const char* src) {
+        const Peer p{src, src};
+        const Outcome o = h.run(ip(Family::V4, p, kHost).udp(40000, 20001).bytes());
+        REQUIRE(o.moved.size() == 1);
+        return o.moved[0].zone;
+    };
+    CHECK(zoneOf("198.17.1.1") == PW_ZONE_LOCAL);    // /14 only
+    CHECK(zoneOf("198.18.20.1") == PW_ZONE_OTHER);   // /17 (198.18.1-3.0/24 are the base config's)
+    CHECK(zoneOf("198.18.65.1") == PW_ZONE_REJECT);  // /20
+    CHECK(zoneOf("198.18.66.200") == PW_ZONE_LOCAL); // /23
+    CHECK(zoneOf("198.18.67.1") == PW_ZONE_OTHER);   // /26
+    CHECK(zoneOf("198.18.67.64") == PW_ZONE_LOCAL);  // /23 again, past the /26
+    CHECK(zoneOf("198.18.67.44") == PW_ZONE_REJECT); // /30
+    CHECK(zoneOf("198.18.67.47") == PW_ZONE_REJECT); // /30, last address
+    CHECK(zoneOf("198.18.67.45") == PW_ZONE_LOCAL);  // host entry (host table)
+    CHECK(zoneOf("198.18.128.1") == PW_ZONE_LOCAL);  // outside the /17, inside the /14
+    CHECK(zoneOf("198.18.207.255") == PW_ZONE_OTHER); // /21, last address
+    CHECK(zoneOf("198.18.208.0") == PW_ZONE_LOCAL);  // just past it
+
+    store.eraseZone(parseCidr("198.18.64.0/20"));
+    CHECK(zoneOf("198.18.65.1") == PW_ZONE_OTHER);   // back to the /17
+    CHECK(zoneOf("198.18.67.44") == PW_ZONE_REJECT); // longer prefixes stay
+    store.eraseZone(parseCidr("198.16.0.0/14"));
+    CHECK(zoneOf("198.17.1.1") == PW_ZONE_INTERNET); // the interface's zone
+    CHECK(store.zone(parseCidr("198.18.67.0/26")).has_value());
+}
+
+} // namespace pbxwall::bpftest

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// Unit tests for maps/state (the pbxwallctl state files) and how pbxwalld merges them with the
+// config file's zones (loader/policy_build).
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include "policy_build.hpp"
+#include "state.hpp"
+
+using namespace pbxwall;
+
+namespace {
+
+// A fresh directory under /tmp, removed at the end of the test.
+struct TempDir {
+    std::string path;
+    TempDir()
+    {
+        char tmpl[] = "/tmp/pw-state-test.XXXXXX";
+        const char* p = ::mkdtemp(tmpl);
+        REQUIRE(p != nullptr);
+        path = p;
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+    void write(const std::string& name, const std::string& text) const { std::ofstream(path + "/" + name) << text; }
+};
+
+// The message CtlState::load throws for the directory, or "" when it loads.
+std::string loadError(const std::string& dir)
+{
+    try {
+        CtlState::load(dir);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
+}
+
+} // namespace
+
+TEST_CASE("state files: what is saved loads back the same", "[state]")
+{
+    TempDir d;
+    CtlState s;
+    s.zones = {{parseCidr("198.18.5.1"), PW_ZONE_REJECT},
+               {parseCidr("198.19.0.0/16"), PW_ZONE_TRUSTED},
+               {parseCidr("2001:db8:3::/48"), PW_ZONE_REJECT},
+               {parseCidr("2001:db8::7"), PW_ZONE_LOCAL}};
+    s.ifaces = {{"eth0", PW_ZONE_INTERNET}};
+    s.bans = {{parseAddr("198.18.3.30"), 0, 1700000000, PW_BAN_MANUAL},
+              {parseAddr("2001:db8:3::30"), 1800000000, 1700000001, PW_BAN_MANUAL}};
+    s.save(d.path);
+
+    const CtlState back = CtlState::load(d.path);
+    REQUIRE(back.zones.size() == s.zones.size());
+    for (size_t i = 0; i < s.zones.size(); ++i) {
+        CHECK(back.zones[i].cidr == s.zones[i].cidr);
+        CHECK(back.zones[i].zone == s.zones[i].zone);
+    }
+    REQUIRE(back.ifaces.size() == 1);
+    CHECK(back.ifaces[0].name == "eth0");
+    CHECK(back.ifaces[0].zone == PW_ZONE_INTERNET);
+    REQUIRE(back.bans.size() == 2);
+    CHECK(back.bans[0].addr == s.bans[0].addr);
+    CHECK(back.bans[0].expiresUnix == 0);
+    CHECK(back.bans[0].createdUnix == 1700000000);
+    CHECK(back.bans[1].expiresUnix == 1800000000);
+    CHECK(back.bans[1].cause == PW_BAN_MANUAL);
+}
+
+TEST_CASE("state files: missing files are empty; comments, blank lines and spacing are skipped", "[state]")
+{
+    TempDir d;
+    const CtlState none = CtlState::load(d.path);
+    CHECK(none.zones.empty());
+    CHECK(none.ifaces.empty());
+    CHECK(none.bans.empty());
+
+    d.write("zones", "# comment\n\n198.18.5.0/24 reject\n  198.18.6.1\tlocal  \r\n");
+    d.write("bans", "198.18.3.30 never 1700000000 1\n");
+    const CtlState s = CtlState::load(d.path);
+    REQUIRE(s.zones.size() == 2);
+    CHECK(s.zones[0].cidr == parseCidr("198.18.5.0/24"));
+    CHECK(s.zones[1].cidr == parseCidr("198.18.6.1"));
+    CHECK(s.zones[1].zone == PW_ZONE_LOCAL);
+    REQUIRE(s.bans.size() == 1);
+    CHECK(s.bans[0].expiresUnix == 0);
+}
+
+TEST_CASE("state files: a broken line is named FILE:LINE", "[state]")
+{
+    TempDir d;
+    d.write("zones", "# pbxwallctl zone entries: CIDR ZONE\n198.18.5.1 reject\n198.18.5.2 dmz\n");
+    CHECK(loadError(d.path) == d.path + "/zones:3: unknown zone \"dmz\"");
+    d.write("zones", "198.18.5.1 reject\n198.18.5.300 reject\n");
+    CHECK(loadError(d.path).rfind(d.path + "/zones:2: invalid address", 0) == 0);
+    d.write("zones", "198.18.5.1\n");
+    CHECK(loadError(d.path) == d.path + "/zones:1: unknown zone \"\"");
+    d.write("zones", "");
+    d.write("bans", "198.18.3.30 never 1700000000\n");
+    CHECK(loadError(d.path) == d.path + "/bans:1: expected \"ADDR EXPIRES|never CREATED CAUSE\"");
+    d.write("bans", "198.18.3.30 soon 1700000000 1\n");
+    CHECK(loadError(d.path) == d.path + "/bans:1: expected \"ADDR EXPIRES|never CREATED CAUSE\"");
+}
+
+TEST_CASE("policy image: pbxwallctl entries win over the config file's, the last line of each wins", "[state]")
+{
+    config::Config cfg;
+    cfg.zones = {{parseCidr("198.18.5.0/24"), PW_ZONE_LOCAL, 1},
+                 {parseCidr("198.18.5.1"), PW_ZONE_TRUSTED, 2},
+                 {parseCidr("198.18.5.1"), PW_ZONE_OTHER, 3}};
+    CtlState state;
+    state.zones = {{parseCidr("198.18.5.1"), PW_ZONE_REJECT},
+                   {parseCidr("10.0.0.1"), PW_ZONE_LOCAL},
+                   {parseCidr("10.0.0.1"), PW_ZONE_REJECT},
+                   {parseCidr("2001:db8::1"), PW_ZONE_REJECT}};
+    const PolicyImage img = buildPolicyImage(cfg, state, [](const std::string&) { return 0u; }, nullptr);
+    REQUIRE(img.addrs.size() == 4);
+
+    const auto& both = img.addrs.at(parseCidr("198.18.5.1"));
+    CHECK(both.origin == (PW_ORIGIN_CONFIG | PW_ORIGIN_CTL));
+    CHECK(both.cfg_zone == PW_ZONE_OTHER);
+    CHECK(both.ctl_zone == PW_ZONE_REJECT);
+    CHECK(both.zone == PW_ZONE_REJECT);
+
+    const auto& cfgOnly = img.addrs.at(parseCidr("198.18.5.0/24"));
+    CHECK(cfgOnly.origin == PW_ORIGIN_CONFIG);
+    CHECK(cfgOnly.zone == PW_ZONE_LOCAL);
+
+    const auto& ctlOnly = img.addrs.at(parseCidr("10.0.0.1"));
+    CHECK(ctlOnly.origin == PW_ORIGIN_CTL);
+    CHECK(ctlOnly.zone == PW_ZONE_REJECT);
+    CHECK(img.addrs.count(parseCidr("2001:db8::1")) == 1);
+}
