@@ -92,6 +92,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_bans SEC(".maps");
 
+/* Bloom filter of the banned addresses, two halves (pbxwall_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * (PW_DEFAULT_BANS / 4)); /* 2 * pw_banbit_words(); set from [limits] */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_banbits SEC(".maps");
+
 /* Flows the host opened, written at TC egress. LRU: losing one only drops a late reply. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -382,16 +392,51 @@ static __always_inline __u8 pw_classify(struct pw_ctx *c, __u8 if_zone)
 	return pw_zone_of(c->gen, c->policy, &c->m.src, if_zone);
 }
 
+/* The filter word and bit of an address in half `half`. */
+static __always_inline __u64 *pw_banbit(const struct pw_gen_state *g, __u32 half, const union pw_addr *a, __u64 *bit)
+{
+	__u64 h = pw_host_hash(a->d[0], a->d[1]) & g->banbit_mask;
+	__u32 idx = (half & 1) * ((g->banbit_mask + 1) >> 6) + (__u32)(h >> 6);
+
+	*bit = 1ULL << (h & 63);
+	return bpf_map_lookup_elem(&pw_banbits, &idx);
+}
+
 static __always_inline int pw_is_banned(struct pw_ctx *c)
 {
 	struct pw_ban_key bk;
 	struct pw_ban *b;
+	__u32 zero = 0;
+	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+	__u64 bit, *w;
 
+	if (g && g->banbit_mask) { /* 0: never set up, go to the table */
+		w = pw_banbit(g, g->ban_half, &c->m.src, &bit);
+		if (w && !(*w & bit))
+			return 0;
+	}
 	__builtin_memcpy(bk.addr, c->m.src.b, 16);
 	b = bpf_map_lookup_elem(&pw_bans, &bk);
 	if (!b)
 		return 0;
 	return b->expires_ns == 0 || bpf_ktime_get_coarse_ns() < b->expires_ns;
+}
+
+/* Sets an address's filter bit in both halves (after the ban is in pw_bans). */
+static __always_inline void pw_banbits_set(const union pw_addr *a)
+{
+	__u32 zero = 0;
+	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+	__u64 bit, *w;
+
+	if (!g)
+		return;
+	w = pw_banbit(g, 0, a, &bit);
+	if (w)
+		__sync_fetch_and_or(w, bit);
+	w = pw_banbit(g, 1, a, &bit);
+	if (w)
+		__sync_fetch_and_or(w, bit);
 }
 
 /* Bans the source (its exact address) for the policy's ban time and reports it. A full ban
@@ -405,6 +450,7 @@ static __always_inline void pw_ban_addr(const __u8 *addr, const struct pw_policy
 
 	__builtin_memcpy(bk.addr, addr, 16);
 	err = bpf_map_update_elem(&pw_bans, &bk, &b, BPF_ANY);
+	pw_banbits_set((const union pw_addr *)addr);
 	ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);
 	if (!ev)
 		return;

@@ -78,13 +78,19 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
     std::vector<CtlBan> bans = CtlState::loadBans(cfg.stateDir);
     const size_t before = bans.size();
     std::erase_if(bans, [](const CtlBan& b) { return b.expiresUnix && b.expiresUnix <= unixNow(); });
-    if (expired.empty() && before == bans.size())
-        return;
+    // The ban filter forgets lifted and expired bans here: after expiries, and once a minute
+    // for bans pbxwallctl lifted (a stale bit only costs a pw_bans lookup).
+    static uint64_t lastRefresh = 0;
+    const bool refresh = !expired.empty() || now - lastRefresh > 60000000000ULL;
     for (const auto& k : expired) {
         Addr a;
         std::memcpy(a.bytes.data(), k.addr, 16);
         spdlog::info("ban expired: {}", a.str());
         maps.bans.erase(k);
+    }
+    if (refresh) {
+        PolicyStore(maps).refreshBanFilter();
+        lastRefresh = now;
     }
     if (before != bans.size())
         CtlState::saveBans(cfg.stateDir, bans);
@@ -254,6 +260,7 @@ int runDaemon(config::Config cfg)
         CtlState state = CtlState::load(cfg.stateDir);
         applyPolicy(m.set(), cfg, state);
         replayBans(m.set(), state);
+        m.set().bans.resyncBits(); // bans pinned by an earlier run get their filter bits
         return m;
     }();
     // The policy is complete before the first packet meets the program.

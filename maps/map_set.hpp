@@ -3,6 +3,7 @@
 // pbxwalld) or borrowed from a loaded bpf_object (pbxwalld, the BPF fixtures).
 #pragma once
 
+#include "ban_table.hpp"
 #include "host_table.hpp"
 #include "map.hpp"
 #include "net4_table.hpp"
@@ -24,7 +25,7 @@ struct MapSet {
     Host6Table hosts6;
     Net4Table nets4;
     TypedMap<pw_net_key, pw_zone_entry> nets;
-    TypedMap<pw_ban_key, pw_ban> bans;
+    BanTable bans; // with its filter pw_banbits
     TypedMap<pw_flow_key, pw_flow> flows;
     TypedMap<pw_frag_key, pw_frag> frags;
     TypedMap<pw_ban_key, pw_known> known;

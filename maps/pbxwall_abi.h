@@ -104,9 +104,11 @@ struct pw_gen_state {
 	__u32 host4_mask; /* buckets per half - 1 (a power of two - 1) */
 	__u32 host6_mask;
 	__u32 nets4_blocks; /* blocks per half of pw_nets4 */
+	__u32 ban_half;     /* half of pw_banbits the data plane reads: 0 or 1 */
+	__u32 banbit_mask;  /* bits per half of pw_banbits - 1 */
 	__u32 pad;
 };
-PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 24, "pw_gen_state ABI");
+PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 32, "pw_gen_state ABI");
 
 enum pw_origin { /* bit flags: who named an entry */
 	PW_ORIGIN_CONFIG = 1,
@@ -277,6 +279,25 @@ struct pw_policy {
 	__u8 reserved[40];
 };
 PW_STATIC_ASSERT(sizeof(struct pw_policy) == 128, "pw_policy ABI");
+
+/* pw_banbits: a one-hash Bloom filter in front of pw_bans, so that a source without a ban
+ * costs one inlined read of a cache-hot bitmap instead of a hash lookup. Bit
+ * pw_host_hash(address) & banbit_mask is set for every banned address, in both halves, by
+ * whoever writes the ban (the data plane, pbxwallctl, pbxwalld's restore); a set bit only sends
+ * the packet on to pw_bans. Bits of lifted and expired bans are cleared by pbxwalld's sweep,
+ * which clears the inactive half, sets the bits of the bans still there, and flips ban_half
+ * (a ban the data plane adds meanwhile sets its bit after the clear: never lost). */
+#define PW_MAP_NAME_BANBITS "pw_banbits"
+/* 64-bit words per half for a [limits] bans value: 16 bits per ban (at most ~6% of unbanned
+ * sources go on to pw_bans when the table is full), a power of two, at least 1024. */
+static inline __u32 pw_banbit_words(__u32 bans)
+{
+	__u32 w = 1024;
+
+	while (w < bans / 4 && w < (1U << 26))
+		w <<= 1;
+	return w;
+}
 
 /* pw_bans: hash keyed by address (no generation: bans are not config). Never LRU. */
 struct pw_ban_key {

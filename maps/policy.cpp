@@ -101,8 +101,20 @@ bool PolicyStore::eraseHost(__u32 half, const Addr& a)
 
 void PolicyStore::flip(__u32 active, __u32 hosts)
 {
+    const pw_gen_state g = genState();
     maps_.gen.update(0, pw_gen_state{active & 1, hosts & 1, maps_.hosts4.mask(), maps_.hosts6.mask(),
-                                     maps_.nets4.blocksPerHalf(), 0});
+                                     maps_.nets4.blocksPerHalf(), g.ban_half & 1, maps_.bans.bitMask(), 0});
+}
+
+void PolicyStore::refreshBanFilter()
+{
+    const pw_gen_state g = genState();
+    const __u32 next = (g.ban_half & 1) ^ 1;
+    maps_.bans.rebuildBits(next);
+    pw_gen_state n = g;
+    n.ban_half = next;
+    n.banbit_mask = maps_.bans.bitMask();
+    maps_.gen.update(0, n);
 }
 
 void PolicyStore::editTables(const std::function<void(__u32 half)>& edit)

@@ -69,6 +69,10 @@ public:
 
     pw_policy settings() const;
 
+    // Drops the filter bits of bans no longer in pw_bans (pbxwalld's sweep, under the pin
+    // lock): rebuilds the inactive half of pw_banbits and flips to it.
+    void refreshBanFilter();
+
 private:
     pw_gen_state genState() const;
     std::optional<HostEntry> findHost(__u32 half, const Addr& a) const;

@@ -98,6 +98,7 @@ public:
         bpf_map__set_max_entries(s_.pw->maps.pw_nets, 2 * std::max<uint32_t>(nets + 16, 1024));
         bpf_map__set_max_entries(s_.pw->maps.pw_nets4, 2 * (PW_NET4_TOP / 16 + pw_net4_chunks(std::max<uint32_t>(nets + 16, 1024))));
         bpf_map__set_max_entries(s_.pw->maps.pw_bans, std::max<uint32_t>(bans + 16, 1024));
+        bpf_map__set_max_entries(s_.pw->maps.pw_banbits, 2 * pw_banbit_words(std::max<uint32_t>(bans + 16, 1024)));
         if (pbxwall_bpf::load(s_.pw.get()))
             throw std::runtime_error("load pbxwall object (root needed)");
         s_.bench.reset(bench_bpf::open_and_load());

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstring>
 
 namespace pbxwall::bpftest {
 
@@ -288,6 +289,54 @@ TEST_CASE("lifting a ban lets the source through again", "[bpf][bans]")
     checkVerdict(h,
                  {"ban lifted", ip(Family::V4, kNet, kHost).udp(40000, 5060), kLo, XDP_PASS, PW_REASON_SERVICE,
                   PW_ZONE_INTERNET});
+}
+
+// The ban filter (pw_banbits) in front of pw_bans: rebuilding it drops the bits of lifted bans
+// and keeps every ban still in the table, including one the data plane sets after the rebuild.
+TEST_CASE("the ban filter forgets lifted bans and never hides a ban", "[bpf][bans]")
+{
+    const Family fam = GENERATE(Family::V4, Family::V6);
+    const bool v4 = fam == Family::V4;
+    Harness h;
+    PolicyStore store(h.maps());
+    const auto key = [](const char* text) {
+        pw_ban_key k{};
+        const Addr a = parseAddr(text);
+        std::copy(a.bytes.begin(), a.bytes.end(), k.addr);
+        return k;
+    };
+    const auto bitSet = [&](const char* text, __u32 half) {
+        const pw_ban_key k = key(text);
+        __u64 hi, lo;
+        std::memcpy(&hi, k.addr, 8);
+        std::memcpy(&lo, k.addr + 8, 8);
+        const __u64 bit = pw_host_hash(hi, lo) & h.maps().bans.bitMask();
+        const __u32 words = (h.maps().bans.bitMask() + 1) / 64;
+        __u64 word = 0;
+        const __u32 idx = half * words + static_cast<__u32>(bit >> 6);
+        REQUIRE(bpf_map_lookup_elem(h.maps().bans.bitsFd(), &idx, &word) == 0);
+        return (word >> (bit & 63)) & 1;
+    };
+    const char* lifted = v4 ? kNet.v4 : kNet.v6;
+    const char* kept = v4 ? kNet2.v4 : kNet2.v6;
+    h.banForever(lifted);
+    h.banForever(kept);
+    REQUIRE(bitSet(lifted, 0));
+    REQUIRE(bitSet(lifted, 1));
+    REQUIRE(h.maps().bans.erase(key(lifted)));
+    const __u32 before = h.maps().gen.lookup(0)->ban_half;
+    store.refreshBanFilter();
+    const __u32 now = h.maps().gen.lookup(0)->ban_half;
+    REQUIRE(now == (before ^ 1));
+    CHECK(bitSet(kept, now));
+    CHECK(h.action(ip(fam, {kept, kept}, kHost).udp(40000, 5060).bytes()) == XDP_DROP);
+    CHECK(h.action(ip(fam, {lifted, lifted}, kHost).udp(40000, 5060).bytes()) == XDP_PASS);
+    // A ban added after the rebuild is seen at once, and a policy flip keeps the filter half.
+    h.ban(lifted, 3600s);
+    CHECK(h.action(ip(fam, {lifted, lifted}, kHost).udp(40000, 5060).bytes()) == XDP_DROP);
+    h.install(kBaseDrop);
+    CHECK(h.maps().gen.lookup(0)->ban_half == now);
+    CHECK(h.action(ip(fam, {kept, kept}, kHost).udp(40000, 5060).bytes()) == XDP_DROP);
 }
 
 } // namespace pbxwall::bpftest
