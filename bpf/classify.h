@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Classification of a source address by the exact host tables and the IPv4 prefix table
+ * (layouts in pbxwall_abi.h): array maps only, so every lookup is inlined by the verifier.
+ * Included by pbxwall.bpf.c after its own maps (pw_gen). */
+#ifndef PBXWALL_CLASSIFY_H
+#define PBXWALL_CLASSIFY_H
+
+/* Zones of single hosts (/32, /128): exact match first, the bulk of large blocklists.
+ * Open-addressing tables of cache-line buckets, two halves each (pbxwall_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * (PW_DEFAULT_HOSTS / 8)); /* 2 * pw_host_buckets(); set from [limits] */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pw_host4_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_hosts4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * (PW_DEFAULT_HOSTS6 / 2));
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pw_host6_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_hosts6 SEC(".maps");
+
+/* Zones of IPv4 prefixes: a multibit trie of cache-line chunks (pbxwall_abi.h), two halves. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * (PW_NET4_TOP / 16 + 2 * PW_DEFAULT_NETS + 64)); /* set from [limits] */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pw_net4_block);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_nets4 SEC(".maps");
+
+/* The zone of an exact address in the host tables, or PW_ZONE_NONE. Array lookups are
+ * inlined by the verifier: no helper call, one cache line per bucket probed. */
+static __always_inline __u8 pw_host4_zone(const struct pw_gen_state *g, __u32 addr)
+{
+	__u64 h = pw_host4_hash(addr);
+	__u32 mask = g->host4_mask;
+	__u32 base = (g->hosts & 1) * (mask + 1);
+
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {
+		__u32 idx = base + ((__u32)(h + i) & mask);
+		const struct pw_host4_bucket *b = bpf_map_lookup_elem(&pw_hosts4, &idx);
+		__u64 zone = 0;
+
+		if (!b)
+			return PW_ZONE_NONE;
+		/* Branch-free: a slot's zone counts when its key matches and it is in use (keys are
+		 * unique, so at most one does). Few branches keep the verifier's work small. */
+#pragma unroll
+		for (__u32 s = 0; s < PW_HOST4_SLOTS; s++) {
+			__u64 hit = (((__u64)(b->addr[s] ^ addr) - 1) >> 63) & (b->flags >> s);
+
+			zone |= b->zone[s] & (0 - (hit & 1));
+		}
+		if (zone)
+			return zone;
+		if (!(b->flags & PW_HOST_PASSED))
+			return PW_ZONE_NONE;
+	}
+	return PW_ZONE_NONE;
+}
+
+static __always_inline __u8 pw_host6_zone(const struct pw_gen_state *g, __u64 hi, __u64 lo)
+{
+	__u64 h = pw_host_hash(hi, lo);
+	__u32 mask = g->host6_mask;
+	__u32 base = (g->hosts & 1) * (mask + 1);
+
+#pragma clang loop unroll(disable)
+	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {
+		__u32 idx = base + ((__u32)(h + i) & mask);
+		const struct pw_host6_bucket *b = bpf_map_lookup_elem(&pw_hosts6, &idx);
+		__u64 zone = 0;
+
+		if (!b)
+			return PW_ZONE_NONE;
+#pragma unroll
+		for (__u32 s = 0; s < PW_HOST6_SLOTS; s++) {
+			__u64 x = (b->addr[s][0] ^ hi) | (b->addr[s][1] ^ lo);
+			__u64 hit = (~((x | (0 - x)) >> 63)) & (b->flags >> s); /* bit 0: x == 0, in use */
+
+			zone |= b->zone[s] & (0 - (hit & 1));
+		}
+		if (zone)
+			return zone;
+		if (!(b->flags & PW_HOST_PASSED))
+			return PW_ZONE_NONE;
+	}
+	return PW_ZONE_NONE;
+}
+
+/* The zone of the longest IPv4 prefix that holds addr (host order), or PW_ZONE_NONE: level 0
+ * is indexed by the /16, every chunk below it by the next 4 bits. */
+static __always_inline __u8 pw_net4_zone(const struct pw_gen_state *g, __u32 addr)
+{
+	__u32 base = (g->hosts & 1) * g->nets4_blocks;
+	__u32 i = addr >> 16; /* entry of the half */
+	__u32 shift = 16;
+
+#pragma clang loop unroll(disable)
+	for (int level = 0; level < 5; level++) {
+		__u32 idx = base + (i >> 4);
+		const struct pw_net4_block *b = bpf_map_lookup_elem(&pw_nets4, &idx);
+		__u32 e;
+
+		if (!b)
+			return PW_ZONE_NONE;
+		e = b->e[i & 15];
+		if (!(e & PW_NET4_CHUNK))
+			return e & 0xff;
+		shift -= 4;
+		i = PW_NET4_TOP + ((e & ~PW_NET4_CHUNK) << 4) + ((addr >> (shift & 31)) & 15);
+	}
+	return PW_ZONE_NONE;
+}
+
+#define PW_ADDR_V4 0x100 /* pw_addr_zone(): the address is IPv4 */
+
+/* The zone of an address from the exact host tables, then (IPv4) the prefix table, with
+ * PW_ADDR_V4 for an IPv4 address; IPv6 prefixes are left to the caller. A global function:
+ * the verifier checks its loops once, not again for every state that reaches a caller, and
+ * their spill slots stay out of the ingress frame under the SIP guards' call chain. */
+__noinline __u32 pw_addr_zone(__u64 hi, __u64 lo)
+{
+	__u32 zero = 0;
+	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+	__u32 v4 = lo >> 32, z;
+
+	if (!g)
+		return PW_ZONE_NONE;
+	if (hi != 0 || (__u32)lo != bpf_htonl(0xffff)) /* not IPv4-mapped: an IPv6 packet */
+		return pw_host6_zone(g, hi, lo);
+	z = pw_host4_zone(g, v4);
+	if (z == PW_ZONE_NONE)
+		z = pw_net4_zone(g, bpf_ntohl(v4));
+	return z | PW_ADDR_V4;
+}
+
+#endif /* PBXWALL_CLASSIFY_H */
