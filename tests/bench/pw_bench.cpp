@@ -76,6 +76,7 @@ struct Path {
     // which [sip] cannot express): applied before the row runs, undone after it.
     std::function<void(pw_policy&)> tweak = nullptr;
     double goalNs = 0; // net ns over the bare drop the performance issue asks for; 0: none
+    class Bench* bench = nullptr; // the loaded tables it runs against; nullptr: the big ones
 };
 
 class Bench {
@@ -279,6 +280,11 @@ int main(int argc, char** argv)
         const uint32_t n = std::max<uint32_t>(hosts, 1);
         const uint32_t bansFrom = n + (1U << 20), netsFrom = bansFrom + bans + (1U << 20);
         Bench bench(hosts, bans, bansFrom, nets, netsFrom, repeat);
+        // The same program with smaller lists, loaded side by side: a host list a tenth the
+        // size, and no lists at all. Cost may grow with cache misses, never with entries.
+        const uint32_t midHosts = std::max<uint32_t>(hosts / 10, 1);
+        Bench mid(midHosts, 0, 0, 0, 0, repeat);
+        Bench empty(0, 0, 0, 0, 0, repeat);
         const auto rejected = udpFrom("10.0.0.1", 5060); // the source is rewritten by the front program
         std::vector<Path> paths = {
             {"bare XDP drop (floor)", rejected, 1, 0, XDP_DROP, true},
@@ -301,25 +307,33 @@ int main(int argc, char** argv)
             {"known source, small OPTIONS", udpFrom(kKnownPhone, 5060), 0, 0, XDP_PASS, false, endless},
             {"known source, 1,400-byte INVITE (guards read 800 bytes of headers)",
              udpFrom(kKnownPhone, 5060, bigInvite()), 0, 0, XDP_PASS, false, endless},
+            {"banned source, same source", udpFrom("10.0.0.1", 5060), 1, bansFrom, XDP_DROP, false},
             {"banned source, " + std::to_string(bans) + " bans, rotating", udpFrom("10.0.0.1", 5060),
              std::max<uint32_t>(bans, 1), bansFrom, XDP_DROP, false, nullptr, 150},
+            {"reject prefix hit, same source", udpFrom("10.0.0.1", 5060), 1, netsFrom, XDP_DROP, false},
             {"reject prefix hit, " + std::to_string(nets) + " /24 prefixes, rotating", udpFrom("10.0.0.1", 5060),
              std::max<uint32_t>(nets, 1), netsFrom, XDP_DROP, false, nullptr, 120},
             {"reject host hit, same source", rejected, 1, 0, XDP_DROP, false},
+            {"reject host hit, " + std::to_string(midHosts) + " entries, rotating", rejected, midHosts, 0, XDP_DROP,
+             false, nullptr, 150, &mid},
             {"reject host hit, " + std::to_string(n) + " entries, rotating", rejected, n, 0, XDP_DROP, false, nullptr,
              150},
+            {"miss (internet, unlisted pass), no lists, rotating", udpFrom("10.0.0.1", 20001), n, n, XDP_PASS, false,
+             nullptr, 0, &empty},
+            {"miss (internet, unlisted pass), " + std::to_string(midHosts) + " entries, rotating",
+             udpFrom("10.0.0.1", 20001), n, n, XDP_PASS, false, nullptr, 0, &mid},
             {"miss (internet, unlisted pass), " + std::to_string(n) + " entries, rotating", udpFrom("10.0.0.1", 20001),
              n, n, XDP_PASS, false},
         };
         // Nothing to hit: keep the paths that do not need such an entry.
         std::erase_if(paths, [&](const Path& p) {
-            return (hosts == 0 && p.name.rfind("reject host", 0) == 0) || (nets == 0 && p.name.rfind("reject prefix", 0) == 0) ||
+            return (hosts < 10 && p.name.rfind("reject host", 0) == 0) || (nets == 0 && p.name.rfind("reject prefix", 0) == 0) ||
                    (bans == 0 && p.name.rfind("banned", 0) == 0);
         });
         std::vector<std::vector<double>> samples(paths.size());
         for (uint32_t r = 0; r < rounds; ++r)
             for (size_t i = 0; i < paths.size(); ++i)
-                samples[i].push_back(bench.run(paths[i]));
+                samples[i].push_back((paths[i].bench ? *paths[i].bench : bench).run(paths[i]));
 
         const double floorMin = *std::min_element(samples[0].begin(), samples[0].end());
         const double floorMed = median(samples[0]);
