@@ -231,12 +231,31 @@ static __always_inline int pw_is_martian(const struct pw_meta *m)
 
 #include "classify.h"
 
-/* Longest-prefix match over both tables: a host entry is the most specific possible. */
+/* The packet's state handed to the next stage, per CPU (one packet at a time per CPU): struct
+ * pw_ctx without its policy pointer, which the stage looks up again. */
+struct pw_handoff {
+	struct pw_meta m;
+	__u32 gen;
+	__u32 len;
+	__u8 slot;
+	__u8 zone;
+	__u8 pad[6];
+};
+_Static_assert(sizeof(struct pw_handoff) == PW_HANDOFF_BYTES, "pw_handoff ABI");
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_handoff);
+	__uint(pinning, LIBBPF_PIN_BY_NAME); /* shared by every load of the object */
+} pw_handoff SEC(".maps");
+
+/* Longest-prefix match over both tables (z from pw_addr_zone): a host entry is the most
+ * specific possible. */
 static __always_inline __u8 pw_zone_of(__u32 gen, const struct pw_policy *pol, const union pw_addr *addr,
-				       __u8 if_zone)
+				       __u8 if_zone, __u32 z)
 {
 	struct pw_zone_entry *e;
-	__u32 z = pw_addr_zone(addr->d[0], addr->d[1]);
 
 	if (z & 0xff)
 		return z & 0xff;
@@ -251,9 +270,47 @@ static __always_inline __u8 pw_zone_of(__u32 gen, const struct pw_policy *pol, c
 	return if_zone;
 }
 
+/* The source's zone. The host and prefix walks leave the verifier one state per way out of
+ * their loops; the zone goes through map memory, where it is a plain number, so those states
+ * merge again before the rest of the program is checked. */
 static __always_inline __u8 pw_classify(struct pw_ctx *c, __u8 if_zone)
 {
-	return pw_zone_of(c->gen, c->policy, &c->m.src, if_zone);
+	__u32 zero = 0;
+	struct pw_handoff *h = bpf_map_lookup_elem(&pw_handoff, &zero);
+	__u32 z = pw_addr_zone(c->m.src.d[0], c->m.src.d[1]);
+
+	if (!h)
+		return PW_ZONE_NONE;
+	*(volatile __u32 *)&h->gen = z;
+	z = *(volatile __u32 *)&h->gen;
+	return pw_zone_of(c->gen, c->policy, &c->m.src, if_zone, z);
+}
+
+static __always_inline void pw_touch(const void *p)
+{
+	if (p)
+		(void)*(const volatile __u8 *)p;
+}
+
+/* Starts the loads of the lines the source's lookups read next (its host-table bucket, its /16
+ * entry of the prefix table, its ban-filter word) back to back, before any of them is used:
+ * with large tables each is a cache miss, and issued together they overlap instead of
+ * following one another. */
+static __always_inline void pw_touch_source(const struct pw_gen_state *g, const union pw_addr *a)
+{
+	__u64 h = pw_host_hash(a->d[0], a->d[1]) & g->banbit_mask;
+	__u32 idx = (g->ban_half & 1) * ((g->banbit_mask + 1) >> 6) + (__u32)(h >> 6);
+
+	if (a->d[0] == 0 && (__u32)a->d[1] == bpf_htonl(0xffff)) {
+		__u32 v4 = a->d[1] >> 32;
+		__u32 hi = (g->hosts & 1) * (g->host4_mask + 1) + ((__u32)pw_host4_hash(v4) & g->host4_mask);
+		__u32 ni = (g->hosts & 1) * g->nets4_blocks + (bpf_ntohl(v4) >> 20);
+
+		pw_touch(bpf_map_lookup_elem(&pw_hosts4, &hi));
+		pw_touch(bpf_map_lookup_elem(&pw_nets4, &ni));
+	}
+	if (g->banbit_mask)
+		pw_touch(bpf_map_lookup_elem(&pw_banbits, &idx));
 }
 
 /* The filter word and bit of an address in half `half`. */
@@ -387,18 +444,40 @@ static __always_inline __u32 pw_judge_icmp(struct pw_ctx *c)
 	return PW_REASON_ICMP_DENIED;
 }
 
-/* A guard's drop, and the ban it asks for. The policy is looked up again: to the verifier,
- * c->policy is not usable after the guard's global call. */
-static __always_inline __u32 pw_guard_verdict(struct pw_ctx *c, __u32 reason)
-{
-	if (reason & PW_GUARD_BAN) {
-		__u32 gen = c->gen & 1;
-		const struct pw_policy *pol = bpf_map_lookup_elem(&pw_policy, &gen);
+/* The SIP stage: a program of its own, entered by a tail call (a jump, no return to pay for),
+ * verified on its own with its own stack. */
+int pw_xdp_sip(struct xdp_md *ctx);
 
-		if (pol)
-			pw_ban_source(c, pol, PW_BAN_SCANNER, bpf_ktime_get_coarse_ns());
-	}
-	return reason & (PW_GUARD_BAN - 1);
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, PW_STAGE__COUNT);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME); /* pinned: a prog array empties when its last user
+					       * reference goes, and pbxwalld may be gone */
+	__array(values, int(struct xdp_md *));
+} pw_stages SEC(".maps") = {
+	.values = { [PW_STAGE_SIP] = (void *)&pw_xdp_sip },
+};
+
+
+/* Hands the packet to the SIP stage. Returns only when the stage is missing (its slot of
+ * pw_stages empty): the SIP traffic of untrusted sources is then dropped, never let through
+ * unjudged. */
+static __always_inline __u32 pw_to_sip_stage(struct xdp_md *ctx, struct pw_ctx *c)
+{
+	__u32 zero = 0;
+	struct pw_handoff *h = bpf_map_lookup_elem(&pw_handoff, &zero);
+
+	if (!h)
+		return PW_REASON_NO_STAGE;
+	h->m = c->m;
+	h->gen = c->gen;
+	h->len = c->len;
+	h->slot = c->slot;
+	h->zone = c->zone;
+	bpf_tail_call(ctx, &pw_stages, PW_STAGE_SIP);
+	return PW_REASON_NO_STAGE;
 }
 
 /* The service of the destination port decides; a would-be drop still passes when it is
@@ -418,16 +497,12 @@ static __always_inline __u32 pw_judge_service(struct xdp_md *ctx, struct pw_ctx 
 			return PW_REASON_TRAP_PORT;
 		}
 		if (p && p->service) {
-			/* Read before the global calls below: to the verifier they may rewrite *c, so
-			 * a pointer kept in it (c->policy) is not usable after them. */
 			int sip = p->service == c->policy->sip_service;
 
 			if (!(p->zones & PW_ZONE_BIT(c->zone)))
 				reason = PW_REASON_SERVICE_DENIED;
-			else if (sip && c->m.proto == IPPROTO_UDP && (reason = pw_sip_guard(ctx, c)))
-				return pw_guard_verdict(c, reason); /* trusted sources never get here */
-			else if (c->zone == PW_ZONE_INTERNET && sip)
-				return pw_judge_responsive(ctx, c);
+			else if (sip && (c->m.proto == IPPROTO_UDP || c->zone == PW_ZONE_INTERNET))
+				return pw_to_sip_stage(ctx, c); /* trusted sources never get here */
 			else
 				reason = PW_REASON_SERVICE;
 		}
@@ -496,6 +571,7 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 		return PW_REASON_MARTIAN;
 
 	/* 4-5: zone by longest prefix, else the interface's zone. */
+	pw_touch_source(g, &c->m.src);
 	c->zone = pw_classify(c, if_zone);
 	if (c->zone == PW_ZONE_TRUSTED)
 		return PW_REASON_TRUSTED;
@@ -524,6 +600,68 @@ int pw_xdp_main(struct xdp_md *ctx)
 	struct pw_ctx c = {};
 
 	return pw_verdict(&c, pw_judge(ctx, &c));
+}
+
+/* A guard's drop, and the ban it asks for. */
+static __always_inline __u32 pw_guard_verdict(struct pw_ctx *c, __u32 reason)
+{
+	if (reason & PW_GUARD_BAN)
+		pw_ban_source(c, c->policy, PW_BAN_SCANNER, bpf_ktime_get_coarse_ns());
+	return reason & (PW_GUARD_BAN - 1);
+}
+
+/* The SIP stage, entered from pw_xdp_main for SIP to the service named "sip" from a source
+ * that is neither trusted nor banned and whose zone the service allows. Cheap checks first, so
+ * that what is dropped anyway never costs a header scan: over UDP the first line
+ * (malformed_sip); for internet sources the budget of responsive mode (rate_limited,
+ * new_source_limited, not_whitelisted); then over UDP the content guards (scanner, toll_fraud,
+ * anonymous_invite). */
+static __always_inline __u32 pw_judge_sip(struct xdp_md *ctx, struct pw_ctx *c)
+{
+	__u32 reason = PW_REASON_SERVICE, known = PW_KNOWN_UNSEEN, guard, zero = 0;
+	struct pw_uf_lines *ul = bpf_map_lookup_elem(&pw_uflines, &zero);
+	int udp = c->m.proto == IPPROTO_UDP;
+
+	if (!ul)
+		return PW_REASON_MALFORMED;
+	ul->first = PW_FIRST_OTHER;
+	if (udp && (guard = pw_sip_first_line(ctx, c, ul)))
+		return guard;
+	if (c->zone == PW_ZONE_INTERNET) {
+		reason = pw_judge_responsive(ctx, c, &known);
+		if (PW_REASON_IS_DROP(reason))
+			return reason;
+	}
+	if (*(volatile __u32 *)&ul->first == PW_FIRST_OTHER)
+		return reason;
+	/* Through map memory the verifier sees plain numbers: the content guards are checked
+	 * once, not once per way through the budget. */
+	*(volatile __u32 *)&ul->reason = reason;
+	guard = pw_sip_content(ctx, c, ul, known);
+	reason = *(volatile __u32 *)&ul->reason;
+	if (guard)
+		return pw_guard_verdict(c, guard);
+	return reason;
+}
+
+SEC("xdp")
+int pw_xdp_sip(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	struct pw_handoff *h = bpf_map_lookup_elem(&pw_handoff, &zero);
+	struct pw_ctx c;
+
+	if (!h)
+		return XDP_DROP; /* verifier: index 0 of a per-CPU array always exists */
+	c.m = h->m;
+	c.gen = h->gen & 1;
+	c.len = h->len;
+	c.slot = h->slot;
+	c.zone = h->zone;
+	c.policy = bpf_map_lookup_elem(&pw_policy, &c.gen);
+	if (!c.policy)
+		return pw_verdict(&c, PW_REASON_NO_STAGE);
+	return pw_verdict(&c, pw_judge_sip(ctx, &c));
 }
 
 #include "sip_egress.h"

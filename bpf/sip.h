@@ -67,13 +67,13 @@ static __always_inline int pw_new_source_allowed(struct pw_ctx *c, const struct 
 	return pw_gcra(&ns->tat_ns, now, interval, interval ? PW_COARSE_TICK_NS / interval : 0);
 }
 
+/* Is the source known? For pw_sip_guard's anonymous-call rule. */
+enum { PW_KNOWN_NO = 0, PW_KNOWN_YES = 1, PW_KNOWN_UNSEEN = 2 /* not looked up yet */ };
+
 /* Responsive mode: SIP from an internet-zone source. Known sources get the higher ceiling;
  * unknown ones the small budget, or nothing when responsive mode is off. A source that keeps
- * exceeding its budget is banned. */
-/* A global function: the verifier checks it once, not once per parser path that reaches it.
- * Its pointer arguments may be NULL to the verifier, and pointers inside *c are plain numbers
- * here, so the policy is looked up again. */
-__noinline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_ctx *c)
+ * exceeding its budget is banned. Sets *known (PW_KNOWN_NO or PW_KNOWN_YES). */
+static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_ctx *c, __u32 *known)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -81,14 +81,7 @@ __noinline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_ctx *c)
 	struct pw_known *kn;
 	struct pw_rate *r;
 	__u64 now = bpf_ktime_get_coarse_ns();
-
-	if (!c)
-		return PW_REASON_MALFORMED;
-	__u32 gen = c->gen & 1;
-	const struct pw_policy *pol = bpf_map_lookup_elem(&pw_policy, &gen);
-
-	if (!pol)
-		return PW_REASON_MALFORMED;
+	const struct pw_policy *pol = c->policy;
 
 	__u64 interval = pol->interval_ns;
 	__u32 burst = pol->burst;
@@ -97,7 +90,9 @@ __noinline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_ctx *c)
 
 	__builtin_memcpy(k.addr, c->m.src.b, 16);
 	kn = bpf_map_lookup_elem(&pw_known, &k);
+	*known = PW_KNOWN_NO;
 	if (kn && now < kn->expires_ns) {
+		*known = PW_KNOWN_YES;
 		/* Its own budget: the debt of the small unknown budget does not follow it. */
 		if (!charge || pw_gcra(&kn->tat_ns, now, pol->known_interval_ns, pol->known_burst))
 			return PW_REASON_SIP_KNOWN;
@@ -255,37 +250,41 @@ static __always_inline __u64 pw_zero_bytes(__u64 x)
 	return ~(((x & PW_LOW7) + PW_LOW7) | x | PW_LOW7);
 }
 
-enum { PW_LINE_OTHER = 0, PW_LINE_SIGNATURE = 1, PW_LINE_END = 2 };
+
+/* Header names as little-endian words, lower case: "user-age" and "from". */
+#define PW_USER_AGE 0x6567612d72657375ULL
+#define PW_FROM 0x6d6f7266ULL
+
+#define PW_HDR_END 0x80 /* pw_sig_header: past what can be read (not a PW_SIG_* kind) */
 
 /* The header line that starts at packet offset off: is it a User-Agent or From ("f", RFC 3261
- * 7.3.3) whose value holds a signature (first PW_SIG_VALUE_SCAN bytes), or the empty line that
- * ends the headers? A global function: verified once, called once per line. */
-__noinline int pw_sip_line(struct xdp_md *ctx, __u32 off, __u32 gen)
+ * 7.3.3)? Returns where (PW_SIG_USER_AGENT or PW_SIG_FROM) and sets *voff to the packet
+ * offset of its value; 0 for another line; PW_HDR_END when the datagram is too short for a
+ * header this guard reads. */
+static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 *voff)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	const struct pw_sip_rules *r = bpf_map_lookup_elem(&pw_siprules, &gen);
 	__u32 k, where;
 
-	if (!ctx || !r || off > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN)
-		return PW_LINE_END;
+	if (off > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN)
+		return PW_HDR_END;
 	__u8 *q = data + pw_pkt_off(off);
 
 	if ((void *)(q + 16) > data_end)
-		return PW_LINE_END; /* too short for a header this guard reads */
-	if (q[0] == '\r' || q[0] == '\n')
-		return PW_LINE_END; /* the empty line: the body follows */
-	if (pw_lc(q[0], 'u')) {
-		if (!(pw_lc(q[1], 's') && pw_lc(q[2], 'e') && pw_lc(q[3], 'r') && q[4] == '-' && pw_lc(q[5], 'a') &&
-		      pw_lc(q[6], 'g') && pw_lc(q[7], 'e') && pw_lc(q[8], 'n') && pw_lc(q[9], 't')))
-			return PW_LINE_OTHER;
+		return PW_HDR_END;
+	__u64 name = pw_lower8(*(__u64 *)q);
+
+	if (name == PW_USER_AGE) {
+		if ((pw_lower8(*(__u64 *)(q + 8)) & 0xffff) != ('n' | 't' << 8))
+			return 0;
 		k = 10;
 		where = PW_SIG_USER_AGENT;
-	} else if (pw_lc(q[0], 'f')) {
-		k = pw_lc(q[1], 'r') && pw_lc(q[2], 'o') && pw_lc(q[3], 'm') ? 4 : 1;
+	} else if ((name & 0xff) == 'f') {
+		k = (name & 0xffffffff) == PW_FROM ? 4 : 1;
 		where = PW_SIG_FROM;
 	} else {
-		return PW_LINE_OTHER;
+		return 0;
 	}
 	/* RFC 3261 7.3.1: white space may come before the colon. */
 	for (__u32 w = 0; w < 4; w++) { /* k <= 14 stays in the checked 16 bytes */
@@ -294,9 +293,21 @@ __noinline int pw_sip_line(struct xdp_md *ctx, __u32 off, __u32 gen)
 		k++;
 	}
 	if (q[k] != ':')
-		return PW_LINE_OTHER;
-	/* From here one pointer whatever k was: one verifier state per position, not one per k. */
-	__u32 voff = off + k + 1;
+		return 0;
+	*voff = off + k + 1;
+	return where;
+}
+
+/* Does the header value at packet offset voff (first PW_SIG_VALUE_SCAN bytes, up to its line
+ * end) hold a signature of kind `where`? */
+static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 where, __u32 gen,
+					const struct pw_sip_rules *r)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (voff > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN + 16)
+		return 0;
 	__u8 *val = data + pw_pkt_off(voff);
 	__u32 len = PW_SIG_VALUE_SCAN;
 
@@ -321,68 +332,138 @@ __noinline int pw_sip_line(struct xdp_md *ctx, __u32 off, __u32 gen)
 	 * pw_sig_at works out where the signature would start. */
 	for (__u32 i = 0; i < PW_SIG_VALUE_SCAN; i += 2) {
 		__u8 *v = val + i;
-
 		__u32 g;
 
 		if (i + 3 > len)
-			return PW_LINE_OTHER;
+			return 0;
 		if ((void *)(v + 4) <= data_end)
 			g = *(__u32 *)v;
 		else if ((void *)(v + 3) <= data_end) /* the datagram's last three bytes */
 			g = v[0] | v[1] << 8 | v[2] << 16;
 		else
-			return PW_LINE_OTHER;
+			return 0;
 		__u32 h = PW_SIG_HASH(g);
 
 		if (!((r->filter[(h >> 6) & (PW_SIG_FILTER_BITS / 64 - 1)] >> (h & 63)) & 1))
 			continue;
 		if (pw_sig_at(ctx, voff + i, gen, where))
-			return PW_LINE_SIGNATURE;
+			return 1;
 	}
-	return PW_LINE_OTHER;
+	return 0;
 }
+
+/* Lines of a request that start with U or F (User-Agent, From, f), by packet offset: found by
+ * pw_sip_headers' first pass, read by its second, per CPU. Kept in map memory so that the
+ * verifier sees plain numbers there and checks each pass once, not once per count. */
+#define PW_UF_LINES 32
+#define PW_SIG_VALUES 4 /* User-Agent and From values searched per request (RFC 3261: one From) */
+struct pw_uf_lines {
+	__u32 off[PW_UF_LINES];
+	__u32 n;    /* lines found */
+	__u32 nval; /* values found */
+	__u32 voff[PW_SIG_VALUES]; /* offsets of the User-Agent and From values, in order */
+	__u32 where[PW_SIG_VALUES];
+	__u32 first;   /* pw_sip_first_line: PW_FIRST_* */
+	__u32 uri_off; /* pw_sip_first_line: the Request-URI's packet offset */
+	__u32 known;   /* pw_sip_content: PW_KNOWN_* of the source */
+	__u32 reason;  /* pw_judge_sip: the budget's verdict, while the content guards run */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_uf_lines);
+} pw_uflines SEC(".maps");
+
+enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2 };
 
 /* Finds the header lines of the request whose line starts at packet offset off, eight bytes
  * at a time, up to the empty line or PW_SIP_HDR_SCAN bytes. A word without a '\n' costs a few
- * instructions; in one with a '\n', the bytes that follow are tested at once, and only lines
- * that start with U, F (User-Agent, From, f) or end the headers are looked at further.
- * Returns 1 when a signature matched. */
-__noinline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen)
+ * instructions; in one with a '\n', the bytes that follow are tested at once. The first pass
+ * notes where the lines that start with U or F are; the second finds the User-Agent and From
+ * (f) lines among them; the third searches their values. No call on the way but on a filter
+ * hit: a call and its return cost ~23 ns on machines whose returns go through a mitigation
+ * thunk. Returns PW_HDRS_SIGNATURE when a signature matched, PW_HDRS_TOO_MANY for a request
+ * with more than PW_UF_LINES lines that start with U or F or more than PW_SIG_VALUES
+ * User-Agent and From lines (RFC 3261 allows one From and one User-Agent: more only serves to
+ * hide a signature past what is read). */
+static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen, const struct pw_sip_rules *r)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	__u32 zero = 0;
+	struct pw_uf_lines *ul = bpf_map_lookup_elem(&pw_uflines, &zero);
 
-	if (!ctx || off > PW_MAX_HDR_OFF + 32)
+	if (!ul || off > PW_MAX_HDR_OFF + 32)
 		return 0;
+	volatile __u32 *count = &ul->n;
 	__u8 *p = data + pw_pkt_off(off);
-
+	*count = 0;
 	for (__u32 i = 0; i < PW_SIP_HDR_SCAN / 8; i++) {
 		__u8 *q = p + i * 8;
 
 		if ((void *)(q + 9) > data_end)
-			return 0;
+			break;
 		__u64 x = *(__u64 *)q ^ (PW_ONES * '\n');
 
 		if (!((x - PW_ONES) & ~x & (PW_ONES << 7)))
 			continue; /* no '\n' in these eight bytes */
 		__u64 next = *(__u64 *)(q + 1); /* the byte after each one */
 		__u64 lc = next | (PW_ONES * 0x20);
-		__u64 cand = pw_zero_bytes(x) &
-			     (pw_zero_bytes(lc ^ (PW_ONES * 'u')) | pw_zero_bytes(lc ^ (PW_ONES * 'f')) |
-			      pw_zero_bytes(next ^ (PW_ONES * '\r')) | pw_zero_bytes(next ^ (PW_ONES * '\n')));
+		__u64 nl = pw_zero_bytes(x);
+		__u64 ends = nl & (pw_zero_bytes(next ^ (PW_ONES * '\r')) | pw_zero_bytes(next ^ (PW_ONES * '\n')));
+		__u64 uf = nl & (pw_zero_bytes(lc ^ (PW_ONES * 'u')) | pw_zero_bytes(lc ^ (PW_ONES * 'f')));
 
-		for (__u32 k = 0; k < 8 && cand; k++) {
+		if (ends)
+			uf &= (ends & -ends) - 1; /* the lines before the end */
+		for (__u32 k = 0; k < 8 && uf; k++) {
 			/* The lowest candidate byte's index: its high bit, moved to bit 0 of the byte,
 			 * times a constant whose top byte then reads the index. */
-			__u32 j = (((cand & -cand) >> 7) * 0x0001020304050607ULL) >> 56;
-			int line = pw_sip_line(ctx, off + i * 8 + j + 1, gen);
+			__u32 j = (((uf & -uf) >> 7) * 0x0001020304050607ULL) >> 56;
+			__u32 n = *count;
 
-			if (line != PW_LINE_OTHER)
-				return line == PW_LINE_SIGNATURE;
-			cand &= cand - 1;
+			if (n < PW_UF_LINES)
+				ul->off[n & (PW_UF_LINES - 1)] = off + i * 8 + j + 1;
+			*count = n + 1;
+			uf &= uf - 1;
 		}
+		if (ends)
+			break;
 	}
-	return 0;
+	__u32 n = *count;
+
+	if (n > PW_UF_LINES)
+		return PW_HDRS_TOO_MANY;
+	/* Second pass: which of those lines are User-Agent or From, and where their values are. */
+	volatile __u32 *nval = &ul->nval;
+
+	*nval = 0;
+	for (__u32 k = 0; k < PW_UF_LINES; k++) {
+		if (k >= n)
+			break;
+		__u32 voff = 0, where = pw_sig_header(ctx, ul->off[k], &voff);
+
+		if (where == PW_HDR_END)
+			break;
+		if (!where)
+			continue;
+		__u32 v = *nval;
+
+		if (v >= PW_SIG_VALUES)
+			return PW_HDRS_TOO_MANY;
+		ul->voff[v & (PW_SIG_VALUES - 1)] = voff;
+		ul->where[v & (PW_SIG_VALUES - 1)] = where;
+		*nval = v + 1;
+	}
+	/* Third pass: the values. */
+	n = *nval;
+	for (__u32 v = 0; v < PW_SIG_VALUES; v++) {
+		if (v >= n)
+			break;
+		if (pw_sig_value(ctx, ul->voff[v], ul->where[v], gen, r))
+			return PW_HDRS_SIGNATURE;
+	}
+	return PW_HDRS_CLEAN;
 }
 
 /* Parser state of pw_sip_toll, kept in a per-CPU map so that the verifier does not explore
@@ -482,25 +563,24 @@ __noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
 	return 0;
 }
 
-#define PW_GUARD_BAN 0x100 /* with a reason from pw_sip_guard: ban the source too */
 
-/* SIP guards on a UDP datagram to a SIP port from a source that is not trusted (first buffer
- * only, bounded loops). A request must start "METHOD sip:", "sips:" or "tel:" (RFC 3261 25.1),
- * a response "SIP/2.0 NNN"; CRLF keepalives (RFC 5626) pass. Then, for requests: scanner
- * signatures in User-Agent / From (drop and ban), and for an INVITE: toll fraud from a zone not
- * allowed to dial out, then an anonymous call (a source that is not known). Returns 0 or a drop
- * reason, with PW_GUARD_BAN when the caller is to ban the source (the ban is set there: this
- * function sits in the XDP program's deepest call chain, where stack is short). A global
- * function: the verifier checks it once. */
-__noinline __u32 pw_sip_guard(struct xdp_md *ctx, struct pw_ctx *c)
+
+#define PW_GUARD_BAN 0x100 /* with a reason from pw_sip_content: ban the source too */
+
+/* What pw_sip_first_line found, for pw_sip_content. */
+enum { PW_FIRST_OTHER = 0 /* keepalive or response: no content rules */, PW_FIRST_REQUEST = 1, PW_FIRST_INVITE = 2 };
+
+/* The first SIP guard on a UDP datagram to a SIP port from a source that is not trusted: a
+ * request must start "METHOD sip:", "sips:" or "tel:" (RFC 3261 25.1), a response "SIP/2.0 NNN";
+ * CRLF keepalives (RFC 5626) pass. Cheap (the first 16 bytes), so it comes before the budget.
+ * Returns 0 or PW_REASON_MALFORMED_SIP, and notes in *ul what pw_sip_content needs. */
+static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx *c, struct pw_uf_lines *ul)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-
-	if (!c)
-		return PW_REASON_MALFORMED;
 	__u32 off = c->m.l4_off + sizeof(struct udphdr);
 
+	ul->first = PW_FIRST_OTHER;
 	if (off > PW_MAX_HDR_OFF) /* verifier: bound the variable offset */
 		return PW_REASON_MALFORMED;
 	__u8 *p = data + off;
@@ -534,6 +614,20 @@ __noinline __u32 pw_sip_guard(struct xdp_md *ctx, struct pw_ctx *c)
 	int invite = n == 6 && pw_lc(p[0], 'i') && pw_lc(p[1], 'n') && pw_lc(p[2], 'v') && pw_lc(p[3], 'i') &&
 		     pw_lc(p[4], 't') && pw_lc(p[5], 'e');
 
+	ul->uri_off = off + n + 1;
+	ul->first = invite ? PW_FIRST_INVITE : PW_FIRST_REQUEST;
+	return 0;
+}
+
+/* The content guards on a request that passed pw_sip_first_line (first buffer only, bounded
+ * loops): scanner signatures in User-Agent / From (drop and ban), and for an INVITE: toll fraud
+ * from a zone not allowed to dial out, then an anonymous call (a source that is not known;
+ * `known` is PW_KNOWN_*). Returns 0 or a drop reason, with PW_GUARD_BAN when the caller is to
+ * ban the source. Every value it reads from *ul comes through map memory: the verifier sees
+ * plain numbers and checks the header scan once, not once per way here. */
+static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c, struct pw_uf_lines *ul,
+					    __u32 known)
+{
 	__u32 gen = c->gen & 1;
 	const struct pw_sip_rules *r = bpf_map_lookup_elem(&pw_siprules, &gen);
 
@@ -541,21 +635,33 @@ __noinline __u32 pw_sip_guard(struct xdp_md *ctx, struct pw_ctx *c)
 		return PW_REASON_MALFORMED;
 	__u8 dial_out = r->dial_out_zones, tolls = r->toll_count, ban = r->scanner_ban;
 
-	if (r->sig_count && pw_sip_headers(ctx, off + n + 1, gen))
-		return ban ? PW_REASON_SCANNER | PW_GUARD_BAN : PW_REASON_SCANNER;
+	*(volatile __u32 *)&ul->known = known;
+	__u32 uri_off = *(volatile __u32 *)&ul->uri_off;
+	__u32 invite = *(volatile __u32 *)&ul->first == PW_FIRST_INVITE;
+	known = *(volatile __u32 *)&ul->known;
+
+	if (r->sig_count) {
+		int hdrs = pw_sip_headers(ctx, uri_off, gen, r);
+
+		if (hdrs == PW_HDRS_SIGNATURE)
+			return ban ? PW_REASON_SCANNER | PW_GUARD_BAN : PW_REASON_SCANNER;
+		if (hdrs == PW_HDRS_TOO_MANY)
+			return PW_REASON_MALFORMED_SIP;
+	}
 	if (!invite)
 		return 0;
-	if (tolls && !(dial_out & PW_ZONE_BIT(c->zone & 7)) && pw_sip_toll(ctx, off + n + 1, gen))
+	if (tolls && !(dial_out & PW_ZONE_BIT(c->zone & 7)) && pw_sip_toll(ctx, uri_off, gen))
 		return PW_REASON_TOLL_FRAUD;
 
-	struct pw_ban_key k;
-	struct pw_known *kn;
+	if (known == PW_KNOWN_UNSEEN) {
+		struct pw_ban_key k;
+		struct pw_known *kn;
 
-	__builtin_memcpy(k.addr, c->m.src.b, 16);
-	kn = bpf_map_lookup_elem(&pw_known, &k);
-	if (!kn || bpf_ktime_get_coarse_ns() >= kn->expires_ns)
-		return PW_REASON_ANONYMOUS_INVITE;
-	return 0;
+		__builtin_memcpy(k.addr, c->m.src.b, 16);
+		kn = bpf_map_lookup_elem(&pw_known, &k);
+		known = kn && bpf_ktime_get_coarse_ns() < kn->expires_ns;
+	}
+	return known == PW_KNOWN_YES ? 0 : PW_REASON_ANONYMOUS_INVITE;
 }
 
 #endif /* PBXWALL_SIP_H */

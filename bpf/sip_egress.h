@@ -161,7 +161,7 @@ static __always_inline void pw_count_failure(struct __sk_buff *skb, const struct
 		if (ie && ie->zone != PW_ZONE_NONE)
 			if_zone = ie->zone;
 	}
-	if (pw_zone_of(gen, pol, &m->dst, if_zone) == PW_ZONE_TRUSTED)
+	if (pw_zone_of(gen, pol, &m->dst, if_zone, pw_addr_zone_fn(m->dst.d[0], m->dst.d[1])) == PW_ZONE_TRUSTED)
 		return;
 
 	__builtin_memcpy(k.addr, m->dst.b, 16);

@@ -272,6 +272,8 @@ Maps Maps::open(const config::Config& cfg)
 {
     Maps m;
     m.skel_ = openSkeleton(cfg);
+    // Maps only; the SIP stage is loaded too, because libbpf fills the pinned pw_stages with it
+    // as the object loads (with the same code, and pw_handoff shared through its pin).
     bpf_program__set_autoload(m.skel_->progs.pw_xdp_main, false);
     bpf_program__set_autoload(m.skel_->progs.pw_tc_egress, false);
     if (int err = ::pbxwall_bpf::load(m.skel_.get()))

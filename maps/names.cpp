@@ -43,6 +43,7 @@ constexpr std::array<std::string_view, PW_REASON__END> kReasonNames = [] {
   t[PW_REASON_ANONYMOUS_INVITE] = "anonymous_invite";
   t[PW_REASON_SCANNER] = "scanner";
   t[PW_REASON_TOLL_FRAUD] = "toll_fraud";
+  t[PW_REASON_NO_STAGE] = "no_stage";
   return t;
 }();
 static_assert(kReasonNames.size() == PW_REASON__END);

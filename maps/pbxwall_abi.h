@@ -37,6 +37,19 @@
 #define PW_MAP_NAME_SIPRULES "pw_siprules"
 #define PW_PROG_NAME_XDP    "pw_xdp_main"
 #define PW_PROG_NAME_EGRESS "pw_tc_egress"
+#define PW_PROG_NAME_SIP    "pw_xdp_sip"
+#define PW_MAP_NAME_STAGES  "pw_stages"
+#define PW_MAP_NAME_HANDOFF "pw_handoff"
+
+/* pw_stages: the programs pw_xdp_main tail-calls, by index. A program array, pinned (it empties
+ * when its last user reference goes) and filled by libbpf when the object loads. pw_handoff:
+ * the per-CPU state a stage takes over from pw_xdp_main (its layout is the data plane's own;
+ * pinned so that every load of the object shares it). */
+enum pw_stage {
+	PW_STAGE_SIP = 0, /* pw_xdp_sip: SIP guards and responsive mode */
+	PW_STAGE__COUNT,
+};
+#define PW_HANDOFF_BYTES 72
 
 /* Zones, from most to least privileged. 0 means "not classified yet" (non-IP, malformed). */
 enum pw_zone {
@@ -80,6 +93,7 @@ enum pw_reason {
 	PW_REASON_ANONYMOUS_INVITE = 29, /* INVITE from a source neither trusted nor known */
 	PW_REASON_SCANNER = 30,        /* a scanner's User-Agent or From signature: the source is banned */
 	PW_REASON_TOLL_FRAUD = 31,     /* INVITE to an international prefix (or an unparseable R-URI) from a zone not allowed to dial out */
+	PW_REASON_NO_STAGE = 32,       /* SIP that the SIP stage should judge, but the stage is missing (fail closed) */
 	PW_REASON__END,
 };
 #define PW_REASON_SLOTS 48 /* room for later reasons without resizing the pinned counters */

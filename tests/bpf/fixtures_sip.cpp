@@ -585,7 +585,11 @@ TEST_CASE("SIP guards: malformed datagrams and anonymous INVITEs", "[bpf][sip][g
                            PW_REASON_ANONYMOUS_INVITE));
     checkVerdict(h, expect(named(f, "lower-case invite"), sipUdp(f, kScanner, "invite sip:100@pbx SIP/2.0\r\n\r\n"),
                            PW_REASON_ANONYMOUS_INVITE));
-    checkVerdict(h, expect(named(f, "INVITE to a tel: URI"), sipUdp(f, kScanner, "INVITE tel:2001 SIP/2.0\r\n\r\n"),
+    // The budget comes before the content rules: a third INVITE from the same source is over
+    // its budget (2 back to back), and rate_limited never costs a header scan.
+    checkVerdict(h, expect(named(f, "a third INVITE is over the budget first"), sipUdp(f, kScanner, invite),
+                           PW_REASON_RATE_LIMITED));
+    checkVerdict(h, expect(named(f, "INVITE to a tel: URI"), sipUdp(f, kScanner2, "INVITE tel:2001 SIP/2.0\r\n\r\n"),
                            PW_REASON_ANONYMOUS_INVITE));
     checkVerdict(h, expect(named(f, "INVITE from an unknown local-zone source"), sipUdp(f, kLocal, invite),
                            PW_REASON_ANONYMOUS_INVITE, PW_ZONE_LOCAL));

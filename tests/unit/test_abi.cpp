@@ -45,6 +45,8 @@ TEST_CASE("the BPF object's maps match pbxwall_abi.h", "[abi]")
         {PW_MAP_NAME_EVENTS, 0, 0, PW_EVENTS_BYTES},
         {PW_MAP_NAME_FAILS, sizeof(pw_ban_key), sizeof(pw_fail), 0},
         {PW_MAP_NAME_SIPRULES, sizeof(__u32), sizeof(pw_sip_rules), PW_GENERATIONS},
+        {PW_MAP_NAME_STAGES, sizeof(__u32), sizeof(__u32), PW_STAGE__COUNT},
+        {PW_MAP_NAME_HANDOFF, sizeof(__u32), PW_HANDOFF_BYTES, 1},
     };
     REQUIRE(std::size(expected) == pbxwall::pinnedMapNames().size());
     for (const auto& e : expected) {
@@ -58,4 +60,5 @@ TEST_CASE("the BPF object's maps match pbxwall_abi.h", "[abi]")
     }
     CHECK(bpf_object__find_program_by_name(skel->obj, PW_PROG_NAME_XDP));
     CHECK(bpf_object__find_program_by_name(skel->obj, PW_PROG_NAME_EGRESS));
+    CHECK(bpf_object__find_program_by_name(skel->obj, PW_PROG_NAME_SIP));
 }
