@@ -99,12 +99,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_known SEC(".maps");
 
-/* Per-source SIP budgets; creation is gated by pw_newsrc, so a spoofed flood churns it slowly. */
+/* Per-source SIP budgets, a two-way set-associative cache (pbxwall_abi.h); creation is gated
+ * by pw_newsrc, so a spoofed flood churns it slowly. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, PW_DEFAULT_RATE);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, struct pw_ban_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_DEFAULT_RATE + PW_DEFAULT_RATE / PW_RATE_TAGS_PER_BLOCK); /* pw_rate_entries() */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
 	__type(value, struct pw_rate);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_rate SEC(".maps");

@@ -35,6 +35,91 @@ static __always_inline void pw_budget_key(struct pw_ctx *c, const struct pw_poli
 
 #define PW_COARSE_TICK_NS 10000000ULL /* a jiffy at HZ=100, the longest */
 
+/* Where a budget key lives in pw_rate (pbxwall_abi.h): its slot pair and its tag. */
+struct pw_rate_ref {
+	__u32 pair; /* the first slot of the pair */
+	__u32 tag;
+};
+
+static __always_inline void pw_rate_ref_of(const struct pw_gen_state *g, const struct pw_ban_key *k,
+					   struct pw_rate_ref *ref)
+{
+	__u64 h = pw_host_hash(*(const __u64 *)k->addr, *(const __u64 *)(k->addr + 8));
+
+	ref->pair = (__u32)h & g->rate_mask & ~1U;
+	ref->tag = (__u32)(h >> 48) | 1;
+}
+
+/* The two tags of a pair (slot pair in the low half, pair + 1 in the high half), as a pointer
+ * into the tag region. */
+static __always_inline __u32 *pw_rate_tags(const struct pw_gen_state *g, __u32 pair)
+{
+	__u32 i = g->rate_mask + 1 + pair / PW_RATE_TAGS_PER_BLOCK;
+	struct pw_rate *block = bpf_map_lookup_elem(&pw_rate, &i);
+
+	if (!block)
+		return NULL;
+	return (__u32 *)((__u8 *)block + (pair & (PW_RATE_TAGS_PER_BLOCK - 2)) * 2);
+}
+
+static __always_inline struct pw_rate *pw_rate_slot_if(__u32 i, const struct pw_ban_key *k)
+{
+	struct pw_rate *r = bpf_map_lookup_elem(&pw_rate, &i);
+
+	if (r && r->used && *(__u64 *)r->addr == *(const __u64 *)k->addr &&
+	    *(__u64 *)(r->addr + 8) == *(const __u64 *)(k->addr + 8))
+		return r;
+	return NULL;
+}
+
+/* The budget of key k, or NULL (*ref then says where a new one would go). Reads the pair's
+ * tags, and a slot only when its tag matches. Array reads, inlined: no helper call. */
+static __always_inline struct pw_rate *pw_rate_find(const struct pw_gen_state *g, const struct pw_ban_key *k,
+						    struct pw_rate_ref *ref)
+{
+	pw_rate_ref_of(g, k, ref);
+	__u32 *tags = pw_rate_tags(g, ref->pair);
+	struct pw_rate *r = NULL;
+
+	if (!tags)
+		return NULL;
+	__u32 t = *tags;
+
+	if ((t & 0xffff) == ref->tag)
+		r = pw_rate_slot_if(ref->pair, k);
+	if (!r && (t >> 16) == ref->tag)
+		r = pw_rate_slot_if(ref->pair | 1, k);
+	return r;
+}
+
+/* A new budget for key k in its pair: an empty slot, else the one used least recently.
+ * Another CPU may take the same slot at the same time: the last writer keeps it, the other
+ * budget starts again (a reset budget is all a lost entry costs). */
+static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const struct pw_ban_key *k,
+					   const struct pw_rate_ref *ref, __u64 tat)
+{
+	__u32 i = ref->pair, j = ref->pair | 1;
+	struct pw_rate *a = bpf_map_lookup_elem(&pw_rate, &i);
+	struct pw_rate *b = bpf_map_lookup_elem(&pw_rate, &j);
+	__u32 *tags = pw_rate_tags(g, ref->pair);
+
+	if (!a || !b || !tags)
+		return;
+	int second = a->used && (!b->used || b->tat_ns < a->tat_ns);
+	struct pw_rate *v = second ? b : a;
+
+	v->used = 0;
+	__builtin_memcpy(v->addr, k->addr, 16);
+	v->tat_ns = tat;
+	v->strikes_from_ns = 0;
+	v->strikes = 0;
+	v->used = 1;
+	if (second)
+		*tags = (*tags & 0xffff) | ref->tag << 16;
+	else
+		*tags = (*tags & 0xffff0000) | ref->tag;
+}
+
 /* Can state be created for a new unknown source? Only for what may start a SIP dialogue (a
  * UDP datagram that begins like a request, a TCP SYN) and within the aggregate budget. */
 static __always_inline int pw_new_source_allowed(struct pw_ctx *c, const struct pw_policy *pol, void *data,
@@ -101,14 +186,18 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 	if (!pol->responsive)
 		return PW_REASON_NOT_WHITELISTED;
 
-	pw_budget_key(c, pol, &k);
-	r = bpf_map_lookup_elem(&pw_rate, &k);
-	if (!r) {
-		struct pw_rate nr = { .tat_ns = now + interval };
+	__u32 zero = 0;
+	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+	struct pw_rate_ref ref;
 
+	if (!g)
+		return PW_REASON_MALFORMED; /* verifier: index 0 of an array always exists */
+	pw_budget_key(c, pol, &k);
+	r = pw_rate_find(g, &k, &ref);
+	if (!r) {
 		if (!pw_new_source_allowed(c, pol, data, data_end, now))
 			return PW_REASON_NEW_SOURCE_LIMITED;
-		bpf_map_update_elem(&pw_rate, &k, &nr, BPF_NOEXIST);
+		pw_rate_insert(g, &k, &ref, now + interval);
 		return PW_REASON_SIP_RESPONSIVE;
 	}
 	if (!charge || pw_gcra(&r->tat_ns, now, interval, burst))

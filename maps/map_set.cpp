@@ -38,7 +38,7 @@ void assign(MapSet& s, const std::function<int(const std::string&)>& fdOf)
     s.flows = {fdOf(PW_MAP_NAME_FLOWS), PW_MAP_NAME_FLOWS};
     s.frags = {fdOf(PW_MAP_NAME_FRAGS), PW_MAP_NAME_FRAGS};
     s.known = {fdOf(PW_MAP_NAME_KNOWN), PW_MAP_NAME_KNOWN};
-    s.rate = {fdOf(PW_MAP_NAME_RATE), PW_MAP_NAME_RATE};
+    s.rate = RateTable(fdOf(PW_MAP_NAME_RATE), PW_MAP_NAME_RATE);
     s.fails = {fdOf(PW_MAP_NAME_FAILS), PW_MAP_NAME_FAILS};
     s.siprules = {fdOf(PW_MAP_NAME_SIPRULES), PW_MAP_NAME_SIPRULES};
     s.newsrcFd = fdOf(PW_MAP_NAME_NEWSRC);

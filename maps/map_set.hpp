@@ -8,6 +8,7 @@
 #include "map.hpp"
 #include "net4_table.hpp"
 #include "pbxwall_abi.h"
+#include "rate_table.hpp"
 
 #include <string>
 #include <vector>
@@ -29,7 +30,7 @@ struct MapSet {
     TypedMap<pw_flow_key, pw_flow> flows;
     TypedMap<pw_frag_key, pw_frag> frags;
     TypedMap<pw_ban_key, pw_known> known;
-    TypedMap<pw_ban_key, pw_rate> rate;
+    RateTable rate; // mapped into this process, read only
     TypedMap<pw_ban_key, pw_fail> fails;
     TypedMap<__u32, pw_sip_rules> siprules;
     int newsrcFd = -1; // per-CPU array

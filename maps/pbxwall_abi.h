@@ -120,7 +120,7 @@ struct pw_gen_state {
 	__u32 nets4_blocks; /* blocks per half of pw_nets4 */
 	__u32 ban_half;     /* half of pw_banbits the data plane reads: 0 or 1 */
 	__u32 banbit_mask;  /* bits per half of pw_banbits - 1 */
-	__u32 pad;
+	__u32 rate_mask;    /* slots of pw_rate - 1 */
 };
 PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 32, "pw_gen_state ABI");
 
@@ -341,15 +341,40 @@ struct pw_known {
 };
 PW_STATIC_ASSERT(sizeof(struct pw_known) == 24, "pw_known ABI");
 
-/* pw_rate: per-source SIP budgets (GCRA), keyed by the address masked to its budget prefix.
- * LRU: losing an entry only resets a budget. */
+/* pw_rate: per-source SIP budgets (GCRA), keyed by the address masked to its budget prefix, in
+ * a two-way set-associative cache: an array map (mmapable for listing) of a power of two of
+ * 64-byte slots (one cache line each), then a tag region of 16 bits per slot. A key lives in slot
+ * pair pw_host_hash(key) & rate_mask & ~1 (rate_mask in pw_gen_state), in either slot, and the
+ * slot's tag holds (hash >> 48) | 1 (0: empty). A lookup reads the pair's two tags first (1/32 of
+ * the table's size, so they mostly stay in cache) and a slot only when its tag matches: a source
+ * with no budget costs no miss in the big table. A new budget takes an empty slot of its pair,
+ * else the one used least recently (the smaller tat_ns). The data plane reads and writes it
+ * inline, no helper call; creation is gated by pw_newsrc, so a spoofed flood churns it slowly.
+ * Losing an entry only resets a budget. */
 struct pw_rate {
+	__u8 addr[16];         /* the key */
 	__u64 tat_ns;          /* theoretical arrival time of the next conforming packet */
 	__u64 strikes_from_ns; /* start of the current over-budget window */
 	__u32 strikes;         /* over-budget drops since strikes_from_ns */
-	__u32 pad;
+	__u32 used;            /* 1: the slot holds a budget */
+	__u8 pad[24];
 };
-PW_STATIC_ASSERT(sizeof(struct pw_rate) == 24, "pw_rate ABI");
+PW_STATIC_ASSERT(sizeof(struct pw_rate) == 64, "pw_rate ABI");
+#define PW_RATE_TAGS_PER_BLOCK 32 /* 16-bit tags in a 64-byte entry of the tag region */
+/* Slots for a [limits] rate value: a power of two, at least 1024. */
+static inline __u32 pw_rate_slots(__u32 rate)
+{
+	__u32 n = 1024;
+
+	while (n < rate && n < (1U << 26))
+		n <<= 1;
+	return n;
+}
+/* Entries of the pw_rate map for that many slots: the slots, then their tags. */
+static inline __u32 pw_rate_entries(__u32 slots)
+{
+	return slots + slots / PW_RATE_TAGS_PER_BLOCK;
+}
 
 /* pw_fails: per-peer failure counts from the PBX's answers (TC egress). LRU: losing one only
  * resets a count; a successful REGISTER resets it too. */

@@ -103,7 +103,8 @@ void PolicyStore::flip(__u32 active, __u32 hosts)
 {
     const pw_gen_state g = genState();
     maps_.gen.update(0, pw_gen_state{active & 1, hosts & 1, maps_.hosts4.mask(), maps_.hosts6.mask(),
-                                     maps_.nets4.blocksPerHalf(), g.ban_half & 1, maps_.bans.bitMask(), 0});
+                                     maps_.nets4.blocksPerHalf(), g.ban_half & 1, maps_.bans.bitMask(),
+                                     maps_.rate.mask()});
 }
 
 void PolicyStore::refreshBanFilter()

@@ -474,11 +474,11 @@ TEST_CASE("the new-source gate: back-to-back new sources within new_sources_per_
 {
     // 1000000 a second is one per 2 us per CPU on two CPUs: 200 new sources back to back take
     // far less than a tick of the coarse clock, and must all get a budget (as many as a tick
-    // of the CPU's share allows on a machine with many CPUs). pw_rate's LRU lists are per CPU:
-    // room for all of them on this one.
+    // of the CPU's share allows on a machine with many CPUs). pw_rate is a two-way cache: with
+    // 65,536 slots none of these 200 addresses shares a pair with two others.
     CpuPin pin;
     const unsigned cpus = static_cast<unsigned>(std::max(libbpf_num_possible_cpus(), 1));
-    Harness h(sipConfig(), Programs::Ingress, {{PW_MAP_NAME_RATE, 256 * cpus}});
+    Harness h(sipConfig(), Programs::Ingress, {{PW_MAP_NAME_RATE, pw_rate_entries(65536)}});
     const uint64_t interval = h.maps().policy.lookup(h.maps().activeGen()).value().newsrc_interval_ns;
     REQUIRE(interval == 1000000000ULL * cpus / 1000000);
     const unsigned kSources = static_cast<unsigned>(std::min<uint64_t>(200, 10000000 / interval + 1));

@@ -40,7 +40,7 @@ TEST_CASE("the BPF object's maps match pbxwall_abi.h", "[abi]")
         {PW_MAP_NAME_FRAGS, sizeof(pw_frag_key), sizeof(pw_frag), 0},
         {PW_MAP_NAME_STATS, sizeof(__u32), sizeof(pw_counter), PW_STATS_ENTRIES},
         {PW_MAP_NAME_KNOWN, sizeof(pw_ban_key), sizeof(pw_known), 0},
-        {PW_MAP_NAME_RATE, sizeof(pw_ban_key), sizeof(pw_rate), 0},
+        {PW_MAP_NAME_RATE, sizeof(__u32), sizeof(pw_rate), 0},
         {PW_MAP_NAME_NEWSRC, sizeof(__u32), sizeof(pw_newsrc), 1},
         {PW_MAP_NAME_EVENTS, 0, 0, PW_EVENTS_BYTES},
         {PW_MAP_NAME_FAILS, sizeof(pw_ban_key), sizeof(pw_fail), 0},
