@@ -99,7 +99,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_known SEC(".maps");
 
-/* Per-source SIP budgets, a two-way set-associative cache (pbxwall_abi.h); creation is gated
+/* Per-source SIP budgets, a four-way set-associative cache (pbxwall_abi.h); creation is gated
  * by pw_newsrc, so a spoofed flood churns it slowly. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

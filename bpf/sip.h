@@ -35,9 +35,10 @@ static __always_inline void pw_budget_key(struct pw_ctx *c, const struct pw_poli
 
 #define PW_COARSE_TICK_NS 10000000ULL /* a jiffy at HZ=100, the longest */
 
-/* Where a budget key lives in pw_rate (pbxwall_abi.h): its slot pair and its tag. */
+/* Where a budget key lives in pw_rate (pbxwall_abi.h): its bucket of PW_RATE_WAYS slots and its
+ * tag. */
 struct pw_rate_ref {
-	__u32 pair; /* the first slot of the pair */
+	__u32 base; /* the first slot of the bucket */
 	__u32 tag;
 };
 
@@ -46,20 +47,19 @@ static __always_inline void pw_rate_ref_of(const struct pw_gen_state *g, const s
 {
 	__u64 h = pw_host_hash(*(const __u64 *)k->addr, *(const __u64 *)(k->addr + 8));
 
-	ref->pair = (__u32)h & g->rate_mask & ~1U;
+	ref->base = (__u32)h & g->rate_mask & ~(PW_RATE_WAYS - 1);
 	ref->tag = (__u32)(h >> 48) | 1;
 }
 
-/* The two tags of a pair (slot pair in the low half, pair + 1 in the high half), as a pointer
- * into the tag region. */
-static __always_inline __u32 *pw_rate_tags(const struct pw_gen_state *g, __u32 pair)
+/* The tags of a bucket, one 16-bit lane per slot (slot base + w in lane w). */
+static __always_inline __u64 *pw_rate_tags(const struct pw_gen_state *g, __u32 base)
 {
-	__u32 i = g->rate_mask + 1 + pair / PW_RATE_TAGS_PER_BLOCK;
+	__u32 i = g->rate_mask + 1 + base / PW_RATE_TAGS_PER_BLOCK;
 	struct pw_rate *block = bpf_map_lookup_elem(&pw_rate, &i);
 
 	if (!block)
 		return NULL;
-	return (__u32 *)((__u8 *)block + (pair & (PW_RATE_TAGS_PER_BLOCK - 2)) * 2);
+	return (__u64 *)((__u8 *)block + (base & (PW_RATE_TAGS_PER_BLOCK - PW_RATE_WAYS)) * 2);
 }
 
 static __always_inline struct pw_rate *pw_rate_slot_if(__u32 i, const struct pw_ban_key *k)
@@ -72,52 +72,70 @@ static __always_inline struct pw_rate *pw_rate_slot_if(__u32 i, const struct pw_
 	return NULL;
 }
 
-/* The budget of key k, or NULL (*ref then says where a new one would go). Reads the pair's
- * tags, and a slot only when its tag matches. Array reads, inlined: no helper call. */
+/* The budget of key k, or NULL (*ref then says where a new one would go). Reads the bucket's
+ * tags, and a slot only where its tag matches. Array reads, inlined: no helper call. */
 static __always_inline struct pw_rate *pw_rate_find(const struct pw_gen_state *g, const struct pw_ban_key *k,
 						    struct pw_rate_ref *ref)
 {
 	pw_rate_ref_of(g, k, ref);
-	__u32 *tags = pw_rate_tags(g, ref->pair);
+	__u64 *tags = pw_rate_tags(g, ref->base);
 	struct pw_rate *r = NULL;
 
 	if (!tags)
 		return NULL;
-	__u32 t = *tags;
+	__u64 t = *tags;
 
-	if ((t & 0xffff) == ref->tag)
-		r = pw_rate_slot_if(ref->pair, k);
-	if (!r && (t >> 16) == ref->tag)
-		r = pw_rate_slot_if(ref->pair | 1, k);
+#pragma unroll
+	for (__u32 w = 0; w < PW_RATE_WAYS; w++)
+		if (!r && ((t >> (16 * w)) & 0xffff) == ref->tag)
+			r = pw_rate_slot_if(ref->base + w, k);
 	return r;
 }
 
-/* A new budget for key k in its pair: an empty slot, else the one used least recently.
- * Another CPU may take the same slot at the same time: the last writer keeps it, the other
- * budget starts again (a reset budget is all a lost entry costs). */
+/* A new budget for key k in its bucket: an empty slot, else the one used least recently (the
+ * smallest tat_ns). Another CPU may take the same slot at the same time: the last writer keeps
+ * it, the other budget starts again (a reset budget is all a lost entry costs). */
 static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const struct pw_ban_key *k,
 					   const struct pw_rate_ref *ref, __u64 tat)
 {
-	__u32 i = ref->pair, j = ref->pair | 1;
-	struct pw_rate *a = bpf_map_lookup_elem(&pw_rate, &i);
-	struct pw_rate *b = bpf_map_lookup_elem(&pw_rate, &j);
-	__u32 *tags = pw_rate_tags(g, ref->pair);
+	__u64 *tags = pw_rate_tags(g, ref->base);
+	__u32 way = PW_RATE_WAYS;
 
-	if (!a || !b || !tags)
+	if (!tags)
 		return;
-	int second = a->used && (!b->used || b->tat_ns < a->tat_ns);
-	struct pw_rate *v = second ? b : a;
+	__u64 t = *tags;
 
+#pragma unroll
+	for (__u32 w = 0; w < PW_RATE_WAYS; w++)
+		if (way == PW_RATE_WAYS && !((t >> (16 * w)) & 0xffff))
+			way = w;
+	if (way == PW_RATE_WAYS) { /* full: the least recently used */
+		__u64 oldest = ~0ULL;
+
+#pragma unroll
+		for (__u32 w = 0; w < PW_RATE_WAYS; w++) {
+			__u32 i = ref->base + w;
+			struct pw_rate *r = bpf_map_lookup_elem(&pw_rate, &i);
+
+			if (r && r->tat_ns < oldest) {
+				oldest = r->tat_ns;
+				way = w;
+			}
+		}
+	}
+	__u32 i = ref->base + (way & (PW_RATE_WAYS - 1));
+	struct pw_rate *v = bpf_map_lookup_elem(&pw_rate, &i);
+
+	if (!v)
+		return;
 	v->used = 0;
 	__builtin_memcpy(v->addr, k->addr, 16);
 	v->tat_ns = tat;
 	v->strikes_from_ns = 0;
 	v->strikes = 0;
 	v->used = 1;
-	if (second)
-		*tags = (*tags & 0xffff) | ref->tag << 16;
-	else
-		*tags = (*tags & 0xffff0000) | ref->tag;
+	__u32 sh = 16 * (way & (PW_RATE_WAYS - 1));
+	*tags = (t & ~(0xffffULL << sh)) | (__u64)ref->tag << sh;
 }
 
 /* Can state be created for a new unknown source? Only for what may start a SIP dialogue (a

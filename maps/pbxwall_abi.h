@@ -342,15 +342,16 @@ struct pw_known {
 PW_STATIC_ASSERT(sizeof(struct pw_known) == 24, "pw_known ABI");
 
 /* pw_rate: per-source SIP budgets (GCRA), keyed by the address masked to its budget prefix, in
- * a two-way set-associative cache: an array map (mmapable for listing) of a power of two of
- * 64-byte slots (one cache line each), then a tag region of 16 bits per slot. A key lives in slot
- * pair pw_host_hash(key) & rate_mask & ~1 (rate_mask in pw_gen_state), in either slot, and the
- * slot's tag holds (hash >> 48) | 1 (0: empty). A lookup reads the pair's two tags first (1/32 of
- * the table's size, so they mostly stay in cache) and a slot only when its tag matches: a source
- * with no budget costs no miss in the big table. A new budget takes an empty slot of its pair,
- * else the one used least recently (the smaller tat_ns). The data plane reads and writes it
- * inline, no helper call; creation is gated by pw_newsrc, so a spoofed flood churns it slowly.
- * Losing an entry only resets a budget. */
+ * a four-way set-associative cache: an array map (mmapable for listing) of a power of two of
+ * 64-byte slots (one cache line each), then a tag region of 16 bits per slot. A key lives in the
+ * bucket of PW_RATE_WAYS slots at pw_host_hash(key) & rate_mask & ~(PW_RATE_WAYS - 1) (rate_mask
+ * in pw_gen_state), in any of its slots, and the slot's tag holds (hash >> 48) | 1 (0: empty). A
+ * lookup reads the bucket's tags first (one word; the region is 1/32 of the table, so it mostly
+ * stays in cache) and a slot only when its tag matches: a source with no budget costs no miss in
+ * the big table. A new budget takes an empty slot of its bucket, else the one used least
+ * recently (the smallest tat_ns). The data plane reads and writes it inline, no helper call;
+ * creation is gated by pw_newsrc, so a spoofed flood churns it slowly. Losing an entry only
+ * resets a budget. */
 struct pw_rate {
 	__u8 addr[16];         /* the key */
 	__u64 tat_ns;          /* theoretical arrival time of the next conforming packet */
@@ -361,6 +362,7 @@ struct pw_rate {
 };
 PW_STATIC_ASSERT(sizeof(struct pw_rate) == 64, "pw_rate ABI");
 #define PW_RATE_TAGS_PER_BLOCK 32 /* 16-bit tags in a 64-byte entry of the tag region */
+#define PW_RATE_WAYS 4
 /* Slots for a [limits] rate value: a power of two, at least 1024. */
 static inline __u32 pw_rate_slots(__u32 rate)
 {

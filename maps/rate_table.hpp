@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-// pw_rate, the per-source SIP budgets: a two-way set-associative cache of 64-byte slots in an
+// pw_rate, the per-source SIP budgets: a four-way set-associative cache of 64-byte slots in an
 // mmapable array map that the data plane reads and writes inline (pbxwall_abi.h). Userspace
 // only reads it (listing, tests) and sizes it; it never reads the tags.
 #pragma once

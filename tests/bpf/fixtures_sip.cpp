@@ -474,8 +474,8 @@ TEST_CASE("the new-source gate: back-to-back new sources within new_sources_per_
 {
     // 1000000 a second is one per 2 us per CPU on two CPUs: 200 new sources back to back take
     // far less than a tick of the coarse clock, and must all get a budget (as many as a tick
-    // of the CPU's share allows on a machine with many CPUs). pw_rate is a two-way cache: with
-    // 65,536 slots none of these 200 addresses shares a pair with two others.
+    // of the CPU's share allows on a machine with many CPUs). pw_rate is a four-way cache: with
+    // 65,536 slots none of these 200 addresses shares a bucket with four others.
     CpuPin pin;
     const unsigned cpus = static_cast<unsigned>(std::max(libbpf_num_possible_cpus(), 1));
     Harness h(sipConfig(), Programs::Ingress, {{PW_MAP_NAME_RATE, pw_rate_entries(65536)}});
