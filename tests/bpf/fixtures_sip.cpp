@@ -7,6 +7,7 @@
 
 #include "state.hpp"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <catch2/catch.hpp>
@@ -16,6 +17,8 @@
 #include <cstring>
 #include <string>
 #include <thread>
+
+#include <unistd.h>
 
 namespace pbxwall::bpftest {
 
@@ -573,6 +576,39 @@ TEST_CASE("a full ban table still drops and reports PW_EVENT_BAN_FULL", "[bpf][s
 } // namespace pbxwall::bpftest
 
 namespace pbxwall::bpftest {
+
+TEST_CASE("a missing SIP stage drops untrusted SIP (no_stage), never passes it unjudged", "[bpf][sip]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(sipConfig());
+    // Empty pw_stages, found among the maps pw_xdp_main uses.
+    __u32 ids[64] = {};
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    info.nr_map_ids = 64;
+    info.map_ids = reinterpret_cast<__u64>(ids);
+    REQUIRE(bpf_obj_get_info_by_fd(h.xdpFd(), &info, &len) == 0);
+    int stages = -1;
+    for (__u32 i = 0; i < std::min<__u32>(info.nr_map_ids, 64) && stages < 0; ++i) {
+        int fd = bpf_map_get_fd_by_id(ids[i]);
+        bpf_map_info mi{};
+        __u32 ml = sizeof(mi);
+        if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &mi, &ml) == 0 && std::string(mi.name) == PW_MAP_NAME_STAGES)
+            stages = fd;
+        else if (fd >= 0)
+            close(fd);
+    }
+    REQUIRE(stages >= 0);
+    checkVerdict(h, expect(named(f, "with the stage: an unknown source's request"), sipUdp(f, kScanner), PW_REASON_SIP_RESPONSIVE));
+    const __u32 slot = PW_STAGE_SIP;
+    REQUIRE(bpf_map_delete_elem(stages, &slot) == 0);
+    close(stages);
+    checkVerdict(h, expect(named(f, "without it: an unknown source's request"), sipUdp(f, kScanner2), PW_REASON_NO_STAGE));
+    checkVerdict(h, expect(named(f, "without it: a local source's request"), sipUdp(f, kLocal, "OPTIONS sip:100@pbx SIP/2.0\r\n\r\n"),
+                           PW_REASON_NO_STAGE, PW_ZONE_LOCAL));
+    checkVerdict(h, expect(named(f, "without it: a trusted source is never judged by the stage"), sipUdp(f, kTrusted),
+                           PW_REASON_TRUSTED, PW_ZONE_TRUSTED));
+}
 
 TEST_CASE("SIP guards: malformed datagrams and anonymous INVITEs", "[bpf][sip][guards]")
 {

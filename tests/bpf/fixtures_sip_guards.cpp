@@ -225,6 +225,52 @@ TEST_CASE("scanner From patterns, in the long and the compact form", "[bpf][sip]
                            sipUdp(f, src, options("User-Agent: sip:100@1.1.1.1\r\n")), PW_REASON_SIP_RESPONSIVE));
 }
 
+TEST_CASE("scanner signatures: more User-Agent/From lines than the guard reads is malformed", "[bpf][sip][guards][scanner]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig());
+    std::vector<std::string> keep;
+    keep.reserve(16);
+    unsigned n = 1;
+    auto lines = [](const std::string& line, unsigned count) {
+        std::string out;
+        for (unsigned i = 0; i < count; ++i)
+            out += line;
+        return out;
+    };
+
+    // Lines that start with U or F are noted, 32 at most: the From, 30 more and the User-Agent
+    // fit, and the signature last is found; one line more and the request is refused.
+    const Peer a = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "32 lines starting with U or F, the signature last"),
+                           sipUdp(f, a, options(lines("Fax: 1\r\n", 30) + "User-Agent: friendly-scanner\r\n")),
+                           PW_REASON_SCANNER));
+    const Peer b = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "33 lines starting with U or F"),
+                           sipUdp(f, b, options(lines("Fax: 1\r\n", 31) + "User-Agent: friendly-scanner\r\n")),
+                           PW_REASON_MALFORMED_SIP));
+    CHECK_FALSE(h.banOf(addrOf(f, b)).has_value());
+    const Peer c = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "33 harmless lines starting with U or F"),
+                           sipUdp(f, c, options(lines("Unsupported: x\r\n", 32))), PW_REASON_MALFORMED_SIP));
+
+    // User-Agent and From lines are searched, 4 at most (RFC 3261 allows one of each).
+    const Peer d = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "From and three User-Agents, the signature last"),
+                           sipUdp(f, d, options(lines("User-Agent: Yealink\r\n", 2) + "User-Agent: sipvicious\r\n")),
+                           PW_REASON_SCANNER));
+    const Peer e = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "From and four User-Agents"),
+                           sipUdp(f, e, options(lines("User-Agent: Yealink\r\n", 4))), PW_REASON_MALFORMED_SIP));
+    const Peer g = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "five From lines, long and compact"),
+                           sipUdp(f, g, options("From: <sip:a@pbx>\r\nf: <sip:b@pbx>\r\nf: <sip:c@pbx>\r\nF : <sip:d@pbx>\r\n")),
+                           PW_REASON_MALFORMED_SIP));
+    const Peer ok = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "From and one User-Agent"),
+                           sipUdp(f, ok, options("User-Agent: Yealink SIP-T46S 66.86.0.15\r\n")), PW_REASON_SIP_RESPONSIVE));
+}
+
 TEST_CASE("scanner signatures: configured lists and scanner_ban = false", "[bpf][sip][guards][scanner]")
 {
     const Family f = GENERATE(Family::V4, Family::V6);
