@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* SIP at XDP ingress: responsive-mode budgets (GCRA), the new-source gate, the SIP guards.
- * Included by pbxwall.bpf.c after its maps and struct pw_ctx: the maps live there. */
+/* SIP at XDP ingress, run by the pw_xdp_sip stage: responsive-mode budgets (GCRA), the
+ * new-source gate, the SIP guards. Included by pbxwall.bpf.c after its maps and struct pw_ctx:
+ * the maps live there. */
 #ifndef PBXWALL_SIP_H
 #define PBXWALL_SIP_H
 
