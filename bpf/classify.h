@@ -35,17 +35,27 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_nets4 SEC(".maps");
 
+/* Index in pw_hosts4 of the i-th bucket probed for an IPv4 address whose hash is h. */
+static __always_inline __u32 pw_host4_idx(const struct pw_gen_state *g, __u64 h, __u32 i)
+{
+	return (g->hosts & 1) * (g->host4_mask + 1) + ((__u32)(h + i) & g->host4_mask);
+}
+
+/* Index in pw_nets4 of the block that holds entry i of the active half. */
+static __always_inline __u32 pw_net4_idx(const struct pw_gen_state *g, __u32 i)
+{
+	return (g->hosts & 1) * g->nets4_blocks + (i >> 4);
+}
+
 /* The zone of an exact address in the host tables, or PW_ZONE_NONE. Array lookups are
  * inlined by the verifier: no helper call, one cache line per bucket probed. */
 static __always_inline __u8 pw_host4_zone(const struct pw_gen_state *g, __u32 addr)
 {
 	__u64 h = pw_host4_hash(addr);
-	__u32 mask = g->host4_mask;
-	__u32 base = (g->hosts & 1) * (mask + 1);
 
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {
-		__u32 idx = base + ((__u32)(h + i) & mask);
+		__u32 idx = pw_host4_idx(g, h, i);
 		const struct pw_host4_bucket *b = bpf_map_lookup_elem(&pw_hosts4, &idx);
 		__u64 zone = 0;
 
@@ -100,13 +110,12 @@ static __always_inline __u8 pw_host6_zone(const struct pw_gen_state *g, __u64 hi
  * is indexed by the /16, every chunk below it by the next 4 bits. */
 static __always_inline __u8 pw_net4_zone(const struct pw_gen_state *g, __u32 addr)
 {
-	__u32 base = (g->hosts & 1) * g->nets4_blocks;
 	__u32 i = addr >> 16; /* entry of the half */
 	__u32 shift = 16;
 
 #pragma clang loop unroll(disable)
 	for (int level = 0; level < 5; level++) {
-		__u32 idx = base + (i >> 4);
+		__u32 idx = pw_net4_idx(g, i);
 		const struct pw_net4_block *b = bpf_map_lookup_elem(&pw_nets4, &idx);
 		__u32 e;
 

@@ -230,6 +230,27 @@ static __always_inline int pw_is_martian(const struct pw_meta *m)
 	return 0;
 }
 
+/* v as a number the verifier knows nothing about: through per-CPU map memory. The states of
+ * the ways that computed v (each with its exact value) then merge again, so the code after it
+ * is checked once, not once per way. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} pw_opaque_slot SEC(".maps");
+
+static __always_inline __u32 pw_opaque(__u32 v)
+{
+	__u32 zero = 0;
+	__u32 *s = bpf_map_lookup_elem(&pw_opaque_slot, &zero);
+
+	if (!s)
+		return 0; /* verifier: index 0 of a per-CPU array always exists */
+	*(volatile __u32 *)s = v;
+	return *(volatile __u32 *)s;
+}
+
 #include "classify.h"
 
 /* The packet's state handed to the next stage, per CPU (one packet at a time per CPU): struct
@@ -272,19 +293,22 @@ static __always_inline __u8 pw_zone_of(__u32 gen, const struct pw_policy *pol, c
 }
 
 /* The source's zone. The host and prefix walks leave the verifier one state per way out of
- * their loops; the zone goes through map memory, where it is a plain number, so those states
- * merge again before the rest of the program is checked. */
+ * their loops; made opaque, the zone lets those states merge before the rest is checked. */
 static __always_inline __u8 pw_classify(struct pw_ctx *c, __u8 if_zone)
 {
-	__u32 zero = 0;
-	struct pw_handoff *h = bpf_map_lookup_elem(&pw_handoff, &zero);
-	__u32 z = pw_addr_zone(c->m.src.d[0], c->m.src.d[1]);
+	__u32 z = pw_opaque(pw_addr_zone(c->m.src.d[0], c->m.src.d[1]));
 
-	if (!h)
-		return PW_ZONE_NONE;
-	*(volatile __u32 *)&h->gen = z;
-	z = *(volatile __u32 *)&h->gen;
 	return pw_zone_of(c->gen, c->policy, &c->m.src, if_zone, z);
+}
+
+/* The filter word and bit of an address in half `half`. */
+static __always_inline __u64 *pw_banbit(const struct pw_gen_state *g, __u32 half, const union pw_addr *a, __u64 *bit)
+{
+	__u64 h = pw_host_hash(a->d[0], a->d[1]) & g->banbit_mask;
+	__u32 idx = (half & 1) * ((g->banbit_mask + 1) >> 6) + (__u32)(h >> 6);
+
+	*bit = 1ULL << (h & 63);
+	return bpf_map_lookup_elem(&pw_banbits, &idx);
 }
 
 static __always_inline void pw_touch(const void *p)
@@ -299,29 +323,18 @@ static __always_inline void pw_touch(const void *p)
  * following one another. */
 static __always_inline void pw_touch_source(const struct pw_gen_state *g, const union pw_addr *a)
 {
-	__u64 h = pw_host_hash(a->d[0], a->d[1]) & g->banbit_mask;
-	__u32 idx = (g->ban_half & 1) * ((g->banbit_mask + 1) >> 6) + (__u32)(h >> 6);
+	__u64 bit;
 
 	if (a->d[0] == 0 && (__u32)a->d[1] == bpf_htonl(0xffff)) {
 		__u32 v4 = a->d[1] >> 32;
-		__u32 hi = (g->hosts & 1) * (g->host4_mask + 1) + ((__u32)pw_host4_hash(v4) & g->host4_mask);
-		__u32 ni = (g->hosts & 1) * g->nets4_blocks + (bpf_ntohl(v4) >> 20);
+		__u32 hi = pw_host4_idx(g, pw_host4_hash(v4), 0);
+		__u32 ni = pw_net4_idx(g, bpf_ntohl(v4) >> 16);
 
 		pw_touch(bpf_map_lookup_elem(&pw_hosts4, &hi));
 		pw_touch(bpf_map_lookup_elem(&pw_nets4, &ni));
 	}
 	if (g->banbit_mask)
-		pw_touch(bpf_map_lookup_elem(&pw_banbits, &idx));
-}
-
-/* The filter word and bit of an address in half `half`. */
-static __always_inline __u64 *pw_banbit(const struct pw_gen_state *g, __u32 half, const union pw_addr *a, __u64 *bit)
-{
-	__u64 h = pw_host_hash(a->d[0], a->d[1]) & g->banbit_mask;
-	__u32 idx = (half & 1) * ((g->banbit_mask + 1) >> 6) + (__u32)(h >> 6);
-
-	*bit = 1ULL << (h & 63);
-	return bpf_map_lookup_elem(&pw_banbits, &idx);
+		pw_touch(pw_banbit(g, g->ban_half, a, &bit));
 }
 
 static __always_inline int pw_is_banned(struct pw_ctx *c)
@@ -460,7 +473,6 @@ struct {
 } pw_stages SEC(".maps") = {
 	.values = { [PW_STAGE_SIP] = (void *)&pw_xdp_sip },
 };
-
 
 /* Hands the packet to the SIP stage. Returns only when the stage is missing (its slot of
  * pw_stages empty): the SIP traffic of untrusted sources is then dropped, never let through
@@ -603,68 +615,7 @@ int pw_xdp_main(struct xdp_md *ctx)
 	return pw_verdict(&c, pw_judge(ctx, &c));
 }
 
-/* A guard's drop, and the ban it asks for. */
-static __always_inline __u32 pw_guard_verdict(struct pw_ctx *c, __u32 reason)
-{
-	if (reason & PW_GUARD_BAN)
-		pw_ban_source(c, c->policy, PW_BAN_SCANNER, bpf_ktime_get_coarse_ns());
-	return reason & (PW_GUARD_BAN - 1);
-}
-
-/* The SIP stage, entered from pw_xdp_main for SIP to the service named "sip" from a source
- * that is neither trusted nor banned and whose zone the service allows. Cheap checks first, so
- * that what is dropped anyway never costs a header scan: over UDP the first line
- * (malformed_sip); for internet sources the budget of responsive mode (rate_limited,
- * new_source_limited, not_whitelisted); then over UDP the content guards (scanner, toll_fraud,
- * anonymous_invite). */
-static __always_inline __u32 pw_judge_sip(struct xdp_md *ctx, struct pw_ctx *c)
-{
-	__u32 reason = PW_REASON_SERVICE, known = PW_KNOWN_UNSEEN, guard, zero = 0;
-	struct pw_uf_lines *ul = bpf_map_lookup_elem(&pw_uflines, &zero);
-	int udp = c->m.proto == IPPROTO_UDP;
-
-	if (!ul)
-		return PW_REASON_MALFORMED;
-	ul->first = PW_FIRST_OTHER;
-	if (udp && (guard = pw_sip_first_line(ctx, c, ul)))
-		return guard;
-	if (c->zone == PW_ZONE_INTERNET) {
-		reason = pw_judge_responsive(ctx, c, &known);
-		if (PW_REASON_IS_DROP(reason))
-			return reason;
-	}
-	if (*(volatile __u32 *)&ul->first == PW_FIRST_OTHER)
-		return reason;
-	/* Through map memory the verifier sees plain numbers: the content guards are checked
-	 * once, not once per way through the budget. */
-	*(volatile __u32 *)&ul->reason = reason;
-	guard = pw_sip_content(ctx, c, ul, known);
-	reason = *(volatile __u32 *)&ul->reason;
-	if (guard)
-		return pw_guard_verdict(c, guard);
-	return reason;
-}
-
-SEC("xdp")
-int pw_xdp_sip(struct xdp_md *ctx)
-{
-	__u32 zero = 0;
-	struct pw_handoff *h = bpf_map_lookup_elem(&pw_handoff, &zero);
-	struct pw_ctx c;
-
-	if (!h)
-		return XDP_DROP; /* verifier: index 0 of a per-CPU array always exists */
-	c.m = h->m;
-	c.gen = h->gen & 1;
-	c.len = h->len;
-	c.slot = h->slot;
-	c.zone = h->zone;
-	c.policy = bpf_map_lookup_elem(&pw_policy, &c.gen);
-	if (!c.policy)
-		return pw_verdict(&c, PW_REASON_NO_STAGE);
-	return pw_verdict(&c, pw_judge_sip(ctx, &c));
-}
-
+#include "sip_stage.h"
 #include "sip_egress.h"
 
 /* Records flows the host opens: TCP on SYN, UDP from a port that no service names (a

@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The SIP guards at XDP ingress: the first line (malformed_sip), scanner signatures in
+ * User-Agent / From (header lines found eight bytes at a time, values searched through a
+ * hashed filter), toll fraud (the Request-URI's user part) and anonymous INVITEs. Included by
+ * sip.h. */
+#ifndef PBXWALL_SIP_GUARDS_H
+#define PBXWALL_SIP_GUARDS_H
+
+#define PW_SIP_HDR_SCAN 1536   /* bytes of a request searched for header lines: the first buffer */
+#define PW_SIG_VALUE_SCAN 128  /* bytes of a User-Agent or From value searched for signatures */
+#define PW_PKT_OFF_MASK 8191   /* every offset these functions take is below it */
+#define PW_TOLL_SCAN 96        /* bytes of a Request-URI user part parsed for toll fraud */
+
+/* off & PW_PKT_OFF_MASK in a way the compiler cannot drop: the verifier must see the bound on
+ * the very register that is added to the packet pointer. */
+static __always_inline __u64 pw_pkt_off(__u32 off)
+{
+	__u64 o = off;
+
+	asm volatile("%0 &= 8191" : "+r"(o));
+	return o;
+}
+
+static __always_inline __u8 pw_lower(__u8 ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+}
+
+static __always_inline int pw_hex(__u8 ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch |= 0x20;
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+/* ASCII lower case of eight bytes at once: 'A'..'Z' get 0x20, every other byte is kept. */
+static __always_inline __u64 pw_lower8(__u64 x)
+{
+	__u64 h = x & 0x7f7f7f7f7f7f7f7fULL;
+	__u64 ge_a = h + 0x3f3f3f3f3f3f3f3fULL; /* bit 7 set where h >= 'A' */
+	__u64 gt_z = h + 0x2525252525252525ULL; /* bit 7 set where h > 'Z' */
+
+	return x | (((ge_a ^ gt_z) & ~x & 0x8080808080808080ULL) >> 2);
+}
+
+/* Bytes 8w..8w+7 of a signature of length len, as a mask over a little-endian word. */
+static __always_inline __u64 pw_sig_mask(__u32 len, __u32 w)
+{
+	if (len >= 8 * w + 8)
+		return ~0ULL;
+	if (len <= 8 * w)
+		return 0;
+	return (1ULL << ((len - 8 * w) * 8)) - 1;
+}
+
+/* The window pw_sig_at compares, per CPU: on the stack it would push the deepest call chain
+ * of the XDP program past the 512 bytes the verifier allows. */
+#define PW_SIG_WINDOW (2 * PW_SIG_LEN)
+struct pw_sig_window {
+	__u8 b[PW_SIG_WINDOW + 8];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_sig_window);
+} pw_sigbuf SEC(".maps");
+
+/* The filter bit of the three bytes at packet offset pos is set: does a signature of the
+ * header kind `where` hold them at its bytes gram..gram+2 or gram+1..gram+3? Copies the
+ * PW_SIG_WINDOW bytes around pos once (bytes past the datagram stay 0 and match nothing) and
+ * compares each signature eight bytes at a time. Runs only on a filter hit. A global
+ * function: the verifier checks it once. */
+__noinline int pw_sig_at(struct xdp_md *ctx, __u32 pos, __u32 gen, __u32 where)
+{
+	const struct pw_sip_rules *r = bpf_map_lookup_elem(&pw_siprules, &gen);
+	__u32 zero = 0;
+	struct pw_sig_window *win = bpf_map_lookup_elem(&pw_sigbuf, &zero);
+
+	if (!ctx || !r || !win)
+		return 0;
+	__u64 len = (__u64)ctx->data_end - ctx->data; /* 64-bit all along: one register to bound */
+	__u32 start = pos >= PW_SIG_LEN ? pos - PW_SIG_LEN : 0;
+
+	if (start >= len)
+		return 0;
+	len -= start;
+	if (len > PW_SIG_WINDOW)
+		len = PW_SIG_WINDOW;
+	__builtin_memset(win->b, 0, sizeof(win->b));
+	if (len < 1 || bpf_xdp_load_bytes(ctx, start, win->b, len))
+		return 0;
+	__u32 at = pos - start; /* pos in the window: 0..PW_SIG_LEN */
+
+	for (__u32 s = 0; s < PW_SIG_MAX; s++) {
+		if (s >= r->sig_count)
+			break;
+		const struct pw_sig *sg = &r->sigs[s];
+		const __u64 *t = (const __u64 *)sg->text;
+		__u32 n = sg->len;
+
+		if (!(sg->where & where) || n < PW_SIG_MIN_LEN || n > PW_SIG_LEN)
+			continue;
+		for (__u32 d = 0; d < 2; d++) {
+			__u32 o = at - sg->gram - d; /* where the signature would start in the window */
+
+			if (o > PW_SIG_LEN) /* before the window (wrapped) or past it */
+				continue;
+			const __u8 *b = win->b + (o & (2 * PW_SIG_LEN - 1));
+			__u64 w0 = pw_lower8(*(const __u64 *)b), w1 = pw_lower8(*(const __u64 *)(b + 8));
+			__u64 w2 = pw_lower8(*(const __u64 *)(b + 16)), w3 = pw_lower8(*(const __u64 *)(b + 24));
+
+			if (!(((w0 ^ t[0]) & pw_sig_mask(n, 0)) | ((w1 ^ t[1]) & pw_sig_mask(n, 1)) |
+			      ((w2 ^ t[2]) & pw_sig_mask(n, 2)) | ((w3 ^ t[3]) & pw_sig_mask(n, 3))))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+#define PW_ONES 0x0101010101010101ULL
+#define PW_LOW7 0x7f7f7f7f7f7f7f7fULL
+
+/* The high bit of every byte of x that is zero, exactly (no false positives from borrows). */
+static __always_inline __u64 pw_zero_bytes(__u64 x)
+{
+	return ~(((x & PW_LOW7) + PW_LOW7) | x | PW_LOW7);
+}
+
+
+/* Header names as little-endian words, lower case: "user-age" and "from". */
+#define PW_USER_AGE 0x6567612d72657375ULL
+#define PW_FROM 0x6d6f7266ULL
+
+#define PW_HDR_END 0x80 /* pw_sig_header: past what can be read (not a PW_SIG_* kind) */
+
+/* The header line that starts at packet offset off: is it a User-Agent or From ("f", RFC 3261
+ * 7.3.3)? Returns where (PW_SIG_USER_AGENT or PW_SIG_FROM) and sets *voff to the packet
+ * offset of its value; 0 for another line; PW_HDR_END when the datagram is too short for a
+ * header this guard reads. */
+static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 *voff)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 k, where;
+
+	if (off > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN)
+		return PW_HDR_END;
+	__u8 *q = data + pw_pkt_off(off);
+
+	if ((void *)(q + 16) > data_end)
+		return PW_HDR_END;
+	__u64 name = pw_lower8(*(__u64 *)q);
+
+	if (name == PW_USER_AGE) {
+		if ((pw_lower8(*(__u64 *)(q + 8)) & 0xffff) != ('n' | 't' << 8))
+			return 0;
+		k = 10;
+		where = PW_SIG_USER_AGENT;
+	} else if ((name & 0xff) == 'f') {
+		k = (name & 0xffffffff) == PW_FROM ? 4 : 1;
+		where = PW_SIG_FROM;
+	} else {
+		return 0;
+	}
+	/* RFC 3261 7.3.1: white space may come before the colon. */
+	for (__u32 w = 0; w < 4; w++) { /* k <= 14 stays in the checked 16 bytes */
+		if (q[k] != ' ' && q[k] != '\t')
+			break;
+		k++;
+	}
+	if (q[k] != ':')
+		return 0;
+	*voff = off + k + 1;
+	return where;
+}
+
+/* Does the header value at packet offset voff (first PW_SIG_VALUE_SCAN bytes, up to its line
+ * end) hold a signature of kind `where`? */
+static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 where, __u32 gen,
+					const struct pw_sip_rules *r)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (voff > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN + 16)
+		return 0;
+	__u8 *val = data + pw_pkt_off(voff);
+	__u32 len = PW_SIG_VALUE_SCAN;
+
+	/* The value's end ('\r' or '\n'), eight bytes at a time. */
+	for (__u32 w = 0; w < PW_SIG_VALUE_SCAN / 8; w++) {
+		__u8 *e = val + w * 8;
+
+		if ((void *)(e + 8) > data_end) {
+			len = (void *)data_end > (void *)e ? w * 8 + (__u32)((void *)data_end - (void *)e) : w * 8;
+			break;
+		}
+		__u64 x = *(__u64 *)e;
+		__u64 m = pw_zero_bytes(x ^ (PW_ONES * '\r')) | pw_zero_bytes(x ^ (PW_ONES * '\n'));
+
+		if (m) {
+			len = w * 8 + (__u32)((((m & -m) >> 7) * 0x0001020304050607ULL) >> 56);
+			break;
+		}
+	}
+	/* Three bytes at every second position: the filter holds each signature's bytes gram..gram+2
+	 * and gram+1..gram+3, so every occurrence puts one of them on a tested position;
+	 * pw_sig_at works out where the signature would start. */
+	for (__u32 i = 0; i < PW_SIG_VALUE_SCAN; i += 2) {
+		__u8 *v = val + i;
+		__u32 g;
+
+		if (i + 3 > len)
+			return 0;
+		if ((void *)(v + 4) <= data_end)
+			g = *(__u32 *)v;
+		else if ((void *)(v + 3) <= data_end) /* the datagram's last three bytes */
+			g = v[0] | v[1] << 8 | v[2] << 16;
+		else
+			return 0;
+		__u32 h = PW_SIG_HASH(g);
+
+		if (!((r->filter[(h >> 6) & (PW_SIG_FILTER_BITS / 64 - 1)] >> (h & 63)) & 1))
+			continue;
+		if (pw_sig_at(ctx, voff + i, gen, where))
+			return 1;
+	}
+	return 0;
+}
+
+/* Lines of a request that start with U or F (User-Agent, From, f), by packet offset: found by
+ * pw_sip_headers' first pass, read by its second, per CPU. Kept in map memory so that the
+ * verifier sees plain numbers there and checks each pass once, not once per count. */
+#define PW_UF_LINES 32
+#define PW_SIG_VALUES 4 /* User-Agent and From values searched per request (RFC 3261: one From) */
+struct pw_uf_lines {
+	__u32 off[PW_UF_LINES];
+	__u32 n;    /* lines found */
+	__u32 nval; /* values found */
+	__u32 voff[PW_SIG_VALUES]; /* offsets of the User-Agent and From values, in order */
+	__u32 where[PW_SIG_VALUES];
+	__u32 first;   /* pw_sip_first_line: PW_FIRST_* */
+	__u32 uri_off; /* pw_sip_first_line: the Request-URI's packet offset */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_uf_lines);
+} pw_uflines SEC(".maps");
+
+enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2 };
+
+/* Finds the header lines of the request whose line starts at packet offset off, eight bytes
+ * at a time, up to the empty line or PW_SIP_HDR_SCAN bytes. A word without a '\n' costs a few
+ * instructions; in one with a '\n', the bytes that follow are tested at once. The first pass
+ * notes where the lines that start with U or F are; the second finds the User-Agent and From
+ * (f) lines among them; the third searches their values. No call on the way but on a filter
+ * hit: a call and its return cost ~23 ns on machines whose returns go through a mitigation
+ * thunk. Returns PW_HDRS_SIGNATURE when a signature matched, PW_HDRS_TOO_MANY for a request
+ * with more than PW_UF_LINES lines that start with U or F or more than PW_SIG_VALUES
+ * User-Agent and From lines (RFC 3261 allows one From and one User-Agent: more only serves to
+ * hide a signature past what is read). */
+static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen, const struct pw_sip_rules *r)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 zero = 0;
+	struct pw_uf_lines *ul = bpf_map_lookup_elem(&pw_uflines, &zero);
+
+	if (!ul || off > PW_MAX_HDR_OFF + 32)
+		return 0;
+	volatile __u32 *count = &ul->n;
+	__u8 *p = data + pw_pkt_off(off);
+	*count = 0;
+	for (__u32 i = 0; i < PW_SIP_HDR_SCAN / 8; i++) {
+		__u8 *q = p + i * 8;
+
+		if ((void *)(q + 9) > data_end)
+			break;
+		__u64 x = *(__u64 *)q ^ (PW_ONES * '\n');
+
+		if (!((x - PW_ONES) & ~x & (PW_ONES << 7)))
+			continue; /* no '\n' in these eight bytes */
+		__u64 next = *(__u64 *)(q + 1); /* the byte after each one */
+		__u64 lc = next | (PW_ONES * 0x20);
+		__u64 nl = pw_zero_bytes(x);
+		__u64 ends = nl & (pw_zero_bytes(next ^ (PW_ONES * '\r')) | pw_zero_bytes(next ^ (PW_ONES * '\n')));
+		__u64 uf = nl & (pw_zero_bytes(lc ^ (PW_ONES * 'u')) | pw_zero_bytes(lc ^ (PW_ONES * 'f')));
+
+		if (ends)
+			uf &= (ends & -ends) - 1; /* the lines before the end */
+		for (__u32 k = 0; k < 8 && uf; k++) {
+			/* The lowest candidate byte's index: its high bit, moved to bit 0 of the byte,
+			 * times a constant whose top byte then reads the index. */
+			__u32 j = (((uf & -uf) >> 7) * 0x0001020304050607ULL) >> 56;
+			__u32 n = *count;
+
+			if (n < PW_UF_LINES)
+				ul->off[n & (PW_UF_LINES - 1)] = off + i * 8 + j + 1;
+			*count = n + 1;
+			uf &= uf - 1;
+		}
+		if (ends)
+			break;
+	}
+	__u32 n = *count;
+
+	if (n > PW_UF_LINES)
+		return PW_HDRS_TOO_MANY;
+	/* Second pass: which of those lines are User-Agent or From, and where their values are. */
+	volatile __u32 *nval = &ul->nval;
+
+	*nval = 0;
+	for (__u32 k = 0; k < PW_UF_LINES; k++) {
+		if (k >= n)
+			break;
+		__u32 voff = 0, where = pw_sig_header(ctx, ul->off[k], &voff);
+
+		if (where == PW_HDR_END)
+			break;
+		if (!where)
+			continue;
+		__u32 v = *nval;
+
+		if (v >= PW_SIG_VALUES)
+			return PW_HDRS_TOO_MANY;
+		ul->voff[v & (PW_SIG_VALUES - 1)] = voff;
+		ul->where[v & (PW_SIG_VALUES - 1)] = where;
+		*nval = v + 1;
+	}
+	/* Third pass: the values. */
+	n = *nval;
+	for (__u32 v = 0; v < PW_SIG_VALUES; v++) {
+		if (v >= n)
+			break;
+		if (pw_sig_value(ctx, ul->voff[v], ul->where[v], gen, r))
+			return PW_HDRS_SIGNATURE;
+	}
+	return PW_HDRS_CLEAN;
+}
+
+/* Parser state of pw_sip_toll, kept in a per-CPU map so that the verifier does not explore
+ * every combination of its values per character. */
+struct pw_toll_state {
+	__u64 acc;  /* the first PW_TOLL_LEN dial characters, first in the low byte */
+	__u32 n;    /* characters in acc */
+	__u32 skip; /* bytes of a %XX escape still to skip */
+	__u32 stop; /* past a ';': parameters, not dial characters */
+	__u32 tel;  /* a tel: URI: the number ends at ';' or the end of the URI */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_toll_state);
+} pw_tollbuf SEC(".maps");
+
+/* Toll fraud: does the Request-URI at packet offset off ("sip:", "sips:" or "tel:", checked by
+ * the caller) dial one of the configured prefixes? The user part is percent-unescaped and
+ * visual separators (RFC 3966: - . ( ), and spaces) are ignored. What cannot be parsed within
+ * PW_TOLL_SCAN bytes counts as a match: fail closed. A SIP URI without a user part dials
+ * nothing. Returns 1: drop. A global function: verified once. */
+__noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct pw_sip_rules *r = bpf_map_lookup_elem(&pw_siprules, &gen);
+	__u32 zero = 0, i;
+	/* volatile: the compiler must not keep the state in registers either. */
+	volatile struct pw_toll_state *st = bpf_map_lookup_elem(&pw_tollbuf, &zero);
+
+	if (!ctx || !r || !st || off > PW_MAX_HDR_OFF + 16)
+		return 1;
+	__u8 *u = data + pw_pkt_off(off);
+
+	if ((void *)(u + 5) > data_end)
+		return 1;
+	st->tel = pw_lc(u[0], 't');
+	u += !st->tel && u[3] != ':' ? 5 : 4; /* "sips:" : "sip:" or "tel:" */
+	st->acc = 0;
+	st->n = 0;
+	st->skip = 0;
+	st->stop = 0;
+	for (i = 0; i < PW_TOLL_SCAN; i++) {
+		__u8 *b = u + i;
+
+		if ((void *)(b + 3) > data_end)
+			return 1; /* the URI runs off the datagram */
+		if (st->skip) {
+			st->skip--;
+			continue;
+		}
+		__u8 ch = b[0];
+
+		if (ch == '@') {
+			if (st->tel)
+				return 1;
+			break; /* the end of the user part */
+		}
+		if (ch == ' ' || ch == '>' || ch == '\r' || ch == '\n') {
+			if (!st->tel)
+				return 0; /* no '@': a SIP URI without a user part */
+			break;
+		}
+		if (ch == ';') {
+			st->stop = 1; /* parameters */
+			continue;
+		}
+		if (ch == '%') {
+			int hi = pw_hex(b[1]), lo = pw_hex(b[2]);
+
+			if (hi < 0 || lo < 0)
+				return 1; /* a broken escape */
+			ch = (__u8)(hi << 4 | lo);
+			st->skip = 2;
+		}
+		if (ch == ' ' || ch == '-' || ch == '.' || ch == '(' || ch == ')')
+			continue; /* visual separators */
+		if (ch < ' ' || ch >= 0x7f)
+			return 1; /* control or 8-bit characters in a dial string */
+		if (!st->stop && st->n < PW_TOLL_LEN) {
+			st->acc |= (__u64)pw_lower(ch) << ((st->n & 7) * 8);
+			st->n++;
+		}
+	}
+	if (i == PW_TOLL_SCAN)
+		return 1; /* no end within the bound */
+	__u64 acc = st->acc;
+
+	for (__u32 t = 0; t < PW_TOLL_MAX; t++) {
+		if (t >= r->toll_count)
+			break;
+		if ((acc & r->toll_mask[t]) == r->toll[t])
+			return 1;
+	}
+	return 0;
+}
+
+
+
+#define PW_GUARD_BAN 0x100 /* with a reason from pw_sip_content: ban the source too */
+
+/* What pw_sip_first_line found, for pw_sip_content. */
+enum { PW_FIRST_OTHER = 0 /* keepalive or response: no content rules */, PW_FIRST_REQUEST = 1, PW_FIRST_INVITE = 2 };
+
+/* The first SIP guard on a UDP datagram to a SIP port from a source that is not trusted: a
+ * request must start "METHOD sip:", "sips:" or "tel:" (RFC 3261 25.1), a response "SIP/2.0 NNN";
+ * CRLF keepalives (RFC 5626) pass. Cheap (the first 16 bytes), so it comes before the budget.
+ * Returns 0 or PW_REASON_MALFORMED_SIP, and notes in *ul what pw_sip_content needs. */
+static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx *c, struct pw_uf_lines *ul)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 off = c->m.l4_off + sizeof(struct udphdr);
+
+	ul->first = PW_FIRST_OTHER;
+	if (off > PW_MAX_HDR_OFF) /* verifier: bound the variable offset */
+		return PW_REASON_MALFORMED;
+	__u8 *p = data + off;
+
+	if ((void *)(p + 2) > data_end)
+		return PW_REASON_MALFORMED_SIP; /* empty or a lone byte */
+	if (p[0] == '\r' && p[1] == '\n')
+		return 0; /* keepalive */
+	if ((void *)(p + 16) > data_end)
+		return PW_REASON_MALFORMED_SIP; /* too short for any request or status line */
+	if (p[0] == 'S' && p[1] == 'I' && p[2] == 'P' && p[3] == '/' && p[4] == '2' && p[5] == '.' &&
+	    p[6] == '0' && p[7] == ' ' && p[8] >= '1' && p[8] <= '6')
+		return 0;
+
+	/* The method token: letters, then one space; at most 9 letters (SUBSCRIBE). */
+	__u32 n = 0;
+	for (; n < 10; n++) { /* verifier: bounded; n + 5 < 16 stays in the checked window */
+		__u8 ch = p[n] | 0x20;
+
+		if (ch < 'a' || ch > 'z')
+			break;
+	}
+	if (n == 0 || n > 9 || p[n] != ' ')
+		return PW_REASON_MALFORMED_SIP;
+	__u8 *u = p + n + 1;
+	int uri = (pw_lc(u[0], 's') && pw_lc(u[1], 'i') && pw_lc(u[2], 'p') &&
+		   (u[3] == ':' || (pw_lc(u[3], 's') && u[4] == ':'))) ||
+		  (pw_lc(u[0], 't') && pw_lc(u[1], 'e') && pw_lc(u[2], 'l') && u[3] == ':');
+	if (!uri)
+		return PW_REASON_MALFORMED_SIP;
+	int invite = n == 6 && pw_lc(p[0], 'i') && pw_lc(p[1], 'n') && pw_lc(p[2], 'v') && pw_lc(p[3], 'i') &&
+		     pw_lc(p[4], 't') && pw_lc(p[5], 'e');
+
+	ul->uri_off = off + n + 1;
+	ul->first = invite ? PW_FIRST_INVITE : PW_FIRST_REQUEST;
+	return 0;
+}
+
+/* The content guards on a request that passed pw_sip_first_line (first buffer only, bounded
+ * loops): scanner signatures in User-Agent / From (drop and ban), and for an INVITE: toll fraud
+ * from a zone not allowed to dial out, then an anonymous call (a source that is not known;
+ * `known` is PW_KNOWN_*). Returns 0 or a drop reason, with PW_GUARD_BAN when the caller is to
+ * ban the source. Every value it reads from *ul comes through map memory: the verifier sees
+ * plain numbers and checks the header scan once, not once per way here. */
+static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c, struct pw_uf_lines *ul,
+					    __u32 known)
+{
+	__u32 gen = c->gen & 1;
+	const struct pw_sip_rules *r = bpf_map_lookup_elem(&pw_siprules, &gen);
+
+	if (!r)
+		return PW_REASON_MALFORMED;
+	__u8 dial_out = r->dial_out_zones, tolls = r->toll_count, ban = r->scanner_ban;
+
+	/* Volatile: what pw_sip_first_line stored comes back as plain numbers, not as the exact
+	 * values the compiler could forward (one verifier state per method length). */
+	__u32 uri_off = *(volatile __u32 *)&ul->uri_off;
+	__u32 invite = *(volatile __u32 *)&ul->first == PW_FIRST_INVITE;
+
+	if (r->sig_count) {
+		int hdrs = pw_sip_headers(ctx, uri_off, gen, r);
+
+		if (hdrs == PW_HDRS_SIGNATURE)
+			return ban ? PW_REASON_SCANNER | PW_GUARD_BAN : PW_REASON_SCANNER;
+		if (hdrs == PW_HDRS_TOO_MANY)
+			return PW_REASON_MALFORMED_SIP;
+	}
+	if (!invite)
+		return 0;
+	if (tolls && !(dial_out & PW_ZONE_BIT(c->zone & 7)) && pw_sip_toll(ctx, uri_off, gen))
+		return PW_REASON_TOLL_FRAUD;
+
+	if (known == PW_KNOWN_UNSEEN) {
+		struct pw_ban_key k;
+		struct pw_known *kn;
+
+		__builtin_memcpy(k.addr, c->m.src.b, 16);
+		kn = bpf_map_lookup_elem(&pw_known, &k);
+		known = kn && bpf_ktime_get_coarse_ns() < kn->expires_ns;
+	}
+	return known == PW_KNOWN_YES ? 0 : PW_REASON_ANONYMOUS_INVITE;
+}
+
+#endif /* PBXWALL_SIP_GUARDS_H */
