@@ -72,6 +72,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_banbits SEC(".maps");
 
+/* The bans as plain arrays in front of pw_bans, two halves (pbxwall_abi.h). Read only here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * 2 * (PW_DEFAULT_BANS / 4)); /* 2 * pw_bancache_buckets(); set from [limits] */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pw_bancache_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_bancache SEC(".maps");
+
 /* Flows the host opened, written at TC egress. LRU: losing one only drops a late reply. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -301,14 +311,26 @@ static __always_inline __u8 pw_classify(struct pw_ctx *c, __u8 if_zone)
 	return pw_zone_of(c->gen, c->policy, &c->m.src, if_zone, z);
 }
 
-/* The filter word and bit of an address in half `half`. */
-static __always_inline __u64 *pw_banbit(const struct pw_gen_state *g, __u32 half, const union pw_addr *a, __u64 *bit)
+static __always_inline __u64 pw_ban_hash(const struct pw_gen_state *g, const union pw_addr *a)
 {
-	__u64 h = pw_host_hash(a->d[0], a->d[1]) & g->banbit_mask;
+	return pw_host_hash(a->d[0], a->d[1]) & g->banbit_mask;
+}
+
+/* The filter word and bit of a ban hash (pw_ban_hash) in half `half`. */
+static __always_inline __u64 *pw_banbit(const struct pw_gen_state *g, __u32 half, __u64 h, __u64 *bit)
+{
 	__u32 idx = (half & 1) * ((g->banbit_mask + 1) >> 6) + (__u32)(h >> 6);
 
 	*bit = 1ULL << (h & 63);
 	return bpf_map_lookup_elem(&pw_banbits, &idx);
+}
+
+/* The ban-cache bucket of a ban hash in half `half`. */
+static __always_inline struct pw_bancache_bucket *pw_bancache_of(const struct pw_gen_state *g, __u32 half, __u64 h)
+{
+	__u32 idx = (half & 1) * ((g->banbit_mask + 1) >> 5) + (__u32)(h >> 5);
+
+	return bpf_map_lookup_elem(&pw_bancache, &idx);
 }
 
 static __always_inline void pw_touch(const void *p)
@@ -333,8 +355,16 @@ static __always_inline void pw_touch_source(const struct pw_gen_state *g, const 
 		pw_touch(bpf_map_lookup_elem(&pw_hosts4, &hi));
 		pw_touch(bpf_map_lookup_elem(&pw_nets4, &ni));
 	}
-	if (g->banbit_mask)
-		pw_touch(pw_banbit(g, g->ban_half, a, &bit));
+	if (g->banbit_mask) {
+		/* The bucket only behind a set filter bit: the branch is predicted, so the CPU
+		 * issues the bucket's load speculatively while the filter word is still on its way
+		 * where bans are common, and spends nothing on it where they are not. */
+		__u64 h = pw_ban_hash(g, a);
+		__u64 *w = pw_banbit(g, g->ban_half, h, &bit);
+
+		if (w && (*w & bit))
+			pw_touch(pw_bancache_of(g, g->ban_half, h));
+	}
 }
 
 static __always_inline int pw_is_banned(struct pw_ctx *c)
@@ -346,9 +376,24 @@ static __always_inline int pw_is_banned(struct pw_ctx *c)
 	__u64 bit, *w;
 
 	if (g && g->banbit_mask) { /* 0: never set up, go to the table */
-		w = pw_banbit(g, g->ban_half, &c->m.src, &bit);
+		__u32 half = g->ban_half;
+		__u64 h = pw_ban_hash(g, &c->m.src);
+
+		w = pw_banbit(g, half, h, &bit);
 		if (w && !(*w & bit))
 			return 0;
+		struct pw_bancache_bucket *cb = pw_bancache_of(g, half, h);
+
+		if (cb) {
+			for (int i = 0; i < PW_BANCACHE_WAYS; i++) {
+				if (cb->addr[i][0] != c->m.src.d[0] || cb->addr[i][1] != c->m.src.d[1] || !cb->until[i])
+					continue;
+				if (cb->until[i] == PW_BANCACHE_FOREVER ||
+				    (bpf_ktime_get_coarse_ns() >> PW_BANCACHE_SHIFT) < cb->until[i])
+					return 1;
+				break; /* expired here: pw_bans may hold a newer ban */
+			}
+		}
 	}
 	__builtin_memcpy(bk.addr, c->m.src.b, 16);
 	b = bpf_map_lookup_elem(&pw_bans, &bk);
@@ -366,10 +411,12 @@ static __always_inline void pw_banbits_set(const union pw_addr *a)
 
 	if (!g)
 		return;
-	w = pw_banbit(g, 0, a, &bit);
+	__u64 h = pw_ban_hash(g, a);
+
+	w = pw_banbit(g, 0, h, &bit);
 	if (w)
 		__sync_fetch_and_or(w, bit);
-	w = pw_banbit(g, 1, a, &bit);
+	w = pw_banbit(g, 1, h, &bit);
 	if (w)
 		__sync_fetch_and_or(w, bit);
 }

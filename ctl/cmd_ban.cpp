@@ -155,6 +155,7 @@ void addBan(Context& ctx, const Addr& a, uint64_t ttl)
         else
             maps.bans.erase(key);
     });
+    ctx.policy().refreshBanFilter(); // the ban cache holds the new ban (or its new, shorter end)
 
     if (ctx.json()) {
         printJson(ctx, {{"banned", banJson(a, ban, now)}});
@@ -184,6 +185,8 @@ void delBan(Context& ctx, const Addr& a)
         if (old)
             maps.bans.update(key, *old);
     });
+    if (old)
+        ctx.policy().refreshBanFilter(); // the ban cache forgets it: the source passes from now on
 
     if (ctx.json()) {
         printJson(ctx, {{"unbanned", {{"addr", a.str()}}}});

@@ -114,7 +114,7 @@ void sweepKnown(MapSet& maps)
 // Events of the data plane (bans it set, bans it could not set), drained from pw_events.
 class EventLog {
 public:
-    explicit EventLog(int ringFd) : rb_(ring_buffer__new(ringFd, &EventLog::onEvent, this, nullptr))
+    EventLog(int ringFd, MapSet& maps) : rb_(ring_buffer__new(ringFd, &EventLog::onEvent, this, nullptr)), maps_(maps)
     {
         if (!rb_)
             throwErrno(errno, "open the " PW_MAP_NAME_EVENTS " ring buffer");
@@ -133,14 +133,33 @@ public:
         ring_buffer__consume(rb_);
         if (bans_.empty())
             return;
-        PinLock lock(cfg.pinDir);
-        std::vector<CtlBan> bans = CtlState::loadBans(cfg.stateDir);
-        for (const auto& b : bans_) {
-            std::erase_if(bans, [&](const CtlBan& old) { return old.addr == b.addr; });
-            bans.push_back(b);
+        {
+            PinLock lock(cfg.pinDir);
+            std::vector<CtlBan> bans = CtlState::loadBans(cfg.stateDir);
+            for (const auto& b : bans_) {
+                std::erase_if(bans, [&](const CtlBan& old) { return old.addr == b.addr; });
+                bans.push_back(b);
+            }
+            CtlState::saveBans(cfg.stateDir, bans);
         }
-        CtlState::saveBans(cfg.stateDir, bans);
+        cachePending_ = true;
     }
+
+    // Puts the bans the data plane set into the ban cache (until then pw_bans answers for them):
+    // at most once a second, so that a burst of bans costs one rebuild, not one each.
+    void refreshCache(const config::Config& cfg)
+    {
+        const uint64_t now = monotonicNowNs();
+        if (!cachePending_ || now - lastRefresh_ < 1000000000ULL)
+            return;
+        PinLock lock(cfg.pinDir);
+        const size_t overflow = PolicyStore(maps_).refreshBanFilter();
+        if (overflow)
+            spdlog::debug("ban cache: {} bans left to the ban table (full buckets)", overflow);
+        cachePending_ = false;
+        lastRefresh_ = now;
+    }
+    bool cachePending() const { return cachePending_; }
 
 private:
     static int onEvent(void* self, void* data, size_t size)
@@ -170,7 +189,10 @@ private:
     }
 
     ring_buffer* rb_;
+    MapSet& maps_;
     std::vector<CtlBan> bans_;
+    bool cachePending_ = false;
+    uint64_t lastRefresh_ = 0;
 };
 
 void attachAll(const config::Config& cfg)
@@ -261,18 +283,19 @@ int runDaemon(config::Config cfg)
         applyPolicy(m.set(), cfg, state);
         replayBans(m.set(), state);
         m.set().bans.resyncBits(); // bans pinned by an earlier run get their filter bits
+        PolicyStore(m.set()).refreshBanFilter(); // and a place in the ban cache
         return m;
     }();
     // The policy is complete before the first packet meets the program.
     attachAll(cfg);
     spdlog::info("pbxwalld running (pin_dir {}, state_dir {})", cfg.pinDir, cfg.stateDir);
 
-    EventLog events(maps.set().eventsFd);
+    EventLog events(maps.set().eventsFd, maps.set());
     uint64_t lastSweep = monotonicNowNs();
     unsigned sweeps = 0;
     for (;;) {
         pollfd p[2] = {{sfd.get(), POLLIN, 0}, {events.fd(), POLLIN, 0}};
-        int n = poll(p, 2, 5000);
+        int n = poll(p, 2, events.cachePending() ? 1000 : 5000);
         if (n < 0 && errno != EINTR)
             throwErrno(errno, "poll");
         if (n > 0 && (p[1].revents & POLLIN)) {
@@ -281,6 +304,11 @@ int runDaemon(config::Config cfg)
             } catch (const std::exception& e) {
                 spdlog::error("data plane events: {}", e.what());
             }
+        }
+        try {
+            events.refreshCache(cfg);
+        } catch (const std::exception& e) {
+            spdlog::error("ban cache: {}", e.what());
         }
         if (n > 0 && (p[0].revents & POLLIN)) {
             signalfd_siginfo si{};

@@ -181,6 +181,7 @@ void sizeMaps(::pbxwall_bpf* skel, const config::Limits& l)
     bpf_map__set_max_entries(skel->maps.pw_nets4, 2 * (PW_NET4_TOP / 16 + pw_net4_chunks(l.nets)));
     bpf_map__set_max_entries(skel->maps.pw_bans, l.bans);
     bpf_map__set_max_entries(skel->maps.pw_banbits, 2 * pw_banbit_words(l.bans));
+    bpf_map__set_max_entries(skel->maps.pw_bancache, 2 * pw_bancache_buckets(l.bans));
     bpf_map__set_max_entries(skel->maps.pw_flows, l.flows);
     bpf_map__set_max_entries(skel->maps.pw_frags, l.frags);
     bpf_map__set_max_entries(skel->maps.pw_known, l.known);
@@ -192,7 +193,7 @@ void sizeMaps(::pbxwall_bpf* skel, const config::Limits& l)
 // only say "parameter mismatch", so say which limit differs and what to do.
 void checkPinnedSizes(::pbxwall_bpf* skel, const std::string& pinDir)
 {
-    bpf_map* sized[] = {skel->maps.pw_hosts4, skel->maps.pw_hosts6, skel->maps.pw_nets, skel->maps.pw_nets4, skel->maps.pw_bans, skel->maps.pw_banbits, skel->maps.pw_flows,
+    bpf_map* sized[] = {skel->maps.pw_hosts4, skel->maps.pw_hosts6, skel->maps.pw_nets, skel->maps.pw_nets4, skel->maps.pw_bans, skel->maps.pw_banbits, skel->maps.pw_bancache, skel->maps.pw_flows,
                         skel->maps.pw_frags, skel->maps.pw_rate};
     for (bpf_map* m : sized) {
         std::string path = pinDir + "/" + bpf_map__name(m);

@@ -13,7 +13,7 @@ const std::vector<std::string>& pinnedMapNames()
 {
     static const std::vector<std::string> names = {
         PW_MAP_NAME_GEN,  PW_MAP_NAME_POLICY, PW_MAP_NAME_PORTS, PW_MAP_NAME_IFACES,
-        PW_MAP_NAME_HOSTS4, PW_MAP_NAME_HOSTS6, PW_MAP_NAME_NETS, PW_MAP_NAME_NETS4,  PW_MAP_NAME_BANS, PW_MAP_NAME_BANBITS, PW_MAP_NAME_FLOWS,
+        PW_MAP_NAME_HOSTS4, PW_MAP_NAME_HOSTS6, PW_MAP_NAME_NETS, PW_MAP_NAME_NETS4,  PW_MAP_NAME_BANS, PW_MAP_NAME_BANBITS, PW_MAP_NAME_BANCACHE, PW_MAP_NAME_FLOWS,
         PW_MAP_NAME_FRAGS, PW_MAP_NAME_STATS, PW_MAP_NAME_KNOWN, PW_MAP_NAME_RATE,
         PW_MAP_NAME_NEWSRC, PW_MAP_NAME_EVENTS, PW_MAP_NAME_FAILS, PW_MAP_NAME_SIPRULES,
         PW_MAP_NAME_STAGES, PW_MAP_NAME_HANDOFF,
@@ -34,7 +34,7 @@ void assign(MapSet& s, const std::function<int(const std::string&)>& fdOf)
     s.hosts6 = Host6Table(fdOf(PW_MAP_NAME_HOSTS6));
     s.nets4 = Net4Table(fdOf(PW_MAP_NAME_NETS4));
     s.nets = {fdOf(PW_MAP_NAME_NETS), PW_MAP_NAME_NETS};
-    s.bans = BanTable(fdOf(PW_MAP_NAME_BANS), fdOf(PW_MAP_NAME_BANBITS));
+    s.bans = BanTable(fdOf(PW_MAP_NAME_BANS), fdOf(PW_MAP_NAME_BANBITS), fdOf(PW_MAP_NAME_BANCACHE));
     s.flows = {fdOf(PW_MAP_NAME_FLOWS), PW_MAP_NAME_FLOWS};
     s.frags = {fdOf(PW_MAP_NAME_FRAGS), PW_MAP_NAME_FRAGS};
     s.known = {fdOf(PW_MAP_NAME_KNOWN), PW_MAP_NAME_KNOWN};

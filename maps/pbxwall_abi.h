@@ -313,6 +313,34 @@ static inline __u32 pw_banbit_words(__u32 bans)
 	return w;
 }
 
+/* pw_bancache: the bans as plain arrays, so that a banned source costs one inlined read of a
+ * cache line (touched ahead with the filter word) instead of a hash walk, a helper call and two
+ * dependent misses in pw_bans. Two halves; half ban_half is read, flipped with the filter. Only
+ * pbxwalld and pbxwallctl write it, under the pin lock, and only the inactive half: rebuilt from
+ * pw_bans (PolicyStore::refreshBanFilter) after every change they make, and by pbxwalld soon
+ * after the data plane sets bans. The table stays the record: a source the cache does not hold
+ * (a bucket overflowed, a ban set since the last rebuild) or holds as expired is looked up in
+ * pw_bans, so the cache only makes a hit cheaper, never changes a verdict. Bucket
+ * (h & banbit_mask) >> 5 of a half, with h = pw_host_hash(address): the filter bits of 32
+ * addresses share one bucket, so there are two buckets per filter word. */
+#define PW_MAP_NAME_BANCACHE "pw_bancache"
+#define PW_BANCACHE_WAYS 3
+/* `until`: expires_ns >> PW_BANCACHE_SHIFT rounded down (a ban leaves the cache up to 1.07 s
+ * before it ends and is judged by pw_bans for that last second: never too long); 0: empty
+ * slot; PW_BANCACHE_FOREVER: never expires. */
+#define PW_BANCACHE_SHIFT 30
+#define PW_BANCACHE_FOREVER 0xffffffffU
+struct pw_bancache_bucket {
+	__u32 until[PW_BANCACHE_WAYS];
+	__u32 pad;
+	__u64 addr[PW_BANCACHE_WAYS][2]; /* the address's 16 bytes as two words in memory order */
+};
+PW_STATIC_ASSERT(sizeof(struct pw_bancache_bucket) == 64, "pw_bancache_bucket ABI");
+static inline __u32 pw_bancache_buckets(__u32 bans)
+{
+	return 2 * pw_banbit_words(bans);
+}
+
 /* pw_bans: hash keyed by address (no generation: bans are not config). Never LRU. */
 struct pw_ban_key {
 	__u8 addr[16];

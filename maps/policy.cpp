@@ -107,15 +107,16 @@ void PolicyStore::flip(__u32 active, __u32 hosts)
                                      maps_.rate.mask()});
 }
 
-void PolicyStore::refreshBanFilter()
+size_t PolicyStore::refreshBanFilter()
 {
     const pw_gen_state g = genState();
     const __u32 next = (g.ban_half & 1) ^ 1;
-    maps_.bans.rebuildBits(next);
+    const size_t overflow = maps_.bans.rebuildHalf(next);
     pw_gen_state n = g;
     n.ban_half = next;
     n.banbit_mask = maps_.bans.bitMask();
     maps_.gen.update(0, n);
+    return overflow;
 }
 
 void PolicyStore::editTables(const std::function<void(__u32 half)>& edit)

@@ -69,9 +69,11 @@ public:
 
     pw_policy settings() const;
 
-    // Drops the filter bits of bans no longer in pw_bans (pbxwalld's sweep, under the pin
-    // lock): rebuilds the inactive half of pw_banbits and flips to it.
-    void refreshBanFilter();
+    // Makes the ban filter and the ban cache match pw_bans (under the pin lock: pbxwallctl after
+    // every ban change, pbxwalld after bans the data plane set and in its sweep): rebuilds the
+    // inactive halves of pw_banbits and pw_bancache and flips to them. Returns the bans the
+    // cache could not hold (full buckets: pw_bans still answers for them).
+    size_t refreshBanFilter();
 
 private:
     pw_gen_state genState() const;

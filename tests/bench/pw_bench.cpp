@@ -100,6 +100,7 @@ public:
         bpf_map__set_max_entries(s_.pw->maps.pw_nets4, 2 * (PW_NET4_TOP / 16 + pw_net4_chunks(std::max<uint32_t>(nets + 16, 1024))));
         bpf_map__set_max_entries(s_.pw->maps.pw_bans, std::max<uint32_t>(bans + 16, 1024));
         bpf_map__set_max_entries(s_.pw->maps.pw_banbits, 2 * pw_banbit_words(std::max<uint32_t>(bans + 16, 1024)));
+        bpf_map__set_max_entries(s_.pw->maps.pw_bancache, 2 * pw_bancache_buckets(std::max<uint32_t>(bans + 16, 1024)));
         if (pbxwall_bpf::load(s_.pw.get()))
             throw std::runtime_error("load pbxwall object (root needed)");
         s_.bench.reset(bench_bpf::open_and_load());
@@ -129,6 +130,7 @@ public:
             bv.push_back(pw_ban{0, 0, PW_BAN_MANUAL, 0}); // never expires
         }
         maps_.bans.updateMany(bk, bv);
+        PolicyStore(maps_).refreshBanFilter(); // what pbxwallctl and pbxwalld do after writing bans
         base_ = PolicyStore(maps_).settings();
         // Known for as long as the bench runs, with its own budget.
         pw_ban_key k{};

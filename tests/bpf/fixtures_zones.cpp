@@ -8,6 +8,9 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
 #include <cstring>
 
 namespace pbxwall::bpftest {
@@ -337,6 +340,103 @@ TEST_CASE("the ban filter forgets lifted bans and never hides a ban", "[bpf][ban
     h.install(kBaseDrop);
     CHECK(h.maps().gen.lookup(0)->ban_half == now);
     CHECK(h.action(ip(fam, {kept, kept}, kHost).udp(40000, 5060).bytes()) == XDP_DROP);
+}
+
+// The ban cache (pw_bancache) answers for the bans it holds; pw_bans answers for the others (a
+// full bucket, a ban set since the last rebuild, an entry the cache holds as expired), so the
+// cache never changes a verdict: it only makes it cheaper.
+TEST_CASE("the ban cache holds the bans of its last rebuild and pw_bans the rest", "[bpf][bans]")
+{
+    const Family fam = GENERATE(Family::V4, Family::V6);
+    Harness h;
+    PolicyStore store(h.maps());
+    const auto addrOf = [&](unsigned n) {
+        char text[64];
+        if (fam == Family::V4)
+            std::snprintf(text, sizeof(text), "198.19.%u.%u", n / 250, 1 + n % 250);
+        else
+            std::snprintf(text, sizeof(text), "2001:db8:64::%x", n + 1);
+        return std::string(text);
+    };
+    const auto bucketOf = [&](const std::string& text) {
+        const pw_ban_key k = addrKey(text);
+        __u64 hi, lo;
+        std::memcpy(&hi, k.addr, 8);
+        std::memcpy(&lo, k.addr + 8, 8);
+        return static_cast<__u32>((pw_host_hash(hi, lo) & h.maps().bans.bitMask()) >> 5);
+    };
+    const auto bucket = [&](__u32 idx) {
+        const __u32 half = h.maps().gen.lookup(0)->ban_half & 1;
+        const __u32 key = half * ((h.maps().bans.bitMask() + 1) >> 5) + idx;
+        pw_bancache_bucket b{};
+        REQUIRE(bpf_map_lookup_elem(h.maps().bans.cacheFd(), &key, &b) == 0);
+        return std::pair{key, b};
+    };
+    const auto holds = [&](const std::string& text) {
+        const pw_ban_key k = addrKey(text);
+        const auto [key, b] = bucket(bucketOf(text));
+        for (int w = 0; w < PW_BANCACHE_WAYS; ++w)
+            if (b.until[w] && std::memcmp(b.addr[w], k.addr, 16) == 0)
+                return true;
+        return false;
+    };
+    const auto verdict = [&](const std::string& text) {
+        return h.action(ip(fam, {text.c_str(), text.c_str()}, kHost).udp(40000, 5060).bytes());
+    };
+
+    // Four addresses of one bucket (three ways): the fourth overflows to pw_bans.
+    std::vector<std::string> same;
+    const std::string first = addrOf(0);
+    same.push_back(first);
+    for (unsigned n = 1; same.size() < 4 && n < 60000; ++n)
+        if (bucketOf(addrOf(n)) == bucketOf(first))
+            same.push_back(addrOf(n));
+    REQUIRE(same.size() == 4);
+    for (const auto& a : same)
+        h.banForever(a);
+    const std::string timed = addrOf(60001), expired = addrOf(60002);
+    h.ban(timed, 3600s);
+    h.banExpired(expired);
+    CHECK(store.refreshBanFilter() == 1);
+    int held = 0;
+    for (const auto& a : same) {
+        held += holds(a);
+        checkVerdict(h, {"banned, cache or table", ip(fam, {a.c_str(), a.c_str()}, kHost).udp(40000, 5060), kLo,
+                         XDP_DROP, PW_REASON_BANNED, PW_ZONE_INTERNET});
+    }
+    CHECK(held == 3);
+    CHECK(holds(timed));
+    CHECK(verdict(timed) == XDP_DROP);
+    CHECK_FALSE(holds(expired)); // an ended ban takes no room
+    CHECK(verdict(expired) == XDP_PASS);
+
+    // The cache is what answers: a ban taken out of pw_bans alone still drops until the
+    // rebuild that pbxwallctl ban del makes, and passes after it.
+    const std::string cached = holds(same[0]) ? same[0] : same[1];
+    REQUIRE(h.maps().bans.erase(addrKey(cached)));
+    CHECK(verdict(cached) == XDP_DROP);
+    store.refreshBanFilter();
+    CHECK_FALSE(holds(cached));
+    CHECK(verdict(cached) == XDP_PASS);
+
+    // An entry the cache holds as expired sends the source on to pw_bans, which may hold a
+    // newer ban; with none there, the source passes.
+    auto [key, b] = bucket(bucketOf(timed));
+    const pw_ban_key tk = addrKey(timed);
+    for (int w = 0; w < PW_BANCACHE_WAYS; ++w)
+        if (std::memcmp(b.addr[w], tk.addr, 16) == 0)
+            b.until[w] = 1; // ended long ago
+    REQUIRE(bpf_map_update_elem(h.maps().bans.cacheFd(), &key, &b, BPF_ANY) == 0);
+    CHECK(verdict(timed) == XDP_DROP); // pw_bans: banned for another hour
+    REQUIRE(h.maps().bans.erase(addrKey(timed)));
+    CHECK(verdict(timed) == XDP_PASS);
+
+    // A ban set after the rebuild (here as the data plane sets one: table and filter bits) is
+    // not in the cache, and drops at once.
+    const std::string fresh = addrOf(60003);
+    h.ban(fresh, 3600s);
+    CHECK_FALSE(holds(fresh));
+    CHECK(verdict(fresh) == XDP_DROP);
 }
 
 } // namespace pbxwall::bpftest

@@ -84,6 +84,20 @@ pw_ctl --json ban list >"$PW_TMP/bans2.json"
 pw_check_eq "after detach + start, both bans are back" \
   "$(pw_json "$PW_TMP/bans2.json" "sorted(b['addr'] for b in d['bans'])")" "[\"$PW_PHONE4\", \"$PW_PHONE6\"]"
 
+# ---- ban del lifts a ban at once: pbxwalld put both bans in the ban cache when it started,
+# and pbxwallctl rebuilds the cache without the lifted one ----
+sip_udp "$PW_PHONE4" "$PW_PBX4" 2
+sip_udp "$PW_PHONE6" "$PW_PBX6" 2
+pw_ctl ban del "$PW_PHONE4" >/dev/null
+pw_ctl ban del "$PW_PHONE6" >/dev/null
+sip_udp "$PW_PHONE4" "$PW_PBX4" 2
+sip_udp "$PW_PHONE6" "$PW_PBX6" 2
+sleep 0.5
+pw_rx_dump "$PW_TMP/rx2.json"
+pw_check_eq "after ban del: the IPv4 phone's SIP passes again (only the 2 sent after it)" \
+  "$(( $(pw_rx_get "$PW_TMP/rx2.json" udp 5070 "$PW_PHONE4") - 3 ))" 2
+pw_check_eq "after ban del: the IPv6 phone's SIP passes again" "$(pw_rx_get "$PW_TMP/rx2.json" udp 5070 "$PW_PHONE6")" 2
+
 # ---- expired known sources leave pw_known (a plain hash: nothing else would free them) ----
 pw_ctl known add "$PW_PHONE2_4" --ttl 1 >/dev/null
 known_entries() { pw_ctl --json status >"$PW_TMP/status.json" && pw_json "$PW_TMP/status.json" "d['entries']['known']['count']"; }
