@@ -49,6 +49,8 @@ void showStatus(Context& ctx)
         ++bans;
         expiredBans += b.expires_ns != 0 && b.expires_ns <= now;
     }
+    const auto g = maps.gen.lookup(0);
+    const size_t cachedBans = maps.bans.cachedCount(g ? g->ban_half : 0, now);
     size_t known = 0, expiredKnown = 0;
     for (const auto& [k, kn] : maps.known.entries()) {
         ++known;
@@ -87,7 +89,11 @@ void showStatus(Context& ctx)
                          {{"hosts", {{"count", hosts4}, {"capacity", maps.hosts4.capacity()}}},
                           {"hosts6", {{"count", hosts6}, {"capacity", maps.hosts6.capacity()}}},
                           {"nets", {{"count", settings.net_count}, {"capacity", maps.netsCapacity()}}},
-                          {"bans", {{"count", bans}, {"expired", expiredBans}, {"capacity", maps.bansCapacity()}}},
+                          {"bans",
+                           {{"count", bans},
+                            {"expired", expiredBans},
+                            {"cached", cachedBans},
+                            {"capacity", maps.bansCapacity()}}},
                           {"known", {{"count", known}, {"expired", expiredKnown}, {"capacity", maps.knownCapacity()}}}}},
                         {"interfaces", list}});
         return;
@@ -107,7 +113,8 @@ void showStatus(Context& ctx)
     out("hosts6", std::to_string(hosts6) + " / " + std::to_string(maps.hosts6.capacity()));
     out("nets", std::to_string(settings.net_count) + " / " + std::to_string(maps.netsCapacity()));
     out("bans", std::to_string(bans) + " / " + std::to_string(maps.bansCapacity()) +
-                    (expiredBans ? " (" + std::to_string(expiredBans) + " expired)" : ""));
+                    (expiredBans ? " (" + std::to_string(expiredBans) + " expired)" : "") + ", " +
+                    std::to_string(cachedBans) + " in the ban cache");
     out("known", std::to_string(known) + " / " + std::to_string(maps.knownCapacity()) +
                      (expiredKnown ? " (" + std::to_string(expiredKnown) + " expired)" : ""));
     std::cout << "interfaces:\n";

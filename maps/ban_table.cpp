@@ -103,4 +103,17 @@ size_t BanTable::rebuildHalf(__u32 half)
     return overflow;
 }
 
+size_t BanTable::cachedCount(__u32 half, __u64 nowNs) const
+{
+    const auto* buckets = static_cast<const pw_bancache_bucket*>(cache_.half(half));
+    if (!buckets)
+        return 0;
+    const __u64 now = nowNs >> PW_BANCACHE_SHIFT;
+    size_t n = 0;
+    for (__u32 i = 0; i < cache_.blocksPerHalf(); ++i)
+        for (int w = 0; w < PW_BANCACHE_WAYS; ++w)
+            n += buckets[i].until[w] == PW_BANCACHE_FOREVER || now < buckets[i].until[w];
+    return n;
+}
+
 } // namespace pbxwall

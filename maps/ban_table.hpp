@@ -33,6 +33,8 @@ public:
     // it: pw_bans answers until the next rebuild). Returns the bans the cache could not hold
     // (their bucket was full).
     size_t rebuildHalf(__u32 half);
+    // Bans half `half` of the cache holds that have not ended at nowNs (CLOCK_MONOTONIC).
+    size_t cachedCount(__u32 half, __u64 nowNs) const;
 
 private:
     void setBit(const pw_ban_key& key, __u32 half);
