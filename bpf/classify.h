@@ -16,6 +16,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_hosts4 SEC(".maps");
 
+/* Two summary words per bucket of pw_hosts4, same halves (pbxwall_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * 2 * (PW_DEFAULT_HOSTS / 8)); /* 2 * pw_hosts4's; set with it */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_hostbits4 SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2 * (PW_DEFAULT_HOSTS6 / 2));
@@ -41,6 +51,14 @@ static __always_inline __u32 pw_host4_idx(const struct pw_gen_state *g, __u64 h,
 	return (g->hosts & 1) * (g->host4_mask + 1) + ((__u32)(h + i) & g->host4_mask);
 }
 
+/* The summary word of an IPv4 address whose hash is h, in the active half of pw_hostbits4. */
+static __always_inline __u64 *pw_hostbits4_of(const struct pw_gen_state *g, __u64 h)
+{
+	__u32 idx = (g->hosts & 1) * 2 * (g->host4_mask + 1) + pw_hostbit4_word(h, g->host4_mask);
+
+	return bpf_map_lookup_elem(&pw_hostbits4, &idx);
+}
+
 /* Index in pw_nets4 of the block that holds entry i of the active half. */
 static __always_inline __u32 pw_net4_idx(const struct pw_gen_state *g, __u32 i)
 {
@@ -52,6 +70,10 @@ static __always_inline __u32 pw_net4_idx(const struct pw_gen_state *g, __u32 i)
 static __always_inline __u8 pw_host4_zone(const struct pw_gen_state *g, __u32 addr)
 {
 	__u64 h = pw_host4_hash(addr);
+	__u64 *sum = pw_hostbits4_of(g, h);
+
+	if (sum && !(*sum & pw_hostbit4_bit(h)))
+		return PW_ZONE_NONE; /* no entry has this address's bit in its home bucket */
 
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {

@@ -349,11 +349,16 @@ static __always_inline void pw_touch_source(const struct pw_gen_state *g, const 
 
 	if (a->d[0] == 0 && (__u32)a->d[1] == bpf_htonl(0xffff)) {
 		__u32 v4 = a->d[1] >> 32;
-		__u32 hi = pw_host4_idx(g, pw_host4_hash(v4), 0);
+		__u64 hh = pw_host4_hash(v4);
+		__u32 hi = pw_host4_idx(g, hh, 0);
 		__u32 ni = pw_net4_idx(g, bpf_ntohl(v4) >> 16);
+		__u64 *sum = pw_hostbits4_of(g, hh);
 
-		pw_touch(bpf_map_lookup_elem(&pw_hosts4, &hi));
 		pw_touch(bpf_map_lookup_elem(&pw_nets4, &ni));
+		/* The bucket only behind a set summary bit (a predicted branch, as for the ban
+		 * cache): sources in no host entry never load it. */
+		if (!sum || (*sum & pw_hostbit4_bit(hh)))
+			pw_touch(bpf_map_lookup_elem(&pw_hosts4, &hi));
 	}
 	if (g->banbit_mask) {
 		/* The bucket only behind a set filter bit: the branch is predicted, so the CPU

@@ -59,6 +59,7 @@ void checkLayouts(const MapSet& m)
         {m.ports.fd(), PW_MAP_NAME_PORTS, sizeof(__u32), sizeof(pw_port), PW_PORTS_ENTRIES},
         {m.ifaces.fd(), PW_MAP_NAME_IFACES, sizeof(__u32), sizeof(pw_zone_entry), PW_GENERATIONS * PW_IFINDEX_LIMIT},
         {m.hosts4.fd(), PW_MAP_NAME_HOSTS4, sizeof(__u32), sizeof(pw_host4_bucket), 0},
+        {m.hostbits4.fd(), PW_MAP_NAME_HOSTBITS4, sizeof(__u32), sizeof(__u64), 0},
         {m.hosts6.fd(), PW_MAP_NAME_HOSTS6, sizeof(__u32), sizeof(pw_host6_bucket), 0},
         {m.nets4.fd(), PW_MAP_NAME_NETS4, sizeof(__u32), sizeof(pw_net4_block), 0},
         {m.bans.bitsFd(), PW_MAP_NAME_BANBITS, sizeof(__u32), sizeof(__u64), 0},

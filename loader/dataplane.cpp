@@ -176,6 +176,7 @@ bool tcProgUsesMap(unsigned progId, unsigned mapId)
 void sizeMaps(::pbxwall_bpf* skel, const config::Limits& l)
 {
     bpf_map__set_max_entries(skel->maps.pw_hosts4, 2 * pw_host_buckets(l.hosts, PW_HOST4_SLOTS));
+    bpf_map__set_max_entries(skel->maps.pw_hostbits4, 2 * 2 * pw_host_buckets(l.hosts, PW_HOST4_SLOTS));
     bpf_map__set_max_entries(skel->maps.pw_hosts6, 2 * pw_host_buckets(l.hosts6, PW_HOST6_SLOTS));
     bpf_map__set_max_entries(skel->maps.pw_nets, 2 * l.nets);
     bpf_map__set_max_entries(skel->maps.pw_nets4, 2 * (PW_NET4_TOP / 16 + pw_net4_chunks(l.nets)));
@@ -193,7 +194,7 @@ void sizeMaps(::pbxwall_bpf* skel, const config::Limits& l)
 // only say "parameter mismatch", so say which limit differs and what to do.
 void checkPinnedSizes(::pbxwall_bpf* skel, const std::string& pinDir)
 {
-    bpf_map* sized[] = {skel->maps.pw_hosts4, skel->maps.pw_hosts6, skel->maps.pw_nets, skel->maps.pw_nets4, skel->maps.pw_bans, skel->maps.pw_banbits, skel->maps.pw_bancache, skel->maps.pw_flows,
+    bpf_map* sized[] = {skel->maps.pw_hosts4, skel->maps.pw_hostbits4, skel->maps.pw_hosts6, skel->maps.pw_nets, skel->maps.pw_nets4, skel->maps.pw_bans, skel->maps.pw_banbits, skel->maps.pw_bancache, skel->maps.pw_flows,
                         skel->maps.pw_frags, skel->maps.pw_rate};
     for (bpf_map* m : sized) {
         std::string path = pinDir + "/" + bpf_map__name(m);

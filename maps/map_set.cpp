@@ -6,6 +6,8 @@
 #include <bpf/libbpf.h>
 
 #include <functional>
+#include <stdexcept>
+#include <string>
 
 namespace pbxwall {
 
@@ -13,7 +15,7 @@ const std::vector<std::string>& pinnedMapNames()
 {
     static const std::vector<std::string> names = {
         PW_MAP_NAME_GEN,  PW_MAP_NAME_POLICY, PW_MAP_NAME_PORTS, PW_MAP_NAME_IFACES,
-        PW_MAP_NAME_HOSTS4, PW_MAP_NAME_HOSTS6, PW_MAP_NAME_NETS, PW_MAP_NAME_NETS4,  PW_MAP_NAME_BANS, PW_MAP_NAME_BANBITS, PW_MAP_NAME_BANCACHE, PW_MAP_NAME_FLOWS,
+        PW_MAP_NAME_HOSTS4, PW_MAP_NAME_HOSTBITS4, PW_MAP_NAME_HOSTS6, PW_MAP_NAME_NETS, PW_MAP_NAME_NETS4,  PW_MAP_NAME_BANS, PW_MAP_NAME_BANBITS, PW_MAP_NAME_BANCACHE, PW_MAP_NAME_FLOWS,
         PW_MAP_NAME_FRAGS, PW_MAP_NAME_STATS, PW_MAP_NAME_KNOWN, PW_MAP_NAME_RATE,
         PW_MAP_NAME_NEWSRC, PW_MAP_NAME_EVENTS, PW_MAP_NAME_FAILS, PW_MAP_NAME_SIPRULES,
         PW_MAP_NAME_STAGES, PW_MAP_NAME_HANDOFF,
@@ -31,6 +33,11 @@ void assign(MapSet& s, const std::function<int(const std::string&)>& fdOf)
     s.ports = {fdOf(PW_MAP_NAME_PORTS), PW_MAP_NAME_PORTS};
     s.ifaces = {fdOf(PW_MAP_NAME_IFACES), PW_MAP_NAME_IFACES};
     s.hosts4 = Host4Table(fdOf(PW_MAP_NAME_HOSTS4));
+    s.hostbits4 = MappedHalves(fdOf(PW_MAP_NAME_HOSTBITS4), sizeof(__u64), PW_MAP_NAME_HOSTBITS4);
+    if (s.hostbits4.blocksPerHalf() != 2 * s.hosts4.buckets())
+        throw std::runtime_error(PW_MAP_NAME_HOSTBITS4 " has " + std::to_string(s.hostbits4.blocksPerHalf()) +
+                                 " words per half, " PW_MAP_NAME_HOSTS4 " " + std::to_string(s.hosts4.buckets()) +
+                                 " buckets: they must be sized together (run pbxwalld --detach, then start it again)");
     s.hosts6 = Host6Table(fdOf(PW_MAP_NAME_HOSTS6));
     s.nets4 = Net4Table(fdOf(PW_MAP_NAME_NETS4));
     s.nets = {fdOf(PW_MAP_NAME_NETS), PW_MAP_NAME_NETS};

@@ -23,6 +23,7 @@ struct MapSet {
     TypedMap<__u32, pw_port> ports;
     TypedMap<__u32, pw_zone_entry> ifaces;
     Host4Table hosts4; // mapped into this process
+    MappedHalves hostbits4; // pw_hostbits4: the summary of hosts4, two words per bucket
     Host6Table hosts6;
     Net4Table nets4;
     TypedMap<pw_net_key, pw_zone_entry> nets;

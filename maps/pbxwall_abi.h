@@ -168,6 +168,23 @@ struct pw_host4_bucket {
 };
 PW_STATIC_ASSERT(sizeof(struct pw_host4_bucket) == 64, "pw_host4_bucket ABI");
 
+/* pw_hostbits4: a summary of pw_hosts4, so that a source in no IPv4 host entry (nearly all the
+ * internet) costs one read of a small, mostly cached table instead of a bucket of a large one.
+ * Two 64-bit words per bucket of a half (the same halves as pw_hosts4, named by
+ * pw_gen_state.hosts): every entry sets, in the two words of its home bucket (the bucket its
+ * hash names, wherever probing put it), bit pw_hostbit4_bit(h) of word pw_hostbit4_word(h). A
+ * clear bit means no entry; a set bit sends the lookup on to the buckets. Userspace rebuilds
+ * a half's summary from the half before every flip to it. */
+#define PW_MAP_NAME_HOSTBITS4 "pw_hostbits4"
+static inline __u32 pw_hostbit4_word(__u64 h, __u32 host4_mask)
+{
+	return ((__u32)h & host4_mask) * 2 + (__u32)((h >> 46) & 1);
+}
+static inline __u64 pw_hostbit4_bit(__u64 h)
+{
+	return 1ULL << ((h >> 40) & 63);
+}
+
 struct pw_host6_bucket {
 	__u64 addr[PW_HOST6_SLOTS][2]; /* the 16 address bytes as two native-endian u64 */
 	__u8 zone[PW_HOST6_SLOTS];

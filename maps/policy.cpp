@@ -99,6 +99,20 @@ bool PolicyStore::eraseHost(__u32 half, const Addr& a)
     return a.isV4() ? hosttab::erase<Host4>(maps_.hosts4.half(half), a) : hosttab::erase<Host6>(maps_.hosts6.half(half), a);
 }
 
+void PolicyStore::buildHostSummary(__u32 half)
+{
+    auto* words = static_cast<__u64*>(maps_.hostbits4.half(half));
+    const auto buckets = maps_.hosts4.half(half);
+    const __u32 mask = maps_.hosts4.mask();
+    std::fill(words, words + maps_.hostbits4.blocksPerHalf(), 0);
+    for (const auto& b : buckets)
+        for (unsigned s = 0; s < PW_HOST4_SLOTS; ++s)
+            if (b.flags & (1U << s)) {
+                const __u64 h = pw_host4_hash(b.addr[s]);
+                words[pw_hostbit4_word(h, mask)] |= pw_hostbit4_bit(h);
+            }
+}
+
 void PolicyStore::flip(__u32 active, __u32 hosts)
 {
     const pw_gen_state g = genState();
@@ -130,6 +144,7 @@ void PolicyStore::editTables(const std::function<void(__u32 half)>& edit)
     std::copy(h6from.begin(), h6from.end(), h6to.begin());
     std::copy(n4from.begin(), n4from.end(), n4to.begin());
     edit(to); // may throw: the data plane still reads `from`
+    buildHostSummary(to);
     flip(g.active, to);
 }
 
@@ -217,6 +232,7 @@ void PolicyStore::install(const PolicyImage& img)
             nets4[cidr] = e.zone;
     }
     buildNets4(nextHosts, nets4);
+    buildHostSummary(nextHosts);
     clearGeneration(next);
     for (const auto& [cidr, e] : img.addrs)
         if (!cidr.isHost())

@@ -87,6 +87,8 @@ private:
     std::map<Cidr, __u8> activeNets4() const; // from pw_nets, the active generation
     void buildNets4(__u32 half, const std::map<Cidr, __u8>& prefixes);
     void flip(__u32 active, __u32 hosts);
+    // Writes half `half` of pw_hostbits4 from the same half of pw_hosts4 (before a flip to it).
+    void buildHostSummary(__u32 half);
     void clearGeneration(__u32 gen);
     MapSet& maps_;
 };

@@ -96,6 +96,7 @@ public:
         bpf_map* m;
         bpf_object__for_each_map(m, s_.pw->obj) bpf_map__set_pin_path(m, nullptr);
         bpf_map__set_max_entries(s_.pw->maps.pw_hosts4, 2 * pw_host_buckets(hosts + 16, PW_HOST4_SLOTS));
+        bpf_map__set_max_entries(s_.pw->maps.pw_hostbits4, 2 * 2 * pw_host_buckets(hosts + 16, PW_HOST4_SLOTS));
         bpf_map__set_max_entries(s_.pw->maps.pw_nets, 2 * std::max<uint32_t>(nets + 16, 1024));
         bpf_map__set_max_entries(s_.pw->maps.pw_nets4, 2 * (PW_NET4_TOP / 16 + pw_net4_chunks(std::max<uint32_t>(nets + 16, 1024))));
         bpf_map__set_max_entries(s_.pw->maps.pw_bans, std::max<uint32_t>(bans + 16, 1024));

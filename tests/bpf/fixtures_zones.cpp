@@ -3,6 +3,7 @@
 // config entries, policy generation flips, and timed bans.
 #include "fixtures.hpp"
 
+#include "host_table.hpp"
 #include "policy.hpp"
 
 #include <catch2/catch.hpp>
@@ -495,6 +496,70 @@ TEST_CASE("host tables filled to capacity, then edited", "[bpf][zones]")
     h.install(kBaseDrop);
     for (const auto& a : addrs)
         REQUIRE(verdict(a) == XDP_PASS);
+}
+
+} // namespace pbxwall::bpftest
+
+namespace pbxwall::bpftest {
+
+// The summary of the IPv4 host table (pw_hostbits4): a source whose bit is clear is in no host
+// entry, and the data plane then skips the buckets. So every writer of a half rebuilds its
+// summary before the flip; an entry written behind the summary's back is not seen at all.
+TEST_CASE("the IPv4 host summary rules out sources in no host entry", "[bpf][zones]")
+{
+    Harness h;
+    PolicyStore store(h.maps());
+    const __u32 mask = h.maps().hosts4.mask();
+    const auto summaryBit = [&](const std::string& text) {
+        const Addr a = parseAddr(text);
+        __u32 raw;
+        std::memcpy(&raw, a.bytes.data() + 12, 4);
+        const __u64 hash = pw_host4_hash(raw);
+        const __u32 half = h.maps().gen.lookup(0)->hosts & 1;
+        const auto* words = static_cast<const __u64*>(h.maps().hostbits4.half(half));
+        return (words[pw_hostbit4_word(hash, mask)] & pw_hostbit4_bit(hash)) != 0;
+    };
+    const auto verdict = [&](const std::string& src) {
+        const Peer p{src.c_str(), src.c_str()};
+        return h.action(ip(Family::V4, p, kHost).udp(40000, 5060).bytes());
+    };
+    std::vector<ZoneRecord> records;
+    std::vector<std::string> listed;
+    for (int i = 1; i <= 40; ++i) {
+        listed.push_back("198.18.210." + std::to_string(i));
+        records.push_back({parseCidr(listed.back()), makeZoneEntry(std::nullopt, PW_ZONE_REJECT)});
+    }
+    store.setZones(records);
+    for (const auto& a : listed) {
+        CAPTURE(a);
+        CHECK(summaryBit(a));
+        CHECK(verdict(a) == XDP_DROP);
+    }
+    // Few unlisted sources get past the summary (40 entries in 64 buckets of 128 bits).
+    int past = 0;
+    std::string hidden;
+    for (int i = 1; i <= 250; ++i) {
+        const std::string a = "198.18.220." + std::to_string(i);
+        if (summaryBit(a))
+            ++past;
+        else if (hidden.empty())
+            hidden = a;
+    }
+    CHECK(past < 25);
+    REQUIRE_FALSE(hidden.empty());
+    // Written into the active half without its summary bit: the data plane never looks.
+    const __u32 active = h.maps().gen.lookup(0)->hosts & 1;
+    REQUIRE(hosttab::put<Host4>(h.maps().hosts4.half(active), parseAddr(hidden), HostEntry{PW_ZONE_REJECT, PW_ORIGIN_CTL, 0, PW_ZONE_REJECT}));
+    CHECK(verdict(hidden) == XDP_PASS);
+    // Through PolicyStore, which rebuilds the summary: seen.
+    store.setZone(parseCidr(hidden), makeZoneEntry(std::nullopt, PW_ZONE_REJECT));
+    CHECK(summaryBit(hidden));
+    CHECK(verdict(hidden) == XDP_DROP);
+    store.eraseZone(parseCidr(hidden));
+    CHECK(verdict(hidden) == XDP_PASS);
+    // A reload builds its half's summary too.
+    h.install(kBaseDrop);
+    CHECK(verdict(listed.front()) == XDP_PASS);
 }
 
 } // namespace pbxwall::bpftest

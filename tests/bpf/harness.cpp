@@ -170,6 +170,9 @@ Harness::Harness(const std::string& toml, Programs programs, const std::vector<T
                 throwErrno(ENOENT, "find map " + s.name);
             check(bpf_map__set_max_entries(m, s.entries), "size " + s.name);
         }
+        // pw_hostbits4 has two words per bucket of pw_hosts4, whatever size that got.
+        check(bpf_map__set_max_entries(skel_->maps.pw_hostbits4, 2 * bpf_map__max_entries(skel_->maps.pw_hosts4)),
+              "size " PW_MAP_NAME_HOSTBITS4);
         if (programs == Programs::Ingress)
             check(bpf_program__set_autoload(skel_->progs.pw_tc_egress, false), "skip " PW_PROG_NAME_EGRESS);
         check(pbxwall_bpf::load(skel_), "load the pbxwall BPF object");

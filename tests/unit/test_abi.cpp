@@ -31,6 +31,7 @@ TEST_CASE("the BPF object's maps match pbxwall_abi.h", "[abi]")
         {PW_MAP_NAME_PORTS, sizeof(__u32), sizeof(pw_port), PW_PORTS_ENTRIES},
         {PW_MAP_NAME_IFACES, sizeof(__u32), sizeof(pw_zone_entry), PW_GENERATIONS * PW_IFINDEX_LIMIT},
         {PW_MAP_NAME_HOSTS4, sizeof(__u32), sizeof(pw_host4_bucket), 0},
+        {PW_MAP_NAME_HOSTBITS4, sizeof(__u32), sizeof(__u64), 0},
         {PW_MAP_NAME_HOSTS6, sizeof(__u32), sizeof(pw_host6_bucket), 0},
         {PW_MAP_NAME_NETS4, sizeof(__u32), sizeof(pw_net4_block), 0},
         {PW_MAP_NAME_BANBITS, sizeof(__u32), sizeof(__u64), 0},
