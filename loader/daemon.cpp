@@ -282,8 +282,9 @@ int runDaemon(config::Config cfg)
         CtlState state = CtlState::load(cfg.stateDir);
         applyPolicy(m.set(), cfg, state);
         replayBans(m.set(), state);
-        m.set().bans.resyncBits(); // bans pinned by an earlier run get their filter bits
-        PolicyStore(m.set()).refreshBanFilter(); // and a place in the ban cache
+        // Bans pinned by an earlier run or replayed above get their filter bits and a place in
+        // the ban cache: the rebuilt half is complete, and the data plane reads it from now on.
+        PolicyStore(m.set()).refreshBanFilter();
         return m;
     }();
     // The policy is complete before the first packet meets the program.

@@ -60,14 +60,6 @@ void BanTable::updateMany(const std::vector<pw_ban_key>& keys, const std::vector
     }
 }
 
-void BanTable::resyncBits()
-{
-    for (const auto& k : keys()) {
-        setBit(k, 0);
-        setBit(k, 1);
-    }
-}
-
 size_t BanTable::rebuildHalf(__u32 half)
 {
     auto* words = static_cast<__u64*>(bits_.half(half));

@@ -24,9 +24,6 @@ public:
     int bitsFd() const { return bits_.fd(); }
     int cacheFd() const { return cache_.fd(); }
     __u32 bitMask() const { return bits_.blocksPerHalf() ? bits_.blocksPerHalf() * 64 - 1 : 0; }
-    // Sets the bits of every ban in the table, in both halves (start-up: pins of an earlier
-    // run, or bans the data plane set while the filter had no size yet).
-    void resyncBits();
     // Clears half `half` of the filter and of the cache (the half the data plane does not read),
     // then fills both from the bans in the table: the caller flips pw_gen_state.ban_half to it.
     // A ban the data plane adds meanwhile sets its own bit after the clear (the cache may miss

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Timed bans at XDP ingress: the ban table pw_bans, its Bloom filter pw_banbits and its cache
+ * pw_bancache (layouts in pbxwall_abi.h), the lookup a packet makes and the bans the data plane
+ * sets. Included by pbxwall.bpf.c after pw_gen, pw_events and struct pw_ctx. */
+#ifndef PBXWALL_BANS_H
+#define PBXWALL_BANS_H
+
+/* Timed bans. A plain hash, never LRU: a flood of new sources cannot evict a ban. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PW_DEFAULT_BANS);
+	__type(key, struct pw_ban_key);
+	__type(value, struct pw_ban);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_bans SEC(".maps");
+
+/* Bloom filter of the banned addresses, two halves (pbxwall_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * (PW_DEFAULT_BANS / 4)); /* 2 * pw_banbit_words(); set from [limits] */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_banbits SEC(".maps");
+
+/* The bans as plain arrays in front of pw_bans, two halves (pbxwall_abi.h). Read only here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * 2 * (PW_DEFAULT_BANS / 4)); /* 2 * pw_bancache_buckets(); set from [limits] */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct pw_bancache_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_bancache SEC(".maps");
+
+static __always_inline __u64 pw_ban_hash(const struct pw_gen_state *g, const union pw_addr *a)
+{
+	return pw_host_hash(a->d[0], a->d[1]) & g->banbit_mask;
+}
+
+/* The filter word and bit of a ban hash (pw_ban_hash) in half `half`. */
+static __always_inline __u64 *pw_banbit(const struct pw_gen_state *g, __u32 half, __u64 h, __u64 *bit)
+{
+	__u32 idx = (half & 1) * ((g->banbit_mask + 1) >> 6) + (__u32)(h >> 6);
+
+	*bit = 1ULL << (h & 63);
+	return bpf_map_lookup_elem(&pw_banbits, &idx);
+}
+
+/* The ban-cache bucket of a ban hash in half `half`. */
+static __always_inline struct pw_bancache_bucket *pw_bancache_of(const struct pw_gen_state *g, __u32 half, __u64 h)
+{
+	__u32 idx = (half & 1) * ((g->banbit_mask + 1) >> 5) + (__u32)(h >> 5);
+
+	return bpf_map_lookup_elem(&pw_bancache, &idx);
+}
+
+/* Is the source under an active ban? The filter rules most sources out; the cache answers
+ * for the bans it holds; pw_bans for the rest. g: pw_gen's state, as pw_judge read it. */
+static __always_inline int pw_is_banned(const struct pw_gen_state *g, struct pw_ctx *c)
+{
+	struct pw_ban_key bk;
+	struct pw_ban *b;
+	__u64 bit, *w;
+
+	if (g->banbit_mask) { /* 0: never set up, go to the table */
+		__u32 half = g->ban_half;
+		__u64 h = pw_ban_hash(g, &c->m.src);
+
+		w = pw_banbit(g, half, h, &bit);
+		if (w && !(*w & bit))
+			return 0;
+		struct pw_bancache_bucket *cb = pw_bancache_of(g, half, h);
+
+		if (cb) {
+			for (int i = 0; i < PW_BANCACHE_WAYS; i++) {
+				if (cb->addr[i][0] != c->m.src.d[0] || cb->addr[i][1] != c->m.src.d[1] || !cb->until[i])
+					continue;
+				if (cb->until[i] == PW_BANCACHE_FOREVER ||
+				    (bpf_ktime_get_coarse_ns() >> PW_BANCACHE_SHIFT) < cb->until[i])
+					return 1;
+				break; /* expired here: pw_bans may hold a newer ban */
+			}
+		}
+	}
+	__builtin_memcpy(bk.addr, c->m.src.b, 16);
+	b = bpf_map_lookup_elem(&pw_bans, &bk);
+	if (!b)
+		return 0;
+	return b->expires_ns == 0 || bpf_ktime_get_coarse_ns() < b->expires_ns;
+}
+
+/* Sets an address's filter bit in both halves (after the ban is in pw_bans). */
+static __always_inline void pw_banbits_set(const union pw_addr *a)
+{
+	__u32 zero = 0;
+	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+	__u64 bit, *w;
+
+	if (!g)
+		return;
+	__u64 h = pw_ban_hash(g, a);
+
+	w = pw_banbit(g, 0, h, &bit);
+	if (w)
+		__sync_fetch_and_or(w, bit);
+	w = pw_banbit(g, 1, h, &bit);
+	if (w)
+		__sync_fetch_and_or(w, bit);
+}
+
+/* Bans the source (its exact address) for the policy's ban time and reports it. A full ban
+ * table is reported too: never silent. */
+static __always_inline void pw_ban_addr(const __u8 *addr, const struct pw_policy *pol, __u32 cause, __u64 now)
+{
+	struct pw_ban_key bk;
+	struct pw_ban b = { .expires_ns = now + pol->ban_ns, .created_ns = now, .cause = cause };
+	struct pw_event *ev;
+	long err;
+
+	__builtin_memcpy(bk.addr, addr, 16);
+	err = bpf_map_update_elem(&pw_bans, &bk, &b, BPF_ANY);
+	pw_banbits_set((const union pw_addr *)addr);
+	ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	ev->ts_ns = now;
+	__builtin_memcpy(ev->addr, addr, 16);
+	ev->type = err ? PW_EVENT_BAN_FULL : PW_EVENT_BAN;
+	ev->cause = cause;
+	ev->duration_ns = pol->ban_ns;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline void pw_ban_source(struct pw_ctx *c, const struct pw_policy *pol, __u32 cause,
+					  __u64 now)
+{
+	pw_ban_addr(c->m.src.b, pol, cause, now);
+}
+
+#endif /* PBXWALL_BANS_H */
