@@ -135,12 +135,18 @@ static __always_inline __u64 pw_zero_bytes(__u64 x)
 #define PW_USER_AGE 0x6567612d72657375ULL
 #define PW_FROM 0x6d6f7266ULL
 
+/* Byte k (0..15) of sixteen bytes held as two little-endian words. */
+static __always_inline __u8 pw_byte16(__u64 w0, __u64 w1, __u32 k)
+{
+	return (k < 8 ? w0 >> (k * 8) : w1 >> ((k & 7) * 8)) & 0xff;
+}
+
 #define PW_HDR_END 0x80 /* pw_sig_header: past what can be read (not a PW_SIG_* kind) */
 
 /* The header line that starts at packet offset off: is it a User-Agent or From ("f", RFC 3261
  * 7.3.3)? Returns where (PW_SIG_USER_AGENT or PW_SIG_FROM) and sets *voff to the packet
- * offset of its value; 0 for another line; PW_HDR_END when the datagram is too short for a
- * header this guard reads. */
+ * offset of its value; 0 for another line; PW_HDR_END when the line starts past the datagram.
+ * A line in the datagram's last sixteen bytes, without its CRLF, is read too. */
 static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 *voff)
 {
 	void *data = (void *)(long)ctx->data;
@@ -150,13 +156,28 @@ static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 
 	if (off > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN)
 		return PW_HDR_END;
 	__u8 *q = data + pw_pkt_off(off);
+	__u64 w0 = 0, w1 = 0; /* the line's first sixteen bytes, zero past the datagram */
 
-	if ((void *)(q + 16) > data_end)
-		return PW_HDR_END;
-	__u64 name = pw_lower8(*(__u64 *)q);
+	if ((void *)(q + 16) <= data_end) {
+		w0 = *(__u64 *)q;
+		w1 = *(__u64 *)(q + 8);
+	} else {
+		/* The datagram's last bytes: a line without its CRLF may still be a header. */
+		if ((void *)(q + 1) > data_end)
+			return PW_HDR_END;
+		for (__u32 j = 0; j < 15; j++) {
+			if ((void *)(q + j + 1) > data_end)
+				break;
+			if (j < 8)
+				w0 |= (__u64)q[j] << (j * 8);
+			else
+				w1 |= (__u64)q[j] << ((j - 8) * 8);
+		}
+	}
+	__u64 name = pw_lower8(w0);
 
 	if (name == PW_USER_AGE) {
-		if ((pw_lower8(*(__u64 *)(q + 8)) & 0xffff) != ('n' | 't' << 8))
+		if ((pw_lower8(w1) & 0xffff) != ('n' | 't' << 8))
 			return 0;
 		k = 10;
 		where = PW_SIG_USER_AGENT;
@@ -167,12 +188,11 @@ static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 
 		return 0;
 	}
 	/* RFC 3261 7.3.1: white space may come before the colon. */
-	for (__u32 w = 0; w < 4; w++) { /* k <= 14 stays in the checked 16 bytes */
-		if (q[k] != ' ' && q[k] != '\t')
-			break;
-		k++;
-	}
-	if (q[k] != ':')
+	__u8 ch = pw_byte16(w0, w1, k);
+
+	for (__u32 j = 0; j < 4 && (ch == ' ' || ch == '\t'); j++) /* k <= 14: in the sixteen bytes */
+		ch = pw_byte16(w0, w1, ++k);
+	if (ch != ':')
 		return 0;
 	*voff = off + k + 1;
 	return where;
@@ -287,9 +307,9 @@ static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *
 
 enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2 };
 
-/* Finds the header lines of the request whose line starts at packet offset off, sixteen bytes
- * at a time, up to the empty line or PW_SIP_HDR_SCAN bytes. Sixteen bytes without a '\n' cost
- * one test; in a word with a '\n', the bytes that follow are tested at once. The first pass
+/* Finds the header lines of the request whose line starts at packet offset off, 32 bytes
+ * at a time, up to the empty line or PW_SIP_HDR_SCAN bytes. 32 bytes without a '\n' cost
+ * one test (the datagram's last 32 bytes or less go eight at a time); in a word with a '\n', the bytes that follow are tested at once. The first pass
  * notes the words with lines that start with U or F, as masks; the lines are then listed from
  * the masks; the second pass finds the User-Agent and From (f) lines among them; the third
  * searches their values. A loop per word in the first pass would have the verifier walk it
@@ -311,22 +331,31 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 	volatile __u32 *words = &ul->nw, *count = &ul->n;
 	__u8 *p = data + pw_pkt_off(off);
 	*words = 0;
-	for (__u64 i = 0; i < PW_SIP_HDR_SCAN / 16; i++) {
-		__u8 *q = p + i * 16;
+	__u64 i = 0;
 
-		if ((void *)(q + 17) > data_end) {
-			/* The last word: eight bytes and the one after them. */
-			if ((void *)(q + 9) <= data_end)
-				pw_hdr_word(q, off + i * 16, ul, words);
+	for (; i < PW_SIP_HDR_SCAN / 32; i++) {
+		__u8 *q = p + i * 32;
+
+		if ((void *)(q + 33) > data_end)
 			break;
-		}
 		__u64 x0 = *(__u64 *)q ^ (PW_ONES * '\n'), x1 = *(__u64 *)(q + 8) ^ (PW_ONES * '\n');
+		__u64 x2 = *(__u64 *)(q + 16) ^ (PW_ONES * '\n'), x3 = *(__u64 *)(q + 24) ^ (PW_ONES * '\n');
 
-		if (!((((x0 - PW_ONES) & ~x0) | ((x1 - PW_ONES) & ~x1)) & (PW_ONES << 7)))
-			continue; /* no '\n' in these sixteen bytes */
-		if (pw_hdr_word(q, off + i * 16, ul, words) || pw_hdr_word(q + 8, off + i * 16 + 8, ul, words))
-			break;
+		if (!((((x0 - PW_ONES) & ~x0) | ((x1 - PW_ONES) & ~x1) | ((x2 - PW_ONES) & ~x2) | ((x3 - PW_ONES) & ~x3)) & (PW_ONES << 7)))
+			continue; /* no '\n' in these 32 bytes */
+		if (pw_hdr_word(q, off + i * 32, ul, words) || pw_hdr_word(q + 8, off + i * 32 + 8, ul, words) ||
+		    pw_hdr_word(q + 16, off + i * 32 + 16, ul, words) || pw_hdr_word(q + 24, off + i * 32 + 24, ul, words))
+			goto listed;
 	}
+	if (i < PW_SIP_HDR_SCAN / 32) {
+		for (__u32 k = 0; k < 3; k++) { /* a fourth would need 33 bytes */
+			__u8 *q = p + i * 32 + k * 8;
+
+			if ((void *)(q + 9) > data_end || pw_hdr_word(q, off + i * 32 + k * 8, ul, words))
+				break;
+		}
+	}
+listed:;
 	__u32 nw = *words;
 
 	if (nw > PW_UF_LINES)

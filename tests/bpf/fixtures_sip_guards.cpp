@@ -190,6 +190,44 @@ TEST_CASE("scanner signatures in User-Agent drop and ban the source", "[bpf][sip
                            PW_ZONE_LOCAL));
 }
 
+// The header scan reads the headers in steps of several words: a User-Agent, and the empty line
+// that ends the headers, must be found wherever they fall against those steps and against the
+// end of the datagram.
+TEST_CASE("scanner signatures: the header scan finds lines and the header end at every offset", "[bpf][sip][guards][scanner]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n")); // IPv6 sources share their /64's budget
+    std::vector<std::string> keep;
+    keep.reserve(768);
+    unsigned n = 1;
+    for (size_t pad = 0; pad < 40; ++pad) { // every remainder against a 32-byte step, and more
+        const std::string head = "OPTIONS sip:198.18.0.1 SIP/2.0\r\nX-Pad: " + std::string(pad, 'p') + "\r\n";
+        const std::string tag = " (pad " + std::to_string(pad) + ")";
+        // A scanner's line: each case bans its source, so each takes a new one.
+        checkVerdict(h, expect(named(f, "the agent in the datagram's last bytes" + tag),
+                               sipUdp(f, internetSource(n++, keep), head + "User-Agent: sipvicious"), PW_REASON_SCANNER));
+        checkVerdict(h, expect(named(f, "the agent as the last header" + tag),
+                               sipUdp(f, internetSource(n++, keep), head + "User-Agent: sipvicious\r\n\r\n"),
+                               PW_REASON_SCANNER));
+        checkVerdict(h, expect(named(f, "a short agent line in the last bytes" + tag),
+                               sipUdp(f, internetSource(n++, keep), head + "user-agent:iWar"), PW_REASON_SCANNER));
+        checkVerdict(h, expect(named(f, "a short compact From in the last bytes" + tag),
+                               sipUdp(f, internetSource(n++, keep), head + "f:sipvicious"), PW_REASON_SCANNER));
+        checkVerdict(h, expect(named(f, "a compact From after the padding" + tag),
+                               sipUdp(f, internetSource(n++, keep), head + "f: <sip:sipvicious@198.18.0.1>\r\n\r\n"),
+                               PW_REASON_SCANNER));
+        // Signatures past the empty line are body, not headers.
+        const Peer clean = internetSource(n++, keep);
+        checkVerdict(h, expect(named(f, "the agent after the empty line" + tag),
+                               sipUdp(f, clean, head + "\r\nUser-Agent: sipvicious\r\n"), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect(named(f, "the agent after an empty line of a bare LF" + tag),
+                               sipUdp(f, clean, head + "\nUser-Agent: sipvicious\r\n"), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect(named(f, "a short compact From in the body" + tag),
+                               sipUdp(f, clean, head + "\r\nf:sipvicious"), PW_REASON_SIP_RESPONSIVE));
+    }
+    REQUIRE(n <= 255);
+}
+
 TEST_CASE("scanner From patterns, in the long and the compact form", "[bpf][sip][guards][scanner]")
 {
     const Family f = GENERATE(Family::V4, Family::V6);
