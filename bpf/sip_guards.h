@@ -305,17 +305,26 @@ static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *
 	return ends != 0;
 }
 
+/* Nonzero when the eight bytes of w may hold a '\n': never zero when they do (a borrow can only
+ * add false hits, which pw_hdr_word's exact test then drops). */
+static __always_inline __u64 pw_maybe_lf(__u64 w)
+{
+	__u64 x = w ^ (PW_ONES * '\n');
+
+	return (x - PW_ONES) & ~x & (PW_ONES << 7);
+}
+
 enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2 };
 
-/* Finds the header lines of the request whose line starts at packet offset off, 32 bytes
- * at a time, up to the empty line or PW_SIP_HDR_SCAN bytes. 32 bytes without a '\n' cost
- * one test (the datagram's last 32 bytes or less go eight at a time); in a word with a '\n', the bytes that follow are tested at once. The first pass
- * notes the words with lines that start with U or F, as masks; the lines are then listed from
- * the masks; the second pass finds the User-Agent and From (f) lines among them; the third
- * searches their values. A loop per word in the first pass would have the verifier walk it
- * once per word of the scan. No call on the way but on a filter
- * hit: a call and its return cost ~23 ns on machines whose returns go through a mitigation
- * thunk. Returns PW_HDRS_SIGNATURE when a signature matched, PW_HDRS_TOO_MANY for a request
+/* Finds the header lines of the request whose line starts at packet offset off, 32 bytes at a
+ * time, up to the empty line or PW_SIP_HDR_SCAN bytes. 32 bytes without a '\n' cost one test
+ * (the datagram's last 32 bytes or less go eight at a time); in a word with a '\n', the bytes
+ * that follow are tested at once. The first pass notes the words with lines that start with U
+ * or F, as masks, and the lines are then listed from the masks (a loop per word in the first
+ * pass would have the verifier walk it once per word of the scan); the second pass finds the
+ * User-Agent and From (f) lines among them; the third searches their values. No call on the
+ * way but on a filter hit: a call and its return cost ~23 ns on machines whose returns go
+ * through a mitigation thunk. Returns PW_HDRS_SIGNATURE when a signature matched, PW_HDRS_TOO_MANY for a request
  * with more than PW_UF_LINES lines that start with U or F or more than PW_SIG_VALUES
  * User-Agent and From lines (RFC 3261 allows one From and one User-Agent: more only serves to
  * hide a signature past what is read). */
@@ -338,10 +347,8 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 
 		if ((void *)(q + 33) > data_end)
 			break;
-		__u64 x0 = *(__u64 *)q ^ (PW_ONES * '\n'), x1 = *(__u64 *)(q + 8) ^ (PW_ONES * '\n');
-		__u64 x2 = *(__u64 *)(q + 16) ^ (PW_ONES * '\n'), x3 = *(__u64 *)(q + 24) ^ (PW_ONES * '\n');
-
-		if (!((((x0 - PW_ONES) & ~x0) | ((x1 - PW_ONES) & ~x1) | ((x2 - PW_ONES) & ~x2) | ((x3 - PW_ONES) & ~x3)) & (PW_ONES << 7)))
+		if (!(pw_maybe_lf(*(__u64 *)q) | pw_maybe_lf(*(__u64 *)(q + 8)) | pw_maybe_lf(*(__u64 *)(q + 16)) |
+		      pw_maybe_lf(*(__u64 *)(q + 24))))
 			continue; /* no '\n' in these 32 bytes */
 		if (pw_hdr_word(q, off + i * 32, ul, words) || pw_hdr_word(q + 8, off + i * 32 + 8, ul, words) ||
 		    pw_hdr_word(q + 16, off + i * 32 + 16, ul, words) || pw_hdr_word(q + 24, off + i * 32 + 24, ul, words))
