@@ -198,6 +198,14 @@ static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 
 	return where;
 }
 
+/* Values found clean, per CPU (pbxwall_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_SIGCLEAN_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct pw_sigclean);
+} pw_sigclean SEC(".maps");
+
 /* Does the header value at packet offset voff (first PW_SIG_VALUE_SCAN bytes, up to its line
  * end) hold a signature of kind `where`? */
 static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 where, __u32 gen,
@@ -209,7 +217,10 @@ static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 wh
 	if (voff > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN + 16)
 		return 0;
 	__u8 *val = data + pw_pkt_off(voff);
-	__u32 len = PW_SIG_VALUE_SCAN;
+	__u32 len = PW_SIG_VALUE_SCAN, key = r->clean_key;
+	/* A hash of the value's bytes up to its end, keyed with the rules' key, for pw_sigclean. */
+	__u64 h = ((__u64)key * 0x9e3779b97f4a7c15ULL) ^ where;
+	int cacheable = 1;
 
 	/* The value's end ('\r' or '\n'), eight bytes at a time. */
 	for (__u32 w = 0; w < PW_SIG_VALUE_SCAN / 8; w++) {
@@ -217,16 +228,38 @@ static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 wh
 
 		if ((void *)(e + 8) > data_end) {
 			len = (void *)data_end > (void *)e ? w * 8 + (__u32)((void *)data_end - (void *)e) : w * 8;
+			cacheable = 0; /* runs into the datagram's end: searched every time */
 			break;
 		}
 		__u64 x = *(__u64 *)e;
 		__u64 m = pw_zero_bytes(x ^ (PW_ONES * '\r')) | pw_zero_bytes(x ^ (PW_ONES * '\n'));
 
 		if (m) {
-			len = w * 8 + (__u32)((((m & -m) >> 7) * 0x0001020304050607ULL) >> 56);
+			__u32 j = (((m & -m) >> 7) * 0x0001020304050607ULL) >> 56;
+
+			len = w * 8 + j;
+			x &= (1ULL << ((j & 7) * 8)) - 1; /* the bytes before the end */
+			h = (h ^ x) * 0xff51afd7ed558ccdULL;
+			h ^= h >> 32;
 			break;
 		}
+		h = (h ^ x) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
 	}
+	h = (h ^ len) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	/* Found clean before under these rules: nothing to search. */
+	__u32 idx = (__u32)(h >> 56) & (PW_SIGCLEAN_ENTRIES - 1);
+	struct pw_sigclean *ce = bpf_map_lookup_elem(&pw_sigclean, &idx);
+	__u32 ckey = cacheable ? key : 0; /* 0: neither looked up nor kept */
+
+	if (!ce)
+		return 0; /* verifier: an index of a per-CPU array always exists */
+	if (ckey && ce->key == ckey && ce->hash == h)
+		return 0;
+	/* Kept in the entry until the search ends: a number the verifier does not split the
+	 * search by. */
+	*(volatile __u32 *)&ce->pad = ckey;
 	/* Three bytes at every second position: the filter holds each signature's bytes gram..gram+2
 	 * and gram+1..gram+3, so every occurrence puts one of them on a tested position;
 	 * pw_sig_at works out where the signature would start. */
@@ -235,20 +268,23 @@ static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 wh
 		__u32 g;
 
 		if (i + 3 > len)
-			return 0;
+			break;
 		if ((void *)(v + 4) <= data_end)
 			g = *(__u32 *)v;
 		else if ((void *)(v + 3) <= data_end) /* the datagram's last three bytes */
 			g = v[0] | v[1] << 8 | v[2] << 16;
 		else
-			return 0;
-		__u32 h = PW_SIG_HASH(g);
+			break;
+		__u32 fh = PW_SIG_HASH(g);
 
-		if (!((r->filter[(h >> 6) & (PW_SIG_FILTER_BITS / 64 - 1)] >> (h & 63)) & 1))
+		if (!((r->filter[(fh >> 6) & (PW_SIG_FILTER_BITS / 64 - 1)] >> (fh & 63)) & 1))
 			continue;
 		if (pw_sig_at(ctx, voff + i, gen, where))
 			return 1;
 	}
+	/* Searched whole, no signature: clean under these rules (key 0 keeps nothing). */
+	ce->key = *(volatile __u32 *)&ce->pad;
+	ce->hash = h;
 	return 0;
 }
 

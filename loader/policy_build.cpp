@@ -8,6 +8,7 @@
 #include <cctype>
 #include <map>
 #include <optional>
+#include <random>
 
 namespace pbxwall {
 
@@ -97,6 +98,11 @@ pw_sip_rules makeSipRules(const config::Sip& sip)
     for (const auto& from : sip.fromPatterns)
         addSig(from, PW_SIG_FROM);
     r.scanner_ban = sip.scannerBan;
+    // A new key per build: values the data plane found clean under other rules are searched again.
+    std::random_device rd;
+    do
+        r.clean_key = rd();
+    while (r.clean_key == 0);
     for (const auto& prefix : sip.tollPrefixes) {
         if (r.toll_count >= PW_TOLL_MAX || prefix.empty() || prefix.size() > PW_TOLL_LEN)
             continue;

@@ -468,13 +468,24 @@ struct pw_sip_rules {
 	__u8 toll_count;     /* entries of toll in use */
 	__u8 dial_out_zones; /* PW_ZONE_BIT() set of zones that may dial toll prefixes (trusted always may) */
 	__u8 scanner_ban;    /* 1: a signature match bans the source too */
-	__u32 pad;
+	__u32 clean_key;     /* random per build of these rules: keys pw_sigclean's hashes; 0: no cache */
 	__u64 toll[PW_TOLL_MAX];
 	__u64 toll_mask[PW_TOLL_MAX];
 	__u64 filter[PW_SIG_FILTER_BITS / 64];
 	struct pw_sig sigs[PW_SIG_MAX];
 };
 PW_STATIC_ASSERT(sizeof(struct pw_sip_rules) == 8 + 128 + 512 + 640, "pw_sip_rules ABI");
+
+/* pw_sigclean: per CPU, values (User-Agent, From) the signature search found clean, by a hash
+ * of their bytes keyed with the rules' clean_key. A value found here skips the search; an
+ * entry of other rules (another key) is not one. Only values that end within the datagram and
+ * went through the whole search without a match are put in. */
+#define PW_SIGCLEAN_ENTRIES 256
+struct pw_sigclean {
+	__u64 hash;
+	__u32 key; /* the clean_key of the rules that found it clean */
+	__u32 pad;
+};
 
 /* pw_newsrc: per-CPU GCRA state of the aggregate new-source budget (index 0). */
 struct pw_newsrc {

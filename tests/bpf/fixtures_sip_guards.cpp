@@ -5,6 +5,8 @@
 // rule of responsive mode (only SYNs are charged). Every verdict checks that exactly one
 // counter moved.
 #include "fixtures.hpp"
+#include "config.hpp"
+#include "policy_build.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -226,6 +228,59 @@ TEST_CASE("scanner signatures: the header scan finds lines and the header end at
                                sipUdp(f, clean, head + "\r\nf:sipvicious"), PW_REASON_SIP_RESPONSIVE));
     }
     REQUIRE(n <= 255);
+}
+
+// pw_sigclean: a value searched whole without a match is not searched again under the same
+// rules. The rules are rewritten here with the same key and a signature the value holds: the
+// cached value still passes, which proves the cache answers; a new key (what every build of
+// the rules gets) has it searched again.
+TEST_CASE("scanner signatures: values found clean are kept per CPU and per rules", "[bpf][sip][guards][scanner]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    CpuPin pin; // the cache is per CPU: every run on the same one
+    const std::string cfgText = guardConfig("user_agents = [\"sipvicious\"]\nfrom_patterns = []\n");
+    Harness h(cfgText);
+    std::vector<std::string> keep;
+    unsigned n = 1;
+    const std::string agent = "User-Agent: Acme Softphone 7.1\r\n";
+    const Peer src = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "a clean agent"), sipUdp(f, src, options(agent)), PW_REASON_SIP_RESPONSIVE));
+
+    auto withAgents = [&](const std::string& list) {
+        auto cfg = config::loadString(guardConfig("user_agents = [" + list + "]\nfrom_patterns = []\n"), "t.toml",
+                                      {.checkInterfaces = false});
+        REQUIRE(cfg.ok());
+        return makeSipRules(cfg.config->sip);
+    };
+    const __u32 gen = h.maps().activeGen();
+    const pw_sip_rules before = h.maps().siprules.lookup(gen).value();
+    REQUIRE(before.clean_key != 0);
+    pw_sip_rules acme = withAgents("\"sipvicious\", \"acme soft\"");
+    CHECK(acme.clean_key != 0);
+    acme.clean_key = before.clean_key;
+    h.maps().siprules.update(gen, acme);
+    checkVerdict(h, expect(named(f, "the cached agent, same key"), sipUdp(f, src, options(agent)), PW_REASON_SIP_RESPONSIVE));
+    const Peer other = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "another agent with the signature, same key"),
+                           sipUdp(f, other, options("User-Agent: Acme Softphone 7.2\r\n")), PW_REASON_SCANNER));
+    // A value that runs into the datagram's end is never kept.
+    const Peer third = internetSource(n++, keep);
+    const std::string tail = "OPTIONS sip:198.18.0.1 SIP/2.0\r\nCSeq: 1 OPTIONS\r\nUser-Agent: Acme Softphone 7.3";
+    h.maps().siprules.update(gen, before);
+    checkVerdict(h, expect(named(f, "an agent at the datagram's end"), sipUdp(f, third, tail), PW_REASON_SIP_RESPONSIVE));
+    h.maps().siprules.update(gen, acme);
+    checkVerdict(h, expect(named(f, "the same agent at the end, searched again"), sipUdp(f, third, tail),
+                           PW_REASON_SCANNER));
+    // A new key: the cached agent is searched again.
+    acme.clean_key = before.clean_key + 1 ? before.clean_key + 1 : 1;
+    h.maps().siprules.update(gen, acme);
+    checkVerdict(h, expect(named(f, "the cached agent, new key"), sipUdp(f, src, options(agent)), PW_REASON_SCANNER));
+    // And a reload gives the rules a new key by itself.
+    h.install(cfgText);
+    const Peer fourth = internetSource(n++, keep);
+    checkVerdict(h, expect(named(f, "clean again after a reload"), sipUdp(f, fourth, options(agent)),
+                           PW_REASON_SIP_RESPONSIVE));
+    CHECK(h.maps().siprules.lookup(h.maps().activeGen()).value().clean_key != before.clean_key);
 }
 
 TEST_CASE("scanner From patterns, in the long and the compact form", "[bpf][sip][guards][scanner]")
