@@ -37,10 +37,11 @@ struct {
 	__type(value, __u32);
 } pwb_iter SEC(".maps");
 
-/* Source number k -> 10.x.y.z, a bijection for k < 2^24 that scatters neighbours. */
+/* Source number k -> 10.x.y.z for k < 2^24, 11.x.y.z for the next 2^24: a bijection that
+ * scatters neighbours. */
 static __always_inline __u32 pwb_source(__u32 k)
 {
-	return (10U << 24) | ((k * 2654435761U) & 0xffffffU);
+	return ((10U + (k >> 24)) << 24) | ((k * 2654435761U) & 0xffffffU);
 }
 
 SEC("xdp")
