@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* The SIP guards at XDP ingress: the first line (malformed_sip), scanner signatures in
- * User-Agent / From (header lines found sixteen bytes at a time, values searched through a
+ * User-Agent / From (header lines found 32 bytes at a time, values searched through a
  * hashed filter), toll fraud (the Request-URI's user part) and anonymous INVITEs. Included by
  * sip.h. */
 #ifndef PBXWALL_SIP_GUARDS_H
@@ -198,6 +198,13 @@ static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 
 	return where;
 }
 
+/* One step of pw_sig_value's hash of a value: eight more bytes into h. */
+static __always_inline __u64 pw_value_mix(__u64 h, __u64 x)
+{
+	h = (h ^ x) * 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 32);
+}
+
 /* Values found clean, per CPU (pbxwall_abi.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -238,13 +245,10 @@ static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 wh
 			__u32 j = (((m & -m) >> 7) * 0x0001020304050607ULL) >> 56;
 
 			len = w * 8 + j;
-			x &= (1ULL << ((j & 7) * 8)) - 1; /* the bytes before the end */
-			h = (h ^ x) * 0xff51afd7ed558ccdULL;
-			h ^= h >> 32;
+			h = pw_value_mix(h, x & ((1ULL << ((j & 7) * 8)) - 1)); /* the bytes before the end */
 			break;
 		}
-		h = (h ^ x) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
+		h = pw_value_mix(h, x);
 	}
 	h = (h ^ len) * 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 29;
@@ -259,7 +263,7 @@ static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 wh
 		return 0;
 	/* Kept in the entry until the search ends: a number the verifier does not split the
 	 * search by. */
-	*(volatile __u32 *)&ce->pad = ckey;
+	*(volatile __u32 *)&ce->pending = ckey;
 	/* Three bytes at every second position: the filter holds each signature's bytes gram..gram+2
 	 * and gram+1..gram+3, so every occurrence puts one of them on a tested position;
 	 * pw_sig_at works out where the signature would start. */
@@ -283,7 +287,7 @@ static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 wh
 			return 1;
 	}
 	/* Searched whole, no signature: clean under these rules (key 0 keeps nothing). */
-	ce->key = *(volatile __u32 *)&ce->pad;
+	ce->key = *(volatile __u32 *)&ce->pending;
 	ce->hash = h;
 	return 0;
 }
@@ -360,9 +364,9 @@ enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2 };
  * pass would have the verifier walk it once per word of the scan); the second pass finds the
  * User-Agent and From (f) lines among them; the third searches their values. No call on the
  * way but on a filter hit: a call and its return cost ~23 ns on machines whose returns go
- * through a mitigation thunk. Returns PW_HDRS_SIGNATURE when a signature matched, PW_HDRS_TOO_MANY for a request
- * with more than PW_UF_LINES lines that start with U or F or more than PW_SIG_VALUES
- * User-Agent and From lines (RFC 3261 allows one From and one User-Agent: more only serves to
+ * through a mitigation thunk. Returns PW_HDRS_SIGNATURE when a signature matched,
+ * PW_HDRS_TOO_MANY for a request with more than PW_UF_LINES lines that start with U or F or
+ * more than PW_SIG_VALUES User-Agent and From lines (RFC 3261 allows one From and one User-Agent: more only serves to
  * hide a signature past what is read). */
 static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen, const struct pw_sip_rules *r)
 {

@@ -483,8 +483,8 @@ PW_STATIC_ASSERT(sizeof(struct pw_sip_rules) == 8 + 128 + 512 + 640, "pw_sip_rul
 #define PW_SIGCLEAN_ENTRIES 256
 struct pw_sigclean {
 	__u64 hash;
-	__u32 key; /* the clean_key of the rules that found it clean */
-	__u32 pad;
+	__u32 key;     /* the clean_key of the rules that found it clean */
+	__u32 pending; /* during a search: the key to store if it ends clean (0: none) */
 };
 
 /* pw_newsrc: per-CPU GCRA state of the aggregate new-source budget (index 0). */
