@@ -316,16 +316,19 @@ struct {
 	__type(value, struct pw_uf_lines);
 } pw_uflines SEC(".maps");
 
-/* One word of pw_sip_headers' first pass, at q (q + 9 is in the packet), packet offset qoff:
- * notes the lines that start with U or F after each '\n' in it, up to the empty line. Returns
- * 1 when the empty line (the end of the headers) is in it. */
-static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *ul, volatile __u32 *words)
+/* The high bit of every byte of w that is a '\n', exactly. */
+static __always_inline __u64 pw_lf_bytes(__u64 w)
 {
-	__u64 x = *(__u64 *)q ^ (PW_ONES * '\n');
-	__u64 nl = pw_zero_bytes(x);
+	return pw_zero_bytes(w ^ (PW_ONES * '\n'));
+}
 
-	if (!nl)
-		return 0;
+/* One word of pw_sip_headers' first pass, at q (q + 9 is in the packet), packet offset qoff,
+ * with its '\n' bytes nl (pw_lf_bytes, not 0): notes the lines that start with U or F after
+ * each of them, up to the empty line. Returns 1 when the empty line (the end of the headers)
+ * is in it. */
+static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw_uf_lines *ul,
+					volatile __u32 *words)
+{
 	__u64 next = *(__u64 *)(q + 1); /* the byte after each one */
 	__u64 lc = next | (PW_ONES * 0x20);
 	__u64 ends = nl & (pw_zero_bytes(next ^ (PW_ONES * '\r')) | pw_zero_bytes(next ^ (PW_ONES * '\n')));
@@ -345,21 +348,20 @@ static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *
 	return ends != 0;
 }
 
-/* Nonzero when the eight bytes of w may hold a '\n': never zero when they do (a borrow can only
- * add false hits, which pw_hdr_word's exact test then drops). */
-static __always_inline __u64 pw_maybe_lf(__u64 w)
+/* pw_hdr_lines for the word at q, whatever it holds. */
+static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *ul, volatile __u32 *words)
 {
-	__u64 x = w ^ (PW_ONES * '\n');
+	__u64 nl = pw_lf_bytes(*(__u64 *)q);
 
-	return (x - PW_ONES) & ~x & (PW_ONES << 7);
+	return nl && pw_hdr_lines(q, qoff, nl, ul, words);
 }
 
 enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2 };
 
 /* Finds the header lines of the request whose line starts at packet offset off, 32 bytes at a
- * time, up to the empty line or PW_SIP_HDR_SCAN bytes. 32 bytes without a '\n' cost one test
- * (the datagram's last 32 bytes or less go eight at a time); in a word with a '\n', the bytes
- * that follow are tested at once. The first pass notes the words with lines that start with U
+ * time, up to the empty line or PW_SIP_HDR_SCAN bytes. 32 bytes without a '\n' cost four
+ * exact masks of their '\n' bytes and one test (the datagram's last 32 bytes or less go eight
+ * at a time); a word with a '\n' keeps its mask, and the bytes that follow are tested at once. The first pass notes the words with lines that start with U
  * or F, as masks, and the lines are then listed from the masks (a loop per word in the first
  * pass would have the verifier walk it once per word of the scan); the second pass finds the
  * User-Agent and From (f) lines among them; the third searches their values. No call on the
@@ -387,11 +389,15 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 
 		if ((void *)(q + 33) > data_end)
 			break;
-		if (!(pw_maybe_lf(*(__u64 *)q) | pw_maybe_lf(*(__u64 *)(q + 8)) | pw_maybe_lf(*(__u64 *)(q + 16)) |
-		      pw_maybe_lf(*(__u64 *)(q + 24))))
+		__u64 n0 = pw_lf_bytes(*(__u64 *)q), n1 = pw_lf_bytes(*(__u64 *)(q + 8));
+		__u64 n2 = pw_lf_bytes(*(__u64 *)(q + 16)), n3 = pw_lf_bytes(*(__u64 *)(q + 24));
+
+		if (!(n0 | n1 | n2 | n3))
 			continue; /* no '\n' in these 32 bytes */
-		if (pw_hdr_word(q, off + i * 32, ul, words) || pw_hdr_word(q + 8, off + i * 32 + 8, ul, words) ||
-		    pw_hdr_word(q + 16, off + i * 32 + 16, ul, words) || pw_hdr_word(q + 24, off + i * 32 + 24, ul, words))
+		if ((n0 && pw_hdr_lines(q, off + i * 32, n0, ul, words)) ||
+		    (n1 && pw_hdr_lines(q + 8, off + i * 32 + 8, n1, ul, words)) ||
+		    (n2 && pw_hdr_lines(q + 16, off + i * 32 + 16, n2, ul, words)) ||
+		    (n3 && pw_hdr_lines(q + 24, off + i * 32 + 24, n3, ul, words)))
 			goto listed;
 	}
 	if (i < PW_SIP_HDR_SCAN / 32) {
