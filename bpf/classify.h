@@ -155,23 +155,30 @@ static __always_inline __u8 pw_net4_zone(const struct pw_gen_state *g, __u32 add
 #define PW_ADDR_V4 0x100 /* pw_addr_zone(): the address is IPv4 */
 
 /* The zone of an address from the exact host tables, then (IPv4) the prefix table, with
- * PW_ADDR_V4 for an IPv4 address; IPv6 prefixes are left to the caller. Inlined: a BPF-to-BPF
- * call costs ~23 ns on machines whose returns go through a mitigation thunk (SRSO), more than
- * a hot lookup itself; the SIP stage's deep code lives in another program (pw_xdp_sip). */
-static __always_inline __u32 pw_addr_zone(__u64 hi, __u64 lo)
+ * PW_ADDR_V4 for an IPv4 address; IPv6 prefixes are left to the caller. g: pw_gen's state.
+ * Inlined: a BPF-to-BPF call costs ~23 ns on machines whose returns go through a mitigation
+ * thunk (SRSO), more than a hot lookup itself; the SIP stage's deep code lives in another
+ * program (pw_xdp_sip). */
+static __always_inline __u32 pw_addr_zone_in(const struct pw_gen_state *g, __u64 hi, __u64 lo)
 {
-	__u32 zero = 0;
-	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
 	__u32 v4 = lo >> 32, z;
 
-	if (!g)
-		return PW_ZONE_NONE;
 	if (hi != 0 || (__u32)lo != bpf_htonl(0xffff)) /* not IPv4-mapped: an IPv6 packet */
 		return pw_host6_zone(g, hi, lo);
 	z = pw_host4_zone(g, v4);
 	if (z == PW_ZONE_NONE)
 		z = pw_net4_zone(g, bpf_ntohl(v4));
 	return z | PW_ADDR_V4;
+}
+
+static __always_inline __u32 pw_addr_zone(__u64 hi, __u64 lo)
+{
+	__u32 zero = 0;
+	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+
+	if (!g)
+		return PW_ZONE_NONE;
+	return pw_addr_zone_in(g, hi, lo);
 }
 
 /* pw_addr_zone as a function of its own, for the TC egress program, whose per-packet cost

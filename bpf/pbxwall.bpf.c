@@ -275,53 +275,14 @@ static __always_inline __u8 pw_zone_of(__u32 gen, const struct pw_policy *pol, c
 
 /* The source's zone. The host and prefix walks leave the verifier one state per way out of
  * their loops; made opaque, the zone lets those states merge before the rest is checked. */
-static __always_inline __u8 pw_classify(struct pw_ctx *c, __u8 if_zone)
+static __always_inline __u8 pw_classify(const struct pw_gen_state *g, struct pw_ctx *c, __u8 if_zone)
 {
-	__u32 z = pw_opaque(pw_addr_zone(c->m.src.d[0], c->m.src.d[1]));
+	__u32 z = pw_opaque(pw_addr_zone_in(g, c->m.src.d[0], c->m.src.d[1]));
 
 	return pw_zone_of(c->gen, c->policy, &c->m.src, if_zone, z);
 }
 
 #include "bans.h"
-
-static __always_inline void pw_touch(const void *p)
-{
-	if (p)
-		(void)*(const volatile __u8 *)p;
-}
-
-/* Starts the loads of the lines the source's lookups read next (its host-table bucket, its /16
- * entry of the prefix table, its ban-filter word) back to back, before any of them is used:
- * with large tables each is a cache miss, and issued together they overlap instead of
- * following one another. */
-static __always_inline void pw_touch_source(const struct pw_gen_state *g, const union pw_addr *a)
-{
-	__u64 bit;
-
-	if (a->d[0] == 0 && (__u32)a->d[1] == bpf_htonl(0xffff)) {
-		__u32 v4 = a->d[1] >> 32;
-		__u64 hh = pw_host4_hash(v4);
-		__u32 hi = pw_host4_idx(g, hh, 0);
-		__u32 ni = pw_net4_idx(g, bpf_ntohl(v4) >> 16);
-		__u64 *sum = pw_hostbits4_of(g, hh);
-
-		pw_touch(bpf_map_lookup_elem(&pw_nets4, &ni));
-		/* The bucket only behind a set summary bit (a predicted branch, as for the ban
-		 * cache): sources in no host entry never load it. */
-		if (!sum || (*sum & pw_hostbit4_bit(hh)))
-			pw_touch(bpf_map_lookup_elem(&pw_hosts4, &hi));
-	}
-	if (g->banbit_mask) {
-		/* The bucket only behind a set filter bit: the branch is predicted, so the CPU
-		 * issues the bucket's load speculatively while the filter word is still on its way
-		 * where bans are common, and spends nothing on it where they are not. */
-		__u64 h = pw_ban_hash(g, a);
-		__u64 *w = pw_banbit(g, g->ban_half, h, &bit);
-
-		if (w && (*w & bit))
-			pw_touch(pw_bancache_of(g, g->ban_half, h));
-	}
-}
 
 #include "sip.h"
 
@@ -503,16 +464,20 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 	if (pw_is_martian(&c->m))
 		return PW_REASON_MARTIAN;
 
-	/* 4-5: zone by longest prefix, else the interface's zone. */
-	pw_touch_source(g, &c->m.src);
-	c->zone = pw_classify(c, if_zone);
+	/* 4-5: zone by longest prefix, else the interface's zone. The ban filter is read first
+	 * (bans are judged after the zones, as a trusted source is never banned): its cold lines
+	 * then load while the source is classified. */
+	struct pw_ban_ref ban;
+
+	pw_ban_ref_of(g, &c->m.src, &ban);
+	c->zone = pw_classify(g, c, if_zone);
 	if (c->zone == PW_ZONE_TRUSTED)
 		return PW_REASON_TRUSTED;
 	if (c->zone == PW_ZONE_REJECT)
 		return PW_REASON_REJECT;
 
 	/* 6: timed bans (trusted sources never reach this point). */
-	if (pw_is_banned(g, c))
+	if (pw_is_banned(g, &ban, c))
 		return PW_REASON_BANNED;
 
 	/* 10 (later fragments carry no L4 header): the first fragment's verdict. */
