@@ -271,7 +271,7 @@ int main(int argc, char** argv)
     uint32_t rounds = 5;
     uint32_t repeat = 200000;
     bool quick = false;
-    std::string jsonPath;
+    std::string jsonPath, only;
     app.add_option("--hosts", hosts, "reject-zone host entries")->capture_default_str();
     app.add_option("--bans", bans, "timed bans")->capture_default_str();
     app.add_option("--nets", nets, "reject-zone /24 prefixes")->capture_default_str();
@@ -279,6 +279,8 @@ int main(int argc, char** argv)
     app.add_option("--repeat", repeat, "BPF_PROG_TEST_RUN repetitions per measurement")->capture_default_str();
     app.add_flag("--quick", quick, "small tables, few repetitions: checks every path runs with its verdict");
     app.add_option("--json", jsonPath, "also write the table as JSON to this file");
+    app.add_option("--only", only,
+                   "run only the paths whose name holds this text (and the floor): quicker A/B runs of a few rows");
     CLI11_PARSE(app, argc, argv);
     if (geteuid() != 0) {
         std::cerr << "pbxwall_bench needs root (BPF_PROG_TEST_RUN)\n";
@@ -352,7 +354,8 @@ int main(int argc, char** argv)
         // Nothing to hit: keep the paths that do not need such an entry.
         std::erase_if(paths, [&](const Path& p) {
             return (hosts < 10 && p.name.rfind("reject host", 0) == 0) || (nets == 0 && p.name.rfind("reject prefix", 0) == 0) ||
-                   (bans == 0 && p.name.rfind("banned", 0) == 0);
+                   (bans == 0 && p.name.rfind("banned", 0) == 0) ||
+                   (!only.empty() && !p.baseline && p.name.find(only) == std::string::npos);
         });
         std::vector<std::vector<double>> samples(paths.size());
         for (uint32_t r = 0; r < rounds; ++r)
