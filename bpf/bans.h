@@ -109,7 +109,7 @@ static __always_inline int pw_is_banned(const struct pw_gen_state *g, const stru
 				if (cb->addr[i][0] != c->m.src.d[0] || cb->addr[i][1] != c->m.src.d[1] || !cb->until[i])
 					continue;
 				if (cb->until[i] == PW_BANCACHE_FOREVER ||
-				    (bpf_ktime_get_coarse_ns() >> PW_BANCACHE_SHIFT) < cb->until[i])
+				    (pw_now() >> PW_BANCACHE_SHIFT) < cb->until[i])
 					return 1;
 				break; /* expired here: pw_bans may hold a newer ban */
 			}
@@ -119,7 +119,7 @@ static __always_inline int pw_is_banned(const struct pw_gen_state *g, const stru
 	b = bpf_map_lookup_elem(&pw_bans, &bk);
 	if (!b)
 		return 0;
-	return b->expires_ns == 0 || bpf_ktime_get_coarse_ns() < b->expires_ns;
+	return b->expires_ns == 0 || pw_now() < b->expires_ns;
 }
 
 /* Sets an address's filter bit in both halves (after the ban is in pw_bans). */

@@ -162,6 +162,42 @@ static __always_inline int pw_lc(__u8 c, char want) /* ASCII case-insensitive co
 	return (c | 0x20) == want;
 }
 
+/* The coarse clock (CLOCK_MONOTONIC, moved on at each tick) without a helper call per packet:
+ * a helper call costs ~20 ns on machines whose returns go through a mitigation thunk, and
+ * bpf_jiffies64 is inlined (a load). Per CPU, the value the helper gave is kept with the tick
+ * it was read in and asked again only when the tick moves on. The timekeeper's update of the
+ * coarse clock follows the tick's increment of jiffies: until it has, the helper still gives
+ * the old value, which is then not bound to the new tick, so the next packet asks again. */
+struct pw_clock {
+	__u64 jiffies; /* the tick ns was read in */
+	__u64 ns;      /* bpf_ktime_get_coarse_ns() */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_clock);
+} pw_clock SEC(".maps");
+
+static __always_inline __u64 pw_now(void)
+{
+	__u32 zero = 0;
+	struct pw_clock *ck = bpf_map_lookup_elem(&pw_clock, &zero);
+	__u64 j = bpf_jiffies64();
+
+	if (!ck)
+		return bpf_ktime_get_coarse_ns(); /* verifier: index 0 of a per-CPU array always exists */
+	if (ck->jiffies != j) {
+		__u64 ns = bpf_ktime_get_coarse_ns();
+
+		if (ns != ck->ns) {
+			ck->ns = ns;
+			ck->jiffies = j;
+		}
+	}
+	return ck->ns;
+}
+
 static __always_inline __u32 pw_verdict(struct pw_ctx *c, __u32 reason)
 {
 	__u32 idx = ((__u32)c->slot * PW_ZONE__COUNT + c->zone) * PW_REASON_SLOTS + reason;
@@ -173,7 +209,7 @@ static __always_inline __u32 pw_verdict(struct pw_ctx *c, __u32 reason)
 	}
 	if (c->m.frag == PW_FRAG_FIRST && c->zone != PW_ZONE_TRUSTED) {
 		struct pw_frag_key fk = { .id = c->m.frag_id, .proto = c->m.frag_proto };
-		struct pw_frag fv = { .seen_ns = bpf_ktime_get_coarse_ns(), .reason = reason };
+		struct pw_frag fv = { .seen_ns = pw_now(), .reason = reason };
 
 		__builtin_memcpy(fk.src, c->m.src.b, 16);
 		__builtin_memcpy(fk.dst, c->m.dst.b, 16);
@@ -304,7 +340,7 @@ static __always_inline int pw_is_reply(struct pw_ctx *c)
 	__builtin_memcpy(fk.local, c->m.dst.b, 16);
 	__builtin_memcpy(fk.remote, c->m.src.b, 16);
 	f = bpf_map_lookup_elem(&pw_flows, &fk);
-	return f && bpf_ktime_get_coarse_ns() - f->seen_ns < timeout;
+	return f && pw_now() - f->seen_ns < timeout;
 }
 
 /* ICMP the network needs passes; echo requests follow the zone's setting; echo replies
@@ -387,7 +423,7 @@ static __always_inline __u32 pw_judge_service(struct xdp_md *ctx, struct pw_ctx 
 		struct pw_port *p = bpf_map_lookup_elem(&pw_ports, &idx);
 
 		if (p && (p->flags & PW_PORT_TRAP)) { /* trusted sources never get here */
-			pw_ban_source(c, c->policy, PW_BAN_TRAP_PORT, bpf_ktime_get_coarse_ns());
+			pw_ban_source(c, c->policy, PW_BAN_TRAP_PORT, pw_now());
 			return PW_REASON_TRAP_PORT;
 		}
 		if (p && p->service) {
@@ -421,7 +457,7 @@ static __always_inline __u32 pw_judge_later_fragment(struct pw_ctx *c)
 	__builtin_memcpy(fk.src, c->m.src.b, 16);
 	__builtin_memcpy(fk.dst, c->m.dst.b, 16);
 	f = bpf_map_lookup_elem(&pw_frags, &fk);
-	if (!f || bpf_ktime_get_coarse_ns() - f->seen_ns >= PW_FRAG_TIMEOUT_NS)
+	if (!f || pw_now() - f->seen_ns >= PW_FRAG_TIMEOUT_NS)
 		return PW_REASON_FRAGMENT_ORPHAN;
 	return f->reason < PW_REASON_SLOTS ? f->reason : PW_REASON_FRAGMENT_ORPHAN;
 }

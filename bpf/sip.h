@@ -184,7 +184,7 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 	struct pw_ban_key k;
 	struct pw_known *kn;
 	struct pw_rate *r;
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = pw_now();
 	const struct pw_policy *pol = c->policy;
 
 	__u64 interval = pol->interval_ns;

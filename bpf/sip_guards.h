@@ -662,7 +662,7 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 
 		__builtin_memcpy(k.addr, c->m.src.b, 16);
 		kn = bpf_map_lookup_elem(&pw_known, &k);
-		known = kn && bpf_ktime_get_coarse_ns() < kn->expires_ns;
+		known = kn && pw_now() < kn->expires_ns;
 	}
 	return known == PW_KNOWN_YES ? 0 : PW_REASON_ANONYMOUS_INVITE;
 }

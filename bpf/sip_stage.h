@@ -9,7 +9,7 @@
 static __always_inline __u32 pw_guard_verdict(struct pw_ctx *c, __u32 reason)
 {
 	if (reason & PW_GUARD_BAN)
-		pw_ban_source(c, c->policy, PW_BAN_SCANNER, bpf_ktime_get_coarse_ns());
+		pw_ban_source(c, c->policy, PW_BAN_SCANNER, pw_now());
 	return reason & (PW_GUARD_BAN - 1);
 }
 

@@ -5,6 +5,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <time.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
 namespace pbxwall::bpftest {
 
 using test::Packet;
@@ -84,6 +90,41 @@ TEST_CASE("fragments without a remembered first fragment", "[bpf][frag]")
 {
     const Fixture f = GENERATE(Catch::Generators::from_range(fragmentFixtures()));
     checkFixture(f);
+}
+
+// The data plane reads the coarse clock through a per-CPU copy bound to the tick it was read in
+// (pw_now): the time it records must be CLOCK_MONOTONIC_COARSE's, tick after tick, not a copy
+// that stopped moving. A first fragment's record holds that time.
+TEST_CASE("the data plane's clock is the coarse monotonic clock, tick after tick", "[bpf][frag][clock]")
+{
+    Harness h(kBasePass);
+    CpuPin pin;
+    const auto coarse = [] {
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+    };
+    constexpr uint64_t kTick = 10000000; // the longest tick (HZ=100): the copy may lag by one
+    uint64_t previous = 0;
+    for (uint32_t i = 0; i < 4; ++i) {
+        const uint32_t id = 0x70 + i;
+        const uint64_t before = coarse();
+        REQUIRE(h.action(firstUdp(Family::V4, kNet, id, 20001).bytes()) == XDP_PASS);
+        const uint64_t after = coarse();
+        pw_frag_key k{};
+        std::memcpy(k.src, addrKey(kNet.v4).addr, 16);
+        std::memcpy(k.dst, addrKey(kHost.v4).addr, 16);
+        k.id = id;
+        k.proto = kUdp;
+        const auto rec = h.maps().frags.lookup(k);
+        REQUIRE(rec);
+        INFO("run " << i << ": before " << before << ", recorded " << rec->seen_ns << ", after " << after);
+        CHECK(rec->seen_ns + kTick >= before);
+        CHECK(rec->seen_ns <= after);
+        CHECK(rec->seen_ns > previous); // 30 ms later: the clock moved on
+        previous = rec->seen_ns;
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
 }
 
 TEST_CASE("later fragments take the first fragment's verdict", "[bpf][frag]")
