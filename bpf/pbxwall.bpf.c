@@ -80,6 +80,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_known SEC(".maps");
 
+/* Bloom filter of the known sources, two halves (pbxwall_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * (PW_DEFAULT_KNOWN / 4)); /* 2 * pw_banbit_words(); set from [limits] */
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_knownbits SEC(".maps");
+
 /* Per-source SIP budgets, a four-way set-associative cache (pbxwall_abi.h); creation is gated
  * by pw_newsrc, so a spoofed flood churns it slowly. */
 struct {

@@ -174,6 +174,65 @@ static __always_inline int pw_new_source_allowed(struct pw_ctx *c, const struct 
 /* Is the source known? For pw_sip_content's anonymous-call rule. */
 enum { PW_KNOWN_NO = 0, PW_KNOWN_YES = 1, PW_KNOWN_UNSEEN = 2 /* not looked up yet */ };
 
+/* The filter word and bit of an address in half `half` of pw_knownbits. */
+static __always_inline __u64 *pw_knownbit(const struct pw_gen_state *g, __u32 half, const union pw_addr *a,
+					  __u64 *bit)
+{
+	__u64 h = pw_host_hash(a->d[0], a->d[1]) & g->knownbit_mask;
+	__u32 idx = (half & 1) * ((g->knownbit_mask + 1) >> 6) + (__u32)(h >> 6);
+
+	*bit = 1ULL << (h & 63);
+	return bpf_map_lookup_elem(&pw_knownbits, &idx);
+}
+
+/* The pw_known entry of an address, unless the filter rules it out first: an unknown source
+ * costs a bit read, not a helper call into the hash. */
+static __always_inline struct pw_known *pw_known_of(const struct pw_gen_state *g, const union pw_addr *a)
+{
+	struct pw_ban_key k;
+	__u64 bit, *w;
+
+	if (g->knownbit_mask) { /* 0: never set up, the table answers */
+		w = pw_knownbit(g, g->known_half, a, &bit);
+		if (w && !(*w & bit))
+			return NULL;
+	}
+	__builtin_memcpy(k.addr, a->b, 16);
+	return bpf_map_lookup_elem(&pw_known, &k);
+}
+
+/* Sets an address's known-filter bit in both halves (after its entry is in pw_known). */
+static __always_inline void pw_knownbits_set(const union pw_addr *a)
+{
+	__u32 zero = 0;
+	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+	__u64 bit, *w;
+
+	if (!g || !g->knownbit_mask)
+		return;
+	w = pw_knownbit(g, 0, a, &bit);
+	if (w)
+		__sync_fetch_and_or(w, bit);
+	w = pw_knownbit(g, 1, a, &bit);
+	if (w)
+		__sync_fetch_and_or(w, bit);
+}
+
+enum { PW_NOT_KNOWN = 0, PW_KNOWN_WITHIN = 1, PW_KNOWN_OVER = 2 };
+
+/* A known source against its own budget (the debt of the small unknown budget does not follow
+ * it): PW_KNOWN_WITHIN or PW_KNOWN_OVER; PW_NOT_KNOWN for a source that is not known. */
+static __always_inline __u32 pw_judge_known(const struct pw_gen_state *g, struct pw_ctx *c, __u64 now, int charge)
+{
+	struct pw_known *kn = pw_known_of(g, &c->m.src);
+
+	if (!kn || now >= kn->expires_ns)
+		return PW_NOT_KNOWN;
+	if (!charge || pw_gcra(&kn->tat_ns, now, c->policy->known_interval_ns, c->policy->known_burst))
+		return PW_KNOWN_WITHIN;
+	return PW_KNOWN_OVER;
+}
+
 /* Responsive mode: SIP from an internet-zone source. Known sources get the higher ceiling;
  * unknown ones the small budget, or nothing when responsive mode is off. A source that keeps
  * exceeding its budget is banned. Sets *known (PW_KNOWN_NO or PW_KNOWN_YES). */
@@ -182,7 +241,6 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct pw_ban_key k;
-	struct pw_known *kn;
 	struct pw_rate *r;
 	__u64 now = pw_now();
 	const struct pw_policy *pol = c->policy;
@@ -192,25 +250,23 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 	/* TCP (and TLS): the content is not read; only connection attempts are charged. */
 	int charge = c->m.proto != IPPROTO_TCP || (c->m.tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) == PW_TCP_SYN;
 
-	__builtin_memcpy(k.addr, c->m.src.b, 16);
-	kn = bpf_map_lookup_elem(&pw_known, &k);
-	*known = PW_KNOWN_NO;
-	if (kn && now < kn->expires_ns) {
-		*known = PW_KNOWN_YES;
-		/* Its own budget: the debt of the small unknown budget does not follow it. */
-		if (!charge || pw_gcra(&kn->tat_ns, now, pol->known_interval_ns, pol->known_burst))
-			return PW_REASON_SIP_KNOWN;
-		return PW_REASON_RATE_LIMITED;
-	}
-	if (!pol->responsive)
-		return PW_REASON_NOT_WHITELISTED;
-
 	__u32 zero = 0;
 	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
 	struct pw_rate_ref ref;
 
 	if (!g)
 		return PW_REASON_MALFORMED; /* verifier: index 0 of an array always exists */
+	/* Opaque: the ways through the known filter and pw_known reach the budget as one verifier
+	 * state, not one each. */
+	__u32 kv = pw_opaque(pw_judge_known(g, c, now, charge));
+
+	*known = PW_KNOWN_NO;
+	if (kv != PW_NOT_KNOWN) {
+		*known = PW_KNOWN_YES;
+		return kv == PW_KNOWN_WITHIN ? PW_REASON_SIP_KNOWN : PW_REASON_RATE_LIMITED;
+	}
+	if (!pol->responsive)
+		return PW_REASON_NOT_WHITELISTED;
 	pw_budget_key(c, pol, &k);
 	r = pw_rate_find(g, &k, &ref);
 	if (!r) {

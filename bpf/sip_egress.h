@@ -104,6 +104,9 @@ static __always_inline void pw_promote_known(const struct pw_meta *m, const stru
 		return;
 	}
 	long err = bpf_map_update_elem(&pw_known, &k, &kn, BPF_ANY);
+
+	if (!err)
+		pw_knownbits_set(&m->dst);
 	struct pw_event *ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);
 
 	if (!ev)

@@ -154,6 +154,7 @@ void delKnown(Context& ctx, const Addr& a)
     MapSet& maps = ctx.maps();
     if (!maps.known.erase(knownKey(a)))
         failure("known del: " + a.str() + " is not known");
+    ctx.policy().refreshKnownFilter(); // its filter bit goes too
 
     if (ctx.json()) {
         printJson(ctx, {{"deleted", {{"addr", a.str()}}}});

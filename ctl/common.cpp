@@ -70,6 +70,7 @@ void checkLayouts(const MapSet& m)
         {m.frags.fd(), PW_MAP_NAME_FRAGS, sizeof(pw_frag_key), sizeof(pw_frag), 0},
         {m.statsFd, PW_MAP_NAME_STATS, sizeof(__u32), sizeof(pw_counter), PW_STATS_ENTRIES},
         {m.known.fd(), PW_MAP_NAME_KNOWN, sizeof(pw_ban_key), sizeof(pw_known), 0},
+        {m.known.bitsFd(), PW_MAP_NAME_KNOWNBITS, sizeof(__u32), sizeof(__u64), 0},
         {m.rate.fd(), PW_MAP_NAME_RATE, sizeof(__u32), sizeof(pw_rate), 0},
         {m.fails.fd(), PW_MAP_NAME_FAILS, sizeof(pw_ban_key), sizeof(pw_fail), 0},
         {m.newsrcFd, PW_MAP_NAME_NEWSRC, sizeof(__u32), sizeof(pw_newsrc), 1},

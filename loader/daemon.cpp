@@ -97,18 +97,21 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
 }
 
 // Deletes expired known sources: pw_known is a plain hash (a flood must not evict a registered
-// phone), so nothing else frees the room of a phone that stopped registering.
-void sweepKnown(MapSet& maps)
+// phone), so nothing else frees the room of a phone that stopped registering. Then rebuilds the
+// known filter, which forgets them (and the phones the PBX unregistered since the last sweep).
+void sweepKnown(MapSet& maps, const config::Config& cfg)
 {
     const uint64_t now = monotonicNowNs();
     std::vector<pw_ban_key> expired;
     for (const auto& [k, kn] : maps.known.entries())
         if (kn.expires_ns <= now)
             expired.push_back(k);
-    if (expired.empty())
-        return;
-    maps.known.eraseMany(expired);
-    spdlog::debug("{} known sources expired", expired.size());
+    if (!expired.empty()) {
+        maps.known.eraseMany(expired);
+        spdlog::debug("{} known sources expired", expired.size());
+    }
+    PinLock lock(cfg.pinDir);
+    PolicyStore(maps).refreshKnownFilter();
 }
 
 // Events of the data plane (bans it set, bans it could not set), drained from pw_events.
@@ -285,6 +288,8 @@ int runDaemon(config::Config cfg)
         // Bans pinned by an earlier run or replayed above get their filter bits and a place in
         // the ban cache: the rebuilt half is complete, and the data plane reads it from now on.
         PolicyStore(m.set()).refreshBanFilter();
+        // Known sources pinned by an earlier run get their filter bits the same way.
+        PolicyStore(m.set()).refreshKnownFilter();
         return m;
     }();
     // The policy is complete before the first packet meets the program.
@@ -336,7 +341,7 @@ int runDaemon(config::Config cfg)
         }
         if (++sweeps % 12 == 1) { // the first sweep, then every minute: a known source lives for minutes
             try {
-                sweepKnown(maps.set());
+                sweepKnown(maps.set(), cfg);
             } catch (const std::exception& e) {
                 spdlog::error("known expiry: {}", e.what());
             }

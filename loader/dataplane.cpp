@@ -186,6 +186,7 @@ void sizeMaps(::pbxwall_bpf* skel, const config::Limits& l)
     bpf_map__set_max_entries(skel->maps.pw_flows, l.flows);
     bpf_map__set_max_entries(skel->maps.pw_frags, l.frags);
     bpf_map__set_max_entries(skel->maps.pw_known, l.known);
+    bpf_map__set_max_entries(skel->maps.pw_knownbits, 2 * pw_banbit_words(l.known));
     bpf_map__set_max_entries(skel->maps.pw_rate, pw_rate_entries(pw_rate_slots(l.rate)));
     bpf_map__set_max_entries(skel->maps.pw_fails, l.fails);
 }
@@ -194,7 +195,7 @@ void sizeMaps(::pbxwall_bpf* skel, const config::Limits& l)
 // only say "parameter mismatch", so say which limit differs and what to do.
 void checkPinnedSizes(::pbxwall_bpf* skel, const std::string& pinDir)
 {
-    bpf_map* sized[] = {skel->maps.pw_hosts4, skel->maps.pw_hostbits4, skel->maps.pw_hosts6, skel->maps.pw_nets, skel->maps.pw_nets4, skel->maps.pw_bans, skel->maps.pw_banbits, skel->maps.pw_bancache, skel->maps.pw_flows,
+    bpf_map* sized[] = {skel->maps.pw_hosts4, skel->maps.pw_hostbits4, skel->maps.pw_hosts6, skel->maps.pw_nets, skel->maps.pw_nets4, skel->maps.pw_bans, skel->maps.pw_banbits, skel->maps.pw_bancache, skel->maps.pw_knownbits, skel->maps.pw_flows,
                         skel->maps.pw_frags, skel->maps.pw_rate};
     for (bpf_map* m : sized) {
         std::string path = pinDir + "/" + bpf_map__name(m);

@@ -16,7 +16,7 @@ const std::vector<std::string>& pinnedMapNames()
     static const std::vector<std::string> names = {
         PW_MAP_NAME_GEN,  PW_MAP_NAME_POLICY, PW_MAP_NAME_PORTS, PW_MAP_NAME_IFACES,
         PW_MAP_NAME_HOSTS4, PW_MAP_NAME_HOSTBITS4, PW_MAP_NAME_HOSTS6, PW_MAP_NAME_NETS, PW_MAP_NAME_NETS4,  PW_MAP_NAME_BANS, PW_MAP_NAME_BANBITS, PW_MAP_NAME_BANCACHE, PW_MAP_NAME_FLOWS,
-        PW_MAP_NAME_FRAGS, PW_MAP_NAME_STATS, PW_MAP_NAME_KNOWN, PW_MAP_NAME_RATE,
+        PW_MAP_NAME_FRAGS, PW_MAP_NAME_STATS, PW_MAP_NAME_KNOWN, PW_MAP_NAME_KNOWNBITS, PW_MAP_NAME_RATE,
         PW_MAP_NAME_NEWSRC, PW_MAP_NAME_EVENTS, PW_MAP_NAME_FAILS, PW_MAP_NAME_SIPRULES,
         PW_MAP_NAME_STAGES, PW_MAP_NAME_HANDOFF,
     };
@@ -44,7 +44,7 @@ void assign(MapSet& s, const std::function<int(const std::string&)>& fdOf)
     s.bans = BanTable(fdOf(PW_MAP_NAME_BANS), fdOf(PW_MAP_NAME_BANBITS), fdOf(PW_MAP_NAME_BANCACHE));
     s.flows = {fdOf(PW_MAP_NAME_FLOWS), PW_MAP_NAME_FLOWS};
     s.frags = {fdOf(PW_MAP_NAME_FRAGS), PW_MAP_NAME_FRAGS};
-    s.known = {fdOf(PW_MAP_NAME_KNOWN), PW_MAP_NAME_KNOWN};
+    s.known = KnownTable(fdOf(PW_MAP_NAME_KNOWN), fdOf(PW_MAP_NAME_KNOWNBITS));
     s.rate = RateTable(fdOf(PW_MAP_NAME_RATE), PW_MAP_NAME_RATE);
     s.fails = {fdOf(PW_MAP_NAME_FAILS), PW_MAP_NAME_FAILS};
     s.siprules = {fdOf(PW_MAP_NAME_SIPRULES), PW_MAP_NAME_SIPRULES};

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ban_table.hpp"
+#include "known_table.hpp"
 #include "host_table.hpp"
 #include "map.hpp"
 #include "net4_table.hpp"
@@ -30,7 +31,7 @@ struct MapSet {
     BanTable bans; // with its filter pw_banbits
     TypedMap<pw_flow_key, pw_flow> flows;
     TypedMap<pw_frag_key, pw_frag> frags;
-    TypedMap<pw_ban_key, pw_known> known;
+    KnownTable known; // with its filter pw_knownbits
     RateTable rate; // mapped into this process, read only
     TypedMap<pw_ban_key, pw_fail> fails;
     TypedMap<__u32, pw_sip_rules> siprules;

@@ -121,8 +121,10 @@ struct pw_gen_state {
 	__u32 ban_half;     /* half of pw_banbits the data plane reads: 0 or 1 */
 	__u32 banbit_mask;  /* bits per half of pw_banbits - 1 */
 	__u32 rate_mask;    /* slots of pw_rate - 1 */
+	__u32 known_half;   /* half of pw_knownbits the data plane reads: 0 or 1 */
+	__u32 knownbit_mask; /* bits per half of pw_knownbits - 1; 0: no filter, pw_known answers */
 };
-PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 32, "pw_gen_state ABI");
+PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 40, "pw_gen_state ABI");
 
 enum pw_origin { /* bit flags: who named an entry */
 	PW_ORIGIN_CONFIG = 1,
@@ -377,6 +379,16 @@ struct pw_ban {
 	__u32 pad;
 };
 PW_STATIC_ASSERT(sizeof(struct pw_ban) == 24, "pw_ban ABI");
+
+/* pw_knownbits: a one-hash Bloom filter in front of pw_known, laid out like pw_banbits (bit
+ * pw_host_hash(address) & knownbit_mask of a half, pw_banbit_words([limits] known) words per
+ * half), so that the SIP of an unknown source, nearly all of a flood, costs an inlined bit read
+ * instead of a helper call into the hash. Whoever adds a known source sets its bit in both
+ * halves after the entry is in pw_known (pw_tc_egress on a 200 OK to REGISTER, pbxwallctl known
+ * add). pbxwalld's sweep, its start and pbxwallctl known del rebuild the inactive half from
+ * pw_known, flip known_half to it, then set the bits of every entry pw_known holds once more:
+ * an entry the data plane added during the rebuild is never hidden. */
+#define PW_MAP_NAME_KNOWNBITS "pw_knownbits"
 
 /* pw_known: sources the PBX accepted (200 OK to a REGISTER), by exact address. Never LRU. */
 struct pw_known {

@@ -118,7 +118,7 @@ void PolicyStore::flip(__u32 active, __u32 hosts)
     const pw_gen_state g = genState();
     maps_.gen.update(0, pw_gen_state{active & 1, hosts & 1, maps_.hosts4.mask(), maps_.hosts6.mask(),
                                      maps_.nets4.blocksPerHalf(), g.ban_half & 1, maps_.bans.bitMask(),
-                                     maps_.rate.mask()});
+                                     maps_.rate.mask(), g.known_half & 1, maps_.known.bitMask()});
 }
 
 size_t PolicyStore::refreshBanFilter()
@@ -131,6 +131,17 @@ size_t PolicyStore::refreshBanFilter()
     n.banbit_mask = maps_.bans.bitMask();
     maps_.gen.update(0, n);
     return overflow;
+}
+
+void PolicyStore::refreshKnownFilter()
+{
+    const pw_gen_state g = genState();
+    const __u32 next = (g.known_half & 1) ^ 1;
+    maps_.known.rebuildHalf(next);
+    pw_gen_state n = g;
+    n.known_half = next;
+    n.knownbit_mask = maps_.known.bitMask();
+    maps_.gen.update(0, n);
 }
 
 void PolicyStore::editTables(const std::function<void(__u32 half)>& edit)

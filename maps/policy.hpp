@@ -74,6 +74,10 @@ public:
     // inactive halves of pw_banbits and pw_bancache and flips to them. Returns the bans the
     // cache could not hold (full buckets: pw_bans still answers for them).
     size_t refreshBanFilter();
+    // Drops the filter bits of sources no longer in pw_known (pbxwalld's start and sweep,
+    // pbxwallctl known del; under the pin lock): rebuilds the inactive half of pw_knownbits and
+    // flips to it.
+    void refreshKnownFilter();
 
 private:
     pw_gen_state genState() const;

@@ -5,6 +5,7 @@
 // through one harness and checks every verdict (action, reason, exactly one counter moved).
 #include "fixtures.hpp"
 
+#include "policy.hpp"
 #include "state.hpp"
 
 #include <bpf/bpf.h>
@@ -382,6 +383,39 @@ TEST_CASE("responsive = false: only known sources reach SIP from the internet", 
     }
     CHECK(h.maps().rate.keys().empty()); // known sources budget in pw_known
     CHECK(h.events().empty());
+}
+
+// pw_knownbits in front of pw_known: the data plane asks the table only behind a set bit, so
+// every writer sets its entries' bits; a rebuild keeps the bits of what the table holds and
+// drops the rest. With responsive = false the verdict says whether a source counts as known.
+TEST_CASE("the known filter rules out what it does not hold; a rebuild keeps every entry of pw_known",
+          "[bpf][sip][known]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(sipConfig({.responsive = false}));
+    const auto genState = [&] { return h.maps().gen.lookup(0).value(); };
+    REQUIRE(genState().knownbit_mask != 0); // the filter is on
+
+    h.addKnown(addrOf(f, kPhone), 3600s); // pbxwallctl's way: the entry, then its bits
+    checkVerdict(h, expect(named(f, "known source"), sipUdp(f, kPhone), PW_REASON_SIP_KNOWN));
+    const __u32 half = genState().known_half;
+    PolicyStore(h.maps()).refreshKnownFilter();
+    CHECK(genState().known_half == (half ^ 1));
+    checkVerdict(h, expect(named(f, "known source, after a rebuild"), sipUdp(f, kPhone), PW_REASON_SIP_KNOWN));
+
+    // An entry written without its bits (no writer does this) is ruled out: the filter answers.
+    pw_known kn{};
+    kn.expires_ns = monotonicNowNs() + 3600ULL * 1000000000ULL;
+    h.maps().known.TypedMap::update(addrKey(addrOf(f, kRoamer)), kn);
+    checkVerdict(h, expect(named(f, "an entry without its bit"), sipUdp(f, kRoamer), PW_REASON_NOT_WHITELISTED));
+    PolicyStore(h.maps()).refreshKnownFilter(); // rebuilt from the table: it gets its bit
+    checkVerdict(h, expect(named(f, "that entry after a rebuild"), sipUdp(f, kRoamer), PW_REASON_SIP_KNOWN));
+
+    // Forgotten (pbxwallctl known del): gone from the table, then from the filter.
+    REQUIRE(h.maps().known.erase(addrKey(addrOf(f, kPhone))));
+    PolicyStore(h.maps()).refreshKnownFilter();
+    checkVerdict(h, expect(named(f, "a forgotten source"), sipUdp(f, kPhone), PW_REASON_NOT_WHITELISTED));
+    checkVerdict(h, expect(named(f, "the other known source"), sipUdp(f, kRoamer), PW_REASON_SIP_KNOWN));
 }
 
 TEST_CASE("SIP from local, other and trusted sources is never budgeted", "[bpf][sip]")

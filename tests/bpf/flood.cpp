@@ -87,7 +87,8 @@ TEST_CASE("a flood of spoofed SIP sources evicts no ban and no known source", "[
 {
     CpuPin pin; // one pw_newsrc slot: the gate's budget is per CPU
     Harness h(kFloodConfig, Programs::Ingress,
-              {{PW_MAP_NAME_BANS, PW_DEFAULT_BANS}, {PW_MAP_NAME_KNOWN, PW_DEFAULT_KNOWN}, {PW_MAP_NAME_RATE, pw_rate_entries(PW_DEFAULT_RATE)}});
+              {{PW_MAP_NAME_BANS, PW_DEFAULT_BANS}, {PW_MAP_NAME_KNOWN, PW_DEFAULT_KNOWN},
+               {PW_MAP_NAME_KNOWNBITS, 2 * pw_banbit_words(PW_DEFAULT_KNOWN)}, {PW_MAP_NAME_RATE, pw_rate_entries(PW_DEFAULT_RATE)}});
 
     const uint64_t now = monotonicNowNs();
     std::vector<pw_ban_key> banKeys, knownKeys;

@@ -69,6 +69,7 @@ constexpr MapSize kMapSizes[] = {
     {PW_MAP_NAME_FLOWS, 1024},    {PW_MAP_NAME_FRAGS, 256},
     {PW_MAP_NAME_KNOWN, 1024},    {PW_MAP_NAME_RATE, 4096 + 4096 / PW_RATE_TAGS_PER_BLOCK},
     {PW_MAP_NAME_BANBITS, 2 * 1024}, {PW_MAP_NAME_BANCACHE, 2 * 2048}, // pw_banbit_words(256), pw_bancache_buckets(256)
+    {PW_MAP_NAME_KNOWNBITS, 2 * 1024}, // pw_banbit_words(1024)
 };
 
 void check(int rc, const std::string& what)

@@ -35,6 +35,7 @@ TEST_CASE("the BPF object's maps match pbxwall_abi.h", "[abi]")
         {PW_MAP_NAME_HOSTS6, sizeof(__u32), sizeof(pw_host6_bucket), 0},
         {PW_MAP_NAME_NETS4, sizeof(__u32), sizeof(pw_net4_block), 0},
         {PW_MAP_NAME_BANBITS, sizeof(__u32), sizeof(__u64), 0},
+        {PW_MAP_NAME_KNOWNBITS, sizeof(__u32), sizeof(__u64), 0},
         {PW_MAP_NAME_BANCACHE, sizeof(__u32), sizeof(pw_bancache_bucket), 0},
         {PW_MAP_NAME_NETS, sizeof(pw_net_key), sizeof(pw_zone_entry), 0},
         {PW_MAP_NAME_BANS, sizeof(pw_ban_key), sizeof(pw_ban), 0},

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// pw_known with its Bloom filter pw_knownbits (pbxwall_abi.h): every known source written from
+// userspace also sets its filter bit, in both halves, so that the data plane never rules out a
+// registered phone; the filter is rebuilt whole, in the half the data plane does not read.
+#pragma once
+
+#include "map.hpp"
+#include "mapped_array.hpp"
+#include "pbxwall_abi.h"
+
+#include <vector>
+
+namespace pbxwall {
+
+class KnownTable : public TypedMap<pw_ban_key, pw_known> {
+public:
+    KnownTable() = default;
+    KnownTable(int fd, int bitsFd);
+
+    // As TypedMap's, plus the filter bits (set after the entry is in the table).
+    void update(const pw_ban_key& key, const pw_known& value, __u64 flags = BPF_ANY);
+    void updateMany(const std::vector<pw_ban_key>& keys, const std::vector<pw_known>& values);
+
+    int bitsFd() const { return bits_.fd(); }
+    __u32 bitMask() const { return bits_.blocksPerHalf() ? bits_.blocksPerHalf() * 64 - 1 : 0; }
+    // Clears half `half` of the filter (the half the data plane does not read), then sets the
+    // bits of the entries in the table: the caller flips pw_gen_state.known_half to it. A source
+    // the data plane makes known meanwhile is in the table before it sets its bit: a bit set
+    // before the clear belongs to an entry the walk after the clear finds, one set after the
+    // clear stays.
+    void rebuildHalf(__u32 half);
+
+private:
+    void setBit(const pw_ban_key& key, __u32 half);
+    MappedHalves bits_;
+};
+
+} // namespace pbxwall
