@@ -39,13 +39,33 @@ static __always_inline __u64 pw_ban_hash(const struct pw_gen_state *g, const uni
 	return pw_host_hash(a->d[0], a->d[1]) & g->banbit_mask;
 }
 
+/* The word and bit of hash h (masked with mask, the filter's bits per half - 1) in half `half`
+ * of an address filter: pw_banbits or pw_knownbits (pbxwall_abi.h). */
+static __always_inline __u64 *pw_filter_word(void *filter, __u32 mask, __u32 half, __u64 h, __u64 *bit)
+{
+	__u32 idx = (half & 1) * ((mask + 1) >> 6) + (__u32)(h >> 6);
+
+	*bit = 1ULL << (h & 63);
+	return bpf_map_lookup_elem(filter, &idx);
+}
+
+/* Sets bit h in both halves of an address filter (a writer, after its entry is in the table). */
+static __always_inline void pw_filter_set(void *filter, __u32 mask, __u64 h)
+{
+	__u64 bit, *w;
+
+	w = pw_filter_word(filter, mask, 0, h, &bit);
+	if (w)
+		__sync_fetch_and_or(w, bit);
+	w = pw_filter_word(filter, mask, 1, h, &bit);
+	if (w)
+		__sync_fetch_and_or(w, bit);
+}
+
 /* The filter word and bit of a ban hash (pw_ban_hash) in half `half`. */
 static __always_inline __u64 *pw_banbit(const struct pw_gen_state *g, __u32 half, __u64 h, __u64 *bit)
 {
-	__u32 idx = (half & 1) * ((g->banbit_mask + 1) >> 6) + (__u32)(h >> 6);
-
-	*bit = 1ULL << (h & 63);
-	return bpf_map_lookup_elem(&pw_banbits, &idx);
+	return pw_filter_word(&pw_banbits, g->banbit_mask, half, h, bit);
 }
 
 /* The ban-cache bucket of a ban hash in half `half`. */
@@ -127,18 +147,9 @@ static __always_inline void pw_banbits_set(const union pw_addr *a)
 {
 	__u32 zero = 0;
 	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
-	__u64 bit, *w;
 
-	if (!g)
-		return;
-	__u64 h = pw_ban_hash(g, a);
-
-	w = pw_banbit(g, 0, h, &bit);
-	if (w)
-		__sync_fetch_and_or(w, bit);
-	w = pw_banbit(g, 1, h, &bit);
-	if (w)
-		__sync_fetch_and_or(w, bit);
+	if (g)
+		pw_filter_set(&pw_banbits, g->banbit_mask, pw_ban_hash(g, a));
 }
 
 /* Bans the source (its exact address) for the policy's ban time and reports it. A full ban

@@ -178,11 +178,8 @@ enum { PW_KNOWN_NO = 0, PW_KNOWN_YES = 1, PW_KNOWN_UNSEEN = 2 /* not looked up y
 static __always_inline __u64 *pw_knownbit(const struct pw_gen_state *g, __u32 half, const union pw_addr *a,
 					  __u64 *bit)
 {
-	__u64 h = pw_host_hash(a->d[0], a->d[1]) & g->knownbit_mask;
-	__u32 idx = (half & 1) * ((g->knownbit_mask + 1) >> 6) + (__u32)(h >> 6);
-
-	*bit = 1ULL << (h & 63);
-	return bpf_map_lookup_elem(&pw_knownbits, &idx);
+	return pw_filter_word(&pw_knownbits, g->knownbit_mask, half, pw_host_hash(a->d[0], a->d[1]) & g->knownbit_mask,
+			      bit);
 }
 
 /* The pw_known entry of an address, unless the filter rules it out first: an unknown source
@@ -206,16 +203,9 @@ static __always_inline void pw_knownbits_set(const union pw_addr *a)
 {
 	__u32 zero = 0;
 	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
-	__u64 bit, *w;
 
-	if (!g || !g->knownbit_mask)
-		return;
-	w = pw_knownbit(g, 0, a, &bit);
-	if (w)
-		__sync_fetch_and_or(w, bit);
-	w = pw_knownbit(g, 1, a, &bit);
-	if (w)
-		__sync_fetch_and_or(w, bit);
+	if (g && g->knownbit_mask)
+		pw_filter_set(&pw_knownbits, g->knownbit_mask, pw_host_hash(a->d[0], a->d[1]) & g->knownbit_mask);
 }
 
 enum { PW_NOT_KNOWN = 0, PW_KNOWN_WITHIN = 1, PW_KNOWN_OVER = 2 };

@@ -9,65 +9,35 @@
 
 namespace pbxwall {
 
-namespace {
-
-__u64 addrHash(const pw_ban_key& key)
+BanTable::BanTable(int fd, int bitsFd, int cacheFd) : TypedMap(fd, PW_MAP_NAME_BANS), bits_(bitsFd, PW_MAP_NAME_BANBITS)
 {
-    __u64 hi, lo;
-    std::memcpy(&hi, key.addr, 8);
-    std::memcpy(&lo, key.addr + 8, 8);
-    return pw_host_hash(hi, lo);
-}
-
-} // namespace
-
-BanTable::BanTable(int fd, int bitsFd, int cacheFd) : TypedMap(fd, PW_MAP_NAME_BANS)
-{
-    if (bitsFd >= 0)
-        bits_ = MappedHalves(bitsFd, sizeof(__u64), PW_MAP_NAME_BANBITS);
     if (cacheFd >= 0)
         cache_ = MappedHalves(cacheFd, sizeof(pw_bancache_bucket), PW_MAP_NAME_BANCACHE);
-    if (bits_.blocksPerHalf() && cache_.blocksPerHalf() != 2 * bits_.blocksPerHalf())
+    if (bits_.wordsPerHalf() && cache_.blocksPerHalf() != 2 * bits_.wordsPerHalf())
         throw std::runtime_error(PW_MAP_NAME_BANCACHE " has " + std::to_string(cache_.blocksPerHalf()) +
                                  " buckets per half, " PW_MAP_NAME_BANBITS " " +
-                                 std::to_string(bits_.blocksPerHalf()) +
+                                 std::to_string(bits_.wordsPerHalf()) +
                                  " words: they must be sized together (run pbxwalld --detach, then start it again)");
-}
-
-void BanTable::setBit(const pw_ban_key& key, __u32 half)
-{
-    auto* words = static_cast<__u64*>(bits_.half(half));
-    if (!words)
-        return;
-    const __u64 h = addrHash(key) & bitMask();
-    // Atomic: the data plane sets bits of the same word concurrently.
-    __atomic_fetch_or(&words[h >> 6], 1ULL << (h & 63), __ATOMIC_SEQ_CST);
 }
 
 void BanTable::update(const pw_ban_key& key, const pw_ban& value, __u64 flags)
 {
     TypedMap::update(key, value, flags);
-    setBit(key, 0);
-    setBit(key, 1);
+    bits_.setBoth(key);
 }
 
 void BanTable::updateMany(const std::vector<pw_ban_key>& keys, const std::vector<pw_ban>& values)
 {
     TypedMap::updateMany(keys, values);
-    for (const auto& k : keys) {
-        setBit(k, 0);
-        setBit(k, 1);
-    }
+    for (const auto& k : keys)
+        bits_.setBoth(k);
 }
 
 size_t BanTable::rebuildHalf(__u32 half)
 {
-    auto* words = static_cast<__u64*>(bits_.half(half));
-    if (!words)
+    if (!bits_.clearHalf(half))
         return 0;
     auto* buckets = static_cast<pw_bancache_bucket*>(cache_.half(half));
-    for (__u32 i = 0; i < bits_.blocksPerHalf(); ++i)
-        __atomic_store_n(&words[i], 0, __ATOMIC_SEQ_CST);
     if (buckets)
         std::memset(buckets, 0, sizeof(pw_bancache_bucket) * cache_.blocksPerHalf());
     size_t overflow = 0;
@@ -75,10 +45,10 @@ size_t BanTable::rebuildHalf(__u32 half)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     const __u64 now = static_cast<__u64>(ts.tv_sec) * 1000000000ULL + static_cast<__u64>(ts.tv_nsec);
     for (const auto& [k, b] : entries()) { // after the clear: a syscall, so ordered after it
-        setBit(k, half);
+        bits_.set(k, half);
         if (!buckets || (b.expires_ns && b.expires_ns <= now))
             continue; // an ended ban takes no room in the cache
-        pw_bancache_bucket& bucket = buckets[(addrHash(k) & bitMask()) >> 5];
+        pw_bancache_bucket& bucket = buckets[(AddrFilter::hashOf(k) & bitMask()) >> 5];
         const __u64 until = b.expires_ns ? b.expires_ns >> PW_BANCACHE_SHIFT : PW_BANCACHE_FOREVER;
         if (until == 0 || (b.expires_ns && until >= PW_BANCACHE_FOREVER))
             continue; // ends within the first second of uptime, or in 146 years: pw_bans judges it

@@ -4,6 +4,7 @@
 // skips a ban; the cache is rebuilt whole, in the half the data plane does not read.
 #pragma once
 
+#include "addr_filter.hpp"
 #include "map.hpp"
 #include "mapped_array.hpp"
 #include "pbxwall_abi.h"
@@ -23,7 +24,7 @@ public:
 
     int bitsFd() const { return bits_.fd(); }
     int cacheFd() const { return cache_.fd(); }
-    __u32 bitMask() const { return bits_.blocksPerHalf() ? bits_.blocksPerHalf() * 64 - 1 : 0; }
+    __u32 bitMask() const { return bits_.mask(); }
     // Clears half `half` of the filter and of the cache (the half the data plane does not read),
     // then fills both from the bans in the table: the caller flips pw_gen_state.ban_half to it.
     // A ban the data plane adds meanwhile sets its own bit after the clear (the cache may miss
@@ -34,8 +35,7 @@ public:
     size_t cachedCount(__u32 half, __u64 nowNs) const;
 
 private:
-    void setBit(const pw_ban_key& key, __u32 half);
-    MappedHalves bits_;
+    AddrFilter bits_;
     MappedHalves cache_;
 };
 

@@ -4,8 +4,8 @@
 // registered phone; the filter is rebuilt whole, in the half the data plane does not read.
 #pragma once
 
+#include "addr_filter.hpp"
 #include "map.hpp"
-#include "mapped_array.hpp"
 #include "pbxwall_abi.h"
 
 #include <vector>
@@ -22,7 +22,7 @@ public:
     void updateMany(const std::vector<pw_ban_key>& keys, const std::vector<pw_known>& values);
 
     int bitsFd() const { return bits_.fd(); }
-    __u32 bitMask() const { return bits_.blocksPerHalf() ? bits_.blocksPerHalf() * 64 - 1 : 0; }
+    __u32 bitMask() const { return bits_.mask(); }
     // Clears half `half` of the filter (the half the data plane does not read), then sets the
     // bits of the entries in the table: the caller flips pw_gen_state.known_half to it. A source
     // the data plane makes known meanwhile is in the table before it sets its bit: a bit set
@@ -31,8 +31,7 @@ public:
     void rebuildHalf(__u32 half);
 
 private:
-    void setBit(const pw_ban_key& key, __u32 half);
-    MappedHalves bits_;
+    AddrFilter bits_;
 };
 
 } // namespace pbxwall
