@@ -35,7 +35,7 @@
 #   scripts/bench.sh --all           micro, then end to end (--quick applies to both)
 #   scripts/bench.sh --json FILE     also write the table as JSON: the micro or the e2e table
 #                                    alone, or with --all one object {"micro": ..., "e2e": ...}
-#   scripts/bench.sh -- ARGS...      more options for pbxwall_bench (--hosts, --bans, --nets,
+#   scripts/bench.sh -- ARGS...      more options for pbxwall_bench (--hosts, --bans, --nets, --only TEXT,
 #                                    --rounds, --repeat) or, with --e2e, for pw_e2e run
 #                                    (--rounds, --packets, --seconds, --warmup, --warmup-seconds)
 #
