@@ -191,10 +191,34 @@ void sizeMaps(::pbxwall_bpf* skel, const config::Limits& l)
     bpf_map__set_max_entries(skel->maps.pw_fails, l.fails);
 }
 
-// A pinned map from an earlier run must have the sizes the config asks for; libbpf would
-// only say "parameter mismatch", so say which limit differs and what to do.
+// A pinned map from an earlier run must have the layout and the sizes this build and the
+// config ask for; libbpf would only say "parameter mismatch", so say which map differs and
+// what to do.
 void checkPinnedSizes(::pbxwall_bpf* skel, const std::string& pinDir)
 {
+    bpf_map* m;
+    bpf_object__for_each_map(m, skel->obj)
+    {
+        if (!bpf_map__pin_path(m))
+            continue; // not pinned: made afresh by every load
+        UniqueFd fd(bpf_obj_get(bpf_map__pin_path(m)));
+        if (!fd)
+            continue;
+        bpf_map_info info{};
+        __u32 len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0)
+            continue; // libbpf's own check reports it
+        if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
+            info.value_size != bpf_map__value_size(m))
+            throw std::runtime_error(std::string("pinned map ") + bpf_map__pin_path(m) + " has keys of " +
+                                     std::to_string(info.key_size) + " and values of " +
+                                     std::to_string(info.value_size) + " bytes, but this pbxwalld needs " +
+                                     std::to_string(bpf_map__key_size(m)) + " and " +
+                                     std::to_string(bpf_map__value_size(m)) +
+                                     " (another pbxwall build made it): run pbxwalld --detach first (this drops the "
+                                     "counters and flow state; ctl changes are replayed from state_dir)");
+    }
+
     bpf_map* sized[] = {skel->maps.pw_hosts4, skel->maps.pw_hostbits4, skel->maps.pw_hosts6, skel->maps.pw_nets, skel->maps.pw_nets4, skel->maps.pw_bans, skel->maps.pw_banbits, skel->maps.pw_bancache, skel->maps.pw_knownbits, skel->maps.pw_flows,
                         skel->maps.pw_frags, skel->maps.pw_rate};
     for (bpf_map* m : sized) {

@@ -10,7 +10,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../scripts/netns.sh
 source "${PW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/scripts/netns.sh"
 pw_init restart
-pw_require_tools flock
+pw_require_tools flock bpftool
 pw_lab_up
 
 {
@@ -180,6 +180,28 @@ pw_check "the fresh start installed the 2 pbxwallctl zone entries" grep -q "(2 f
 check_policy "after the reboot"
 pw_check_eq "after the reboot, the ban committed during the sweep is in force" \
   "$(pw_json "$PW_TMP/ban-after the reboot.json" "[b['addr'] for b in d['bans'] if b['addr'] == '2001:db8:f::1']")" '["2001:db8:f::1"]'
+
+# ---- a pinned map that another pbxwall build made (another layout): a clear refusal ----
+pw_daemon_stop TERM
+# bpffs cannot rename: unpin pw_gen (the attached program keeps it alive), pin it again after.
+gen_id=$(bpftool map show pinned "$PW_PIN_DIR/pw_gen" | sed -n '1s/^\([0-9]*\):.*/\1/p')
+pw_check "pw_gen's map id ($gen_id)" test -n "$gen_id"
+rm "$PW_PIN_DIR/pw_gen"
+bpftool map create "$PW_PIN_DIR/pw_gen" type array key 4 value 32 entries 1 name pw_gen
+if timeout 30 nsenter --net="/var/run/netns/$PW_NS_PBX" "$PBXWALLD" -c "$PW_CONFIG" >"$PW_TMP/layout.log" 2>&1; then
+  pw_bad "pbxwalld started on a pinned pw_gen of another layout"
+else
+  pw_ok "pbxwalld refuses a pinned pw_gen of another layout"
+fi
+pw_check "the refusal names the map, both layouts and --detach" \
+  grep -q "pw_gen has keys of 4 and values of 32 bytes, but this pbxwalld needs 4 and 40 .*pbxwalld --detach" \
+  "$PW_TMP/layout.log"
+rm "$PW_PIN_DIR/pw_gen"
+bpftool map pin id "$gen_id" "$PW_PIN_DIR/pw_gen"
+read -r mode6 prog6 < <(pw_xdp_info)
+pw_check_eq "the filter stays attached through the refusal" "$prog6" "$prog5"
+pw_daemon_start
+pw_check "with its own pw_gen back, pbxwalld starts and adopts the program" grep -q adopted "$PW_DAEMON_LOG"
 
 [[ -n ${PW_SHOW_LOGS:-} ]] && cat "$PW_TMP"/pbxwalld.*.log
 pw_finish
