@@ -76,41 +76,33 @@ static __always_inline struct pw_bancache_bucket *pw_bancache_of(const struct pw
 	return bpf_map_lookup_elem(&pw_bancache, &idx);
 }
 
-/* Where the ban filter puts a source: worked out once per packet by pw_ban_ref_of, before the
- * source is classified, and used by pw_is_banned after it. Plain numbers, no pointers: the
- * verifier then carries one state through the classification, not one per way here. */
-struct pw_ban_ref {
-	__u64 h; /* pw_ban_hash */
-};
-
-/* Works out the source's place in the ban filter and loads its filter word and, behind a set
- * bit, its ban-cache bucket: the branch is predicted, so where bans are common the CPU issues
- * the bucket's load while the filter word is still on its way, and both overlap with the
- * classification that comes next instead of following it; where bans are rare it spends
- * nothing on the bucket. */
-static __always_inline void pw_ban_ref_of(const struct pw_gen_state *g, const union pw_addr *a,
-					  struct pw_ban_ref *ref)
+/* The source's ban hash (pw_ban_hash), worked out once per packet before the source is
+ * classified, with the loads of its filter word and, behind a set bit, its ban-cache bucket
+ * started: the branch is predicted, so where bans are common the CPU issues the bucket's load
+ * while the filter word is still on its way, and both overlap with the classification that
+ * comes next instead of following it; where bans are rare it spends nothing on the bucket.
+ * Only the hash is kept (a plain number: the verifier carries one state through the
+ * classification, not one per way here). */
+static __always_inline __u64 pw_ban_hash_ahead(const struct pw_gen_state *g, const union pw_addr *a)
 {
 	__u32 half = g->ban_half;
-	__u64 bit, *w;
+	__u64 h = pw_ban_hash(g, a), bit, *w;
 
-	ref->h = pw_ban_hash(g, a);
 	if (!g->banbit_mask) /* never set up */
-		return;
-	w = pw_banbit(g, half, ref->h, &bit);
+		return h;
+	w = pw_banbit(g, half, h, &bit);
 	if (w && (*w & bit)) {
-		struct pw_bancache_bucket *cb = pw_bancache_of(g, half, ref->h);
+		struct pw_bancache_bucket *cb = pw_bancache_of(g, half, h);
 
 		if (cb)
 			(void)*(volatile __u32 *)&cb->until[0];
 	}
+	return h;
 }
 
 /* Is the source under an active ban? The filter rules most sources out; the cache answers
- * for the bans it holds; pw_bans for the rest. ref: from pw_ban_ref_of for this source, with
- * the same g. */
-static __always_inline int pw_is_banned(const struct pw_gen_state *g, const struct pw_ban_ref *ref,
-					struct pw_ctx *c)
+ * for the bans it holds; pw_bans for the rest. h: the source's pw_ban_hash under the same g. */
+static __always_inline int pw_is_banned(const struct pw_gen_state *g, __u64 h, struct pw_ctx *c)
 {
 	struct pw_ban_key bk;
 	struct pw_ban *b;
@@ -119,10 +111,10 @@ static __always_inline int pw_is_banned(const struct pw_gen_state *g, const stru
 	if (g->banbit_mask) { /* 0: never set up, go to the table */
 		__u32 half = g->ban_half;
 
-		w = pw_banbit(g, half, ref->h, &bit);
+		w = pw_banbit(g, half, h, &bit);
 		if (w && !(*w & bit))
 			return 0;
-		struct pw_bancache_bucket *cb = pw_bancache_of(g, half, ref->h);
+		struct pw_bancache_bucket *cb = pw_bancache_of(g, half, h);
 
 		if (cb) {
 			for (int i = 0; i < PW_BANCACHE_WAYS; i++) {

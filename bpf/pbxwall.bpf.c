@@ -513,9 +513,8 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 	/* 4-5: zone by longest prefix, else the interface's zone. The ban filter is read first
 	 * (bans are judged after the zones, as a trusted source is never banned): its cold lines
 	 * then load while the source is classified. */
-	struct pw_ban_ref ban;
+	__u64 ban_h = pw_ban_hash_ahead(g, &c->m.src);
 
-	pw_ban_ref_of(g, &c->m.src, &ban);
 	c->zone = pw_classify(g, c, if_zone);
 	if (c->zone == PW_ZONE_TRUSTED)
 		return PW_REASON_TRUSTED;
@@ -523,7 +522,7 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 		return PW_REASON_REJECT;
 
 	/* 6: timed bans (trusted sources never reach this point). */
-	if (pw_is_banned(g, &ban, c))
+	if (pw_is_banned(g, ban_h, c))
 		return PW_REASON_BANNED;
 
 	/* 10 (later fragments carry no L4 header): the first fragment's verdict. */

@@ -174,12 +174,10 @@ static __always_inline int pw_new_source_allowed(struct pw_ctx *c, const struct 
 /* Is the source known? For pw_sip_content's anonymous-call rule. */
 enum { PW_KNOWN_NO = 0, PW_KNOWN_YES = 1, PW_KNOWN_UNSEEN = 2 /* not looked up yet */ };
 
-/* The filter word and bit of an address in half `half` of pw_knownbits. */
-static __always_inline __u64 *pw_knownbit(const struct pw_gen_state *g, __u32 half, const union pw_addr *a,
-					  __u64 *bit)
+/* An address's bit in pw_knownbits (as pw_ban_hash for pw_banbits). */
+static __always_inline __u64 pw_known_hash(const struct pw_gen_state *g, const union pw_addr *a)
 {
-	return pw_filter_word(&pw_knownbits, g->knownbit_mask, half, pw_host_hash(a->d[0], a->d[1]) & g->knownbit_mask,
-			      bit);
+	return pw_host_hash(a->d[0], a->d[1]) & g->knownbit_mask;
 }
 
 /* The pw_known entry of an address, unless the filter rules it out first: an unknown source
@@ -190,7 +188,7 @@ static __always_inline struct pw_known *pw_known_of(const struct pw_gen_state *g
 	__u64 bit, *w;
 
 	if (g->knownbit_mask) { /* 0: never set up, the table answers */
-		w = pw_knownbit(g, g->known_half, a, &bit);
+		w = pw_filter_word(&pw_knownbits, g->knownbit_mask, g->known_half, pw_known_hash(g, a), &bit);
 		if (w && !(*w & bit))
 			return NULL;
 	}
@@ -205,7 +203,7 @@ static __always_inline void pw_knownbits_set(const union pw_addr *a)
 	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
 
 	if (g && g->knownbit_mask)
-		pw_filter_set(&pw_knownbits, g->knownbit_mask, pw_host_hash(a->d[0], a->d[1]) & g->knownbit_mask);
+		pw_filter_set(&pw_knownbits, g->knownbit_mask, pw_known_hash(g, a));
 }
 
 enum { PW_NOT_KNOWN = 0, PW_KNOWN_WITHIN = 1, PW_KNOWN_OVER = 2 };

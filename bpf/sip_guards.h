@@ -656,12 +656,11 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 	if (tolls && !(dial_out & PW_ZONE_BIT(c->zone & 7)) && pw_sip_toll(ctx, uri_off, gen))
 		return PW_REASON_TOLL_FRAUD;
 
-	if (known == PW_KNOWN_UNSEEN) {
-		struct pw_ban_key k;
-		struct pw_known *kn;
+	if (known == PW_KNOWN_UNSEEN) { /* not an internet source: no budget looked it up */
+		__u32 zero = 0;
+		const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+		struct pw_known *kn = g ? pw_known_of(g, &c->m.src) : NULL;
 
-		__builtin_memcpy(k.addr, c->m.src.b, 16);
-		kn = bpf_map_lookup_elem(&pw_known, &k);
 		known = kn && pw_now() < kn->expires_ns;
 	}
 	return known == PW_KNOWN_YES ? 0 : PW_REASON_ANONYMOUS_INVITE;
