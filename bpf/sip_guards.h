@@ -130,6 +130,12 @@ static __always_inline __u64 pw_zero_bytes(__u64 x)
 	return ~(((x & PW_LOW7) + PW_LOW7) | x | PW_LOW7);
 }
 
+/* The high bit of every byte of w that is a '\n', exactly. */
+static __always_inline __u64 pw_lf_bytes(__u64 w)
+{
+	return pw_zero_bytes(w ^ (PW_ONES * '\n'));
+}
+
 
 /* Header names as little-endian words, lower case: "user-age" and "from". */
 #define PW_USER_AGE 0x6567612d72657375ULL
@@ -239,7 +245,7 @@ static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 wh
 			break;
 		}
 		__u64 x = *(__u64 *)e;
-		__u64 m = pw_zero_bytes(x ^ (PW_ONES * '\r')) | pw_zero_bytes(x ^ (PW_ONES * '\n'));
+		__u64 m = pw_lf_bytes(x);
 
 		if (m) {
 			__u32 j = (((m & -m) >> 7) * 0x0001020304050607ULL) >> 56;
@@ -299,7 +305,7 @@ static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 wh
 #define PW_SIG_VALUES 4 /* User-Agent and From values searched per request (RFC 3261: one From) */
 struct pw_uf_lines {
 	__u64 wmask[PW_UF_LINES]; /* first pass: words with such lines, as pw_hdr_word's masks */
-	__u32 woff[PW_UF_LINES];  /* and the packet offset of the byte after each word's start */
+	__u32 woff[PW_UF_LINES];  /* and the offset, from the scan's start, of the byte after each word's start */
 	__u32 nw;                 /* words found */
 	__u32 off[PW_UF_LINES];
 	__u32 n;    /* lines found */
@@ -315,12 +321,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct pw_uf_lines);
 } pw_uflines SEC(".maps");
-
-/* The high bit of every byte of w that is a '\n', exactly. */
-static __always_inline __u64 pw_lf_bytes(__u64 w)
-{
-	return pw_zero_bytes(w ^ (PW_ONES * '\n'));
-}
 
 /* One word of pw_sip_headers' first pass, at q (q + 9 is in the packet), packet offset qoff,
  * with its '\n' bytes nl (pw_lf_bytes, not 0): notes the lines that start with U or F after
@@ -382,29 +382,49 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 	volatile __u32 *words = &ul->nw, *count = &ul->n;
 	__u8 *p = data + pw_pkt_off(off);
 	*words = 0;
-	__u64 i = 0;
+	__u64 o = 0; /* the offset from p: the loop's one moving number */
 
-	for (; i < PW_SIP_HDR_SCAN / 32; i++) {
-		__u8 *q = p + i * 32;
+	for (; o < PW_SIP_HDR_SCAN; o += 32) {
+		__u8 *q = p + o;
 
 		if ((void *)(q + 33) > data_end)
 			break;
-		__u64 n0 = pw_lf_bytes(*(__u64 *)q), n1 = pw_lf_bytes(*(__u64 *)(q + 8));
-		__u64 n2 = pw_lf_bytes(*(__u64 *)(q + 16)), n3 = pw_lf_bytes(*(__u64 *)(q + 24));
+		__u64 x0 = *(__u64 *)q, x1 = *(__u64 *)(q + 8), x2 = *(__u64 *)(q + 16), x3 = *(__u64 *)(q + 24);
+		/* (byte ^ '\n') + 0x7f per byte: in an ASCII byte its high bit is clear exactly when
+		 * the byte is a '\n', and nothing carries into the next byte. A byte past ASCII that
+		 * carries clears its own high bit, so 32 bytes whose high bits are all set hold no '\n'
+		 * whatever they hold. */
+		__u64 a0 = (x0 ^ (PW_ONES * '\n')) + PW_LOW7, a1 = (x1 ^ (PW_ONES * '\n')) + PW_LOW7;
+		__u64 a2 = (x2 ^ (PW_ONES * '\n')) + PW_LOW7, a3 = (x3 ^ (PW_ONES * '\n')) + PW_LOW7;
 
-		if (!(n0 | n1 | n2 | n3))
+		if (((a0 & a1 & a2 & a3) | PW_LOW7) == ~0ULL)
 			continue; /* no '\n' in these 32 bytes */
-		if ((n0 && pw_hdr_lines(q, off + i * 32, n0, ul, words)) ||
-		    (n1 && pw_hdr_lines(q + 8, off + i * 32 + 8, n1, ul, words)) ||
-		    (n2 && pw_hdr_lines(q + 16, off + i * 32 + 16, n2, ul, words)) ||
-		    (n3 && pw_hdr_lines(q + 24, off + i * 32 + 24, n3, ul, words)))
+		__u64 n0, n1, n2, n3;
+
+		if (((x0 | x1 | x2 | x3) | PW_LOW7) != PW_LOW7) {
+			/* A byte past ASCII (UTF-8 in a display name): its carry may hide a '\n' after
+			 * it, so the exact masks. */
+			n0 = pw_lf_bytes(*(volatile __u64 *)q);
+			n1 = pw_lf_bytes(*(volatile __u64 *)(q + 8));
+			n2 = pw_lf_bytes(*(volatile __u64 *)(q + 16));
+			n3 = pw_lf_bytes(*(volatile __u64 *)(q + 24));
+		} else {
+			n0 = ~(a0 | PW_LOW7);
+			n1 = ~(a1 | PW_LOW7);
+			n2 = ~(a2 | PW_LOW7);
+			n3 = ~(a3 | PW_LOW7);
+		}
+		if ((n0 && pw_hdr_lines(q, o, n0, ul, words)) ||
+		    (n1 && pw_hdr_lines(q + 8, o + 8, n1, ul, words)) ||
+		    (n2 && pw_hdr_lines(q + 16, o + 16, n2, ul, words)) ||
+		    (n3 && pw_hdr_lines(q + 24, o + 24, n3, ul, words)))
 			goto listed;
 	}
-	if (i < PW_SIP_HDR_SCAN / 32) {
+	if (o < PW_SIP_HDR_SCAN) {
 		for (__u32 k = 0; k < 3; k++) { /* a fourth would need 33 bytes */
-			__u8 *q = p + i * 32 + k * 8;
+			__u8 *q = p + o + k * 8;
 
-			if ((void *)(q + 9) > data_end || pw_hdr_word(q, off + i * 32 + k * 8, ul, words))
+			if ((void *)(q + 9) > data_end || pw_hdr_word(q, o + k * 8, ul, words))
 				break;
 		}
 	}
@@ -419,7 +439,7 @@ listed:;
 		if (w >= nw)
 			break;
 		__u64 uf = ul->wmask[w];
-		__u32 base = ul->woff[w];
+		__u32 base = off + ul->woff[w];
 
 		for (__u32 k = 0; k < 4 && uf; k++) {
 			/* The lowest candidate byte's index: its high bit, moved to bit 0 of the byte,
