@@ -235,7 +235,8 @@ static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 wh
 	__u64 h = ((__u64)key * 0x9e3779b97f4a7c15ULL) ^ where;
 	int cacheable = 1;
 
-	/* The value's end ('\r' or '\n'), eight bytes at a time. */
+	/* The value's end: its '\n' (a bare '\r' ends nothing: more is searched, never less),
+	 * eight bytes at a time. */
 	for (__u32 w = 0; w < PW_SIG_VALUE_SCAN / 8; w++) {
 		__u8 *e = val + w * 8;
 
@@ -359,17 +360,18 @@ static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *
 enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2 };
 
 /* Finds the header lines of the request whose line starts at packet offset off, 32 bytes at a
- * time, up to the empty line or PW_SIP_HDR_SCAN bytes. 32 bytes without a '\n' cost four
- * exact masks of their '\n' bytes and one test (the datagram's last 32 bytes or less go eight
- * at a time); a word with a '\n' keeps its mask, and the bytes that follow are tested at once. The first pass notes the words with lines that start with U
- * or F, as masks, and the lines are then listed from the masks (a loop per word in the first
- * pass would have the verifier walk it once per word of the scan); the second pass finds the
- * User-Agent and From (f) lines among them; the third searches their values. No call on the
- * way but on a filter hit: a call and its return cost ~23 ns on machines whose returns go
- * through a mitigation thunk. Returns PW_HDRS_SIGNATURE when a signature matched,
- * PW_HDRS_TOO_MANY for a request with more than PW_UF_LINES lines that start with U or F or
- * more than PW_SIG_VALUES User-Agent and From lines (RFC 3261 allows one From and one User-Agent: more only serves to
- * hide a signature past what is read). */
+ * time, up to the empty line or PW_SIP_HDR_SCAN bytes (the datagram's last 32 bytes or less go
+ * eight at a time). 32 bytes without a '\n' cost two operations a word and one test; in 32
+ * bytes with one, a word that holds a '\n' has the bytes after its line ends tested at once.
+ * The first pass notes the words with lines that start with U or F, as masks, and the lines are
+ * then listed from the masks (a loop per word in the first pass would have the verifier walk
+ * it once per word of the scan); the second pass finds the User-Agent and From (f) lines among
+ * them; the third searches their values. No call on the way but on a filter hit: a call and
+ * its return cost ~23 ns on machines whose returns go through a mitigation thunk. Returns
+ * PW_HDRS_SIGNATURE when a signature matched, PW_HDRS_TOO_MANY for a request with more than
+ * PW_UF_LINES lines that start with U or F or more than PW_SIG_VALUES User-Agent and From lines
+ * (RFC 3261 allows one From and one User-Agent: more only serves to hide a signature past what
+ * is read). */
 static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen, const struct pw_sip_rules *r)
 {
 	void *data = (void *)(long)ctx->data;
