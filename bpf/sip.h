@@ -36,10 +36,10 @@ static __always_inline void pw_budget_key(struct pw_ctx *c, const struct pw_poli
 
 #define PW_COARSE_TICK_NS 10000000ULL /* a jiffy at HZ=100, the longest */
 
-/* Where a budget key lives in pw_rate (pbxwall_abi.h): its bucket of PW_RATE_WAYS slots and its
- * tag. */
+/* Where a budget key lives in pw_rate (pbxwall_abi.h): its two buckets of PW_RATE_WAYS slots
+ * (their tags share a line) and its tag. */
 struct pw_rate_ref {
-	__u32 base; /* the first slot of the bucket */
+	__u32 base[2]; /* the first slot of each bucket */
 	__u32 tag;
 };
 
@@ -48,19 +48,24 @@ static __always_inline void pw_rate_ref_of(const struct pw_gen_state *g, const s
 {
 	__u64 h = pw_host_hash(*(const __u64 *)k->addr, *(const __u64 *)(k->addr + 8));
 
-	ref->base = (__u32)h & g->rate_mask & ~(PW_RATE_WAYS - 1);
+	ref->base[0] = pw_rate_bucket(h, g->rate_mask, 0);
+	ref->base[1] = pw_rate_bucket(h, g->rate_mask, 1);
 	ref->tag = (__u32)(h >> 48) | 1;
 }
 
-/* The tags of a bucket, one 16-bit lane per slot (slot base + w in lane w). */
-static __always_inline __u64 *pw_rate_tags(const struct pw_gen_state *g, __u32 base)
+/* The tag line of a bucket: the tags of its group of PW_RATE_BUCKETS_PER_BLOCK buckets, one
+ * 16-bit lane per slot. */
+static __always_inline __u8 *pw_rate_tag_line(const struct pw_gen_state *g, __u32 base)
 {
 	__u32 i = g->rate_mask + 1 + base / PW_RATE_TAGS_PER_BLOCK;
-	struct pw_rate *block = bpf_map_lookup_elem(&pw_rate, &i);
 
-	if (!block)
-		return NULL;
-	return (__u64 *)((__u8 *)block + (base & (PW_RATE_TAGS_PER_BLOCK - PW_RATE_WAYS)) * 2);
+	return bpf_map_lookup_elem(&pw_rate, &i);
+}
+
+/* The tags of a bucket in its tag line (slot base + w in lane w). */
+static __always_inline __u64 *pw_rate_tags(__u8 *line, __u32 base)
+{
+	return (__u64 *)(line + (base & (PW_RATE_TAGS_PER_BLOCK - PW_RATE_WAYS)) * 2);
 }
 
 static __always_inline struct pw_rate *pw_rate_slot_if(__u32 i, const struct pw_ban_key *k)
@@ -73,58 +78,89 @@ static __always_inline struct pw_rate *pw_rate_slot_if(__u32 i, const struct pw_
 	return NULL;
 }
 
-/* The budget of key k, or NULL (*ref then says where a new one would go). Reads the bucket's
- * tags, and a slot only where its tag matches. Array reads, inlined: no helper call. */
+/* The budget of key k among the slots at base whose tags are t, or NULL: a slot is read only
+ * where its tag matches. */
+static __always_inline struct pw_rate *pw_rate_in(const struct pw_ban_key *k, __u32 base, __u64 t, __u32 tag)
+{
+	struct pw_rate *r = NULL;
+
+#pragma unroll
+	for (__u32 w = 0; w < PW_RATE_WAYS; w++)
+		if (!r && ((t >> (16 * w)) & 0xffff) == tag)
+			r = pw_rate_slot_if(base + w, k);
+	return r;
+}
+
+/* The budget of key k, or NULL (*ref then says where a new one would go): its first bucket,
+ * then its second, whose tags are in the same line. Array reads, inlined: no helper call. */
 static __always_inline struct pw_rate *pw_rate_find(const struct pw_gen_state *g, const struct pw_ban_key *k,
 						    struct pw_rate_ref *ref)
 {
 	pw_rate_ref_of(g, k, ref);
-	__u64 *tags = pw_rate_tags(g, ref->base);
-	struct pw_rate *r = NULL;
+	__u8 *line = pw_rate_tag_line(g, ref->base[0]);
+	struct pw_rate *r;
 
-	if (!tags)
+	if (!line)
 		return NULL;
-	__u64 t = *tags;
+	__u64 t0 = *pw_rate_tags(line, ref->base[0]), t1 = *pw_rate_tags(line, ref->base[1]);
 
-#pragma unroll
-	for (__u32 w = 0; w < PW_RATE_WAYS; w++)
-		if (!r && ((t >> (16 * w)) & 0xffff) == ref->tag)
-			r = pw_rate_slot_if(ref->base + w, k);
+	r = pw_rate_in(k, ref->base[0], t0, ref->tag);
+	if (!r)
+		r = pw_rate_in(k, ref->base[1], t1, ref->tag);
 	return r;
 }
 
-/* A new budget for key k in its bucket: an empty slot, else the one used least recently (the
- * smallest tat_ns). Another CPU may take the same slot at the same time: the last writer keeps
- * it, the other budget starts again (a reset budget is all a lost entry costs). */
-static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const struct pw_ban_key *k,
-					   const struct pw_rate_ref *ref, __u64 tat)
+/* Empty lanes (tag 0) of a bucket's tag word. */
+static __always_inline __u32 pw_rate_free(__u64 t)
 {
-	__u64 *tags = pw_rate_tags(g, ref->base);
-	__u32 way = PW_RATE_WAYS;
-
-	if (!tags)
-		return;
-	__u64 t = *tags;
+	__u32 n = 0;
 
 #pragma unroll
 	for (__u32 w = 0; w < PW_RATE_WAYS; w++)
-		if (way == PW_RATE_WAYS && !((t >> (16 * w)) & 0xffff))
-			way = w;
-	if (way == PW_RATE_WAYS) { /* full: the least recently used */
+		n += !((t >> (16 * w)) & 0xffff);
+	return n;
+}
+
+/* A new budget for key k: an empty slot of the bucket with more of them (the first on a tie),
+ * else the slot of the two buckets used least recently (the smallest tat_ns). Another CPU may
+ * take the same slot at the same time: the last writer keeps it, the other budget starts again
+ * (a reset budget is all a lost entry costs). */
+static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const struct pw_ban_key *k,
+					   const struct pw_rate_ref *ref, __u64 tat)
+{
+	__u8 *line = pw_rate_tag_line(g, ref->base[0]);
+
+	if (!line)
+		return;
+	__u64 *tags0 = pw_rate_tags(line, ref->base[0]), *tags1 = pw_rate_tags(line, ref->base[1]);
+	__u64 t0 = *tags0, t1 = *tags1;
+	__u32 f0 = pw_rate_free(t0), f1 = pw_rate_free(t1);
+	__u32 b = f1 > f0; /* the bucket the budget goes to */
+	__u32 way = PW_RATE_WAYS;
+	__u64 t = b ? t1 : t0;
+
+	if (f0 | f1) {
+#pragma unroll
+		for (__u32 w = 0; w < PW_RATE_WAYS; w++)
+			if (way == PW_RATE_WAYS && !((t >> (16 * w)) & 0xffff))
+				way = w;
+	} else { /* both full: the least recently used of their slots */
 		__u64 oldest = ~0ULL;
 
 #pragma unroll
-		for (__u32 w = 0; w < PW_RATE_WAYS; w++) {
-			__u32 i = ref->base + w;
+		for (__u32 s = 0; s < 2 * PW_RATE_WAYS; s++) {
+			__u32 i = ref->base[s / PW_RATE_WAYS] + s % PW_RATE_WAYS;
 			struct pw_rate *r = bpf_map_lookup_elem(&pw_rate, &i);
 
 			if (r && r->tat_ns < oldest) {
 				oldest = r->tat_ns;
-				way = w;
+				b = s / PW_RATE_WAYS;
+				way = s % PW_RATE_WAYS;
 			}
 		}
+		t = b ? t1 : t0;
 	}
-	__u32 i = ref->base + (way & (PW_RATE_WAYS - 1));
+	__u32 i = ref->base[b & 1] + (way & (PW_RATE_WAYS - 1));
 	struct pw_rate *v = bpf_map_lookup_elem(&pw_rate, &i);
 
 	if (!v)
@@ -136,6 +172,8 @@ static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const s
 	v->strikes = 0;
 	v->used = 1;
 	__u32 sh = 16 * (way & (PW_RATE_WAYS - 1));
+	__u64 *tags = b ? tags1 : tags0;
+
 	*tags = (t & ~(0xffffULL << sh)) | (__u64)ref->tag << sh;
 }
 

@@ -44,7 +44,7 @@ struct Limits {
   uint32_t flows = PW_DEFAULT_FLOWS;
   uint32_t frags = PW_DEFAULT_FRAGS;
   uint32_t known = PW_DEFAULT_KNOWN; // known sources (never evicted: a full table is logged)
-  uint32_t rate = PW_DEFAULT_RATE;   // per-source SIP budgets (LRU)
+  uint32_t rate = PW_DEFAULT_RATE;   // per-source SIP budgets (a two-choice four-way cache)
   uint32_t fails = PW_DEFAULT_FAILS; // per-peer failure counts (LRU)
 };
 

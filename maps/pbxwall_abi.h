@@ -399,16 +399,20 @@ struct pw_known {
 PW_STATIC_ASSERT(sizeof(struct pw_known) == 24, "pw_known ABI");
 
 /* pw_rate: per-source SIP budgets (GCRA), keyed by the address masked to its budget prefix, in
- * a four-way set-associative cache: an array map (mmapable for listing) of a power of two of
- * 64-byte slots (one cache line each), then a tag region of 16 bits per slot. A key lives in the
- * bucket of PW_RATE_WAYS slots at pw_host_hash(key) & rate_mask & ~(PW_RATE_WAYS - 1) (rate_mask
- * in pw_gen_state), in any of its slots, and the slot's tag holds (hash >> 48) | 1 (0: empty). A
- * lookup reads the bucket's tags first (one word; the region is 1/32 of the table, so it mostly
- * stays in cache) and a slot only when its tag matches: a source with no budget costs no miss in
- * the big table. A new budget takes an empty slot of its bucket, else the one used least
- * recently (the smallest tat_ns). The data plane reads and writes it inline, no helper call;
- * creation is gated by pw_newsrc, so a spoofed flood churns it slowly. Losing an entry only
- * resets a budget. */
+ * a four-way set-associative cache with two choices: an array map (mmapable for listing) of a
+ * power of two of 64-byte slots (one cache line each), then a tag region of 16 bits per slot. A
+ * key lives in one of two buckets of PW_RATE_WAYS slots, pw_rate_bucket(hash, rate_mask, 0) or
+ * (..., 1), with hash = pw_host_hash(key) and rate_mask in pw_gen_state, in any of its slots,
+ * and the slot's tag holds (hash >> 48) | 1 (0: empty). A lookup reads the two buckets' tags
+ * (one word each, in one line: the region is 1/32 of the table, so it mostly stays in cache),
+ * and a slot only where its tag matches: a source with no budget costs no miss in the big
+ * table. A new budget takes an empty slot of the bucket with more of them (the first on a tie),
+ * else the slot of the two buckets used least recently (the smallest tat_ns). With one bucket
+ * per key, 100,000 sources sending in turn into the default 262,144 slots lost ~7% of their
+ * budgets every round (buckets of five or more keys); with two, none (simulated: about 0.1% at
+ * 150,000, 3% at 200,000).
+ * The data plane reads and writes it inline, no helper call; creation is gated by pw_newsrc,
+ * so a spoofed flood churns it slowly. Losing an entry only resets a budget. */
 struct pw_rate {
 	__u8 addr[16];         /* the key */
 	__u64 tat_ns;          /* theoretical arrival time of the next conforming packet */
@@ -428,6 +432,17 @@ static inline __u32 pw_rate_slots(__u32 rate)
 	while (n < rate && n < (1U << 26))
 		n <<= 1;
 	return n;
+}
+/* The first slot of bucket `which` (0 or 1) of a key whose pw_host_hash is h. The second is
+ * another of the eight buckets whose tags share the first's 64-byte line (1 to 7 buckets away,
+ * by bits 24-39 of the hash), so a lookup that reads both reads one tag line. */
+#define PW_RATE_BUCKETS_PER_BLOCK (PW_RATE_TAGS_PER_BLOCK / PW_RATE_WAYS)
+static inline __u32 pw_rate_bucket(__u64 h, __u32 rate_mask, __u32 which)
+{
+	__u32 b = (__u32)h & rate_mask & ~(__u32)(PW_RATE_WAYS - 1);
+	__u32 x = 1 + ((((__u32)(h >> 24) & 0xffff) * (PW_RATE_BUCKETS_PER_BLOCK - 1)) >> 16);
+
+	return which ? b ^ (x * PW_RATE_WAYS) : b;
 }
 /* Entries of the pw_rate map for that many slots: the slots, then their tags. */
 static inline __u32 pw_rate_entries(__u32 slots)

@@ -38,12 +38,15 @@ std::optional<pw_rate> RateTable::lookup(const pw_ban_key& key) const
     __u64 hi, lo;
     std::memcpy(&hi, key.addr, 8);
     std::memcpy(&lo, key.addr + 8, 8);
-    const __u32 base = static_cast<__u32>(pw_host_hash(hi, lo)) & mask() & ~(PW_RATE_WAYS - 1U);
-    for (__u32 i = base; i < base + PW_RATE_WAYS; ++i) {
-        pw_rate r;
-        std::memcpy(&r, &t[i], sizeof(r));
-        if (r.used && std::memcmp(r.addr, key.addr, sizeof(key.addr)) == 0)
-            return r;
+    const __u64 h = pw_host_hash(hi, lo);
+    for (__u32 which = 0; which < 2; ++which) {
+        const __u32 base = pw_rate_bucket(h, mask(), which);
+        for (__u32 i = base; i < base + PW_RATE_WAYS; ++i) {
+            pw_rate r;
+            std::memcpy(&r, &t[i], sizeof(r));
+            if (r.used && std::memcmp(r.addr, key.addr, sizeof(key.addr)) == 0)
+                return r;
+        }
     }
     return std::nullopt;
 }
