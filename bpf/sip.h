@@ -122,7 +122,7 @@ static __always_inline __u32 pw_rate_free(__u64 t)
 }
 
 /* A new budget for key k: an empty slot of the bucket with more of them (the first on a tie),
- * else the slot of the two buckets used least recently (the smallest tat_ns). Another CPU may
+ * else the slot used least recently (the smallest tat_ns) of one of the two. Another CPU may
  * take the same slot at the same time: the last writer keeps it, the other budget starts again
  * (a reset budget is all a lost entry costs). */
 static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const struct pw_ban_key *k,
@@ -144,18 +144,24 @@ static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const s
 		for (__u32 w = 0; w < PW_RATE_WAYS; w++)
 			if (way == PW_RATE_WAYS && !((t >> (16 * w)) & 0xffff))
 				way = w;
-	} else { /* both full: the least recently used of their slots */
+	} else {
+		/* Both full: the least recently used slot of one of them, picked by a bit of the
+		 * tag (four slot lines read, not eight: under churn every new budget pays them). */
 		__u64 oldest = ~0ULL;
 
+		b = (ref->tag >> 1) & 1;
+		/* Scalar arithmetic, not an index into ref's array: the verifier takes no variable
+		 * offset on the stack pointer. */
+		__u32 base = ref->base[0] ^ ((ref->base[0] ^ ref->base[1]) & (0 - b));
+
 #pragma unroll
-		for (__u32 s = 0; s < 2 * PW_RATE_WAYS; s++) {
-			__u32 i = ref->base[s / PW_RATE_WAYS] + s % PW_RATE_WAYS;
+		for (__u32 w = 0; w < PW_RATE_WAYS; w++) {
+			__u32 i = base + w;
 			struct pw_rate *r = bpf_map_lookup_elem(&pw_rate, &i);
 
 			if (r && r->tat_ns < oldest) {
 				oldest = r->tat_ns;
-				b = s / PW_RATE_WAYS;
-				way = s % PW_RATE_WAYS;
+				way = w;
 			}
 		}
 		t = b ? t1 : t0;
