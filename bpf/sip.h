@@ -135,9 +135,15 @@ static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const s
 	__u64 *tags0 = pw_rate_tags(line, ref->base[0]), *tags1 = pw_rate_tags(line, ref->base[1]);
 	__u64 t0 = *tags0, t1 = *tags1;
 	__u32 f0 = pw_rate_free(t0), f1 = pw_rate_free(t1);
-	__u32 b = f1 > f0; /* the bucket the budget goes to */
+	/* The bucket: the one with more room; both full, one by a bit of the tag, whose least
+	 * recently used slot is replaced (four slot lines read, not eight: under churn every new
+	 * budget pays them). */
+	__u32 b = (f0 | f1) ? f1 > f0 : (ref->tag >> 1) & 1;
+	/* Scalar arithmetic, not an index into ref's array: the verifier takes no variable offset
+	 * on the stack pointer. */
+	__u32 base = ref->base[0] ^ ((ref->base[0] ^ ref->base[1]) & (0 - b));
+	__u64 *tags = b ? tags1 : tags0, t = b ? t1 : t0;
 	__u32 way = PW_RATE_WAYS;
-	__u64 t = b ? t1 : t0;
 
 	if (f0 | f1) {
 #pragma unroll
@@ -145,14 +151,7 @@ static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const s
 			if (way == PW_RATE_WAYS && !((t >> (16 * w)) & 0xffff))
 				way = w;
 	} else {
-		/* Both full: the least recently used slot of one of them, picked by a bit of the
-		 * tag (four slot lines read, not eight: under churn every new budget pays them). */
 		__u64 oldest = ~0ULL;
-
-		b = (ref->tag >> 1) & 1;
-		/* Scalar arithmetic, not an index into ref's array: the verifier takes no variable
-		 * offset on the stack pointer. */
-		__u32 base = ref->base[0] ^ ((ref->base[0] ^ ref->base[1]) & (0 - b));
 
 #pragma unroll
 		for (__u32 w = 0; w < PW_RATE_WAYS; w++) {
@@ -164,9 +163,8 @@ static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const s
 				way = w;
 			}
 		}
-		t = b ? t1 : t0;
 	}
-	__u32 i = ref->base[b & 1] + (way & (PW_RATE_WAYS - 1));
+	__u32 i = base + (way & (PW_RATE_WAYS - 1));
 	struct pw_rate *v = bpf_map_lookup_elem(&pw_rate, &i);
 
 	if (!v)
@@ -178,7 +176,6 @@ static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const s
 	v->strikes = 0;
 	v->used = 1;
 	__u32 sh = 16 * (way & (PW_RATE_WAYS - 1));
-	__u64 *tags = b ? tags1 : tags0;
 
 	*tags = (t & ~(0xffffULL << sh)) | (__u64)ref->tag << sh;
 }

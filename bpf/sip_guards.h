@@ -136,6 +136,14 @@ static __always_inline __u64 pw_lf_bytes(__u64 w)
 	return pw_zero_bytes(w ^ (PW_ONES * '\n'));
 }
 
+/* (byte ^ '\n') + 0x7f per byte of w: in an ASCII byte its high bit is clear exactly when the
+ * byte is a '\n', and nothing carries into the next byte. A byte past ASCII that carries clears
+ * its own high bit, so words whose high bits are all set here hold no '\n' whatever they hold;
+ * where one is clear, ~(result | 0x7f..) is the '\n' mask only if every byte is ASCII. */
+static __always_inline __u64 pw_lf_sum(__u64 w)
+{
+	return (w ^ (PW_ONES * '\n')) + PW_LOW7;
+}
 
 /* Header names as little-endian words, lower case: "user-age" and "from". */
 #define PW_USER_AGE 0x6567612d72657375ULL
@@ -323,8 +331,8 @@ struct {
 	__type(value, struct pw_uf_lines);
 } pw_uflines SEC(".maps");
 
-/* One word of pw_sip_headers' first pass, at q (q + 9 is in the packet), packet offset qoff,
- * with its '\n' bytes nl (pw_lf_bytes, not 0): notes the lines that start with U or F after
+/* One word of pw_sip_headers' first pass, at q (q + 9 is in the packet), qoff bytes from the
+ * scan's start, with its '\n' bytes nl (not 0): notes the lines that start with U or F after
  * each of them, up to the empty line. Returns 1 when the empty line (the end of the headers)
  * is in it. */
 static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw_uf_lines *ul,
@@ -392,12 +400,7 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 		if ((void *)(q + 33) > data_end)
 			break;
 		__u64 x0 = *(__u64 *)q, x1 = *(__u64 *)(q + 8), x2 = *(__u64 *)(q + 16), x3 = *(__u64 *)(q + 24);
-		/* (byte ^ '\n') + 0x7f per byte: in an ASCII byte its high bit is clear exactly when
-		 * the byte is a '\n', and nothing carries into the next byte. A byte past ASCII that
-		 * carries clears its own high bit, so 32 bytes whose high bits are all set hold no '\n'
-		 * whatever they hold. */
-		__u64 a0 = (x0 ^ (PW_ONES * '\n')) + PW_LOW7, a1 = (x1 ^ (PW_ONES * '\n')) + PW_LOW7;
-		__u64 a2 = (x2 ^ (PW_ONES * '\n')) + PW_LOW7, a3 = (x3 ^ (PW_ONES * '\n')) + PW_LOW7;
+		__u64 a0 = pw_lf_sum(x0), a1 = pw_lf_sum(x1), a2 = pw_lf_sum(x2), a3 = pw_lf_sum(x3);
 
 		if (((a0 & a1 & a2 & a3) | PW_LOW7) == ~0ULL)
 			continue; /* no '\n' in these 32 bytes */

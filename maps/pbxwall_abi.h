@@ -410,8 +410,7 @@ PW_STATIC_ASSERT(sizeof(struct pw_known) == 24, "pw_known ABI");
  * else the slot used least recently (the smallest tat_ns) of one of the two, picked by bit 1 of
  * the tag (four slot lines read, not eight). With one bucket per key, 100,000 sources sending
  * in turn into the default 262,144 slots lost ~7% of their budgets every round (buckets of five
- * or more keys); with two, 0-4 of them (simulated: about 0.1% at
- * 150,000, 3% at 200,000).
+ * or more keys); with two, 0-4 of them (simulated: about 0.1% at 150,000, 3% at 200,000).
  * The data plane reads and writes it inline, no helper call; creation is gated by pw_newsrc,
  * so a spoofed flood churns it slowly. Losing an entry only resets a budget. */
 struct pw_rate {

@@ -530,6 +530,8 @@ TEST_CASE("the new-source gate: back-to-back new sources within new_sources_per_
     CHECK(h.maps().rate.keys().size() == passed);
 }
 
+namespace {
+
 // A [sip] table where one packet is a source's whole budget for a day (as in the e2e bench):
 // every packet after a source's first is rate limited while its budget lasts.
 std::string dayBudgetConfig()
@@ -549,6 +551,8 @@ __u32 firstBucket(const pw_ban_key& k, __u32 rateMask)
     std::memcpy(&lo, k.addr + 8, 8);
     return pw_rate_bucket(pw_host_hash(hi, lo), rateMask, 0);
 }
+
+} // namespace
 
 // pw_rate gives a key two buckets: five sources whose first buckets are the same all keep their
 // budgets (with one bucket per key, the fifth would take the first one's slot, and the first's
