@@ -134,14 +134,27 @@ static __always_inline int pw_is_banned(const struct pw_gen_state *g, __u64 h, s
 	return b->expires_ns == 0 || pw_now() < b->expires_ns;
 }
 
-/* Sets an address's filter bit in both halves (after the ban is in pw_bans). */
+/* Sets an address's filter bit, and for IPv4 its /24's bit in pw_src4, in both halves (after
+ * the ban is in pw_bans). */
 static __always_inline void pw_banbits_set(const union pw_addr *a)
 {
 	__u32 zero = 0;
 	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
 
-	if (g)
-		pw_filter_set(&pw_banbits, g->banbit_mask, pw_ban_hash(g, a));
+	if (!g)
+		return;
+	pw_filter_set(&pw_banbits, g->banbit_mask, pw_ban_hash(g, a));
+	if (a->d[0] == 0 && (__u32)a->d[1] == bpf_htonl(0xffff)) { /* IPv4: its /24 in pw_src4 */
+		__u32 addr = bpf_ntohl((__u32)(a->d[1] >> 32));
+
+		for (__u32 half = 0; half < 2; half++) {
+			__u32 idx = half * PW_SRC4_WORDS + pw_src4_word(addr);
+			__u64 *w = bpf_map_lookup_elem(&pw_src4, &idx);
+
+			if (w)
+				__sync_fetch_and_or(w, pw_src4_bit(addr));
+		}
+	}
 }
 
 /* Bans the source (its exact address) for the policy's ban time and reports it. A full ban

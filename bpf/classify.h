@@ -45,6 +45,31 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_nets4 SEC(".maps");
 
+/* One bit per IPv4 /24 that holds a zone entry or a ban, two halves (pbxwall_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * PW_SRC4_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pw_src4 SEC(".maps");
+
+/* Is the source an IPv4 address whose /24 holds no zone entry and no ban? Then its zone is the
+ * interface's and it is not banned. 0 when the summary is not built yet. */
+static __always_inline int pw_src4_unlisted(const struct pw_gen_state *g, const union pw_addr *a)
+{
+	__u32 addr, idx;
+	__u64 *w;
+
+	if (a->d[0] != 0 || (__u32)a->d[1] != bpf_htonl(0xffff) || !g->src4_built)
+		return 0;
+	addr = bpf_ntohl((__u32)(a->d[1] >> 32));
+	idx = (g->ban_half & 1) * PW_SRC4_WORDS + pw_src4_word(addr);
+	w = bpf_map_lookup_elem(&pw_src4, &idx);
+	return w && !(*w & pw_src4_bit(addr));
+}
+
 /* Index in pw_hosts4 of the i-th bucket probed for an IPv4 address whose hash is h. */
 static __always_inline __u32 pw_host4_idx(const struct pw_gen_state *g, __u64 h, __u32 i)
 {

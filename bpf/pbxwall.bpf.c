@@ -510,20 +510,29 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 	if (pw_is_martian(&c->m))
 		return PW_REASON_MARTIAN;
 
-	/* 4-5: zone by longest prefix, else the interface's zone. The ban filter is read first
-	 * (bans are judged after the zones, as a trusted source is never banned): its cold lines
-	 * then load while the source is classified. */
-	__u64 ban_h = pw_ban_hash_ahead(g, &c->m.src);
+	/* 4-6 for an IPv4 source from a /24 without zone entries or bans: the interface's zone. */
+	if (pw_src4_unlisted(g, &c->m.src)) {
+		c->zone = if_zone;
+		if (if_zone == PW_ZONE_TRUSTED)
+			return PW_REASON_TRUSTED;
+		if (if_zone == PW_ZONE_REJECT)
+			return PW_REASON_REJECT;
+	} else {
+		/* 4-5: zone by longest prefix, else the interface's zone. The ban filter is read
+		 * first (bans are judged after the zones, as a trusted source is never banned): its
+		 * cold lines then load while the source is classified. */
+		__u64 ban_h = pw_ban_hash_ahead(g, &c->m.src);
 
-	c->zone = pw_classify(g, c, if_zone);
-	if (c->zone == PW_ZONE_TRUSTED)
-		return PW_REASON_TRUSTED;
-	if (c->zone == PW_ZONE_REJECT)
-		return PW_REASON_REJECT;
+		c->zone = pw_classify(g, c, if_zone);
+		if (c->zone == PW_ZONE_TRUSTED)
+			return PW_REASON_TRUSTED;
+		if (c->zone == PW_ZONE_REJECT)
+			return PW_REASON_REJECT;
 
-	/* 6: timed bans (trusted sources never reach this point). */
-	if (pw_is_banned(g, ban_h, c))
-		return PW_REASON_BANNED;
+		/* 6: timed bans (trusted sources never reach this point). */
+		if (pw_is_banned(g, ban_h, c))
+			return PW_REASON_BANNED;
+	}
 
 	/* 10 (later fragments carry no L4 header): the first fragment's verdict. */
 	if (c->m.frag == PW_FRAG_LATER)

@@ -64,6 +64,7 @@ void checkLayouts(const MapSet& m)
         {m.nets4.fd(), PW_MAP_NAME_NETS4, sizeof(__u32), sizeof(pw_net4_block), 0},
         {m.bans.bitsFd(), PW_MAP_NAME_BANBITS, sizeof(__u32), sizeof(__u64), 0},
         {m.bans.cacheFd(), PW_MAP_NAME_BANCACHE, sizeof(__u32), sizeof(pw_bancache_bucket), 0},
+        {m.src4.fd(), PW_MAP_NAME_SRC4, sizeof(__u32), sizeof(__u64), 2 * PW_SRC4_WORDS},
         {m.nets.fd(), PW_MAP_NAME_NETS, sizeof(pw_net_key), sizeof(pw_zone_entry), 0},
         {m.bans.fd(), PW_MAP_NAME_BANS, sizeof(pw_ban_key), sizeof(pw_ban), 0},
         {m.flows.fd(), PW_MAP_NAME_FLOWS, sizeof(pw_flow_key), sizeof(pw_flow), 0},

@@ -6,10 +6,12 @@
 #include <ctime>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace pbxwall {
 
-BanTable::BanTable(int fd, int bitsFd, int cacheFd) : TypedMap(fd, PW_MAP_NAME_BANS), bits_(bitsFd, PW_MAP_NAME_BANBITS)
+BanTable::BanTable(int fd, int bitsFd, int cacheFd, Src4Map src4)
+    : TypedMap(fd, PW_MAP_NAME_BANS), bits_(bitsFd, PW_MAP_NAME_BANBITS), src4_(std::move(src4))
 {
     if (cacheFd >= 0)
         cache_ = MappedHalves(cacheFd, sizeof(pw_bancache_bucket), PW_MAP_NAME_BANCACHE);
@@ -24,13 +26,16 @@ void BanTable::update(const pw_ban_key& key, const pw_ban& value, __u64 flags)
 {
     TypedMap::update(key, value, flags);
     bits_.setBoth(key);
+    src4_.markKeyBoth(key);
 }
 
 void BanTable::updateMany(const std::vector<pw_ban_key>& keys, const std::vector<pw_ban>& values)
 {
     TypedMap::updateMany(keys, values);
-    for (const auto& k : keys)
+    for (const auto& k : keys) {
         bits_.setBoth(k);
+        src4_.markKeyBoth(k);
+    }
 }
 
 size_t BanTable::rebuildHalf(__u32 half)
@@ -46,6 +51,7 @@ size_t BanTable::rebuildHalf(__u32 half)
     const __u64 now = static_cast<__u64>(ts.tv_sec) * 1000000000ULL + static_cast<__u64>(ts.tv_nsec);
     for (const auto& [k, b] : entries()) { // after the clear: a syscall, so ordered after it
         bits_.set(k, half);
+        src4_.markKey(half, k);
         if (!buckets || (b.expires_ns && b.expires_ns <= now))
             continue; // an ended ban takes no room in the cache
         pw_bancache_bucket& bucket = buckets[(AddrFilter::hashOf(k) & bitMask()) >> 5];

@@ -10,6 +10,7 @@
 #include "net4_table.hpp"
 #include "pbxwall_abi.h"
 #include "rate_table.hpp"
+#include "src4_map.hpp"
 
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ struct MapSet {
     Net4Table nets4;
     TypedMap<pw_net_key, pw_zone_entry> nets;
     BanTable bans; // with its filter pw_banbits
+    Src4Map src4;  // pw_src4: the /24s of zone entries and bans (shared with bans)
     TypedMap<pw_flow_key, pw_flow> flows;
     TypedMap<pw_frag_key, pw_frag> frags;
     KnownTable known; // with its filter pw_knownbits

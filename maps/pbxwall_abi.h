@@ -123,8 +123,10 @@ struct pw_gen_state {
 	__u32 rate_mask;    /* slots of pw_rate - 1 */
 	__u32 known_half;   /* half of pw_knownbits the data plane reads: 0 or 1 */
 	__u32 knownbit_mask; /* bits per half of pw_knownbits - 1; 0: no filter, pw_known answers */
+	__u32 src4_built;   /* 1: half ban_half of pw_src4 is built; 0: every source is classified */
+	__u32 pad;
 };
-PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 40, "pw_gen_state ABI");
+PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 48, "pw_gen_state ABI");
 
 enum pw_origin { /* bit flags: who named an entry */
 	PW_ORIGIN_CONFIG = 1,
@@ -330,6 +332,30 @@ static inline __u32 pw_banbit_words(__u32 bans)
 	while (w < bans / 4 && w < (1U << 26))
 		w <<= 1;
 	return w;
+}
+
+/* pw_src4: where the IPv4 policy lives, one bit per /24 (2^24 bits: 2 MiB per half), so that a
+ * source from a /24 that holds no zone entry and no ban, nearly all of the internet, is in its
+ * interface's zone and unbanned after one inlined read, instead of the host summary, the prefix
+ * walk and the ban filter (three reads, two of them of lines hashed apart). Neighbouring /24s
+ * share a word, so a scan or a flood from one network keeps touching the same lines. Bit
+ * pw_src4_bit(a) of word pw_src4_word(a), a in host order, is set when a host entry of any zone
+ * is in the /24, a prefix of any zone overlaps it, or an address in it is banned. Two halves,
+ * named by ban_half and flipped with the ban filter (PolicyStore::refreshBanFilter): the inactive
+ * half is cleared and rebuilt from the host and prefix tables and from pw_bans. A change of the
+ * zones builds it from the old and the new host half before `hosts` flips, so the active half
+ * covers whatever tables the data plane reads. Whoever writes a ban sets its bit in both halves
+ * after the ban is in pw_bans, as for pw_banbits. A stale bit (a lifted ban, a deleted entry)
+ * only sends its /24 through the full classification until the next rebuild. */
+#define PW_MAP_NAME_SRC4 "pw_src4"
+#define PW_SRC4_WORDS (1U << 18) /* per half */
+static inline __u32 pw_src4_word(__u32 addr)
+{
+	return addr >> 14;
+}
+static inline __u64 pw_src4_bit(__u32 addr)
+{
+	return 1ULL << ((addr >> 8) & 63);
 }
 
 /* pw_bancache: the bans as plain arrays, so that a banned source costs one inlined read of a

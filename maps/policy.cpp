@@ -118,17 +118,30 @@ void PolicyStore::flip(__u32 active, __u32 hosts)
     const pw_gen_state g = genState();
     maps_.gen.update(0, pw_gen_state{active & 1, hosts & 1, maps_.hosts4.mask(), maps_.hosts6.mask(),
                                      maps_.nets4.blocksPerHalf(), g.ban_half & 1, maps_.bans.bitMask(),
-                                     maps_.rate.mask(), g.known_half & 1, maps_.known.bitMask()});
+                                     maps_.rate.mask(), g.known_half & 1, maps_.known.bitMask(), g.src4_built, 0});
 }
 
 size_t PolicyStore::refreshBanFilter()
 {
+    return refreshBans({genState().hosts & 1});
+}
+
+size_t PolicyStore::refreshBans(std::initializer_list<__u32> zoneHalves)
+{
     const pw_gen_state g = genState();
     const __u32 next = (g.ban_half & 1) ^ 1;
+    // The summary's zones first, then the bans (rebuildHalf marks them after this clear: a ban
+    // the data plane sets meanwhile marks both halves itself).
+    maps_.src4.clearHalf(next);
+    for (const __u32 h : zoneHalves) {
+        maps_.src4.markHosts(next, maps_.hosts4.half(h));
+        maps_.src4.markNets(next, maps_.nets4.half(h));
+    }
     const size_t overflow = maps_.bans.rebuildHalf(next);
     pw_gen_state n = g;
     n.ban_half = next;
     n.banbit_mask = maps_.bans.bitMask();
+    n.src4_built = maps_.src4.mapped() && n.banbit_mask; // without a ban filter, bans are not marked
     maps_.gen.update(0, n);
     return overflow;
 }
@@ -156,6 +169,7 @@ void PolicyStore::editTables(const std::function<void(__u32 half)>& edit)
     std::copy(n4from.begin(), n4from.end(), n4to.begin());
     edit(to); // may throw: the data plane still reads `from`
     buildHostSummary(to);
+    refreshBans({from, to});
     flip(g.active, to);
 }
 
@@ -244,6 +258,7 @@ void PolicyStore::install(const PolicyImage& img)
     }
     buildNets4(nextHosts, nets4);
     buildHostSummary(nextHosts);
+    refreshBans({g.hosts & 1, nextHosts});
     clearGeneration(next);
     for (const auto& [cidr, e] : img.addrs)
         if (!cidr.isHost())

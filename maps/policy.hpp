@@ -8,6 +8,7 @@
 #include "net4_table.hpp"
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <vector>
@@ -69,10 +70,11 @@ public:
 
     pw_policy settings() const;
 
-    // Makes the ban filter and the ban cache match pw_bans (under the pin lock: pbxwallctl after
-    // every ban change, pbxwalld after bans the data plane set and in its sweep): rebuilds the
-    // inactive halves of pw_banbits and pw_bancache and flips to them. Returns the bans the
-    // cache could not hold (full buckets: pw_bans still answers for them).
+    // Makes the ban filter, the ban cache and the /24 summary match pw_bans and the active zone
+    // tables (under the pin lock: pbxwallctl after every ban change, pbxwalld after bans the data
+    // plane set and in its sweep): rebuilds the inactive halves of pw_banbits, pw_bancache and
+    // pw_src4 and flips to them. Returns the bans the cache could not hold (full buckets: pw_bans
+    // still answers for them).
     size_t refreshBanFilter();
     // Drops the filter bits of sources no longer in pw_known (pbxwalld's start and sweep,
     // pbxwallctl known del; under the pin lock): rebuilds the inactive half of pw_knownbits and
@@ -91,6 +93,9 @@ private:
     std::map<Cidr, __u8> activeNets4() const; // from pw_nets, the active generation
     void buildNets4(__u32 half, const std::map<Cidr, __u8>& prefixes);
     void flip(__u32 active, __u32 hosts);
+    // refreshBanFilter with the /24s of the given host halves: before `hosts` flips, both the
+    // old and the new half, so that the summary the data plane reads always covers its tables.
+    size_t refreshBans(std::initializer_list<__u32> zoneHalves);
     // Writes half `half` of pw_hostbits4 from the same half of pw_hosts4 (before a flip to it).
     void buildHostSummary(__u32 half);
     void clearGeneration(__u32 gen);

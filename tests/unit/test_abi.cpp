@@ -37,6 +37,7 @@ TEST_CASE("the BPF object's maps match pbxwall_abi.h", "[abi]")
         {PW_MAP_NAME_BANBITS, sizeof(__u32), sizeof(__u64), 0},
         {PW_MAP_NAME_KNOWNBITS, sizeof(__u32), sizeof(__u64), 0},
         {PW_MAP_NAME_BANCACHE, sizeof(__u32), sizeof(pw_bancache_bucket), 0},
+        {PW_MAP_NAME_SRC4, sizeof(__u32), sizeof(__u64), 2 * PW_SRC4_WORDS},
         {PW_MAP_NAME_NETS, sizeof(pw_net_key), sizeof(pw_zone_entry), 0},
         {PW_MAP_NAME_BANS, sizeof(pw_ban_key), sizeof(pw_ban), 0},
         {PW_MAP_NAME_FLOWS, sizeof(pw_flow_key), sizeof(pw_flow), 0},
