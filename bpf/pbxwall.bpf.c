@@ -94,7 +94,7 @@ struct {
  * by pw_newsrc, so a spoofed flood churns it slowly. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, PW_DEFAULT_RATE + PW_DEFAULT_RATE / PW_RATE_TAGS_PER_BLOCK); /* pw_rate_entries() */
+	__uint(max_entries, PW_DEFAULT_RATE + PW_DEFAULT_RATE / PW_RATE_TAGS_PER_BLOCK + PW_DEFAULT_RATE / PW_RATE_LANES_PER_BLOCK); /* pw_rate_entries() */
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct pw_rate);

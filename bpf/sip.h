@@ -41,6 +41,9 @@ static __always_inline void pw_budget_key(struct pw_ctx *c, const struct pw_poli
 struct pw_rate_ref {
 	__u32 base[2]; /* the first slot of each bucket */
 	__u32 tag;
+	__u32 check;   /* the lanes' check bits (pw_rate_check) */
+	__u32 slot;    /* the slot found, when one is */
+	__u32 over;    /* 1: a lane proved the key over its budget (no slot was read) */
 };
 
 static __always_inline void pw_rate_ref_of(const struct pw_gen_state *g, const struct pw_ban_key *k,
@@ -51,6 +54,30 @@ static __always_inline void pw_rate_ref_of(const struct pw_gen_state *g, const s
 	ref->base[0] = pw_rate_bucket(h, g->rate_mask, 0);
 	ref->base[1] = pw_rate_bucket(h, g->rate_mask, 1);
 	ref->tag = (__u32)(h >> 48) | 1;
+	ref->check = pw_rate_check(h);
+	ref->slot = 0;
+	ref->over = 0;
+}
+
+/* The limit lane of slot i (pbxwall_abi.h), in the region after the tags. */
+static __always_inline __u32 *pw_rate_lane_of(const struct pw_gen_state *g, __u32 i)
+{
+	__u32 slots = g->rate_mask + 1;
+	__u32 idx = slots + slots / PW_RATE_TAGS_PER_BLOCK + i / PW_RATE_LANES_PER_BLOCK;
+	__u8 *line = bpf_map_lookup_elem(&pw_rate, &idx);
+
+	return line ? (__u32 *)(line + (i & (PW_RATE_LANES_PER_BLOCK - 1)) * 4) : NULL;
+}
+
+/* Writes slot i's lane for a budget whose tat_ns is now tat. */
+static __always_inline void pw_rate_set_lane(const struct pw_gen_state *g, __u32 i, __u32 check, __u64 tat,
+					     __u64 interval, __u32 burst)
+{
+	__u64 allowance = (__u64)burst * interval;
+	__u32 *l = pw_rate_lane_of(g, i);
+
+	if (l)
+		*l = pw_rate_lane(check, tat > allowance ? tat - allowance : 0);
 }
 
 /* The tag line of a bucket: the tags of its group of PW_RATE_BUCKETS_PER_BLOCK buckets, one
@@ -79,34 +106,52 @@ static __always_inline struct pw_rate *pw_rate_slot_if(__u32 i, const struct pw_
 }
 
 /* The budget of key k among the slots at base whose tags are t, or NULL: a slot is read only
- * where its tag matches. */
-static __always_inline struct pw_rate *pw_rate_in(const struct pw_ban_key *k, __u32 base, __u64 t, __u32 tag)
+ * where its tag matches. With span (pw_rate_limit_span, in lane units) not 0, a matching slot's
+ * lane is read first: one whose check matches and whose limit is 1 to span units after now_c
+ * proves the key over its budget, sets ref->over and reads no slot. */
+static __always_inline struct pw_rate *pw_rate_in(const struct pw_gen_state *g, const struct pw_ban_key *k,
+						  __u32 base, __u64 t, struct pw_rate_ref *ref, __u32 now_c, __u32 span)
 {
 	struct pw_rate *r = NULL;
 
 #pragma unroll
-	for (__u32 w = 0; w < PW_RATE_WAYS; w++)
-		if (!r && ((t >> (16 * w)) & 0xffff) == tag)
-			r = pw_rate_slot_if(base + w, k);
+	for (__u32 w = 0; w < PW_RATE_WAYS; w++) {
+		if (r || ref->over || ((t >> (16 * w)) & 0xffff) != ref->tag)
+			continue;
+		if (span) {
+			__u32 *l = pw_rate_lane_of(g, base + w);
+			__u32 v = l ? *l : 0;
+
+			if ((v >> 24) == ref->check && ((v - now_c) & PW_RATE_LIMIT_MASK) - 1 < span) {
+				ref->over = 1;
+				continue;
+			}
+		}
+		r = pw_rate_slot_if(base + w, k);
+		if (r)
+			ref->slot = base + w;
+	}
 	return r;
 }
 
-/* The budget of key k, or NULL (*ref then says where a new one would go): its first bucket,
- * then its second, whose tags are in the same line. Array reads, inlined: no helper call. */
+/* The budget of key k, or NULL (*ref then says where a new one would go, or that a lane proved
+ * the key over its budget: see pw_rate_in for span): its first bucket, then its second, whose
+ * tags are in the same line. Array reads, inlined: no helper call. */
 static __always_inline struct pw_rate *pw_rate_find(const struct pw_gen_state *g, const struct pw_ban_key *k,
-						    struct pw_rate_ref *ref)
+						    struct pw_rate_ref *ref, __u64 now, __u32 span)
 {
 	pw_rate_ref_of(g, k, ref);
 	__u8 *line = pw_rate_tag_line(g, ref->base[0]);
+	__u32 now_c = (__u32)(now >> PW_RATE_LIMIT_SHIFT);
 	struct pw_rate *r;
 
 	if (!line)
 		return NULL;
 	__u64 t0 = *pw_rate_tags(line, ref->base[0]), t1 = *pw_rate_tags(line, ref->base[1]);
 
-	r = pw_rate_in(k, ref->base[0], t0, ref->tag);
-	if (!r)
-		r = pw_rate_in(k, ref->base[1], t1, ref->tag);
+	r = pw_rate_in(g, k, ref->base[0], t0, ref, now_c, span);
+	if (!r && !ref->over)
+		r = pw_rate_in(g, k, ref->base[1], t1, ref, now_c, span);
 	return r;
 }
 
@@ -121,12 +166,13 @@ static __always_inline __u32 pw_rate_free(__u64 t)
 	return n;
 }
 
-/* A new budget for key k: an empty slot of the bucket with more of them (the first on a tie),
- * else the slot used least recently (the smallest tat_ns) of one of the two. Another CPU may
- * take the same slot at the same time: the last writer keeps it, the other budget starts again
- * (a reset budget is all a lost entry costs). */
+/* A new budget for key k whose tat_ns is tat: an empty slot of the bucket with more of them (the
+ * first on a tie), else the slot used least recently (the earliest limit in its lane) of one of
+ * the two. Another CPU may take the same slot at the same time: the last writer keeps it, the
+ * other budget starts again (a reset budget is all a lost entry costs). */
 static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const struct pw_ban_key *k,
-					   const struct pw_rate_ref *ref, __u64 tat)
+					   const struct pw_rate_ref *ref, __u64 tat, __u64 now, __u64 interval,
+					   __u32 burst)
 {
 	__u8 *line = pw_rate_tag_line(g, ref->base[0]);
 
@@ -136,8 +182,8 @@ static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const s
 	__u64 t0 = *tags0, t1 = *tags1;
 	__u32 f0 = pw_rate_free(t0), f1 = pw_rate_free(t1);
 	/* The bucket: the one with more room; both full, one by a bit of the tag, whose least
-	 * recently used slot is replaced (four slot lines read, not eight: under churn every new
-	 * budget pays them). */
+	 * recently used slot is replaced (its four lanes are in one line: under churn every new
+	 * budget reads it, and no slot line). */
 	__u32 b = (f0 | f1) ? f1 > f0 : (ref->tag >> 1) & 1;
 	/* Scalar arithmetic, not an index into ref's array: the verifier takes no variable offset
 	 * on the stack pointer. */
@@ -151,15 +197,17 @@ static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const s
 			if (way == PW_RATE_WAYS && !((t >> (16 * w)) & 0xffff))
 				way = w;
 	} else {
-		__u64 oldest = ~0ULL;
+		/* The limits' ages before now, as 24-bit numbers offset by 2^23 so that a limit
+		 * ahead of now (a key over its budget: recent) counts as young. */
+		__u32 now_c = (__u32)(now >> PW_RATE_LIMIT_SHIFT), oldest = 0;
 
 #pragma unroll
 		for (__u32 w = 0; w < PW_RATE_WAYS; w++) {
-			__u32 i = base + w;
-			struct pw_rate *r = bpf_map_lookup_elem(&pw_rate, &i);
+			__u32 *l = pw_rate_lane_of(g, base + w);
+			__u32 age = l ? ((now_c - *l + (1U << 23)) & PW_RATE_LIMIT_MASK) + 1 : 0;
 
-			if (r && r->tat_ns < oldest) {
-				oldest = r->tat_ns;
+			if (age > oldest) {
+				oldest = age;
 				way = w;
 			}
 		}
@@ -175,6 +223,7 @@ static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const s
 	v->strikes_from_ns = 0;
 	v->strikes = 0;
 	v->used = 1;
+	pw_rate_set_lane(g, i, ref->check, tat, interval, burst);
 	__u32 sh = 16 * (way & (PW_RATE_WAYS - 1));
 
 	*tags = (t & ~(0xffffULL << sh)) | (__u64)ref->tag << sh;
@@ -297,15 +346,23 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 	if (!pol->responsive)
 		return PW_REASON_NOT_WHITELISTED;
 	pw_budget_key(c, pol, &k);
-	r = pw_rate_find(g, &k, &ref);
+	/* Without bans for rate, nothing but the verdict is left to do for a key over its budget:
+	 * its lane may tell, without its slot. */
+	r = pw_rate_find(g, &k, &ref, now, charge && !pol->ban_after ? pw_rate_limit_span(interval) : 0);
+	if (ref.over)
+		return PW_REASON_RATE_LIMITED;
 	if (!r) {
 		if (!pw_new_source_allowed(c, pol, data, data_end, now))
 			return PW_REASON_NEW_SOURCE_LIMITED;
-		pw_rate_insert(g, &k, &ref, now + interval);
+		pw_rate_insert(g, &k, &ref, now + interval, now, interval, burst);
 		return PW_REASON_SIP_RESPONSIVE;
 	}
-	if (!charge || pw_gcra(&r->tat_ns, now, interval, burst))
-		return PW_REASON_SIP_RESPONSIVE; /* !charge: a segment after an admitted SYN */
+	if (!charge)
+		return PW_REASON_SIP_RESPONSIVE; /* a segment after an admitted SYN */
+	if (pw_gcra(&r->tat_ns, now, interval, burst)) {
+		pw_rate_set_lane(g, ref.slot, ref.check, r->tat_ns, interval, burst);
+		return PW_REASON_SIP_RESPONSIVE;
+	}
 
 	if (now - r->strikes_from_ns > pol->ban_window_ns) {
 		r->strikes_from_ns = now;

@@ -433,8 +433,8 @@ PW_STATIC_ASSERT(sizeof(struct pw_known) == 24, "pw_known ABI");
  * (one word each, in one line: the region is 1/32 of the table, so it mostly stays in cache),
  * and a slot only where its tag matches: a source with no budget costs no miss in the big
  * table. A new budget takes an empty slot of the bucket with more of them (the first on a tie),
- * else the slot used least recently (the smallest tat_ns) of one of the two, picked by bit 1 of
- * the tag (four slot lines read, not eight). With one bucket per key, 100,000 sources sending
+ * else the slot used least recently (the earliest limit in its lane, below) of one of the two,
+ * picked by bit 1 of the tag (one lane line read, no slot line). With one bucket per key, 100,000 sources sending
  * in turn into the default 262,144 slots lost ~7% of their budgets every round (buckets of five
  * or more keys); with two, 0-4 of them (simulated: about 0.1% at 150,000, 3% at 200,000).
  * The data plane reads and writes it inline, no helper call; creation is gated by pw_newsrc,
@@ -470,10 +470,38 @@ static inline __u32 pw_rate_bucket(__u64 h, __u32 rate_mask, __u32 which)
 
 	return which ? b ^ (x * PW_RATE_WAYS) : b;
 }
-/* Entries of the pw_rate map for that many slots: the slots, then their tags. */
+/* After the tags, the limit region: one 32-bit lane per slot, so that a source over its budget
+ * is told from a small region (1/16 of the table: 1 MiB at the default [limits] rate) without
+ * reading its slot, a random line of the big one. A lane holds (check << 24) | limit: check is
+ * bits 40-47 of the key's hash (with the tag's 16 and the bucket's, 24 bits and more tell keys
+ * apart), limit the instant from which the slot's key conforms again (tat_ns less the burst's
+ * allowance) in units of 2^PW_RATE_LIMIT_SHIFT ns, rounded down, modulo 2^24 (52 days). The data
+ * plane writes a slot's lane with every change of its tat_ns. A lane proves a key over its
+ * budget when its check and its slot's tag match and its limit is 1 to pw_rate_limit_span()
+ * units ahead of now: then the key cannot conform until later, whatever the slot holds; any
+ * other lane sends the lookup on to the slot. The budget's listing (RateTable) reads the slots
+ * only. */
+#define PW_RATE_LANES_PER_BLOCK 16
+#define PW_RATE_LIMIT_SHIFT 28 /* 0.27 s */
+#define PW_RATE_LIMIT_MASK 0xffffffU
+static inline __u32 pw_rate_check(__u64 h)
+{
+	return (__u32)(h >> 40) & 0xff;
+}
+static inline __u32 pw_rate_lane(__u32 check, __u64 limit_ns)
+{
+	return check << 24 | ((__u32)(limit_ns >> PW_RATE_LIMIT_SHIFT) & PW_RATE_LIMIT_MASK);
+}
+/* The farthest a limit can be ahead of now, in lane units: after a conforming packet at `now`,
+ * tat_ns is at most now + (burst + 1) * interval, so the limit is at most now + interval. */
+static inline __u32 pw_rate_limit_span(__u64 interval_ns)
+{
+	return (__u32)(interval_ns >> PW_RATE_LIMIT_SHIFT) + 2;
+}
+/* Entries of the pw_rate map for that many slots: the slots, their tags, their lanes. */
 static inline __u32 pw_rate_entries(__u32 slots)
 {
-	return slots + slots / PW_RATE_TAGS_PER_BLOCK;
+	return slots + slots / PW_RATE_TAGS_PER_BLOCK + slots / PW_RATE_LANES_PER_BLOCK;
 }
 
 /* pw_fails: per-peer failure counts from the PBX's answers (TC egress). LRU: losing one only

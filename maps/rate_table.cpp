@@ -30,7 +30,7 @@ std::vector<pw_ban_key> RateTable::keys() const
     return out;
 }
 
-std::optional<pw_rate> RateTable::lookup(const pw_ban_key& key) const
+std::optional<__u32> RateTable::slotOf(const pw_ban_key& key) const
 {
     const pw_rate* t = table();
     if (!t)
@@ -45,10 +45,29 @@ std::optional<pw_rate> RateTable::lookup(const pw_ban_key& key) const
             pw_rate r;
             std::memcpy(&r, &t[i], sizeof(r));
             if (r.used && std::memcmp(r.addr, key.addr, sizeof(key.addr)) == 0)
-                return r;
+                return i;
         }
     }
     return std::nullopt;
+}
+
+std::optional<pw_rate> RateTable::lookup(const pw_ban_key& key) const
+{
+    const auto i = slotOf(key);
+    if (!i)
+        return std::nullopt;
+    pw_rate r;
+    std::memcpy(&r, &table()[*i], sizeof(r));
+    return r;
+}
+
+__u32 RateTable::lane(__u32 slot) const
+{
+    const pw_rate* t = table();
+    if (!t || slot >= slots())
+        return 0;
+    const auto* lanes = reinterpret_cast<const __u32*>(t + slots() + slots() / PW_RATE_TAGS_PER_BLOCK);
+    return __atomic_load_n(&lanes[slot], __ATOMIC_RELAXED);
 }
 
 } // namespace pbxwall

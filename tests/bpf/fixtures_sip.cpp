@@ -19,6 +19,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <unistd.h>
@@ -585,6 +586,119 @@ TEST_CASE("five budgets whose first bucket is the same are all kept", "[bpf][sip
                                    PW_REASON_RATE_LIMITED));
     for (const auto& a : five)
         CHECK(hasRateKey(h, budgetKey64(f, Peer{a.c_str(), a.c_str()})));
+}
+
+// Every change of a budget's tat_ns rewrites its lane (pbxwall_abi.h): a lane that fell behind
+// would only send lookups on to the slot, so the lanes are read back and compared.
+TEST_CASE("a budget's lane follows its tat", "[bpf][sip][rate]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    const bool day = GENERATE(false, true); // rate 2 a minute, burst 1; or 1 a day, burst 0
+    Harness h(day ? dayBudgetConfig() : sipConfig());
+    const pw_policy pol = PolicyStore(h.maps()).settings();
+    const std::vector<std::string> sources = f == Family::V4
+                                                 ? std::vector<std::string>{"198.18.100.1", "198.18.100.2", "198.18.101.3"}
+                                                 : std::vector<std::string>{"2001:db8:100:1::1", "2001:db8:100:2::1", "2001:db8:101:3::1"};
+    for (int round = 0; round < 3; ++round)
+        for (size_t n = 0; n < sources.size(); ++n) {
+            const std::string& a = sources[n];
+            if (round > 0 && n == 0)
+                continue; // one source sends once: its lane keeps the first budget's limit
+            h.action(sipUdp(f, Peer{a.c_str(), a.c_str()}).bytes());
+            const pw_ban_key k = addrKey(budgetKey64(f, Peer{a.c_str(), a.c_str()}));
+            const auto slot = h.maps().rate.slotOf(k);
+            REQUIRE(slot);
+            const pw_rate r = h.maps().rate.lookup(k).value();
+            __u64 hi, lo;
+            std::memcpy(&hi, k.addr, 8);
+            std::memcpy(&lo, k.addr + 8, 8);
+            const __u64 allowance = static_cast<__u64>(pol.burst) * pol.interval_ns;
+            INFO(a << " round " << round);
+            CHECK(h.maps().rate.lane(*slot) ==
+                  pw_rate_lane(pw_rate_check(pw_host_hash(hi, lo)), r.tat_ns > allowance ? r.tat_ns - allowance : 0));
+        }
+}
+
+// A lane judges only the key whose tag and check it carries: a source that shares its buckets and
+// its 16-bit tag with one over its budget still gets a budget of its own.
+TEST_CASE("a lane over its budget does not judge a source that shares only its tag", "[bpf][sip][rate]")
+{
+    Harness h(dayBudgetConfig());
+    const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
+    std::map<std::tuple<__u32, __u32, __u32>, std::pair<std::string, __u32>> seen;
+    std::string a, b;
+    for (__u32 n = 0; a.empty() && n < (1U << 17) - 100 * 256; ++n) {
+        const __u32 v = ((198U << 24) | (18U << 16) | (100U << 8)) + n;
+        const std::string text = std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
+                                 std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
+        const pw_ban_key k = addrKey(text);
+        __u64 hi, lo;
+        std::memcpy(&hi, k.addr, 8);
+        std::memcpy(&lo, k.addr + 8, 8);
+        const __u64 hash = pw_host_hash(hi, lo);
+        const auto key = std::make_tuple(pw_rate_bucket(hash, mask, 0), pw_rate_bucket(hash, mask, 1),
+                                         static_cast<__u32>(hash >> 48) | 1);
+        const auto it = seen.find(key);
+        if (it != seen.end() && it->second.second != pw_rate_check(hash)) {
+            a = it->second.first;
+            b = text;
+        }
+        seen.emplace(key, std::make_pair(text, pw_rate_check(hash)));
+    }
+    REQUIRE_FALSE(a.empty());
+    INFO(a << " and " << b);
+    const Peer pa{a.c_str(), a.c_str()}, pb{b.c_str(), b.c_str()};
+    checkVerdict(h, expect("the first source: a budget", sipUdp(Family::V4, pa), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect("the first source: over it", sipUdp(Family::V4, pa), PW_REASON_RATE_LIMITED));
+    checkVerdict(h, expect("the second source: a budget of its own", sipUdp(Family::V4, pb), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect("the second source: over it", sipUdp(Family::V4, pb), PW_REASON_RATE_LIMITED));
+    checkVerdict(h, expect("the first source: still over", sipUdp(Family::V4, pa), PW_REASON_RATE_LIMITED));
+}
+
+// With both of its buckets full, a new budget replaces the least recently used slot of one of
+// them: the one whose lane holds the earliest limit (the sources here start a third of a second
+// apart, more than a lane's unit).
+TEST_CASE("a new budget in two full buckets replaces the least recently used", "[bpf][sip][rate]")
+{
+    Harness h(dayBudgetConfig());
+    const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
+    std::map<std::pair<__u32, __u32>, std::vector<std::string>> byBuckets;
+    std::vector<std::string> nine;
+    for (__u32 n = 0; nine.empty() && n < (1U << 17) - 100 * 256; ++n) {
+        const __u32 v = ((198U << 24) | (18U << 16) | (100U << 8)) + n;
+        const std::string text = std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
+                                 std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
+        const pw_ban_key k = addrKey(text);
+        __u64 hi, lo;
+        std::memcpy(&hi, k.addr, 8);
+        std::memcpy(&lo, k.addr + 8, 8);
+        const __u64 hash = pw_host_hash(hi, lo);
+        auto& same = byBuckets[{pw_rate_bucket(hash, mask, 0), pw_rate_bucket(hash, mask, 1)}];
+        same.push_back(text);
+        if (same.size() == 9)
+            nine = same;
+    }
+    REQUIRE(nine.size() == 9);
+    std::map<std::string, __u32> slotOf;
+    for (size_t n = 0; n < 8; ++n) {
+        if (n)
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        const Peer p{nine[n].c_str(), nine[n].c_str()};
+        checkVerdict(h, expect("a budget for " + nine[n], sipUdp(Family::V4, p), PW_REASON_SIP_RESPONSIVE));
+        slotOf[nine[n]] = h.maps().rate.slotOf(addrKey(nine[n])).value();
+    }
+    const Peer last{nine[8].c_str(), nine[8].c_str()};
+    checkVerdict(h, expect("a budget for the ninth", sipUdp(Family::V4, last), PW_REASON_SIP_RESPONSIVE));
+    const __u32 taken = h.maps().rate.slotOf(addrKey(nine[8])).value();
+    // The replaced source is the first of those that shared the ninth's bucket.
+    std::string replaced;
+    for (size_t n = 0; n < 8 && replaced.empty(); ++n)
+        if ((slotOf[nine[n]] & ~(PW_RATE_WAYS - 1)) == (taken & ~(PW_RATE_WAYS - 1)))
+            replaced = nine[n];
+    INFO("replaced " << replaced);
+    CHECK(slotOf[replaced] == taken);
+    for (size_t n = 0; n < 8; ++n)
+        CHECK(h.maps().rate.slotOf(addrKey(nine[n])).has_value() == (nine[n] != replaced));
 }
 
 // The e2e bench's flood at the production size of pw_rate: 100,000 sources in turn, each over

@@ -67,7 +67,7 @@ constexpr MapSize kMapSizes[] = {
     {PW_MAP_NAME_HOSTS4, 2 * 64}, {PW_MAP_NAME_HOSTS6, 2 * 128}, {PW_MAP_NAME_NETS, 2 * 256},
     {PW_MAP_NAME_NETS4, 2 * (PW_NET4_TOP / 16 + 2 * 256 + 64)}, {PW_MAP_NAME_BANS, 256}, // nets4: pw_net4_chunks(256)
     {PW_MAP_NAME_FLOWS, 1024},    {PW_MAP_NAME_FRAGS, 256},
-    {PW_MAP_NAME_KNOWN, 1024},    {PW_MAP_NAME_RATE, 4096 + 4096 / PW_RATE_TAGS_PER_BLOCK},
+    {PW_MAP_NAME_KNOWN, 1024},    {PW_MAP_NAME_RATE, 4096 + 4096 / PW_RATE_TAGS_PER_BLOCK + 4096 / PW_RATE_LANES_PER_BLOCK}, // pw_rate_entries(4096)
     {PW_MAP_NAME_BANBITS, 2 * 1024}, {PW_MAP_NAME_BANCACHE, 2 * 2048}, // pw_banbit_words(256), pw_bancache_buckets(256)
     {PW_MAP_NAME_KNOWNBITS, 2 * 1024}, // pw_banbit_words(1024)
 };
