@@ -544,13 +544,28 @@ std::string dayBudgetConfig()
     return toml;
 }
 
-// The first pw_rate bucket of a budget key (pbxwall_abi.h).
-__u32 firstBucket(const pw_ban_key& k, __u32 rateMask)
+// pw_host_hash of a budget key, as the data plane works it out for pw_rate.
+__u64 keyHash(const pw_ban_key& k)
 {
     __u64 hi, lo;
     std::memcpy(&hi, k.addr, 8);
     std::memcpy(&lo, k.addr + 8, 8);
-    return pw_rate_bucket(pw_host_hash(hi, lo), rateMask, 0);
+    return pw_host_hash(hi, lo);
+}
+
+// The first pw_rate bucket of a budget key (pbxwall_abi.h).
+__u32 firstBucket(const pw_ban_key& k, __u32 rateMask)
+{
+    return pw_rate_bucket(keyHash(k), rateMask, 0);
+}
+
+// Internet source n of the rate fixtures, as text: 198.18.100.0 on, for n < kInternetSources.
+constexpr __u32 kInternetSources = (1U << 17) - 100 * 256;
+std::string internetSource(__u32 n)
+{
+    const __u32 v = ((198U << 24) | (18U << 16) | (100U << 8)) + n;
+    return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." + std::to_string((v >> 8) & 255) +
+           "." + std::to_string(v & 255);
 }
 
 } // namespace
@@ -609,13 +624,10 @@ TEST_CASE("a budget's lane follows its tat", "[bpf][sip][rate]")
             const auto slot = h.maps().rate.slotOf(k);
             REQUIRE(slot);
             const pw_rate r = h.maps().rate.lookup(k).value();
-            __u64 hi, lo;
-            std::memcpy(&hi, k.addr, 8);
-            std::memcpy(&lo, k.addr + 8, 8);
             const __u64 allowance = static_cast<__u64>(pol.burst) * pol.interval_ns;
             INFO(a << " round " << round);
             CHECK(h.maps().rate.lane(*slot) ==
-                  pw_rate_lane(pw_rate_check(pw_host_hash(hi, lo)), r.tat_ns > allowance ? r.tat_ns - allowance : 0));
+                  pw_rate_lane(pw_rate_check(keyHash(k)), r.tat_ns > allowance ? r.tat_ns - allowance : 0));
         }
 }
 
@@ -627,15 +639,9 @@ TEST_CASE("a lane over its budget does not judge a source that shares only its t
     const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
     std::map<std::tuple<__u32, __u32, __u32>, std::pair<std::string, __u32>> seen;
     std::string a, b;
-    for (__u32 n = 0; a.empty() && n < (1U << 17) - 100 * 256; ++n) {
-        const __u32 v = ((198U << 24) | (18U << 16) | (100U << 8)) + n;
-        const std::string text = std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
-                                 std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
-        const pw_ban_key k = addrKey(text);
-        __u64 hi, lo;
-        std::memcpy(&hi, k.addr, 8);
-        std::memcpy(&lo, k.addr + 8, 8);
-        const __u64 hash = pw_host_hash(hi, lo);
+    for (__u32 n = 0; a.empty() && n < kInternetSources; ++n) {
+        const std::string text = internetSource(n);
+        const __u64 hash = keyHash(addrKey(text));
         const auto key = std::make_tuple(pw_rate_bucket(hash, mask, 0), pw_rate_bucket(hash, mask, 1),
                                          static_cast<__u32>(hash >> 48) | 1);
         const auto it = seen.find(key);
@@ -664,15 +670,9 @@ TEST_CASE("a new budget in two full buckets replaces the least recently used", "
     const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
     std::map<std::pair<__u32, __u32>, std::vector<std::string>> byBuckets;
     std::vector<std::string> nine;
-    for (__u32 n = 0; nine.empty() && n < (1U << 17) - 100 * 256; ++n) {
-        const __u32 v = ((198U << 24) | (18U << 16) | (100U << 8)) + n;
-        const std::string text = std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
-                                 std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
-        const pw_ban_key k = addrKey(text);
-        __u64 hi, lo;
-        std::memcpy(&hi, k.addr, 8);
-        std::memcpy(&lo, k.addr + 8, 8);
-        const __u64 hash = pw_host_hash(hi, lo);
+    for (__u32 n = 0; nine.empty() && n < kInternetSources; ++n) {
+        const std::string text = internetSource(n);
+        const __u64 hash = keyHash(addrKey(text));
         auto& same = byBuckets[{pw_rate_bucket(hash, mask, 0), pw_rate_bucket(hash, mask, 1)}];
         same.push_back(text);
         if (same.size() == 9)
@@ -713,9 +713,7 @@ TEST_CASE("100,000 sources in turn keep their budgets in a production-sized pw_r
     std::vector<std::vector<uint8_t>> frames;
     frames.reserve(kSources);
     for (unsigned n = 0; n < kSources; ++n) {
-        const uint32_t v = ((198U << 24) | (18U << 16) | (100U << 8)) + n; // 198.18.100.0 - 198.19.234.159
-        const std::string a = std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
-                              std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
+        const std::string a = internetSource(n); // 198.18.100.0 - 198.19.234.159
         frames.push_back(sipUdp(Family::V4, Peer{a.c_str(), a.c_str()}).bytes());
     }
     const auto passes = [&] {
