@@ -4,6 +4,7 @@
 // their pw_events records, and a full ban table. Stateful: each case runs a sequence of frames
 // through one harness and checks every verdict (action, reason, exactly one counter moved).
 #include "fixtures.hpp"
+#include "sip_support.hpp"
 
 #include "policy.hpp"
 #include "state.hpp"
@@ -28,24 +29,13 @@ namespace pbxwall::bpftest {
 
 using test::Packet;
 using test::TcpFlags;
+using namespace sipfx;
 
 namespace {
 
 using namespace std::chrono_literals;
 
 constexpr uint64_t kSecondNs = 1000000000ULL;
-constexpr uint64_t kBanSeconds = 60;
-constexpr unsigned kBanAfter = 3;
-constexpr unsigned kBurst = 1;
-
-constexpr const char* kOptions = "OPTIONS sip:100@198.18.0.1 SIP/2.0\r\n"
-                                 "Via: SIP/2.0/UDP 198.18.9.9:5060;branch=z9hG4bK776asdhds\r\n"
-                                 "Max-Forwards: 70\r\n"
-                                 "From: <sip:scanner@198.18.9.9>;tag=1928301774\r\n"
-                                 "To: <sip:100@198.18.0.1>\r\n"
-                                 "Call-ID: a84b4c76e66710\r\n"
-                                 "CSeq: 1 OPTIONS\r\n"
-                                 "Content-Length: 0\r\n\r\n";
 constexpr const char* kKeepalive = "\r\n\r\n"; // RFC 5626 double-CRLF keepalive
 
 // Internet-zone sources (no [zones] entry: lo's zone), each IPv6 one in a /64 of its own, and
@@ -58,65 +48,7 @@ constexpr Peer kPhone{"198.18.20.1", "2001:db8:20::1"};  // a registered phone (
 constexpr Peer kRoamer{"198.18.21.2", "2001:db8:21::2"}; // known once, expired since
 constexpr Peer kOther{"198.18.4.10", "2001:db8:4::10"};  // other zone
 
-// The pw_rate key of a source under ipv6_prefix = 64.
-std::string budgetKey64(Family f, Peer p)
-{
-    if (f == Family::V4)
-        return p.v4;
-    pw_ban_key k = addrKey(p.v6);
-    std::memset(k.addr + 8, 0, 8);
-    Addr a;
-    std::memcpy(a.bytes.data(), k.addr, 16);
-    return a.str();
-}
-
-constexpr uint16_t kSipPort = 5060;
-constexpr uint16_t kTrapPort = 5080;
-
-struct SipKnobs {
-    bool responsive = true;
-    unsigned knownRate = 100;
-    unsigned ipv6Prefix = 64;
-    unsigned newSourcesPerSecond = 1000000;
-};
-
-// Services sip (udp 5060, tcp 5060) for every zone but reject, and a [sip] table with small
-// numbers: 2 packets a minute, burst 1 (so 2 back to back), banned for 60 s after 3 drops.
-std::string sipConfig(const SipKnobs& k = {})
-{
-    return R"(
-unlisted_ports = "drop"
-
-[[interface]]
-name = "lo"
-zone = "internet"
-
-[zones]
-trusted = ["198.18.1.0/24", "2001:db8:1::/48"]
-local = ["198.18.2.0/24", "2001:db8:2::/48"]
-other = ["198.18.4.0/24", "2001:db8:4::/48"]
-reject = ["198.18.3.0/24", "2001:db8:3::/48"]
-
-[services.sip]
-udp = ["5060"]
-tcp = ["5060"]
-zones = ["trusted", "local", "other", "internet"]
-
-[sip]
-responsive = )" + std::string(k.responsive ? "true" : "false") +
-        "\nrate = 2\nperiod = 60\nburst = " + std::to_string(kBurst) +
-        "\nknown_rate = " + std::to_string(k.knownRate) + "\nban_after = " + std::to_string(kBanAfter) +
-        "\nban_window = 600\nban_seconds = " + std::to_string(kBanSeconds) +
-        "\nipv6_prefix = " + std::to_string(k.ipv6Prefix) +
-        "\nnew_sources_per_second = " + std::to_string(k.newSourcesPerSecond) + "\ntrap_ports = [\"5080\"]\n";
-}
-
 const char* addrOf(Family f, Peer p) { return f == Family::V4 ? p.v4 : p.v6; }
-
-Packet sipUdp(Family f, Peer src, std::string_view payload = kOptions)
-{
-    return ip(f, src, kHost).udp(5060, kSipPort).sip(payload);
-}
 
 Packet sipTcp(Family f, Peer src, TcpFlags flags = TcpFlags::Syn)
 {
@@ -134,20 +66,10 @@ Packet sipUdpFrom(const char* src)
     return p.udp(5060, kSipPort).sip(kOptions);
 }
 
-Fixture expect(std::string name, Packet p, pw_reason reason, pw_zone zone = PW_ZONE_INTERNET)
-{
-    return {std::move(name), std::move(p), kLo, PW_REASON_IS_DROP(reason) ? XDP_DROP : XDP_PASS, reason, zone};
-}
-
 bool sameAddr(const uint8_t* a, std::string_view text)
 {
     const pw_ban_key k = addrKey(text);
     return std::memcmp(a, k.addr, sizeof(k.addr)) == 0;
-}
-
-bool hasRateKey(Harness& h, std::string_view key)
-{
-    return h.maps().rate.lookup(addrKey(key)).has_value();
 }
 
 // The ban the data plane set on addr: cause, and about ban_seconds from now.
@@ -529,210 +451,6 @@ TEST_CASE("the new-source gate: back-to-back new sources within new_sources_per_
     }
     CHECK(passed == kSources);
     CHECK(h.maps().rate.keys().size() == passed);
-}
-
-namespace {
-
-// A [sip] table where one packet is a source's whole budget for a day (as in the e2e bench):
-// every packet after a source's first is rate limited while its budget lasts.
-std::string dayBudgetConfig()
-{
-    std::string toml = sipConfig();
-    toml.replace(toml.find("rate = 2\nperiod = 60"), 20, "rate = 1\nperiod = 86400");
-    toml.replace(toml.find("burst = 1"), 9, "burst = 0");
-    toml.replace(toml.find("ban_after = 3"), 13, "ban_after = 0");
-    return toml;
-}
-
-// pw_host_hash of a budget key, as the data plane works it out for pw_rate.
-__u64 keyHash(const pw_ban_key& k)
-{
-    __u64 hi, lo;
-    std::memcpy(&hi, k.addr, 8);
-    std::memcpy(&lo, k.addr + 8, 8);
-    return pw_host_hash(hi, lo);
-}
-
-// The first pw_rate bucket of a budget key (pbxwall_abi.h).
-__u32 firstBucket(const pw_ban_key& k, __u32 rateMask)
-{
-    return pw_rate_bucket(keyHash(k), rateMask, 0);
-}
-
-// Internet source n of the rate fixtures, as text: 198.18.100.0 on, for n < kInternetSources.
-constexpr __u32 kInternetSources = (1U << 17) - 100 * 256;
-std::string internetSource(__u32 n)
-{
-    const __u32 v = ((198U << 24) | (18U << 16) | (100U << 8)) + n;
-    return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." + std::to_string((v >> 8) & 255) +
-           "." + std::to_string(v & 255);
-}
-
-} // namespace
-
-// pw_rate gives a key two buckets: five sources whose first buckets are the same all keep their
-// budgets (with one bucket per key, the fifth would take the first one's slot, and the first's
-// next packet would pass on a new budget).
-TEST_CASE("five budgets whose first bucket is the same are all kept", "[bpf][sip][rate]")
-{
-    const Family f = GENERATE(Family::V4, Family::V6);
-    Harness h(dayBudgetConfig());
-    const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
-    // Internet sources (198.18.100.0 on, 2001:db8:100:N::1, each IPv6 one its own /64 budget)
-    // until five share a first bucket.
-    std::map<__u32, std::vector<std::string>> byBucket;
-    std::vector<std::string> five;
-    for (unsigned n = 1; five.empty() && n < 60000; ++n) {
-        const std::string a = f == Family::V4
-                                  ? "198.18." + std::to_string(100 + n / 250) + "." + std::to_string(n % 250 + 1)
-                                  : "2001:db8:100:" + std::to_string(n) + "::1";
-        auto& same = byBucket[firstBucket(addrKey(budgetKey64(f, Peer{a.c_str(), a.c_str()})), mask)];
-        same.push_back(a);
-        if (same.size() == 5)
-            five = same;
-    }
-    REQUIRE(five.size() == 5);
-    for (const auto& a : five)
-        checkVerdict(h, expect(named(f, "first packet: a budget"), sipUdp(f, Peer{a.c_str(), a.c_str()}),
-                               PW_REASON_SIP_RESPONSIVE));
-    for (int round = 0; round < 2; ++round)
-        for (const auto& a : five)
-            checkVerdict(h, expect(named(f, "next packets: over that budget"), sipUdp(f, Peer{a.c_str(), a.c_str()}),
-                                   PW_REASON_RATE_LIMITED));
-    for (const auto& a : five)
-        CHECK(hasRateKey(h, budgetKey64(f, Peer{a.c_str(), a.c_str()})));
-}
-
-// Every change of a budget's tat_ns rewrites its lane (pbxwall_abi.h): a lane that fell behind
-// would only send lookups on to the slot, so the lanes are read back and compared.
-TEST_CASE("a budget's lane follows its tat", "[bpf][sip][rate]")
-{
-    const Family f = GENERATE(Family::V4, Family::V6);
-    const bool day = GENERATE(false, true); // rate 2 a minute, burst 1; or 1 a day, burst 0
-    Harness h(day ? dayBudgetConfig() : sipConfig());
-    const pw_policy pol = PolicyStore(h.maps()).settings();
-    const std::vector<std::string> sources = f == Family::V4
-                                                 ? std::vector<std::string>{"198.18.100.1", "198.18.100.2", "198.18.101.3"}
-                                                 : std::vector<std::string>{"2001:db8:100:1::1", "2001:db8:100:2::1", "2001:db8:101:3::1"};
-    for (int round = 0; round < 3; ++round)
-        for (size_t n = 0; n < sources.size(); ++n) {
-            const std::string& a = sources[n];
-            if (round > 0 && n == 0)
-                continue; // one source sends once: its lane keeps the first budget's limit
-            h.action(sipUdp(f, Peer{a.c_str(), a.c_str()}).bytes());
-            const pw_ban_key k = addrKey(budgetKey64(f, Peer{a.c_str(), a.c_str()}));
-            const auto slot = h.maps().rate.slotOf(k);
-            REQUIRE(slot);
-            const pw_rate r = h.maps().rate.lookup(k).value();
-            const __u64 allowance = static_cast<__u64>(pol.burst) * pol.interval_ns;
-            INFO(a << " round " << round);
-            CHECK(h.maps().rate.lane(*slot) ==
-                  pw_rate_lane(pw_rate_check(keyHash(k)), r.tat_ns > allowance ? r.tat_ns - allowance : 0));
-        }
-}
-
-// A lane judges only the key whose tag and check it carries: a source that shares its buckets and
-// its 16-bit tag with one over its budget still gets a budget of its own.
-TEST_CASE("a lane over its budget does not judge a source that shares only its tag", "[bpf][sip][rate]")
-{
-    Harness h(dayBudgetConfig());
-    const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
-    std::map<std::tuple<__u32, __u32, __u32>, std::pair<std::string, __u32>> seen;
-    std::string a, b;
-    for (__u32 n = 0; a.empty() && n < kInternetSources; ++n) {
-        const std::string text = internetSource(n);
-        const __u64 hash = keyHash(addrKey(text));
-        const auto key = std::make_tuple(pw_rate_bucket(hash, mask, 0), pw_rate_bucket(hash, mask, 1),
-                                         static_cast<__u32>(hash >> 48) | 1);
-        const auto it = seen.find(key);
-        if (it != seen.end() && it->second.second != pw_rate_check(hash)) {
-            a = it->second.first;
-            b = text;
-        }
-        seen.emplace(key, std::make_pair(text, pw_rate_check(hash)));
-    }
-    REQUIRE_FALSE(a.empty());
-    INFO(a << " and " << b);
-    const Peer pa{a.c_str(), a.c_str()}, pb{b.c_str(), b.c_str()};
-    checkVerdict(h, expect("the first source: a budget", sipUdp(Family::V4, pa), PW_REASON_SIP_RESPONSIVE));
-    checkVerdict(h, expect("the first source: over it", sipUdp(Family::V4, pa), PW_REASON_RATE_LIMITED));
-    checkVerdict(h, expect("the second source: a budget of its own", sipUdp(Family::V4, pb), PW_REASON_SIP_RESPONSIVE));
-    checkVerdict(h, expect("the second source: over it", sipUdp(Family::V4, pb), PW_REASON_RATE_LIMITED));
-    checkVerdict(h, expect("the first source: still over", sipUdp(Family::V4, pa), PW_REASON_RATE_LIMITED));
-}
-
-// With both of its buckets full, a new budget replaces the least recently used slot of one of
-// them: the one whose lane holds the earliest limit (the sources here start a third of a second
-// apart, more than a lane's unit).
-TEST_CASE("a new budget in two full buckets replaces the least recently used", "[bpf][sip][rate]")
-{
-    Harness h(dayBudgetConfig());
-    const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
-    std::map<std::pair<__u32, __u32>, std::vector<std::string>> byBuckets;
-    std::vector<std::string> nine;
-    for (__u32 n = 0; nine.empty() && n < kInternetSources; ++n) {
-        const std::string text = internetSource(n);
-        const __u64 hash = keyHash(addrKey(text));
-        auto& same = byBuckets[{pw_rate_bucket(hash, mask, 0), pw_rate_bucket(hash, mask, 1)}];
-        same.push_back(text);
-        if (same.size() == 9)
-            nine = same;
-    }
-    REQUIRE(nine.size() == 9);
-    std::map<std::string, __u32> slotOf;
-    for (size_t n = 0; n < 8; ++n) {
-        if (n)
-            std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        const Peer p{nine[n].c_str(), nine[n].c_str()};
-        checkVerdict(h, expect("a budget for " + nine[n], sipUdp(Family::V4, p), PW_REASON_SIP_RESPONSIVE));
-        slotOf[nine[n]] = h.maps().rate.slotOf(addrKey(nine[n])).value();
-    }
-    const Peer last{nine[8].c_str(), nine[8].c_str()};
-    checkVerdict(h, expect("a budget for the ninth", sipUdp(Family::V4, last), PW_REASON_SIP_RESPONSIVE));
-    const __u32 taken = h.maps().rate.slotOf(addrKey(nine[8])).value();
-    // The replaced source is the first of those that shared the ninth's bucket.
-    std::string replaced;
-    for (size_t n = 0; n < 8 && replaced.empty(); ++n)
-        if ((slotOf[nine[n]] & ~(PW_RATE_WAYS - 1)) == (taken & ~(PW_RATE_WAYS - 1)))
-            replaced = nine[n];
-    INFO("replaced " << replaced);
-    CHECK(slotOf[replaced] == taken);
-    for (size_t n = 0; n < 8; ++n)
-        CHECK(h.maps().rate.slotOf(addrKey(nine[n])).has_value() == (nine[n] != replaced));
-}
-
-// The e2e bench's flood at the production size of pw_rate: 100,000 sources in turn, each over
-// its budget after its first packet. Once every source has a budget, hardly any passes again:
-// with one bucket per key about 7% did, every round; with two whose tags share a line, a few
-// sources of a group of eight buckets with more than 32 keys' worth of choices (0-4 a round here).
-TEST_CASE("100,000 sources in turn keep their budgets in a production-sized pw_rate", "[bpf][sip][rate]")
-{
-    CpuPin pin; // one pw_newsrc slot: the gate's budget is per CPU
-    Harness h(dayBudgetConfig(), Programs::Ingress, {{PW_MAP_NAME_RATE, pw_rate_entries(PW_DEFAULT_RATE)}});
-    constexpr unsigned kSources = 100000;
-    std::vector<std::vector<uint8_t>> frames;
-    frames.reserve(kSources);
-    for (unsigned n = 0; n < kSources; ++n) {
-        const std::string a = internetSource(n); // 198.18.100.0 - 198.19.234.159
-        frames.push_back(sipUdp(Family::V4, Peer{a.c_str(), a.c_str()}).bytes());
-    }
-    const auto passes = [&] {
-        unsigned n = 0;
-        for (const auto& fr : frames)
-            n += h.action(fr) == XDP_PASS;
-        return n;
-    };
-    // Each source passes once, on the budget its first packet gets; the new-source gate may hold
-    // some back for a round (this loop can inject more than new_sources_per_second).
-    constexpr unsigned kFew = kSources / 10000; // 0.01%
-    unsigned total = 0;
-    for (int round = 0; round < 20 && total < kSources; ++round)
-        total += passes();
-    CHECK(total >= kSources);
-    CHECK(total <= kSources + kFew);
-    CHECK(passes() <= kFew);
-    CHECK(passes() <= kFew);
-    CHECK(h.maps().rate.keys().size() >= kSources - kFew);
 }
 
 TEST_CASE("a trap port bans every source but trusted ones", "[bpf][sip][bans][trap]")

@@ -5,6 +5,7 @@
 // rule of responsive mode (only SYNs are charged). Every verdict checks that exactly one
 // counter moved.
 #include "fixtures.hpp"
+#include "sip_support.hpp"
 #include "config.hpp"
 #include "policy_build.hpp"
 
@@ -24,28 +25,10 @@ namespace {
 
 constexpr uint16_t kSipPort = 5060;
 
-// Internet by default (lo), a local and a trusted network, a reject network; services sip on
-// UDP and TCP 5060; then whatever [sip] keys the case adds.
+// kSipNetworks, then [sip] with the budget and whatever keys the case adds.
 std::string guardConfig(const std::string& sipKeys = "", const std::string& budget = "rate = 100\nburst = 100\n")
 {
-    return R"(
-unlisted_ports = "drop"
-
-[[interface]]
-name = "lo"
-zone = "internet"
-
-[zones]
-trusted = ["198.18.1.0/24", "2001:db8:1::/48"]
-local = ["198.18.2.0/24", "2001:db8:2::/48"]
-other = ["198.18.4.0/24", "2001:db8:4::/48"]
-reject = ["198.18.3.0/24", "2001:db8:3::/48"]
-
-[services.sip]
-udp = ["5060"]
-tcp = ["5060"]
-zones = ["trusted", "local", "other", "internet"]
-
+    return std::string(sipfx::kSipNetworks) + R"(
 [sip]
 period = 60
 ban_seconds = 60
