@@ -144,12 +144,11 @@ static __always_inline void pw_banbits_set(const union pw_addr *a)
 	if (!g)
 		return;
 	pw_filter_set(&pw_banbits, g->banbit_mask, pw_ban_hash(g, a));
-	if (a->d[0] == 0 && (__u32)a->d[1] == bpf_htonl(0xffff)) { /* IPv4: its /24 in pw_src4 */
-		__u32 addr = bpf_ntohl((__u32)(a->d[1] >> 32));
+	if (a->d[0] == 0 && a->w[2] == bpf_htonl(0xffff)) { /* IPv4-mapped: its /24 in pw_src4 */
+		__u32 addr = bpf_ntohl(a->w[3]);
 
 		for (__u32 half = 0; half < 2; half++) {
-			__u32 idx = half * PW_SRC4_WORDS + pw_src4_word(addr);
-			__u64 *w = bpf_map_lookup_elem(&pw_src4, &idx);
+			__u64 *w = pw_src4_word_of(half, addr);
 
 			if (w)
 				__sync_fetch_and_or(w, pw_src4_bit(addr));

@@ -55,18 +55,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_src4 SEC(".maps");
 
-/* Is the source an IPv4 address whose /24 holds no zone entry and no ban? Then its zone is the
- * interface's and it is not banned. 0 when the summary is not built yet. */
-static __always_inline int pw_src4_unlisted(const struct pw_gen_state *g, const union pw_addr *a)
+/* The word of half `half` of pw_src4 that holds the /24 of addr (host order). */
+static __always_inline __u64 *pw_src4_word_of(__u32 half, __u32 addr)
 {
-	__u32 addr, idx;
+	__u32 idx = (half & 1) * PW_SRC4_WORDS + pw_src4_word(addr);
+
+	return bpf_map_lookup_elem(&pw_src4, &idx);
+}
+
+/* Is the source (m->family from the parse) an IPv4 address whose /24 holds no zone entry and no
+ * ban? Then its zone is the interface's and it is not banned. 0 until the summary is built. */
+static __always_inline int pw_src4_unlisted(const struct pw_gen_state *g, const struct pw_meta *m)
+{
+	__u32 addr = bpf_ntohl(m->src.w[3]);
 	__u64 *w;
 
-	if (a->d[0] != 0 || (__u32)a->d[1] != bpf_htonl(0xffff) || !g->src4_built)
+	if (m->family != 4 || !g->src4_built)
 		return 0;
-	addr = bpf_ntohl((__u32)(a->d[1] >> 32));
-	idx = (g->ban_half & 1) * PW_SRC4_WORDS + pw_src4_word(addr);
-	w = bpf_map_lookup_elem(&pw_src4, &idx);
+	w = pw_src4_word_of(g->ban_half, addr);
 	return w && !(*w & pw_src4_bit(addr));
 }
 

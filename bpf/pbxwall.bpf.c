@@ -511,7 +511,7 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 		return PW_REASON_MARTIAN;
 
 	/* 4-6 for an IPv4 source from a /24 without zone entries or bans: the interface's zone. */
-	if (pw_src4_unlisted(g, &c->m.src)) {
+	if (pw_src4_unlisted(g, &c->m)) {
 		c->zone = if_zone;
 		if (if_zone == PW_ZONE_TRUSTED)
 			return PW_REASON_TRUSTED;

@@ -62,8 +62,7 @@ static __always_inline void pw_rate_ref_of(const struct pw_gen_state *g, const s
 /* The limit lane of slot i (pbxwall_abi.h), in the region after the tags. */
 static __always_inline __u32 *pw_rate_lane_of(const struct pw_gen_state *g, __u32 i)
 {
-	__u32 slots = g->rate_mask + 1;
-	__u32 idx = slots + slots / PW_RATE_TAGS_PER_BLOCK + i / PW_RATE_LANES_PER_BLOCK;
+	__u32 idx = pw_rate_lane_entry(g->rate_mask + 1, i);
 	__u8 *line = bpf_map_lookup_elem(&pw_rate, &idx);
 
 	return line ? (__u32 *)(line + (i & (PW_RATE_LANES_PER_BLOCK - 1)) * 4) : NULL;

@@ -498,6 +498,11 @@ static inline __u32 pw_rate_limit_span(__u64 interval_ns)
 {
 	return (__u32)(interval_ns >> PW_RATE_LIMIT_SHIFT) + 2;
 }
+/* The pw_rate entry (64-byte line) that holds slot i's lane, for a table of that many slots. */
+static inline __u32 pw_rate_lane_entry(__u32 slots, __u32 i)
+{
+	return slots + slots / PW_RATE_TAGS_PER_BLOCK + i / PW_RATE_LANES_PER_BLOCK;
+}
 /* Entries of the pw_rate map for that many slots: the slots, their tags, their lanes. */
 static inline __u32 pw_rate_entries(__u32 slots)
 {

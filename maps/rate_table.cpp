@@ -66,8 +66,8 @@ __u32 RateTable::lane(__u32 slot) const
     const pw_rate* t = table();
     if (!t || slot >= slots())
         return 0;
-    const auto* lanes = reinterpret_cast<const __u32*>(t + slots() + slots() / PW_RATE_TAGS_PER_BLOCK);
-    return __atomic_load_n(&lanes[slot], __ATOMIC_RELAXED);
+    const auto* line = reinterpret_cast<const __u32*>(t + pw_rate_lane_entry(slots(), slot));
+    return __atomic_load_n(&line[slot % PW_RATE_LANES_PER_BLOCK], __ATOMIC_RELAXED);
 }
 
 } // namespace pbxwall

@@ -45,8 +45,9 @@ void Src4Map::markRange(__u32 half, __u32 addr, __u32 count)
 
 void Src4Map::markKey(__u32 half, const pw_ban_key& key)
 {
-    static const __u8 kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(key.addr, kMapped, sizeof(kMapped)) != 0)
+    Addr a;
+    std::memcpy(a.bytes.data(), key.addr, sizeof(key.addr));
+    if (!a.isV4())
         return;
     __u32 raw;
     std::memcpy(&raw, key.addr + 12, 4);

@@ -4,6 +4,7 @@
 // sets the bits of the bans it writes in both halves, concurrently with a rebuild.
 #pragma once
 
+#include "addr.hpp"
 #include "mapped_array.hpp"
 #include "net4_table.hpp"
 #include "pbxwall_abi.h"

@@ -3,6 +3,7 @@
 // at their production sizes. Bans and known sources are plain hashes, never LRU, so the flood
 // cannot evict them; the new-source gate bounds how much pw_rate state it creates.
 #include "fixtures.hpp"
+#include "sip_support.hpp"
 
 #include "state.hpp"
 #include "stats.hpp"
@@ -36,23 +37,9 @@ constexpr const char* kRegister = "REGISTER sip:198.18.0.1 SIP/2.0\r\n"
                                   "CSeq: 1 REGISTER\r\n"
                                   "Content-Length: 0\r\n\r\n";
 
-// The base zones and services, with [sip] at its defaults (new_sources_per_second = 500).
-const std::string kFloodConfig = R"(
-unlisted_ports = "drop"
-
-[[interface]]
-name = "lo"
-zone = "internet"
-
-[zones]
-trusted = ["198.18.1.0/24", "2001:db8:1::/48"]
-local = ["198.18.2.0/24", "2001:db8:2::/48"]
-
-[services.sip]
-udp = ["5060"]
-tcp = ["5060"]
-zones = ["trusted", "local", "other", "internet"]
-)";
+// The SIP fixtures' networks and services, with [sip] at its defaults (new_sources_per_second
+// = 500).
+const std::string kFloodConfig = sipfx::kSipNetworks;
 
 constexpr unsigned kBans = 500;
 constexpr unsigned kKnown = 500;
