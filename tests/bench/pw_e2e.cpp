@@ -488,6 +488,10 @@ int main(int argc, char** argv)
     sinkCmd->add_option("--addr", addr, "address to bind")->capture_default_str();
     sinkCmd->add_option("--port", port, "port to bind")->capture_default_str();
     sinkCmd->add_option("--max-seconds", maxSeconds, "exit after this long at the latest")->capture_default_str();
+    // e2e.sh passes its defaults first and the user's options (scripts/bench.sh --e2e -- ...) after
+    // them: the last one given wins.
+    for (auto* opt : runCmd->get_options())
+        opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     CLI11_PARSE(app, argc, argv);
     if (geteuid() != 0) {
         std::cerr << "pw_e2e needs root\n";
