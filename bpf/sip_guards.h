@@ -249,7 +249,11 @@ static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 wh
 		__u8 *e = val + w * 8;
 
 		if ((void *)(e + 8) > data_end) {
-			len = (void *)data_end > (void *)e ? w * 8 + (__u32)((void *)data_end - (void *)e) : w * 8;
+			/* 64-bit: the verifier takes no 32-bit arithmetic on packet pointers. */
+			__u64 rest = (void *)data_end > (void *)e ? (__u64)data_end - (__u64)e : 0;
+
+			asm volatile("" : "+r"(rest));
+			len = w * 8 + (__u32)rest;
 			cacheable = 0; /* runs into the datagram's end: searched every time */
 			break;
 		}
