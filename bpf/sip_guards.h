@@ -342,10 +342,25 @@ struct {
 static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw_uf_lines *ul,
 					volatile __u32 *words)
 {
-	__u64 next = *(__u64 *)(q + 1); /* the byte after each one */
-	__u64 lc = next | (PW_ONES * 0x20);
-	__u64 ends = nl & (pw_zero_bytes(next ^ (PW_ONES * '\r')) | pw_zero_bytes(next ^ (PW_ONES * '\n')));
-	__u64 uf = nl & (pw_zero_bytes(lc ^ (PW_ONES * 'u')) | pw_zero_bytes(lc ^ (PW_ONES * 'f')));
+	__u64 ends, uf;
+
+	if (!(nl & (nl - 1))) {
+		/* One line end, as in most words: the byte after it, alone. Its index: the high
+		 * bit moved to bit 0 of its byte, times a constant whose top byte then reads the
+		 * index. */
+		__u32 j = ((nl >> 7) * 0x0001020304050607ULL) >> 56;
+		__u8 ch = *(__u64 *)(q + 1) >> ((j & 7) * 8);
+		__u8 lch = ch | 0x20;
+
+		ends = ch == '\r' || ch == '\n' ? nl : 0;
+		uf = lch == 'u' || lch == 'f' ? nl : 0;
+	} else {
+		__u64 next = *(__u64 *)(q + 1); /* the byte after each one */
+		__u64 lc = next | (PW_ONES * 0x20);
+
+		ends = nl & (pw_zero_bytes(next ^ (PW_ONES * '\r')) | pw_zero_bytes(next ^ (PW_ONES * '\n')));
+		uf = nl & (pw_zero_bytes(lc ^ (PW_ONES * 'u')) | pw_zero_bytes(lc ^ (PW_ONES * 'f')));
+	}
 
 	if (ends)
 		uf &= (ends & -ends) - 1; /* the lines before the end */
@@ -374,7 +389,8 @@ enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2 };
 /* Finds the header lines of the request whose line starts at packet offset off, 32 bytes at a
  * time, up to the empty line or PW_SIP_HDR_SCAN bytes (the datagram's last 32 bytes or less go
  * eight at a time). 32 bytes without a '\n' cost two operations a word and one test; in 32
- * bytes with one, a word that holds a '\n' has the bytes after its line ends tested at once.
+ * bytes with one, a word that holds one '\n' has the byte after it tested alone, a word with
+ * more has the bytes after all of them tested at once.
  * The first pass notes the words with lines that start with U or F, as masks, and the lines are
  * then listed from the masks (a loop per word in the first pass would have the verifier walk
  * it once per word of the scan); the second pass finds the User-Agent and From (f) lines among
