@@ -39,8 +39,10 @@
 #                                    --rounds, --repeat) or, with --e2e, for pw_e2e run
 #                                    (--rounds, --packets, --seconds, --warmup, --warmup-seconds)
 #
-# A noisy row (median/min > 1.10) is judged on its minimum. Absolute times drift on shared
-# machines; compare ratios and net ns, and rerun when the floor itself is noisy.
+# Micro: a noisy row (median/min > 1.10) is judged on its minimum. End to end: every ratio is
+# the median over rounds of two receivers' figures taken in the same round, and goals are judged
+# on those. Absolute times drift on shared machines; compare ratios and net ns, and rerun when
+# the floor itself is noisy.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
