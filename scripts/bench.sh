@@ -92,7 +92,9 @@ if ((e2e)); then
 fi
 if ((${#targets[@]})); then
   echo "== build"
-  cmake -S "$SRC" -B "$BUILD" -G Ninja >/dev/null
+  gen=(-G Ninja) # for a new build directory; one configured before keeps its generator
+  [[ -f $BUILD/CMakeCache.txt ]] && gen=()
+  cmake -S "$SRC" -B "$BUILD" "${gen[@]}" >/dev/null
   cmake --build "$BUILD" --target "${targets[@]}"
 fi
 

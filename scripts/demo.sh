@@ -25,7 +25,9 @@ if [[ -z ${PW_DEMO_NO_BUILD:-} ]]; then
   scripts/deps.sh
   echo "== build"
   build_start=$SECONDS
-  cmake -S . -B build -G Ninja >/dev/null
+  gen=(-G Ninja) # for a new build directory; one configured before keeps its generator
+  [[ -f build/CMakeCache.txt ]] && gen=()
+  cmake -S . -B build "${gen[@]}" >/dev/null
   if cmake --build build >"${TMPDIR:-/tmp}/pbxwall-demo-build.$$.log" 2>&1; then
     echo "build: ok ($((SECONDS - build_start)) s)"
   else

@@ -15,7 +15,11 @@ else
   scripts/deps.sh || echo "test.sh: not root: cannot install missing packages" >&2
 fi
 
-cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Ninja for a new build directory; one configured before keeps its generator (cmake refuses a
+# different one).
+gen=(-G Ninja)
+[[ -f $BUILD_DIR/CMakeCache.txt ]] && gen=()
+cmake -S . -B "$BUILD_DIR" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$BUILD_DIR" -j "$JOBS"
 
 # bpffs for the tests that pin maps (the netns tier).
