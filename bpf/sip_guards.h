@@ -385,42 +385,57 @@ static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *
 
 /* From offset o of p on, the offset of the first 32-byte chunk that may hold a '\n' (the
  * pw_lf_sum test, safe past ASCII), of the first that is not whole before data_end, or
- * PW_SIP_HDR_SCAN or more. In BPF assembly so that the loop keeps its offset, pointer and end
- * in registers (eight of the ten): compiled with the rest of the first pass, the compiler kept
+ * PW_SIP_HDR_SCAN or more; for the first, a[k] is pw_lf_sum | PW_LOW7 of its word k (all ones
+ * but where a '\n' may be). In BPF assembly so that the loop keeps its offset, pointer and end
+ * in registers (all ten are used): compiled with the rest of the first pass, the compiler kept
  * all three on the stack, a store and three loads per 32 bytes. */
-static __always_inline __u64 pw_skip_chunks(__u8 *p, __u64 o, void *data_end)
+static __always_inline __u64 pw_skip_chunks(__u8 *p, __u64 o, void *data_end, __u64 a[4])
 {
-	__u64 q, t, a, lf = PW_ONES * '\n', low = PW_LOW7;
+	__u64 q, a0, a1, a2, a3, lf = PW_ONES * '\n', low = PW_LOW7;
 
-	asm volatile("1:\n\t"
+	asm volatile("%[a1] = 0\n\t"
+		     "%[a2] = 0\n\t"
+		     "%[a3] = 0\n\t"
+		     "1:\n\t"
+		     "%[a0] = 0\n\t"
 		     "if %[o] >= %[scan] goto 2f\n\t"
 		     "%[q] = %[p]\n\t"
 		     "%[q] += %[o]\n\t"
-		     "%[t] = %[q]\n\t"
-		     "%[t] += 33\n\t"
-		     "if %[t] > %[end] goto 2f\n\t"
-		     "%[a] = *(u64 *)(%[q] + 0)\n\t"
-		     "%[a] ^= %[lf]\n\t"
-		     "%[a] += %[low]\n\t"
-		     "%[t] = *(u64 *)(%[q] + 8)\n\t"
-		     "%[t] ^= %[lf]\n\t"
-		     "%[t] += %[low]\n\t"
-		     "%[a] &= %[t]\n\t"
-		     "%[t] = *(u64 *)(%[q] + 16)\n\t"
-		     "%[t] ^= %[lf]\n\t"
-		     "%[t] += %[low]\n\t"
-		     "%[a] &= %[t]\n\t"
-		     "%[t] = *(u64 *)(%[q] + 24)\n\t"
-		     "%[t] ^= %[lf]\n\t"
-		     "%[t] += %[low]\n\t"
-		     "%[a] &= %[t]\n\t"
-		     "%[a] |= %[low]\n\t"
-		     "if %[a] != -1 goto 2f\n\t"
+		     "%[a0] = %[q]\n\t"
+		     "%[a0] += 33\n\t"
+		     "if %[a0] > %[end] goto 3f\n\t"
+		     "%[a0] = *(u64 *)(%[q] + 0)\n\t"
+		     "%[a1] = *(u64 *)(%[q] + 8)\n\t"
+		     "%[a2] = *(u64 *)(%[q] + 16)\n\t"
+		     "%[a3] = *(u64 *)(%[q] + 24)\n\t"
+		     "%[a0] ^= %[lf]\n\t"
+		     "%[a1] ^= %[lf]\n\t"
+		     "%[a2] ^= %[lf]\n\t"
+		     "%[a3] ^= %[lf]\n\t"
+		     "%[a0] += %[low]\n\t"
+		     "%[a1] += %[low]\n\t"
+		     "%[a2] += %[low]\n\t"
+		     "%[a3] += %[low]\n\t"
+		     "%[a0] |= %[low]\n\t"
+		     "%[a1] |= %[low]\n\t"
+		     "%[a2] |= %[low]\n\t"
+		     "%[a3] |= %[low]\n\t"
+		     "%[q] = %[a0]\n\t"
+		     "%[q] &= %[a1]\n\t"
+		     "%[q] &= %[a2]\n\t"
+		     "%[q] &= %[a3]\n\t"
+		     "if %[q] != -1 goto 2f\n\t"
 		     "%[o] += 32\n\t"
 		     "goto 1b\n\t"
+		     "3:\n\t"
+		     "%[a0] = 0\n\t" /* a number, not the pointer */
 		     "2:\n\t"
-		     : [o] "+r"(o), [q] "=&r"(q), [t] "=&r"(t), [a] "=&r"(a)
+		     : [o] "+r"(o), [q] "=&r"(q), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3)
 		     : [p] "r"(p), [end] "r"(data_end), [lf] "r"(lf), [low] "r"(low), [scan] "i"(PW_SIP_HDR_SCAN));
+	a[0] = a0;
+	a[1] = a1;
+	a[2] = a2;
+	a[3] = a3;
 	return o;
 }
 
@@ -455,18 +470,18 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 	__u64 o = 0; /* the offset from p: the loop's one moving number */
 
 	for (; o < PW_SIP_HDR_SCAN; o += 32) {
-		o = pw_skip_chunks(p, o, data_end);
+		__u64 a[4];
+
+		o = pw_skip_chunks(p, o, data_end, a);
 		if (o >= PW_SIP_HDR_SCAN)
 			break;
 		__u8 *q = p + o;
 
 		if ((void *)(q + 33) > data_end)
 			break;
-		__u64 x0 = *(__u64 *)q, x1 = *(__u64 *)(q + 8), x2 = *(__u64 *)(q + 16), x3 = *(__u64 *)(q + 24);
-		__u64 a0 = pw_lf_sum(x0), a1 = pw_lf_sum(x1), a2 = pw_lf_sum(x2), a3 = pw_lf_sum(x3);
 		__u64 n0, n1, n2, n3;
 
-		if (((x0 | x1 | x2 | x3) | PW_LOW7) != PW_LOW7) {
+		if (((*(__u64 *)q | *(__u64 *)(q + 8) | *(__u64 *)(q + 16) | *(__u64 *)(q + 24)) | PW_LOW7) != PW_LOW7) {
 			/* A byte past ASCII (UTF-8 in a display name): its carry may hide a '\n' after
 			 * it, so the exact masks. */
 			n0 = pw_lf_bytes(*(volatile __u64 *)q);
@@ -474,10 +489,10 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 			n2 = pw_lf_bytes(*(volatile __u64 *)(q + 16));
 			n3 = pw_lf_bytes(*(volatile __u64 *)(q + 24));
 		} else {
-			n0 = ~(a0 | PW_LOW7);
-			n1 = ~(a1 | PW_LOW7);
-			n2 = ~(a2 | PW_LOW7);
-			n3 = ~(a3 | PW_LOW7);
+			n0 = ~a[0];
+			n1 = ~a[1];
+			n2 = ~a[2];
+			n3 = ~a[3];
 		}
 		if ((n0 && pw_hdr_lines(q, o, n0, ul, words)) ||
 		    (n1 && pw_hdr_lines(q + 8, o + 8, n1, ul, words)) ||
