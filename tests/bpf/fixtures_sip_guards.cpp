@@ -252,6 +252,37 @@ TEST_CASE("scanner signatures: line ends after bytes past ASCII, at every offset
     REQUIRE(n <= 255);
 }
 
+// A header line of three bytes puts two line ends in one word. The first pass tests the byte
+// after a word's only line end by itself; a word with two must have the bytes after both
+// looked at, whatever their places in it. The lines after them are longer than a step of the
+// scan, so that no other line end shares the step. A From pattern of four bytes ("iWar") fits a
+// compact From line between two bare line ends eight bytes apart.
+TEST_CASE("scanner signatures: two line ends in one word, at every offset", "[bpf][sip][guards][scanner]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("from_patterns = [\"sipvicious\", \"iWar\"]\n", "rate = 1000\nburst = 1000\n"));
+    std::deque<std::string> keep;
+    unsigned n = 1;
+    for (size_t pad = 0; pad < 40; ++pad) {
+        const std::string head = "OPTIONS sip:198.18.0.1 SIP/2.0\r\nX-Pad: " + std::string(pad, 'p') + "\r\n";
+        const std::string tag = " (pad " + std::to_string(pad) + ")";
+        checkVerdict(h, expect(named(f, "the agent after a line of three bytes" + tag),
+                               sipUdp(f, internetSource(n++, keep), head + "x:1\r\nUser-Agent: sipvicious 0.3.4, an agent string longer than a step\r\n\r\n"),
+                               PW_REASON_SCANNER));
+        checkVerdict(h, expect(named(f, "a compact From after a line of three bytes" + tag),
+                               sipUdp(f, internetSource(n++, keep), head + "x:1\r\nf: \"a display name longer than a step\" <sip:sipvicious@198.18.0.1>\r\n\r\n"),
+                               PW_REASON_SCANNER));
+        checkVerdict(h, expect(named(f, "a compact From of four bytes between bare line ends" + tag),
+                               sipUdp(f, internetSource(n++, keep),
+                                      head + "f:iWar\nX-Long: a header line longer than a step of the scan\r\n\r\n"),
+                               PW_REASON_SCANNER));
+        checkVerdict(h, expect(named(f, "the agent in the body after a line of three bytes" + tag),
+                               sipUdp(f, internetSource(n++, keep), head + "x:1\r\n\r\nUser-Agent: sipvicious 0.3.4, an agent string longer than a step\r\n"),
+                               PW_REASON_SIP_RESPONSIVE));
+    }
+    REQUIRE(n <= 255);
+}
+
 // pw_sigclean: a value searched whole without a match is not searched again under the same
 // rules. The rules are rewritten here with the same key and a signature the value holds: the
 // cached value still passes, which proves the cache answers; a new key (what every build of
