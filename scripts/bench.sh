@@ -39,7 +39,9 @@
 #                                    --rounds, --repeat) or, with --e2e, for pw_e2e run
 #                                    (--rounds, --packets, --seconds, --warmup, --warmup-seconds)
 #
-# Micro: a noisy row (median/min > 1.10) is judged on its minimum. End to end: every ratio is
+# Micro: a noisy row (median/min > 1.10) is judged on its minimum; the guards' rows (an INVITE
+# row less the same INVITE without signatures) are noisy when either row is, and their median is
+# the median of the rows' differences in the same round. End to end: every ratio is
 # the median over rounds of two receivers' figures taken in the same round, and goals are judged
 # on those. Absolute times drift on shared machines; compare ratios and net ns, and rerun when
 # the floor itself is noisy.

@@ -374,16 +374,27 @@ int main(int argc, char** argv)
         };
         const size_t cached = rowOf("known source, 1,400-byte INVITE"), searched = rowOf("known source, the same INVITE, values"),
                      without = rowOf("known source, the same INVITE with no");
+        // Its median is the median over rounds of the two rows' difference in the same round
+        // (the rows run one after the other in every round, and the host sometimes runs a
+        // whole round slower); its minimum is the two minimums' difference. Like any row, it is
+        // noisy when either of its rows is, and then judged on its minimum.
         const auto printDerived = [&](size_t with, const std::string& name) {
             const double mn = *std::min_element(samples[with].begin(), samples[with].end()) -
                               *std::min_element(samples[without].begin(), samples[without].end());
-            const double med = median(samples[with]) - median(samples[without]);
+            std::vector<double> diffs;
+            for (size_t r = 0; r < samples[with].size(); ++r)
+                diffs.push_back(samples[with][r] - samples[without][r]);
+            const double med = median(diffs);
+            const auto isNoisy = [&](size_t i) {
+                return median(samples[i]) / *std::min_element(samples[i].begin(), samples[i].end()) > 1.10;
+            };
+            const bool noisy = isNoisy(with) || isNoisy(without);
             const double goal = 100;
-            const std::string verdict = med <= goal ? "met" : "MISSED";
-            std::printf("%-66s %8.1f %8.1f %8.1f %7s %6d %-7s\n", name.c_str(), mn, med, med, "-",
-                        static_cast<int>(goal), verdict.c_str());
+            const std::string verdict = (noisy ? mn : med) <= goal ? "met" : "MISSED";
+            std::printf("%-66s %8.1f %8.1f %8.1f %7s %6d %-7s %s\n", name.c_str(), mn, med, med, "-",
+                        static_cast<int>(goal), verdict.c_str(), noisy ? "(noisy: a row it comes from)" : "");
             rows.push_back({{"path", name}, {"min_ns", mn}, {"median_ns", med}, {"net_ns", med},
-                            {"ratio", nlohmann::json()}, {"noisy", false}, {"goal_net_ns", goal},
+                            {"ratio", nlohmann::json()}, {"noisy", noisy}, {"goal_net_ns", goal},
                             {"verdict", verdict}, {"derived", true}});
         };
         std::printf("%-66s %8s %8s %8s %7s %6s %-7s\n", "path", "min", "median", "net", "ratio", "goal", "verdict");
