@@ -393,17 +393,19 @@ static __always_inline __u64 pw_skip_chunks(__u8 *p, __u64 o, void *data_end, __
 {
 	__u64 q, a0, a1, a2, a3, lf = PW_ONES * '\n', low = PW_LOW7;
 
-	asm volatile("%[a1] = 0\n\t"
+	/* The four outputs hold numbers on every way out (the verifier refuses a C read of an
+	 * unset register, or arithmetic on a packet pointer). */
+	asm volatile("%[a0] = 0\n\t"
+		     "%[a1] = 0\n\t"
 		     "%[a2] = 0\n\t"
 		     "%[a3] = 0\n\t"
 		     "1:\n\t"
-		     "%[a0] = 0\n\t"
 		     "if %[o] >= %[scan] goto 2f\n\t"
 		     "%[q] = %[p]\n\t"
 		     "%[q] += %[o]\n\t"
 		     "%[a0] = %[q]\n\t"
 		     "%[a0] += 33\n\t"
-		     "if %[a0] > %[end] goto 3f\n\t"
+		     "if %[a0] > %[end] goto 3f\n\t" /* not 33 bytes left */
 		     "%[a0] = *(u64 *)(%[q] + 0)\n\t"
 		     "%[a1] = *(u64 *)(%[q] + 8)\n\t"
 		     "%[a2] = *(u64 *)(%[q] + 16)\n\t"
@@ -424,7 +426,7 @@ static __always_inline __u64 pw_skip_chunks(__u8 *p, __u64 o, void *data_end, __
 		     "%[q] &= %[a1]\n\t"
 		     "%[q] &= %[a2]\n\t"
 		     "%[q] &= %[a3]\n\t"
-		     "if %[q] != -1 goto 2f\n\t"
+		     "if %[q] != -1 goto 2f\n\t" /* a high bit clear: a '\n' may be there */
 		     "%[o] += 32\n\t"
 		     "goto 1b\n\t"
 		     "3:\n\t"
