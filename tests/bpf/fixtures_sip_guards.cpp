@@ -14,6 +14,7 @@
 #include <chrono>
 #include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace pbxwall::bpftest {
@@ -79,6 +80,13 @@ Peer internetSource(unsigned n, std::deque<std::string>& keep)
     keep.push_back("198.18.50." + std::to_string(n));
     keep.push_back("2001:db8:50::" + std::to_string(n));
     return Peer{keep[keep.size() - 2].c_str(), keep.back().c_str()};
+}
+
+// The request line and a header of `pad` more bytes, which moves what follows against the
+// header scan's steps; and the case names' suffix for it.
+std::pair<std::string, std::string> paddedHead(size_t pad)
+{
+    return {"OPTIONS sip:198.18.0.1 SIP/2.0\r\nX-Pad: " + std::string(pad, 'p') + "\r\n", " (pad " + std::to_string(pad) + ")"};
 }
 
 } // namespace
@@ -186,8 +194,7 @@ TEST_CASE("scanner signatures: the header scan finds lines and the header end at
     std::deque<std::string> keep;
     unsigned n = 1;
     for (size_t pad = 0; pad < 40; ++pad) { // every remainder against a 32-byte step, and more
-        const std::string head = "OPTIONS sip:198.18.0.1 SIP/2.0\r\nX-Pad: " + std::string(pad, 'p') + "\r\n";
-        const std::string tag = " (pad " + std::to_string(pad) + ")";
+        const auto [head, tag] = paddedHead(pad);
         // A scanner's line: each case bans its source, so each takes a new one.
         checkVerdict(h, expect(named(f, "the agent in the datagram's last bytes" + tag),
                                sipUdp(f, internetSource(n++, keep), head + "User-Agent: sipvicious"), PW_REASON_SCANNER));
@@ -229,8 +236,7 @@ TEST_CASE("scanner signatures: line ends after bytes past ASCII, at every offset
     std::deque<std::string> keep;
     unsigned n = 1;
     for (size_t pad = 0; pad < 40; ++pad) {
-        const std::string head = "OPTIONS sip:198.18.0.1 SIP/2.0\r\nX-Pad: " + std::string(pad, 'p') + "\r\n";
-        const std::string tag = " (pad " + std::to_string(pad) + ")";
+        const auto [head, tag] = paddedHead(pad);
         checkVerdict(h, expect(named(f, "the agent after a display name in UTF-8 ended by a bare LF" + tag),
                                sipUdp(f, internetSource(n++, keep),
                                       head + "X-Name: Zo\xc3\xab \xff\nUser-Agent: sipvicious\r\n\r\n"),
@@ -264,8 +270,7 @@ TEST_CASE("scanner signatures: two line ends in one word, at every offset", "[bp
     std::deque<std::string> keep;
     unsigned n = 1;
     for (size_t pad = 0; pad < 40; ++pad) {
-        const std::string head = "OPTIONS sip:198.18.0.1 SIP/2.0\r\nX-Pad: " + std::string(pad, 'p') + "\r\n";
-        const std::string tag = " (pad " + std::to_string(pad) + ")";
+        const auto [head, tag] = paddedHead(pad);
         checkVerdict(h, expect(named(f, "the agent after a line of three bytes" + tag),
                                sipUdp(f, internetSource(n++, keep), head + "x:1\r\nUser-Agent: sipvicious 0.3.4, an agent string longer than a step\r\n\r\n"),
                                PW_REASON_SCANNER));
