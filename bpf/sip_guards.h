@@ -127,15 +127,6 @@ static __always_inline __u64 pw_lf_bytes(__u64 w)
 	return pw_zero_bytes(w ^ (PW_ONES * '\n'));
 }
 
-/* (byte ^ '\n') + 0x7f per byte of w: in an ASCII byte its high bit is clear exactly when the
- * byte is a '\n', and nothing carries into the next byte. A byte past ASCII that carries clears
- * its own high bit, so words whose high bits are all set here hold no '\n' whatever they hold;
- * where one is clear, ~(result | 0x7f..) is the '\n' mask only if every byte is ASCII. */
-static __always_inline __u64 pw_lf_sum(__u64 w)
-{
-	return (w ^ (PW_ONES * '\n')) + PW_LOW7;
-}
-
 /* Header names as little-endian words, lower case: "user-age" and "from". */
 #define PW_USER_AGE 0x6567612d72657375ULL
 #define PW_FROM 0x6d6f7266ULL
@@ -349,7 +340,7 @@ static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw
 		__u8 ch = *(__u64 *)(q + 1) >> ((pw_byte_index(nl) & 7) * 8);
 		__u8 cls = pw_line_start[ch];
 
-		if (!cls)
+		if (cls == PW_LINE_OTHER)
 			return 0;
 		ends = cls == PW_LINE_END ? nl : 0;
 		uf = cls == PW_LINE_UF ? nl : 0;
@@ -383,12 +374,16 @@ static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *
 	return nl && pw_hdr_lines(q, qoff, nl, ul, words);
 }
 
-/* From offset o of p on, the offset of the first 32-byte chunk that may hold a '\n' (the
- * pw_lf_sum test, safe past ASCII), of the first that is not whole before data_end, or
- * PW_SIP_HDR_SCAN or more; for the first, a[k] is pw_lf_sum | PW_LOW7 of its word k (all ones
- * but where a '\n' may be). In BPF assembly so that the loop keeps its offset, pointer and end
- * in registers (all ten are used): compiled with the rest of the first pass, the compiler kept
- * all three on the stack, a store and three loads per 32 bytes. */
+/* From offset o of p on, the offset of the first 32-byte chunk that may hold a '\n', of the
+ * first that is not whole before data_end, or PW_SIP_HDR_SCAN or more; for the first, a[k] is
+ * the line-end sum of its word k: ((w ^ '\n'..) + 0x7f..) | 0x7f.., all ones but where a '\n'
+ * may be. In an ASCII byte the sum's high bit is clear exactly when the byte is a '\n', and
+ * nothing carries into the next byte. A byte past ASCII that carries clears its own high bit, so
+ * a chunk whose sums are all ones holds no '\n' whatever it holds; where one is clear, ~a[k] is
+ * word k's '\n' mask only if the chunk is ASCII (the caller tests that). In BPF assembly so that
+ * the loop keeps its offset, pointer and end in registers (all ten are used): compiled with the
+ * rest of the first pass, the compiler kept all three on the stack, a store and three loads per
+ * 32 bytes. */
 static __always_inline __u64 pw_skip_chunks(__u8 *p, __u64 o, void *data_end, __u64 a[4])
 {
 	__u64 q, a0, a1, a2, a3, lf = PW_ONES * '\n', low = PW_LOW7;
@@ -479,7 +474,7 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 			break;
 		__u8 *q = p + o;
 
-		if ((void *)(q + 33) > data_end)
+		if ((void *)(q + 33) > data_end) /* the verifier's own check: it reads no assembly's */
 			break;
 		__u64 n0, n1, n2, n3;
 
