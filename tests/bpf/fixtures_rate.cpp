@@ -7,13 +7,16 @@
 
 #include "policy.hpp"
 
+#include <bpf/bpf.h>
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <map>
 #include <string>
 #include <thread>
+#include <time.h>
 #include <tuple>
 #include <vector>
 
@@ -149,6 +152,48 @@ TEST_CASE("a lane over its budget does not judge a source that shares only its t
     checkVerdict(h, expect("the second source: a budget of its own", sipUdp(Family::V4, pb), PW_REASON_SIP_RESPONSIVE));
     checkVerdict(h, expect("the second source: over it", sipUdp(Family::V4, pb), PW_REASON_RATE_LIMITED));
     checkVerdict(h, expect("the first source: still over", sipUdp(Family::V4, pa), PW_REASON_RATE_LIMITED));
+}
+
+// A lane proves its key over its budget only while its limit is ahead of now: in now's own unit
+// the key may conform again, so the lookup goes on to the slot, which decides. The budget is
+// moved back to now by hand (its slot's tat_ns and its lane), at least 100 ms from the lane
+// unit's next boundary so that the data plane's clock is still in the same unit.
+TEST_CASE("a lane whose limit is in now's own unit sends the lookup on to the slot", "[bpf][sip][rate]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(dayBudgetConfig());
+    const std::string a = f == Family::V4 ? "198.18.100.7" : "2001:db8:100:7::1";
+    const Peer p{a.c_str(), a.c_str()};
+    checkVerdict(h, expect(named(f, "a budget"), sipUdp(f, p), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "over it for a day"), sipUdp(f, p), PW_REASON_RATE_LIMITED));
+    const pw_ban_key k = addrKey(budgetKey64(f, p));
+    const __u32 slot = h.maps().rate.slotOf(k).value();
+    const int fd = h.maps().rate.fd();
+    constexpr __u64 kMs = 1000000;
+    __u64 now = 0;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+        now = static_cast<__u64>(ts.tv_sec) * 1000000000ULL + static_cast<__u64>(ts.tv_nsec) - 20 * kMs;
+        if ((now >> PW_RATE_LIMIT_SHIFT) == ((now + 120 * kMs) >> PW_RATE_LIMIT_SHIFT))
+            break;
+        now = 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(130));
+    }
+    REQUIRE(now != 0);
+    pw_rate r{};
+    REQUIRE(bpf_map_lookup_elem(fd, &slot, &r) == 0);
+    r.tat_ns = now; // burst 0: the limit is tat_ns itself
+    REQUIRE(bpf_map_update_elem(fd, &slot, &r, BPF_ANY) == 0);
+    const __u32 line = pw_rate_lane_entry(h.maps().rate.slots(), slot);
+    std::array<__u32, PW_RATE_LANES_PER_BLOCK> lanes{};
+    static_assert(sizeof(lanes) == sizeof(pw_rate));
+    REQUIRE(bpf_map_lookup_elem(fd, &line, lanes.data()) == 0);
+    lanes[slot % PW_RATE_LANES_PER_BLOCK] = pw_rate_lane(pw_rate_check(keyHash(k)), now);
+    REQUIRE(bpf_map_update_elem(fd, &line, lanes.data(), BPF_ANY) == 0);
+    checkVerdict(h, expect(named(f, "its limit is now: the slot says it conforms"), sipUdp(f, p),
+                           PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "then over it again"), sipUdp(f, p), PW_REASON_RATE_LIMITED));
 }
 
 // With both of its buckets full, a new budget replaces the least recently used slot of one of
