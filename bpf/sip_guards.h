@@ -253,8 +253,11 @@ static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 wh
 	}
 	h = (h ^ len) * 0xc4ceb9fe1a85ec53ULL;
 	h ^= h >> 29;
-	/* Found clean before under these rules: nothing to search. */
-	__u32 idx = (__u32)(h >> 56) & (PW_SIGCLEAN_ENTRIES - 1);
+	/* Found clean before under these rules: nothing to search. User-Agent values take one half
+	 * of the entries and From values the other, so that a request's two values never take each
+	 * other's entry (they did for 1 request in 256, searched again every time). */
+	__u32 idx = ((__u32)(h >> 56) & (PW_SIGCLEAN_ENTRIES / 2 - 1)) |
+		    (where == PW_SIG_FROM ? PW_SIGCLEAN_ENTRIES / 2 : 0);
 	struct pw_sigclean *ce = bpf_map_lookup_elem(&pw_sigclean, &idx);
 	__u32 ckey = cacheable ? key : 0; /* 0: neither looked up nor kept */
 

@@ -563,7 +563,8 @@ struct pw_sip_rules {
 PW_STATIC_ASSERT(sizeof(struct pw_sip_rules) == 8 + 128 + 512 + 640, "pw_sip_rules ABI");
 
 /* pw_sigclean: per CPU, values (User-Agent, From) the signature search found clean, by a hash
- * of their bytes keyed with the rules' clean_key. A value found here skips the search; an
+ * of their bytes keyed with the rules' clean_key, User-Agent values in the first half of the
+ * entries and From values in the second. A value found here skips the search; an
  * entry of other rules (another key) is not one. Only values that end within the datagram and
  * went through the whole search without a match are put in. */
 #define PW_SIGCLEAN_ENTRIES 256
