@@ -91,13 +91,26 @@ public:
     // Source indexes of the bench front program (benchSource): [0, hosts) are reject-zone host
     // entries, [bansFrom, bansFrom + bans) are banned, and the /24 of each of [netsFrom,
     // netsFrom + nets) is a reject-zone prefix (netsFrom >= 2^24: in 11.0.0.0/8, apart).
-    Bench(uint32_t hosts, uint32_t bans, uint32_t bansFrom, uint32_t nets, uint32_t netsFrom, uint32_t repeat)
-        : repeat_(repeat)
+    // With `elf` not empty: that build of pbxwall.bpf.o (same maps and programs) instead of the
+    // one in the skeleton, for --compare.
+    Bench(uint32_t hosts, uint32_t bans, uint32_t bansFrom, uint32_t nets, uint32_t netsFrom, uint32_t repeat,
+          const std::string& elf = {})
+        : elf_(elf), repeat_(repeat)
     {
         libbpf_set_print([](libbpf_print_level l, const char* f, va_list ap) {
             return l == LIBBPF_WARN ? vfprintf(stderr, f, ap) : 0;
         });
-        s_.pw.reset(pbxwall_bpf::open());
+        if (elf_.empty()) {
+            s_.pw.reset(pbxwall_bpf::open());
+        } else {
+            s_.pw.reset(static_cast<pbxwall_bpf*>(calloc(1, sizeof(pbxwall_bpf))));
+            if (!s_.pw || pbxwall_bpf__create_skeleton(s_.pw.get()))
+                throw std::runtime_error("pbxwall skeleton");
+            s_.pw->skeleton->data = elf_.data();
+            s_.pw->skeleton->data_sz = elf_.size();
+            if (bpf_object__open_skeleton(s_.pw->skeleton, nullptr))
+                throw std::runtime_error("open the pbxwall object to compare (not a build of the same maps and programs?)");
+        }
         if (!s_.pw)
             throw std::runtime_error("open pbxwall object");
         bpf_map* m;
@@ -184,6 +197,7 @@ public:
     }
 
 private:
+    std::string elf_; // kept while the object is open: libbpf reads it in place
     Skeletons s_;
     MapSet maps_;
     pw_policy base_{};
@@ -283,7 +297,7 @@ int main(int argc, char** argv)
     uint32_t rounds = 5;
     uint32_t repeat = 200000;
     bool quick = false;
-    std::string jsonPath, only;
+    std::string jsonPath, only, compare;
     app.add_option("--hosts", hosts, "reject-zone host entries")->capture_default_str();
     app.add_option("--bans", bans, "timed bans")->capture_default_str();
     app.add_option("--nets", nets, "reject-zone /24 prefixes")->capture_default_str();
@@ -293,6 +307,10 @@ int main(int argc, char** argv)
     app.add_option("--json", jsonPath, "also write the table as JSON to this file");
     app.add_option("--only", only,
                    "run only the paths whose name holds this text (and the floor): quicker A/B runs of a few rows");
+    app.add_option("--compare", compare,
+                   "also run every row against this build of pbxwall.bpf.o, with the same tables, back to back with "
+                   "this one in every round: prints the paired differences (for judging a change on a noisy host)")
+        ->check(CLI::ExistingFile);
     CLI11_PARSE(app, argc, argv);
     if (geteuid() != 0) {
         std::cerr << "pbxwall_bench needs root (BPF_PROG_TEST_RUN)\n";
@@ -316,6 +334,18 @@ int main(int argc, char** argv)
         const uint32_t midHosts = std::max<uint32_t>(hosts / 10, 1);
         Bench mid(midHosts, 0, 0, 0, 0, repeat);
         Bench empty(0, 0, 0, 0, 0, repeat);
+        // --compare: the other build, with the same three sets of tables.
+        std::string elf;
+        std::unique_ptr<Bench> benchB, midB, emptyB;
+        if (!compare.empty()) {
+            std::ifstream in(compare, std::ios::binary);
+            elf.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+            if (!in || elf.empty())
+                throw std::runtime_error("read " + compare);
+            benchB = std::make_unique<Bench>(hosts, bans, bansFrom, nets, netsFrom, repeat, elf);
+            midB = std::make_unique<Bench>(midHosts, 0, 0, 0, 0, repeat, elf);
+            emptyB = std::make_unique<Bench>(0, 0, 0, 0, 0, repeat, elf);
+        }
         // As many as the end-to-end bench sends, at most half a run's repetitions: each warm-up
         // run sends every source two packets or more, and a budget (burst 1) lets two through.
         const uint32_t overSources = std::min<uint32_t>(100000, repeat / 2);
@@ -377,13 +407,33 @@ int main(int argc, char** argv)
                    (bans == 0 && p.name.rfind("banned", 0) == 0) ||
                    (!only.empty() && !p.baseline && p.name.find(only) == std::string::npos);
         });
-        std::vector<std::vector<double>> samples(paths.size());
+        std::vector<std::vector<double>> samples(paths.size()), samplesB(paths.size());
+        // The tables a row runs against: this build's, or with `other` the --compare build's.
+        const auto benchOf = [&](const Path& p, bool other) -> Bench& {
+            if (!other)
+                return p.bench ? *p.bench : bench;
+            return p.bench == &mid ? *midB : p.bench == &empty ? *emptyB : *benchB;
+        };
         for (const Path& p : paths)
-            for (uint32_t w = 0; w < p.warmups; ++w)
-                (p.bench ? *p.bench : bench).run(p, false);
+            for (uint32_t w = 0; w < p.warmups; ++w) {
+                benchOf(p, false).run(p, false);
+                if (benchB)
+                    benchOf(p, true).run(p, false);
+            }
         for (uint32_t r = 0; r < rounds; ++r)
-            for (size_t i = 0; i < paths.size(); ++i)
-                samples[i].push_back((paths[i].bench ? *paths[i].bench : bench).run(paths[i]));
+            for (size_t i = 0; i < paths.size(); ++i) {
+                if (!benchB) {
+                    samples[i].push_back(benchOf(paths[i], false).run(paths[i]));
+                    continue;
+                }
+                // Back to back, the order swapped every round: neither build always runs
+                // right after the other's row.
+                const bool bFirst = r & 1;
+                const double first = benchOf(paths[i], bFirst).run(paths[i]);
+                const double second = benchOf(paths[i], !bFirst).run(paths[i]);
+                samples[i].push_back(bFirst ? second : first);
+                samplesB[i].push_back(bFirst ? first : second);
+            }
 
         const double floorMin = *std::min_element(samples[0].begin(), samples[0].end());
         const double floorMed = median(samples[0]);
@@ -445,10 +495,33 @@ int main(int argc, char** argv)
         }
         std::printf("floor: bare XDP drop %.1f ns (min %.1f) incl. the rotating front program; %u rounds x %u repeats\n",
                     floorMed, floorMin, rounds, repeat);
+        // --compare: per row, the difference of the two builds in the same round (B less A),
+        // its median over rounds and its range, and in how many rounds B was the cheaper.
+        nlohmann::json cmpRows = nlohmann::json::array();
+        if (benchB) {
+            std::printf("\ncompare: A = this build, B = %s (each row runs with both, back to back, every round)\n",
+                        compare.c_str());
+            std::printf("%-66s %8s %8s %8s %8s %8s %7s\n", "path", "A med", "B med", "B-A med", "B-A min", "B-A max",
+                        "B less");
+            for (size_t i = 0; i < paths.size(); ++i) {
+                std::vector<double> d;
+                for (size_t r = 0; r < samples[i].size(); ++r)
+                    d.push_back(samplesB[i][r] - samples[i][r]);
+                const auto [lo, hi] = std::minmax_element(d.begin(), d.end());
+                const long less = std::count_if(d.begin(), d.end(), [](double x) { return x < 0; });
+                std::printf("%-66s %8.1f %8.1f %8.1f %8.1f %8.1f %4ld/%-2zu\n", paths[i].name.c_str(),
+                            median(samples[i]), median(samplesB[i]), median(d), *lo, *hi, less, d.size());
+                cmpRows.push_back({{"path", paths[i].name}, {"a_median_ns", median(samples[i])},
+                                   {"b_median_ns", median(samplesB[i])}, {"diff_median_ns", median(d)},
+                                   {"diff_min_ns", *lo}, {"diff_max_ns", *hi}, {"b_less_rounds", less}});
+            }
+        }
         if (!jsonPath.empty())
             std::ofstream(jsonPath) << nlohmann::json{{"rows", rows}, {"rounds", rounds}, {"repeat", repeat},
                                                       {"hosts", hosts}, {"bans", bans}, {"nets", nets},
-                                                      {"floor_median_ns", floorMed}, {"floor_min_ns", floorMin}}
+                                                      {"floor_median_ns", floorMed}, {"floor_min_ns", floorMin},
+                                                      {"compare", benchB ? nlohmann::json(compare) : nlohmann::json()},
+                                                      {"compare_rows", cmpRows}}
                                            .dump(2)
                                     << "\n";
     } catch (const std::exception& e) {
