@@ -112,6 +112,48 @@ __noinline int pw_sig_at(struct xdp_md *ctx, __u32 pos, __u32 gen, __u32 where)
 	return 0;
 }
 
+/* The filter's word for the three bytes at the bottom of x (their case bits already set),
+ * shifted so that bit 0 is the three bytes' bit: PW_SIG_HASH's. */
+static __always_inline __u64 pw_sig_probe(const struct pw_sip_rules *r, __u64 x)
+{
+	__u32 fh = ((__u32)x & 0xffffffU) * PW_SIG_HASH_MUL >> 20;
+
+	return r->filter[fh >> 6] >> (fh & 63);
+}
+
+/* The positions pos, pos + 2, ... of a value whose bytes from pos on are n, fewer than nine
+ * of them before the datagram's end: one at a time. A global function (the verifier checks
+ * it once): it runs at most once per value, on a datagram that ends within it. */
+__noinline int pw_sig_tail(struct xdp_md *ctx, __u32 pos, __u32 n, __u32 gen, __u32 where)
+{
+	const struct pw_sip_rules *r = bpf_map_lookup_elem(&pw_siprules, &gen);
+
+	if (!ctx || !r || pos > PW_PKT_OFF_MASK)
+		return 0;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *p = data + pw_pkt_off(pos);
+
+	for (__u32 o = 0; o < 8; o += 2) {
+		__u8 *v = p + o;
+
+		if (o + 3 > n || (void *)(v + 3) > data_end)
+			break;
+		if ((pw_sig_probe(r, v[0] | v[1] << 8 | v[2] << 16 | 0x202020U) & 1) && pw_sig_at(ctx, pos + o, gen, where))
+			return 1;
+	}
+	return 0;
+}
+
+/* pw_sig_at for the positions pos + 2d whose bit d is set in hits (d = 0..3). */
+__noinline int pw_sig_at4(struct xdp_md *ctx, __u32 pos, __u32 hits, __u32 gen, __u32 where)
+{
+	for (__u32 d = 0; d < 4; d++)
+		if (((hits >> d) & 1) && pw_sig_at(ctx, pos + 2 * d, gen, where))
+			return 1;
+	return 0;
+}
+
 #define PW_ONES 0x0101010101010101ULL
 #define PW_LOW7 0x7f7f7f7f7f7f7f7fULL
 
@@ -270,24 +312,30 @@ static __always_inline int pw_sig_value(struct xdp_md *ctx, __u32 voff, __u32 wh
 	*(volatile __u32 *)&ce->pending = ckey;
 	/* Three bytes at every second position: the filter holds each signature's bytes gram..gram+2
 	 * and gram+1..gram+3, so every occurrence puts one of them on a tested position;
-	 * pw_sig_at works out where the signature would start. */
-	for (__u32 i = 0; i < PW_SIG_VALUE_SCAN; i += 2) {
+	 * pw_sig_at works out where the signature would start. Four positions per eight bytes, with
+	 * one test for the four (a position whose three bytes run past the value is left out on
+	 * a hit); within nine bytes of the datagram's end, one at a time (pw_sig_tail). */
+	for (__u32 k = 0, i = 0; k < PW_SIG_VALUE_SCAN / 8; k++, i += 8) {
 		__u8 *v = val + i;
-		__u32 g;
 
 		if (i + 3 > len)
 			break;
-		if ((void *)(v + 4) <= data_end)
-			g = *(__u32 *)v;
-		else if ((void *)(v + 3) <= data_end) /* the datagram's last three bytes */
-			g = v[0] | v[1] << 8 | v[2] << 16;
-		else
+		if ((void *)(v + 9) > data_end) {
+			if (pw_sig_tail(ctx, voff + i, len - i, gen, where))
+				return 1;
 			break;
-		__u32 fh = PW_SIG_HASH(g);
+		}
+		__u64 x = *(__u64 *)v | (PW_ONES * 0x20), y = *(__u64 *)(v + 1) | (PW_ONES * 0x20);
+		__u64 h0 = pw_sig_probe(r, x), h1 = pw_sig_probe(r, x >> 16), h2 = pw_sig_probe(r, x >> 32),
+		      h3 = pw_sig_probe(r, y >> 40);
 
-		if (!((r->filter[(fh >> 6) & (PW_SIG_FILTER_BITS / 64 - 1)] >> (fh & 63)) & 1))
+		if (!((h0 | h1 | h2 | h3) & 1))
 			continue;
-		if (pw_sig_at(ctx, voff + i, gen, where))
+		__u32 hits = (h0 & 1) | (h1 & 1) << 1 | (h2 & 1) << 2 | (h3 & 1) << 3;
+
+		if (i + 9 > len) /* the value's last positions: (len - i - 3) / 2 + 1 of them */
+			hits &= (1U << (((len - i - 3) >> 1) + 1)) - 1;
+		if (hits && pw_sig_at4(ctx, voff + i, hits, gen, where))
 			return 1;
 	}
 	/* Searched whole, no signature: clean under these rules (key 0 keeps nothing). */

@@ -288,6 +288,45 @@ TEST_CASE("scanner signatures: two line ends in one word, at every offset", "[bp
     REQUIRE(n <= 255);
 }
 
+// The value search tests four positions per eight bytes at once, leaves out on a hit the
+// positions whose three bytes run past the value, and within nine bytes of the datagram's end
+// goes one position at a time. A signature must be found wherever it is in a value: ending the
+// value, ending the datagram, or with more of the value after it; and a signature that starts
+// the next line must not count for the value before it, whatever that value's length.
+TEST_CASE("scanner signatures: a signature at every place in its value, and none past it", "[bpf][sip][guards][scanner]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("user_agents = [\"iWar\", \"friendly-scanner\"]\n", "rate = 1000\nburst = 1000\n"));
+    std::deque<std::string> keep;
+    unsigned n = 1;
+    const std::string head = "OPTIONS sip:198.18.0.1 SIP/2.0\r\n";
+    for (const std::string sig : {"iWar", "friendly-scanner"}) {
+        for (size_t at = 0; at < 20; ++at) {
+            const std::string value = std::string(at, 'p') + sig, tag = " (" + sig + " at " + std::to_string(at) + ")";
+            checkVerdict(h, expect(named(f, "a signature that ends its value" + tag),
+                                   sipUdp(f, internetSource(n++, keep), head + "User-Agent: " + value + "\r\n\r\n"),
+                                   PW_REASON_SCANNER));
+            checkVerdict(h, expect(named(f, "a signature that ends the datagram" + tag),
+                                   sipUdp(f, internetSource(n++, keep), head + "User-Agent: " + value), PW_REASON_SCANNER));
+            checkVerdict(h, expect(named(f, "a signature inside its value" + tag),
+                                   sipUdp(f, internetSource(n++, keep), head + "User-Agent: " + value + " 1.0\r\n\r\n"),
+                                   PW_REASON_SCANNER));
+        }
+    }
+    const Peer clean = internetSource(n++, keep);
+    for (size_t len = 0; len < 12; ++len) {
+        const std::string value = std::string(len, 'p'), tag = " (value of " + std::to_string(len + 1) + " bytes)";
+        checkVerdict(h, expect(named(f, "signatures that start the line after the value" + tag),
+                               sipUdp(f, clean, head + "User-Agent: " + value + "\r\niWar: 1\r\nfriendly-scanner: 2\r\n\r\n"),
+                               PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect(named(f, "signatures that start the line after the value, after a bare LF" + tag),
+                               sipUdp(f, clean, head + "User-Agent: " + value + "\niWar: 1\nfriendly-scanner: 2\n\n"),
+                               PW_REASON_SIP_RESPONSIVE));
+    }
+    CHECK_FALSE(h.banOf(addrOf(f, clean)));
+    REQUIRE(n <= 255);
+}
+
 // pw_sigclean: a value searched whole without a match is not searched again under the same
 // rules. The rules are rewritten here with the same key and a signature the value holds: the
 // cached value still passes, which proves the cache answers; a new key (what every build of
