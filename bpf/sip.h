@@ -362,10 +362,15 @@ static __always_inline __u32 pw_judge_known(const struct pw_gen_state *g, struct
 	return PW_KNOWN_OVER;
 }
 
+#include "sip_guards.h"
+
 /* Responsive mode: SIP from an internet-zone source. Known sources get the higher ceiling;
  * unknown ones the small budget, or nothing when responsive mode is off. A source that keeps
- * exceeding its budget is banned. Sets *known (PW_KNOWN_NO or PW_KNOWN_YES). */
-static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_ctx *c, __u32 *known)
+ * exceeding its budget is banned. Sets *known (PW_KNOWN_NO or PW_KNOWN_YES). The budget comes
+ * before the first line: a source over its budget drops whatever its datagram holds, unread.
+ * With ul (UDP), a new source's first line is judged before state is made for it. */
+static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_ctx *c, __u32 *known,
+						 struct pw_uf_lines *ul)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -403,6 +408,10 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 	if (ref.over)
 		return PW_REASON_RATE_LIMITED;
 	if (!r) {
+		__u32 first = ul ? pw_sip_first_line(ctx, c, ul) : 0;
+
+		if (first)
+			return first;
 		if (!pw_new_source_allowed(c, pol, data, data_end, now))
 			return PW_REASON_NEW_SOURCE_LIMITED;
 		pw_rate_insert(g, &k, &ref, now + interval, now, interval, burst);
@@ -426,7 +435,5 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 	}
 	return PW_REASON_RATE_LIMITED;
 }
-
-#include "sip_guards.h"
 
 #endif /* PBXWALL_SIP_H */

@@ -620,7 +620,12 @@ listed:;
 #define PW_GUARD_BAN 0x100 /* with a reason from pw_sip_content: ban the source too */
 
 /* What pw_sip_first_line found, for pw_sip_content. */
-enum { PW_FIRST_OTHER = 0 /* keepalive or response: no content rules */, PW_FIRST_REQUEST = 1, PW_FIRST_INVITE = 2 };
+enum {
+	PW_FIRST_OTHER = 0 /* keepalive or response: no content rules */,
+	PW_FIRST_REQUEST = 1,
+	PW_FIRST_INVITE = 2,
+	PW_FIRST_UNREAD = 3 /* not read yet (and never, over TCP): no content rules */
+};
 
 /* The first SIP guard on a UDP datagram to a SIP port from a source that is not trusted: a
  * request must start "METHOD sip:", "sips:" or "tel:" (RFC 3261 25.1), a response "SIP/2.0 NNN";

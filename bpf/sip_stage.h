@@ -15,10 +15,11 @@ static __always_inline __u32 pw_guard_verdict(struct pw_ctx *c, __u32 reason)
 
 /* The SIP stage, entered from pw_xdp_main for SIP to the service named "sip" from a source
  * that is neither trusted nor banned and whose zone the service allows. Cheap checks first, so
- * that what is dropped anyway never costs a header scan: over UDP the first line
- * (malformed_sip); for internet sources the budget of responsive mode (rate_limited,
- * new_source_limited, not_whitelisted); then over UDP the content guards (scanner, toll_fraud,
- * anonymous_invite). */
+ * that what is dropped anyway never costs a header scan: for internet sources the budget of
+ * responsive mode (rate_limited, new_source_limited, not_whitelisted; a source over its
+ * budget drops with its payload unread, and a new source's first line is read before its
+ * state is made); over UDP the first line (malformed_sip); then over UDP the content guards
+ * (scanner, toll_fraud, anonymous_invite). */
 static __always_inline __u32 pw_judge_sip(struct xdp_md *ctx, struct pw_ctx *c)
 {
 	__u32 reason = PW_REASON_SERVICE, known = PW_KNOWN_UNSEEN, guard, zero = 0;
@@ -27,20 +28,23 @@ static __always_inline __u32 pw_judge_sip(struct xdp_md *ctx, struct pw_ctx *c)
 
 	if (!ul)
 		return PW_REASON_MALFORMED;
-	ul->first = PW_FIRST_OTHER;
-	if (udp && (guard = pw_sip_first_line(ctx, c, ul)))
-		return guard;
+	ul->first = PW_FIRST_UNREAD;
 	if (c->zone == PW_ZONE_INTERNET) {
-		reason = pw_judge_responsive(ctx, c, &known);
+		reason = pw_judge_responsive(ctx, c, &known, udp ? ul : NULL);
 		if (PW_REASON_IS_DROP(reason))
 			return reason;
 	}
-	if (*(volatile __u32 *)&ul->first == PW_FIRST_OTHER)
-		return reason;
-	/* Opaque, the budget's verdict and the known flag let the content guards be checked once,
-	 * not once per way through the budget. */
+	/* Opaque, the budget's verdict and the known flag let what follows be checked once, not
+	 * once per way through the budget. */
 	reason = pw_opaque(reason);
-	guard = pw_sip_content(ctx, c, ul, pw_opaque(known));
+	known = pw_opaque(known);
+	if (udp && *(volatile __u32 *)&ul->first == PW_FIRST_UNREAD && (guard = pw_sip_first_line(ctx, c, ul)))
+		return guard;
+	__u32 first = *(volatile __u32 *)&ul->first;
+
+	if (first != PW_FIRST_REQUEST && first != PW_FIRST_INVITE)
+		return reason;
+	guard = pw_sip_content(ctx, c, ul, known);
 	if (guard)
 		return pw_guard_verdict(c, guard);
 	return reason;

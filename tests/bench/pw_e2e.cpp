@@ -52,8 +52,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A REGISTER as a desk phone sends it: the frame of every flood, so that pbxwall's full SIP path
-// (guards, budget) has real work to do and every receiver sees the same bytes.
+// A REGISTER as a desk phone sends it: the frame of every flood, so that every receiver sees
+// the same bytes, and pbxwall's full SIP path judges a real request (the budget, over which it
+// drops; the guards for a source within it).
 const char* kRegister = "REGISTER sip:198.18.0.1 SIP/2.0\r\n"
                         "Via: SIP/2.0/UDP 198.18.2.30:5060;branch=z9hG4bK1f0a7e9c;rport\r\n"
                         "From: \"2001\" <sip:2001@198.18.0.1>;tag=2074613394\r\n"

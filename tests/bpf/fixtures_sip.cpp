@@ -368,7 +368,7 @@ TEST_CASE("the new-source gate: only what may start a SIP dialogue creates state
 
     checkVerdict(h, expect(named(f, "CRLF keepalive from an unknown source"), sipUdp(f, kScanner, kKeepalive),
                            PW_REASON_NEW_SOURCE_LIMITED));
-    // Not SIP at all: the SIP guards drop these before the budget is consulted.
+    // Not SIP at all: a new source's first line is read before state is made for it.
     checkVerdict(h, expect(named(f, "binary UDP payload"), ip(f, kScanner, kHost).udp(5060, kSipPort).payload({0x00, 0x01, 0x02, 0x03}),
                            PW_REASON_MALFORMED_SIP));
     checkVerdict(h, expect(named(f, "UDP payload starting with a digit"),
@@ -567,6 +567,35 @@ TEST_CASE("a missing SIP stage drops untrusted SIP (no_stage), never passes it u
                            PW_REASON_NO_STAGE, PW_ZONE_LOCAL));
     checkVerdict(h, expect(named(f, "without it: a trusted source is never judged by the stage"), sipUdp(f, kTrusted),
                            PW_REASON_TRUSTED, PW_ZONE_TRUSTED));
+}
+
+// For internet sources the budget comes before the first line: over its budget, a source's
+// datagrams drop as rate_limited unread (the flood path reads no payload); within it, a
+// malformed datagram is charged, then dropped as malformed_sip; a new source's first line is
+// read before any state is made for it.
+TEST_CASE("the budget comes before the first line: over it, a source's datagrams drop unread", "[bpf][sip][guards]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(sipConfig());
+    const std::string garbage = "hello there, this is not SIP\r\n";
+
+    checkVerdict(h, expect(named(f, "a new source's malformed datagram"), sipUdp(f, kScanner, garbage),
+                           PW_REASON_MALFORMED_SIP));
+    CHECK(h.maps().rate.keys().empty());
+    checkVerdict(h, expect(named(f, "its first request makes its budget"), sipUdp(f, kScanner), PW_REASON_SIP_RESPONSIVE));
+    for (unsigned i = 0; i < kBurst; ++i)
+        checkVerdict(h, expect(named(f, "a malformed datagram within the budget is charged #" + std::to_string(i + 1)),
+                               sipUdp(f, kScanner, garbage), PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "so the next request is over the budget"), sipUdp(f, kScanner),
+                           PW_REASON_RATE_LIMITED));
+    checkVerdict(h, expect(named(f, "over the budget, a malformed datagram is rate_limited"), sipUdp(f, kScanner, garbage),
+                           PW_REASON_RATE_LIMITED));
+    static_assert(kBanAfter == 3, "the third drop over the budget bans");
+    checkVerdict(h, expect(named(f, "an empty one too, and it bans"), ip(f, kScanner, kHost).udp(5060, kSipPort),
+                           PW_REASON_RATE_LIMITED));
+    checkDataPlaneBan(h, addrOf(f, kScanner), PW_BAN_RATE_LIMIT);
+    checkVerdict(h, expect(named(f, "then the source is banned"), sipUdp(f, kScanner, garbage), PW_REASON_BANNED));
+    CHECK(h.maps().rate.keys().size() == 1);
 }
 
 TEST_CASE("SIP guards: malformed datagrams and anonymous INVITEs", "[bpf][sip][guards]")
