@@ -110,6 +110,19 @@ public:
             s_.pw->skeleton->data_sz = elf_.size();
             if (bpf_object__open_skeleton(s_.pw->skeleton, nullptr))
                 throw std::runtime_error("open the pbxwall object to compare (not a build of the same maps and programs?)");
+            // The bench writes the maps with this build's structs: the other build must have
+            // the same key and value sizes (an ABI change cannot be compared this way).
+            std::unique_ptr<pbxwall_bpf, void (*)(pbxwall_bpf*)> own(pbxwall_bpf::open(), pbxwall_bpf::destroy);
+            if (!own)
+                throw std::runtime_error("open pbxwall object");
+            bpf_map* m;
+            bpf_object__for_each_map(m, own->obj)
+            {
+                const bpf_map* o = bpf_object__find_map_by_name(s_.pw->obj, bpf_map__name(m));
+                if (o && (bpf_map__key_size(o) != bpf_map__key_size(m) || bpf_map__value_size(o) != bpf_map__value_size(m)))
+                    throw std::runtime_error(std::string("the object to compare has other key or value sizes in ") +
+                                             bpf_map__name(m) + ": a change of the maps' layout cannot be compared");
+            }
         }
         if (!s_.pw)
             throw std::runtime_error("open pbxwall object");
