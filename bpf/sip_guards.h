@@ -629,7 +629,8 @@ enum {
 
 /* The first SIP guard on a UDP datagram to a SIP port from a source that is not trusted: a
  * request must start "METHOD sip:", "sips:" or "tel:" (RFC 3261 25.1), a response "SIP/2.0 NNN";
- * CRLF keepalives (RFC 5626) pass. Cheap (the first 16 bytes), so it comes before the budget.
+ * CRLF keepalives (RFC 5626) pass. Cheap (the first 16 bytes): it comes before the content
+ * guards, and before a new source's budget is made (an existing source's budget comes first).
  * Returns 0 or PW_REASON_MALFORMED_SIP, and notes in *ul what pw_sip_content needs. */
 static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx *c, struct pw_uf_lines *ul)
 {
