@@ -37,7 +37,8 @@
 #                                    alone, or with --all one object {"micro": ..., "e2e": ...}
 #   scripts/bench.sh -- ARGS...      more options for pbxwall_bench (--hosts, --bans, --nets, --only TEXT,
 #                                    --rounds, --repeat) or, with --e2e, for pw_e2e run
-#                                    (--rounds, --packets, --seconds, --warmup, --warmup-seconds)
+#                                    (--rounds, --packets, --seconds, --warmup, --warmup-seconds;
+#                                    the whole run is bounded by PW_E2E_TIMEOUT, 300 s by default)
 #
 # Micro: a noisy row (median/min > 1.10) is judged on its minimum; the guards' rows (an INVITE
 # row less the same INVITE without signatures) are noisy when either row is, and their median is

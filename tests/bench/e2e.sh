@@ -53,6 +53,9 @@ WARMUP=$N
 WARMUP_FULL=$((N * 8))
 
 pw_init bench_e2e
+# The whole flooding run's bound, in seconds (see below).
+E2E_TIMEOUT=${PW_E2E_TIMEOUT:-300}
+[[ $E2E_TIMEOUT =~ ^[1-9][0-9]*$ ]] || pw_die "PW_E2E_TIMEOUT must be a number of seconds, not '$E2E_TIMEOUT'"
 pw_require_tools ipset nft iptables-legacy ethtool taskset
 [[ -x $PW_E2E ]] || pw_die "missing PW_E2E=$PW_E2E (cmake --build build --target pw_e2e)"
 (($(nproc) >= 2)) || pw_die "needs 2 CPUs: one sends, the other receives"
@@ -271,7 +274,9 @@ args=(run --spec "$PW_TMP/spec.json" --rounds "$ROUNDS" --packets "$PACKETS" --s
 out=${json:-$PW_TMP/e2e.json}
 args+=(--json "$out")
 # In the background and waited for, so that a signal to this script runs its cleanup at once.
-timeout 300 nsenter --net="/var/run/netns/$NS_GEN" taskset -c "$GEN_CPU" "$PW_E2E" "${args[@]}" "${extra[@]}" &
+# Bounded as a whole too: PW_E2E_TIMEOUT seconds (300 by default; more rounds or packets given
+# after -- may need more).
+timeout "$E2E_TIMEOUT" nsenter --net="/var/run/netns/$NS_GEN" taskset -c "$GEN_CPU" "$PW_E2E" "${args[@]}" "${extra[@]}" &
 E2E_PID=$!
 pw_track "$E2E_PID"
 rc=0
@@ -286,8 +291,12 @@ if [[ -s $out ]]; then
       '["ok"]'
   done
 fi
-if ((rc != 0)); then
+if ((rc == 124)); then
+  pw_bad "pw_e2e run did not end within $E2E_TIMEOUT s (set PW_E2E_TIMEOUT for longer runs)"
+elif ((rc != 0)); then
   pw_bad "pw_e2e run exited with $rc"
+fi
+if ((rc != 0)); then
   echo "---- pbxwall stats (reject path)"
   pw_ctl stats || true
   echo "---- pbxwall stats (full path)"
