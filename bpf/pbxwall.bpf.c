@@ -208,6 +208,15 @@ static __always_inline __u64 pw_now(void)
 	return ck->ns;
 }
 
+/* How long ago a time stamped by this or another CPU was, signed: another CPU's copy of the
+ * clock, or the egress program's direct read, may be a tick ahead of this CPU's (a copy taken
+ * just after a tick, before the clock moved, stays behind until the next tick), and an unsigned
+ * difference would then wrap into "long ago": a reply or a later fragment dropped as stale. */
+static __always_inline __s64 pw_age(__u64 stamp)
+{
+	return (__s64)(pw_now() - stamp);
+}
+
 static __always_inline __u32 pw_verdict(struct pw_ctx *c, __u32 reason)
 {
 	__u32 idx = ((__u32)c->slot * PW_ZONE__COUNT + c->zone) * PW_REASON_SLOTS + reason;
@@ -350,7 +359,7 @@ static __always_inline int pw_is_reply(struct pw_ctx *c)
 	__builtin_memcpy(fk.local, c->m.dst.b, 16);
 	__builtin_memcpy(fk.remote, c->m.src.b, 16);
 	f = bpf_map_lookup_elem(&pw_flows, &fk);
-	return f && pw_now() - f->seen_ns < timeout;
+	return f && pw_age(f->seen_ns) < (__s64)timeout;
 }
 
 /* ICMP the network needs passes; echo requests follow the zone's setting; echo replies
@@ -467,7 +476,7 @@ static __always_inline __u32 pw_judge_later_fragment(struct pw_ctx *c)
 	__builtin_memcpy(fk.src, c->m.src.b, 16);
 	__builtin_memcpy(fk.dst, c->m.dst.b, 16);
 	f = bpf_map_lookup_elem(&pw_frags, &fk);
-	if (!f || pw_now() - f->seen_ns >= PW_FRAG_TIMEOUT_NS)
+	if (!f || pw_age(f->seen_ns) >= (__s64)PW_FRAG_TIMEOUT_NS)
 		return PW_REASON_FRAGMENT_ORPHAN;
 	return f->reason < PW_REASON_SLOTS ? f->reason : PW_REASON_FRAGMENT_ORPHAN;
 }

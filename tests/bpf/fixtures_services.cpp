@@ -138,6 +138,13 @@ TEST_CASE("a UDP reply passes after the host's query", "[bpf][replies]")
     CHECK(h.runEgress(ip(f, kHost, kNet).udp(40000, 53).payload({0x12, 0x34, 0x01, 0x00}).bytes()) == TC_ACT_OK);
     CHECK(h.maps().flows.keys().size() == 1);
     checkVerdict(h, {named(f, "answer to the host's query"), answer, kLo, XDP_PASS, PW_REASON_REPLY, PW_ZONE_INTERNET});
+    // Stamped ahead of the ingress CPU's copy of the clock (the egress program reads the clock
+    // itself, and a copy taken just after a tick lags until the next): a fresh flow, not one
+    // that wrapped into "2^64 ns ago". A second ahead, so that it still is when the run comes.
+    for (const pw_flow_key& k : h.maps().flows.keys())
+        h.maps().flows.update(k, pw_flow{coarseNow() + 1000000000ULL});
+    checkVerdict(h, {named(f, "answer to a query stamped ahead of the clock"), answer, kLo, XDP_PASS,
+                     PW_REASON_REPLY, PW_ZONE_INTERNET});
     checkVerdict(h,
                  {named(f, "answer on an unnamed interface (slot 0)"), answer, kUnnamed, XDP_PASS, PW_REASON_REPLY,
                   PW_ZONE_INTERNET});

@@ -284,6 +284,13 @@ pw_ban_key addrKey(std::string_view addr)
     return key;
 }
 
+uint64_t coarseNow()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 void Harness::putKnown(std::string_view addr, uint64_t expiresNs)
 {
     pw_known value{};

@@ -144,6 +144,9 @@ private:
 // The pw_bans / pw_known / pw_rate key of an address (text as in the config).
 pw_ban_key addrKey(std::string_view addr);
 
+// CLOCK_MONOTONIC_COARSE in ns: the clock the data plane reads (pw_now, once per tick).
+uint64_t coarseNow();
+
 // Pins the calling thread to the CPU it runs on, for as long as it lives, so that per-CPU
 // state (pw_newsrc, per-CPU LRU lists) is the same slot in every test run; then restores the
 // previous affinity. BPF_PROG_TEST_RUN runs the program on the caller's CPU.
