@@ -409,6 +409,12 @@ TEST_CASE("the new-source gate: new_sources_per_second = 1", "[bpf][sip][newsrc]
     const Family f = GENERATE(Family::V4, Family::V6);
     CpuPin pin; // pw_newsrc is per CPU: every run must charge the same slot
     Harness h(sipConfig({.newSourcesPerSecond = 1}));
+    // One a second lets the next new source in a second or two later (its CPU's share): a run
+    // slowed down that long would see the gate open. One an hour keeps the case off the clock.
+    pw_policy pol = h.maps().policy.lookup(h.maps().activeGen()).value();
+    REQUIRE(pol.newsrc_interval_ns >= 1000000000ULL);
+    pol.newsrc_interval_ns = 3600ULL * 1000000000ULL;
+    h.maps().policy.update(h.maps().activeGen(), pol);
 
     checkVerdict(h, expect(named(f, "the first new source passes"), sipUdp(f, kScanner), PW_REASON_SIP_RESPONSIVE));
     checkVerdict(h, expect(named(f, "a second new source in the same second"), sipUdp(f, kScanner2),
