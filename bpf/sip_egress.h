@@ -76,7 +76,10 @@ static long pw_cseq_at(__u32 i, void *arg)
 
 /* The PBX accepted a registration: the peer becomes known for the registration's lifetime
  * (its Expires, plus a grace) capped at known_seconds, or known_seconds when the answer has
- * no expiry. Expires 0 is a de-registration: the peer is known no longer. */
+ * no expiry. The entry is the address's, and phones behind one NAT address share it: a refresh
+ * only ever extends it, and a de-registration (Expires 0) leaves it to end on its own, so that
+ * one phone leaving or registering for less does not make the others unknown (their INVITEs
+ * would meet the anonymous-call rule and their SIP the small budget, and then a ban). */
 static __always_inline void pw_promote_known(const struct pw_meta *m, const struct pw_policy *pol,
 					     const struct pw_cseq_scan *sc)
 {
@@ -87,10 +90,8 @@ static __always_inline void pw_promote_known(const struct pw_meta *m, const stru
 
 	__builtin_memcpy(k.addr, m->dst.b, 16);
 	if (sc->has_expires) {
-		if (sc->expires == 0) {
-			bpf_map_delete_elem(&pw_known, &k);
+		if (sc->expires == 0)
 			return;
-		}
 		__u64 reg = (__u64)sc->expires * 1000000000ULL + PW_KNOWN_GRACE_NS;
 
 		if (reg < life)
@@ -100,7 +101,8 @@ static __always_inline void pw_promote_known(const struct pw_meta *m, const stru
 	struct pw_known *old = bpf_map_lookup_elem(&pw_known, &k);
 
 	if (old) { /* a refresh keeps the source's budget, and is not logged */
-		old->expires_ns = kn.expires_ns;
+		if (old->expires_ns < kn.expires_ns)
+			old->expires_ns = kn.expires_ns;
 		return;
 	}
 	long err = bpf_map_update_elem(&pw_known, &k, &kn, BPF_ANY);

@@ -200,13 +200,18 @@ TEST_CASE("the known lifetime follows the registration's expiry, capped at known
         // No expiry in the answer: known_seconds.
         h.runEgress(answer(f, d, registered("")).bytes());
         CHECK(knownSeconds(h, f, d) == 3600);
-        // A refresh moves the expiry; Expires 0 (a de-registration) ends it.
+        // The entry is the address's, shared by the phones behind one NAT address: a refresh
+        // extends it, a shorter one leaves it, and a de-registration (expiry 0) does not end it.
+        h.runEgress(answer(f, e, registered("Expires: 60\r\n")).bytes());
+        CHECK(knownSeconds(h, f, e) == 90);
         h.runEgress(answer(f, e, registered("Expires: 600\r\n")).bytes());
         CHECK(knownSeconds(h, f, e) == 630);
         h.runEgress(answer(f, e, registered("Expires: 60\r\n")).bytes());
-        CHECK(knownSeconds(h, f, e) == 90);
+        CHECK(knownSeconds(h, f, e) == 630);
         h.runEgress(answer(f, e, registered("Contact: <sip:2001@198.18.9.34>;expires=0\r\n")).bytes());
-        CHECK(knownSeconds(h, f, e) == -1);
+        CHECK(knownSeconds(h, f, e) == 630);
+        h.runEgress(answer(f, e, registered("Expires: 0\r\n")).bytes());
+        CHECK(knownSeconds(h, f, e) == 630);
     }
 }
 
