@@ -5,9 +5,14 @@
 #include "config_internal.hpp"
 
 #include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -20,6 +25,24 @@
 namespace pbxwall::config::detail {
 
 namespace {
+
+// The link type (ARPHRD_*) of an interface of this network namespace; nothing when it cannot
+// be read.
+std::optional<unsigned> linkType(const std::string& name)
+{
+  if (name.empty() || name.size() >= IFNAMSIZ)
+    return std::nullopt;
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return std::nullopt;
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, name.data(), name.size());
+  const int rc = ioctl(fd, SIOCGIFHWADDR, &ifr);
+  close(fd);
+  if (rc != 0)
+    return std::nullopt;
+  return ifr.ifr_hwaddr.sa_family;
+}
 
 constexpr size_t kIfNameMax = IFNAMSIZ - 1; // 15: the kernel's limit without the NUL
 constexpr size_t kMaxInterfaces = PW_IFACE_SLOTS - 1; // slot 0 counts unnamed interfaces
@@ -172,8 +195,20 @@ void Validator::interface(const toml::table& t)
 
   if (!ok)
     return;
-  if (options_.checkInterfaces && if_nametoindex(iface.name.c_str()) == 0)
-    warn(posOf(t.get("name")->source()), "interface " + inQuotes(iface.name) + " does not exist on this machine");
+  if (options_.checkInterfaces) {
+    const Pos at = posOf(t.get("name")->source());
+    if (if_nametoindex(iface.name.c_str()) == 0) {
+      warn(at, "interface " + inQuotes(iface.name) + " does not exist on this machine");
+    } else if (auto type = linkType(iface.name); type && *type != ARPHRD_ETHER && *type != ARPHRD_LOOPBACK) {
+      // XDP on a device without link-layer header (WireGuard, tun, GRE, PPP) sees the IP
+      // header first: read as an Ethernet frame, nearly every packet would pass as non-IP.
+      error(at, "interface " + inQuotes(iface.name) + " is not an Ethernet device (link type " +
+                    std::to_string(*type) +
+                    ", e.g. a tunnel, WireGuard or PPP device): pbxwall reads Ethernet frames and would misjudge "
+                    "its packets; name the Ethernet interface that carries the traffic instead");
+      return;
+    }
+  }
   config_.interfaces.push_back(std::move(iface));
 }
 

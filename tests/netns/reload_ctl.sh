@@ -96,8 +96,9 @@ pw_check "valid reload: pbxwalld logs 'policy installed'" has 'policy installed'
 pw_check "valid reload: no error or warning logged" lacks ' (error|warn|warning) '
 verdicts "after the valid reload" 0
 
-# ---- broken configs: a syntax error, then an unknown zone. Both also try to let the phone ----
-# ---- back in and to reject the second phone, so a partly applied file would show.       ----
+# ---- broken configs: a syntax error, an unknown zone, a tunnel interface. Each also tries ----
+# ---- to let the phone back in or to reject the second phone, so a partly applied file    ----
+# ---- would show.                                                                         ----
 pw_ctl --json zone list >"$PW_TMP/zones-before-broken.json"
 broken_syntax() {
   write_config ""
@@ -109,11 +110,19 @@ broken_zone() {
   # An unknown zone name in [zones], after a valid change.
   sed -i "s|^reject = \\(.*\\)|reject = \\1\\nfriends = [\"$PW_PHONE2_6\"]|" "$PW_CONFIG"
 }
-for kind in syntax zone; do
+# A device without an Ethernet header (a tun device here; WireGuard, GRE and PPP are the same):
+# the XDP program would read its IP header as an Ethernet frame and pass nearly everything.
+nsenter --net="/var/run/netns/$PW_NS_PBX" ip tuntap add dev pwtun0 mode tun
+broken_tunnel() {
+  write_config ", \"$PW_PHONE2_4\""
+  printf '[[interface]]\nname = "pwtun0"\nzone = "internet"\n' >>"$PW_CONFIG"
+}
+for kind in syntax zone tunnel; do
   "broken_$kind"
   cp "$PW_CONFIG" "$PW_TMP/broken-$kind.toml"
   line=$(grep -n -E '^(reject|friends) = ' "$PW_CONFIG" | tail -n1 | cut -d: -f1)
   [[ $kind == syntax ]] && line=$((line + 1)) # the parser stops at the line after the open array
+  [[ $kind == tunnel ]] && line=$(grep -n '^name = "pwtun0"' "$PW_CONFIG" | cut -d: -f1)
   out=$(reload)
   sed 's/^/  pbxwalld: /' <<<"$out"
   pw_check "broken ($kind) reload: refused, the running policy is kept" has 'reload refused'
@@ -131,6 +140,9 @@ for kind in syntax zone; do
   pw_check "pbxwalld --check on the broken ($kind) file prints FILE:$line:" \
     grep -q "^$PW_TMP/broken-$kind.toml:$line:[0-9]*: error: " "$PW_TMP/check.err"
   sed 's/^/  --check: /' "$PW_TMP/check.err"
+  [[ $kind != tunnel ]] ||
+    pw_check "pbxwalld --check on the tunnel file says it is not an Ethernet device" \
+      grep -q 'interface "pwtun0" is not an Ethernet device' "$PW_TMP/check.err"
 done
 for good in good-v1 good-v2; do
   rc=0
