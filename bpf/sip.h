@@ -417,8 +417,18 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 		pw_rate_insert(g, &k, &ref, now + interval, now, interval, burst);
 		return PW_REASON_SIP_RESPONSIVE;
 	}
-	if (!charge)
-		return PW_REASON_SIP_RESPONSIVE; /* a segment after an admitted SYN */
+	if (!charge) {
+		/* A segment after an admitted SYN: not charged, but the budget is in use. The cache
+		 * replaces the slot whose lane holds the earliest limit, and the lane moves only when
+		 * tat_ns does: an open connection's budget would be the first a flood of new sources
+		 * pushed out, and its next segment would then meet the new-source rules (not a SYN:
+		 * dropped). Its lane moves up to now, which proves nothing over budget (a limit ahead
+		 * of now is kept); the slot keeps the budget's tat_ns. */
+		__u64 allowance = (__u64)burst * interval, limit = r->tat_ns > allowance ? r->tat_ns - allowance : 0;
+
+		pw_rate_set_lane(g, ref.slot, ref.check, (limit > now ? limit : now) + allowance, interval, burst);
+		return PW_REASON_SIP_RESPONSIVE;
+	}
 	if (pw_gcra(&r->tat_ns, now, interval, burst)) {
 		pw_rate_set_lane(g, ref.slot, ref.check, r->tat_ns, interval, burst);
 		return PW_REASON_SIP_RESPONSIVE;

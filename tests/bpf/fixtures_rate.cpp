@@ -234,6 +234,51 @@ TEST_CASE("a new budget in two full buckets replaces the least recently used", "
         CHECK(h.maps().rate.slotOf(addrKey(nine[n])).has_value() == (nine[n] != replaced));
 }
 
+// An open TCP connection's segments are not charged, but they keep its budget in use: with its
+// buckets full, a new budget replaces another source's, not the connection's (whose lane would
+// otherwise hold the earliest limit, its SYN's, and whose next segment, not a SYN, would then be
+// dropped as a new source's). The segments move its lane to now: it outlives budgets created
+// up to (burst - 1) intervals after its last segment (24 s by default).
+TEST_CASE("an open TCP connection's budget is not the first one replaced", "[bpf][sip][rate]")
+{
+    // The default budget (10 a minute, burst 5): a new budget's limit is 24 s before now.
+    std::string toml = sipConfig();
+    toml.replace(toml.find("rate = 2\nperiod = 60"), 20, "rate = 10\nperiod = 60");
+    toml.replace(toml.find("burst = 1"), 9, "burst = 5");
+    Harness h(toml);
+    const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
+    // Nine sources sharing both buckets, the last of which replaces a slot of the first bucket
+    // (bit 1 of its tag 0: pbxwall_abi.h), where the first source, the connection, goes.
+    std::map<std::pair<__u32, __u32>, std::vector<std::string>> byBuckets;
+    std::vector<std::string> nine;
+    for (__u32 n = 0; nine.empty() && n < kInternetSources; ++n) {
+        const std::string text = internetSource(n);
+        const __u64 hash = keyHash(addrKey(text));
+        auto& same = byBuckets[{pw_rate_bucket(hash, mask, 0), pw_rate_bucket(hash, mask, 1)}];
+        if (same.size() == 8 && !((((hash >> 48) | 1) >> 1) & 1))
+            nine = same, nine.push_back(text);
+        else if (same.size() < 8)
+            same.push_back(text);
+    }
+    REQUIRE(nine.size() == 9);
+    const Peer conn{nine[0].c_str(), nine[0].c_str()};
+    const auto tcp = [&](test::TcpFlags flags) { return ip(Family::V4, conn, kHost).tcp(40000, 5060, flags); };
+    checkVerdict(h, expect("the connection's SYN gets a budget", tcp(test::TcpFlags::Syn), PW_REASON_SIP_RESPONSIVE));
+    const __u32 connSlot = h.maps().rate.slotOf(addrKey(nine[0])).value();
+    CHECK(connSlot < pw_rate_bucket(keyHash(addrKey(nine[0])), mask, 0) + PW_RATE_WAYS);
+    for (size_t n = 1; n < 8; ++n) { // a third of a second apart: more than a lane's unit
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        const Peer p{nine[n].c_str(), nine[n].c_str()};
+        checkVerdict(h, expect("a budget for " + nine[n], sipUdp(Family::V4, p), PW_REASON_SIP_RESPONSIVE));
+    }
+    checkVerdict(h, expect("the connection's segments pass uncharged", tcp(test::TcpFlags::Ack | test::TcpFlags::Psh),
+                           PW_REASON_SIP_RESPONSIVE));
+    const Peer last{nine[8].c_str(), nine[8].c_str()};
+    checkVerdict(h, expect("a budget for the ninth", sipUdp(Family::V4, last), PW_REASON_SIP_RESPONSIVE));
+    CHECK(h.maps().rate.slotOf(addrKey(nine[0])) == connSlot);
+    checkVerdict(h, expect("the connection goes on", tcp(test::TcpFlags::Ack), PW_REASON_SIP_RESPONSIVE));
+}
+
 // The e2e bench's flood at the production size of pw_rate: 100,000 sources in turn, each over
 // its budget after its first packet. Once every source has a budget, hardly any passes again:
 // with one bucket per key about 7% did, every round; with two whose tags share a line, a few
