@@ -434,7 +434,9 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 		return PW_REASON_SIP_RESPONSIVE;
 	}
 
-	if (now - r->strikes_from_ns > pol->ban_window_ns) {
+	/* Signed: another CPU's copy of the clock may have stamped the window a tick ahead of this
+	 * one's (pw_age); unsigned, that wrapped and restarted the count, putting a ban off. */
+	if ((__s64)(now - r->strikes_from_ns) > (__s64)pol->ban_window_ns) {
 		r->strikes_from_ns = now;
 		r->strikes = 0;
 	}

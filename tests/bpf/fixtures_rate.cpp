@@ -194,6 +194,31 @@ TEST_CASE("a lane whose limit is in now's own unit sends the lookup on to the sl
     checkVerdict(h, expect(named(f, "then over it again"), sipUdp(f, p), PW_REASON_RATE_LIMITED));
 }
 
+// Rate strikes count within ban_window from the first: a window another CPU started a tick ahead
+// of this CPU's copy of the clock is the current one, not one that ended 2^64 ns ago (which
+// restarted the count and put the ban off).
+TEST_CASE("rate strikes in a window stamped ahead of the clock still ban", "[bpf][sip][rate][bans]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(sipConfig()); // rate 2 a minute, burst 1, ban_after 3
+    const std::string a = f == Family::V4 ? "198.18.100.9" : "2001:db8:100:9::1";
+    const Peer p{a.c_str(), a.c_str()};
+    checkVerdict(h, expect(named(f, "a budget"), sipUdp(f, p), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "its burst"), sipUdp(f, p), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect(named(f, "a first strike"), sipUdp(f, p), PW_REASON_RATE_LIMITED));
+    const __u32 slot = h.maps().rate.slotOf(addrKey(budgetKey64(f, p))).value();
+    const int fd = h.maps().rate.fd();
+    pw_rate r{};
+    REQUIRE(bpf_map_lookup_elem(fd, &slot, &r) == 0);
+    REQUIRE(r.strikes == 1);
+    r.strikes_from_ns = coarseNow() + 1000000000ULL; // ahead, so that it still is when the run comes
+    REQUIRE(bpf_map_update_elem(fd, &slot, &r, BPF_ANY) == 0);
+    checkVerdict(h, expect(named(f, "a second strike"), sipUdp(f, p), PW_REASON_RATE_LIMITED));
+    checkVerdict(h, expect(named(f, "the third bans"), sipUdp(f, p), PW_REASON_RATE_LIMITED));
+    REQUIRE(h.banOf(a));
+    CHECK(h.banOf(a)->cause == PW_BAN_RATE_LIMIT);
+}
+
 // With both of its buckets full, a new budget replaces the least recently used slot of one of
 // them: the one whose lane holds the earliest limit (the sources here start a third of a second
 // apart, more than a lane's unit).
