@@ -83,6 +83,11 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
     static uint64_t lastRefresh = 0;
     const bool refresh = !expired.empty() || now - lastRefresh > 60000000000ULL;
     for (const auto& k : expired) {
+        // Read again just before the delete: the data plane may have banned the source anew
+        // since the walk (a walk of a large table takes milliseconds; this leaves microseconds).
+        const auto cur = maps.bans.lookup(k);
+        if (!cur || !cur->expires_ns || cur->expires_ns > now)
+            continue;
         Addr a;
         std::memcpy(a.bytes.data(), k.addr, 16);
         spdlog::info("ban expired: {}", a.str());
@@ -106,6 +111,12 @@ void sweepKnown(MapSet& maps, const config::Config& cfg)
     for (const auto& [k, kn] : maps.known.entries())
         if (kn.expires_ns <= now)
             expired.push_back(k);
+    // Read again just before the delete: the PBX may have accepted a registration since the
+    // walk, and the egress program then moved the entry's expiry in place.
+    std::erase_if(expired, [&](const pw_ban_key& k) {
+        const auto cur = maps.known.lookup(k);
+        return !cur || cur->expires_ns > now;
+    });
     if (!expired.empty()) {
         maps.known.eraseMany(expired);
         spdlog::debug("{} known sources expired", expired.size());
