@@ -5,7 +5,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <time.h>
 
 #include <chrono>
 #include <cstring>

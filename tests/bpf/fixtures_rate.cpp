@@ -13,10 +13,10 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string>
 #include <thread>
-#include <time.h>
 #include <tuple>
 #include <vector>
 
@@ -59,6 +59,25 @@ std::string internetSource(__u32 n)
     const __u32 v = ((198U << 24) | (18U << 16) | (100U << 8)) + n;
     return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." + std::to_string((v >> 8) & 255) +
            "." + std::to_string(v & 255);
+}
+
+// Nine internet sources whose keys share both pw_rate buckets, in the order found; the ninth
+// one for which `ninth(its hash)` holds. Empty when the range holds none.
+std::vector<std::string> nineSharingBuckets(__u32 rateMask, const std::function<bool(__u64)>& ninth = {})
+{
+    std::map<std::pair<__u32, __u32>, std::vector<std::string>> byBuckets;
+    for (__u32 n = 0; n < kInternetSources; ++n) {
+        const std::string text = internetSource(n);
+        const __u64 hash = keyHash(addrKey(text));
+        auto& same = byBuckets[{pw_rate_bucket(hash, rateMask, 0), pw_rate_bucket(hash, rateMask, 1)}];
+        if (same.size() == 8 && (!ninth || ninth(hash))) {
+            same.push_back(text);
+            return same;
+        }
+        if (same.size() < 8)
+            same.push_back(text);
+    }
+    return {};
 }
 
 } // namespace
@@ -226,16 +245,7 @@ TEST_CASE("a new budget in two full buckets replaces the least recently used", "
 {
     Harness h(dayBudgetConfig());
     const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
-    std::map<std::pair<__u32, __u32>, std::vector<std::string>> byBuckets;
-    std::vector<std::string> nine;
-    for (__u32 n = 0; nine.empty() && n < kInternetSources; ++n) {
-        const std::string text = internetSource(n);
-        const __u64 hash = keyHash(addrKey(text));
-        auto& same = byBuckets[{pw_rate_bucket(hash, mask, 0), pw_rate_bucket(hash, mask, 1)}];
-        same.push_back(text);
-        if (same.size() == 9)
-            nine = same;
-    }
+    const std::vector<std::string> nine = nineSharingBuckets(mask);
     REQUIRE(nine.size() == 9);
     std::map<std::string, __u32> slotOf;
     for (size_t n = 0; n < 8; ++n) {
@@ -274,17 +284,8 @@ TEST_CASE("an open TCP connection's budget is not the first one replaced", "[bpf
     const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
     // Nine sources sharing both buckets, the last of which replaces a slot of the first bucket
     // (bit 1 of its tag 0: pbxwall_abi.h), where the first source, the connection, goes.
-    std::map<std::pair<__u32, __u32>, std::vector<std::string>> byBuckets;
-    std::vector<std::string> nine;
-    for (__u32 n = 0; nine.empty() && n < kInternetSources; ++n) {
-        const std::string text = internetSource(n);
-        const __u64 hash = keyHash(addrKey(text));
-        auto& same = byBuckets[{pw_rate_bucket(hash, mask, 0), pw_rate_bucket(hash, mask, 1)}];
-        if (same.size() == 8 && !((((hash >> 48) | 1) >> 1) & 1))
-            nine = same, nine.push_back(text);
-        else if (same.size() < 8)
-            same.push_back(text);
-    }
+    const std::vector<std::string> nine =
+        nineSharingBuckets(mask, [](__u64 hash) { return !((((hash >> 48) | 1) >> 1) & 1); });
     REQUIRE(nine.size() == 9);
     const Peer conn{nine[0].c_str(), nine[0].c_str()};
     const auto tcp = [&](test::TcpFlags flags) { return ip(Family::V4, conn, kHost).tcp(40000, 5060, flags); };

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include <net/if.h>
 #include <sched.h>
+#include <time.h>
 
 #include <catch2/catch.hpp>
 
