@@ -442,6 +442,9 @@ static __always_inline __u32 pw_judge_service(struct xdp_md *ctx, struct pw_ctx 
 		struct pw_port *p = bpf_map_lookup_elem(&pw_ports, &idx);
 
 		if (p && (p->flags & PW_PORT_TRAP)) { /* trusted sources never get here */
+			/* The answer to a flow the host opened from that port is no probe of it. */
+			if (pw_is_reply(c))
+				return PW_REASON_REPLY;
 			pw_ban_source(c, c->policy, PW_BAN_TRAP_PORT, pw_now());
 			return PW_REASON_TRAP_PORT;
 		}

@@ -11,6 +11,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/pkt_cls.h>
 
 #include <catch2/catch.hpp>
 
@@ -502,6 +503,19 @@ TEST_CASE("a trap port bans every source but trusted ones", "[bpf][sip][bans][tr
     checkVerdict(h, expect(named(f, "the port next to the trap is just unlisted"),
                            ip(f, kScanner3, kHost).udp(5060, kTrapPort + 1), PW_REASON_UNLISTED_DROP));
     CHECK_FALSE(h.banOf(addrOf(f, kScanner3)).has_value());
+}
+
+TEST_CASE("the answer to the host's own flow from a trap port is a reply, not a trap hit", "[bpf][sip][bans][trap]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(sipConfig(), Programs::IngressAndEgress);
+    CHECK(h.runEgress(ip(f, kHost, kScanner).udp(kTrapPort, 53).payload({0x12, 0x34, 0x01, 0x00}).bytes()) == TC_ACT_OK);
+    checkVerdict(h, expect(named(f, "the answer to the host's query from the trap port"),
+                           ip(f, kScanner, kHost).udp(53, kTrapPort).payload({0x12, 0x34, 0x81, 0x80}), PW_REASON_REPLY));
+    CHECK_FALSE(h.banOf(addrOf(f, kScanner)).has_value());
+    checkVerdict(h, expect(named(f, "the same peer from another port is a trap hit"),
+                           ip(f, kScanner, kHost).udp(54, kTrapPort), PW_REASON_TRAP_PORT));
+    checkDataPlaneBan(h, addrOf(f, kScanner), PW_BAN_TRAP_PORT);
 }
 
 TEST_CASE("a full ban table still drops and reports PW_EVENT_BAN_FULL", "[bpf][sip][bans][trap]")
