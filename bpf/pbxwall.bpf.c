@@ -208,13 +208,20 @@ static __always_inline __u64 pw_now(void)
 	return ck->ns;
 }
 
-/* How long ago a time stamped by this or another CPU was, signed: another CPU's copy of the
- * clock, or the egress program's direct read, may be a tick ahead of this CPU's (a copy taken
- * just after a tick, before the clock moved, stays behind until the next tick), and an unsigned
- * difference would then wrap into "long ago": a reply or a later fragment dropped as stale. */
+/* How long before now a time stamped by this or another CPU was, signed: another CPU's copy of
+ * the clock, or the egress program's direct read, may be a tick ahead of this CPU's (a copy
+ * taken just after a tick, before the clock moved, stays behind until the next tick), and an
+ * unsigned difference would then wrap into "long ago": a reply or a later fragment dropped as
+ * stale, a strikes window restarted. */
+static __always_inline __s64 pw_since(__u64 now, __u64 stamp)
+{
+	return (__s64)(now - stamp);
+}
+
+/* pw_since() the data plane's now. */
 static __always_inline __s64 pw_age(__u64 stamp)
 {
-	return (__s64)(pw_now() - stamp);
+	return pw_since(pw_now(), stamp);
 }
 
 static __always_inline __u32 pw_verdict(struct pw_ctx *c, __u32 reason)

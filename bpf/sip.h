@@ -422,11 +422,12 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 		 * replaces the slot whose lane holds the earliest limit, and the lane moves only when
 		 * tat_ns does: an open connection's budget would be the first a flood of new sources
 		 * pushed out, and its next segment would then meet the new-source rules (not a SYN:
-		 * dropped). Its lane moves up to now, which proves nothing over budget (a limit ahead
-		 * of now is kept); the slot keeps the budget's tat_ns. */
-		__u64 allowance = (__u64)burst * interval, limit = r->tat_ns > allowance ? r->tat_ns - allowance : 0;
+		 * dropped). Its lane moves up to now (as if tat_ns were now plus the burst's allowance),
+		 * which proves nothing over budget (a limit ahead of now is kept); the slot keeps the
+		 * budget's tat_ns. */
+		__u64 in_use = now + (__u64)burst * interval;
 
-		pw_rate_set_lane(g, ref.slot, ref.check, (limit > now ? limit : now) + allowance, interval, burst);
+		pw_rate_set_lane(g, ref.slot, ref.check, r->tat_ns > in_use ? r->tat_ns : in_use, interval, burst);
 		return PW_REASON_SIP_RESPONSIVE;
 	}
 	if (pw_gcra(&r->tat_ns, now, interval, burst)) {
@@ -434,9 +435,7 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 		return PW_REASON_SIP_RESPONSIVE;
 	}
 
-	/* Signed: another CPU's copy of the clock may have stamped the window a tick ahead of this
-	 * one's (pw_age); unsigned, that wrapped and restarted the count, putting a ban off. */
-	if ((__s64)(now - r->strikes_from_ns) > (__s64)pol->ban_window_ns) {
+	if (pw_since(now, r->strikes_from_ns) > (__s64)pol->ban_window_ns) {
 		r->strikes_from_ns = now;
 		r->strikes = 0;
 	}
