@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Header parsers shared by the XDP ingress and TC egress programs: Ethernet with up to
- * PW_VLAN_MAX tags, IPv4 (options), IPv6 (bounded extension-header walk), TCP, UDP, ICMP.
+ * PW_VLAN_MAX tags and a PPPoE session header, IPv4 (options), IPv6 (bounded extension-header
+ * walk), TCP, UDP, ICMP.
  * Each parser checks bounds right next to the access and never reads past data_end. */
 #ifndef PBXWALL_PARSE_H
 #define PBXWALL_PARSE_H
@@ -22,6 +23,11 @@
 #ifndef ETH_P_8021AD
 #define ETH_P_8021AD 0x88A8
 #endif
+#ifndef ETH_P_PPP_SES
+#define ETH_P_PPP_SES 0x8864
+#endif
+#define PW_PPP_IPV4 0x0021 /* PPP protocol numbers (RFC 1332, RFC 5072) */
+#define PW_PPP_IPV6 0x0057
 
 /* Offsets past this are malformed for us: keeps every offset provably small for the verifier. */
 #define PW_MAX_HDR_OFF 4096
@@ -66,6 +72,15 @@ struct pw_meta {
 struct pw_vlan_hdr {
 	__be16 tci;
 	__be16 proto;
+};
+
+/* RFC 2516 session stage: the PPPoE header, then the PPP protocol field. */
+struct pw_pppoe_hdr {
+	__u8 ver_type;
+	__u8 code;
+	__be16 session;
+	__be16 length;
+	__be16 ppp_proto;
 };
 
 struct pw_ext_hdr { /* the common start of IPv6 extension headers */
@@ -138,6 +153,23 @@ static __always_inline int pw_parse_eth(void *data, void *data_end, __be16 *prot
 	if (pw_is_vlan(*proto)) /* a third tag: deeper stacks are dropped */
 		return -1;
 	return off;
+}
+
+/* A PPPoE session frame at off (on the Ethernet interface under a PPPoE link, often behind a
+ * VLAN tag): IPv4 and IPv6 inside it are judged like any other. The version, type and code
+ * are not checked, as the kernel's PPPoE receive path does not check them either; other PPP
+ * protocols (LCP, IPCP, ...) stay non-IP. Returns the L3 offset, or -1 (cut off). */
+static __always_inline int pw_parse_pppoe(void *data, void *data_end, __u32 off, __be16 *proto)
+{
+	struct pw_pppoe_hdr *ph = data + off;
+
+	if ((void *)(ph + 1) > data_end)
+		return -1;
+	if (ph->ppp_proto == bpf_htons(PW_PPP_IPV4))
+		*proto = bpf_htons(ETH_P_IP);
+	else if (ph->ppp_proto == bpf_htons(PW_PPP_IPV6))
+		*proto = bpf_htons(ETH_P_IPV6);
+	return off + sizeof(*ph);
 }
 
 /* The L4 header at l4off, with l4len bytes of IP payload. Returns a pw_parse_result. */
@@ -301,6 +333,8 @@ static __always_inline int pw_parse(void *data, void *data_end, struct pw_meta *
 	__be16 proto;
 	int off = pw_parse_eth(data, data_end, &proto);
 
+	if (off >= 0 && proto == bpf_htons(ETH_P_PPP_SES))
+		off = pw_parse_pppoe(data, data_end, off, &proto);
 	if (off < 0)
 		return PW_PARSE_MALFORMED;
 	if (proto == bpf_htons(ETH_P_IP))

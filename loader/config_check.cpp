@@ -205,7 +205,8 @@ void Validator::interface(const toml::table& t)
       error(at, "interface " + inQuotes(iface.name) + " is not an Ethernet device (link type " +
                     std::to_string(*type) +
                     ", e.g. a tunnel, WireGuard or PPP device): pbxwall reads Ethernet frames and would misjudge "
-                    "its packets; name the Ethernet interface that carries the traffic instead");
+                    "its packets; name the Ethernet interface that carries the traffic instead (for PPP over "
+                    "Ethernet, the interface under it)");
       return;
     }
   }

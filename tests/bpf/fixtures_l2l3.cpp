@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-// Fixtures for verdict steps 1-3: non-IP frames, VLAN tags, malformed headers, martian sources.
+// Fixtures for verdict steps 1-3: non-IP frames, VLAN tags, PPPoE, malformed headers, martian sources.
 #include "fixtures.hpp"
 
 #include <catch2/catch.hpp>
@@ -41,6 +41,14 @@ std::vector<Fixture> l2Fixtures()
          PW_REASON_MALFORMED, PW_ZONE_NONE},
         {"802.1Q tag cut off half way", Packet().eth().ethertype(0x8100).payload({0x00, 0x0a}), kLo, XDP_DROP,
          PW_REASON_MALFORMED, PW_ZONE_NONE},
+        // PPPoE: the link's own control traffic is not IP; the session header cut off is malformed.
+        {"PPPoE discovery passes unjudged", Packet().eth().ethertype(0x8863).payload(std::vector<uint8_t>(20, 0x11)),
+         kLo, XDP_PASS, PW_REASON_NON_IP, PW_ZONE_NONE},
+        {"PPPoE session: LCP passes unjudged", Packet().eth().pppoe(7).pppProtocol(0xc021).payload(arp), kLo,
+         XDP_PASS, PW_REASON_NON_IP, PW_ZONE_NONE},
+        {"PPPoE session header cut off before the PPP protocol",
+         Packet().eth().ethertype(0x8864).payload({0x11, 0x00, 0x00, 0x07, 0x00, 0x20, 0x00}), kLo, XDP_DROP,
+         PW_REASON_MALFORMED, PW_ZONE_NONE},
     };
     for (Family f : kFamilies) {
         t.push_back({named(f, "802.1Q: SIP from the internet passes as service"),
@@ -58,6 +66,21 @@ std::vector<Fixture> l2Fixtures()
         t.push_back({named(f, "802.1ad QinQ (2 tags): ssh from the internet is denied"),
                      ip(f, kNet, kHost, Packet().eth().qinq(100).vlan(200)).tcp(40000, 22), kLo, XDP_DROP,
                      PW_REASON_SERVICE_DENIED, PW_ZONE_INTERNET});
+        // The Ethernet interface under a PPPoE link (often behind a VLAN tag) carries the same IP.
+        t.push_back({named(f, "PPPoE: SIP from the internet passes as service"),
+                     ip(f, kNet, kHost, Packet().eth().pppoe(7)).udp(40000, 5060).sip(kSip), kLo, XDP_PASS,
+                     PW_REASON_SERVICE, PW_ZONE_INTERNET});
+        t.push_back({named(f, "PPPoE: a rejected source is dropped"),
+                     ip(f, kReject, kHost, Packet().eth().pppoe(7)).udp(40000, 5060).sip(kSip), kLo, XDP_DROP,
+                     PW_REASON_REJECT, PW_ZONE_REJECT});
+        t.push_back({named(f, "PPPoE behind 802.1Q: ssh from the internet is denied"),
+                     ip(f, kNet, kHost, Packet().eth().vlan(7).pppoe(7)).tcp(40000, 22), kLo, XDP_DROP,
+                     PW_REASON_SERVICE_DENIED, PW_ZONE_INTERNET});
+        t.push_back({named(f, "PPPoE with another version and code: still judged (the kernel does not check them)"),
+                     ip(f, kReject, kHost, Packet().eth().pppoe(7)).udp(40000, 5060).patch(14, {0x22, 0x09}), kLo,
+                     XDP_DROP, PW_REASON_REJECT, PW_ZONE_REJECT});
+        t.push_back(malformed(named(f, "PPPoE: IP header cut off"),
+                              ip(f, kNet, kHost, Packet().eth().pppoe(7)).udp(40000, 5060).truncate(14 + 8 + 12)));
         t.push_back(malformed(named(f, "three VLAN tags are malformed"),
                               ip(f, kTrusted, kHost, Packet().eth().qinq(100).vlan(200).vlan(300)).udp(40000, 5060)));
         t.push_back(malformed(named(f, "three 802.1Q tags are malformed"),
@@ -203,7 +226,7 @@ std::vector<Fixture> martianPassFixtures()
     };
 }
 
-TEST_CASE("non-IP frames and VLAN tags", "[bpf][l2]")
+TEST_CASE("non-IP frames, VLAN tags and PPPoE", "[bpf][l2]")
 {
     const Fixture f = GENERATE(Catch::Generators::from_range(l2Fixtures()));
     checkFixture(f);

@@ -148,6 +148,13 @@ TEST_CASE("a UDP reply passes after the host's query", "[bpf][replies]")
     checkVerdict(h,
                  {named(f, "answer on an unnamed interface (slot 0)"), answer, kUnnamed, XDP_PASS, PW_REASON_REPLY,
                   PW_ZONE_INTERNET});
+    // Under a PPPoE link both directions carry the session header: egress must see the flow too.
+    const Packet pppoeAnswer = ip(f, kNet, kHost, Packet().eth().pppoe(7)).udp(53, 40002);
+    checkVerdict(h, {named(f, "PPPoE: answer before the query"), pppoeAnswer, kLo, XDP_DROP, PW_REASON_UNLISTED_DROP,
+                     PW_ZONE_INTERNET});
+    CHECK(h.runEgress(ip(f, kHost, kNet, Packet().eth().pppoe(7)).udp(40002, 53).bytes()) == TC_ACT_OK);
+    checkVerdict(h, {named(f, "PPPoE: answer to the host's query"), pppoeAnswer, kLo, XDP_PASS, PW_REASON_REPLY,
+                     PW_ZONE_INTERNET});
     checkVerdict(h,
                  {named(f, "answer from another server port"), ip(f, kNet, kHost).udp(54, 40000), kLo, XDP_DROP,
                   PW_REASON_UNLISTED_DROP, PW_ZONE_INTERNET});

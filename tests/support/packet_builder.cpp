@@ -17,6 +17,9 @@ constexpr uint16_t kEthertypeIpv4 = 0x0800;
 constexpr uint16_t kEthertypeIpv6 = 0x86dd;
 constexpr uint16_t kEthertypeVlan = 0x8100;
 constexpr uint16_t kEthertypeQinQ = 0x88a8;
+constexpr uint16_t kEthertypePppoeSession = 0x8864;
+constexpr uint16_t kPppIpv4 = 0x0021;  // RFC 1332
+constexpr uint16_t kPppIpv6 = 0x0057;  // RFC 5072
 constexpr uint8_t kProtoIcmp4 = 1;
 constexpr uint8_t kProtoTcp = 6;
 constexpr uint8_t kProtoUdp = 17;
@@ -157,6 +160,19 @@ Packet& Packet::qinq(uint16_t vid, uint8_t pcp) {
 
 Packet& Packet::ethertype(uint16_t type) {
     layers_[lastOf({Kind::Ethernet, Kind::Vlan, Kind::QinQ}, "Ethernet")].nextType = type;
+    return *this;
+}
+
+// Version 1, type 1, code 0 (session data); length and PPP protocol are filled by bytes().
+Packet& Packet::pppoe(uint16_t session) {
+    std::vector<uint8_t> h(8, 0);
+    h[0] = 0x11;
+    put16(h, 2, session);
+    return append(Kind::Pppoe, std::move(h));
+}
+
+Packet& Packet::pppProtocol(uint16_t proto) {
+    layers_[lastOf({Kind::Pppoe}, "PPPoE")].nextType = proto;
     return *this;
 }
 
@@ -354,12 +370,14 @@ void Packet::finalizeLayer(std::vector<uint8_t>& frame, const std::vector<size_t
     const size_t length = contentEnd - at;  // this header and everything after it
 
     uint16_t nextEthertype = 0;
+    uint16_t nextPpp = 0;
     uint8_t nextProto = kProtoNoNext;
     switch (index + 1 < layers_.size() ? layers_[index + 1].kind : Kind::Payload) {
     case Kind::Vlan: nextEthertype = kEthertypeVlan; break;
     case Kind::QinQ: nextEthertype = kEthertypeQinQ; break;
-    case Kind::Ipv4: nextEthertype = kEthertypeIpv4; nextProto = 4; break;
-    case Kind::Ipv6: nextEthertype = kEthertypeIpv6; nextProto = 41; break;
+    case Kind::Pppoe: nextEthertype = kEthertypePppoeSession; break;
+    case Kind::Ipv4: nextEthertype = kEthertypeIpv4; nextPpp = kPppIpv4; nextProto = 4; break;
+    case Kind::Ipv6: nextEthertype = kEthertypeIpv6; nextPpp = kPppIpv6; nextProto = 41; break;
     case Kind::HopByHop: nextProto = 0; break;
     case Kind::Routing: nextProto = 43; break;
     case Kind::Fragment6: nextProto = 44; break;
@@ -372,6 +390,7 @@ void Packet::finalizeLayer(std::vector<uint8_t>& frame, const std::vector<size_t
     }
     if (layer.nextType) {
         nextEthertype = *layer.nextType;
+        nextPpp = *layer.nextType;
         nextProto = static_cast<uint8_t>(*layer.nextType);
     }
 
@@ -380,6 +399,10 @@ void Packet::finalizeLayer(std::vector<uint8_t>& frame, const std::vector<size_t
     case Kind::Vlan:
     case Kind::QinQ:
         put16(frame, at + hdrLen - 2, nextEthertype);
+        break;
+    case Kind::Pppoe:  // the length counts what follows the 6-byte PPPoE header, PPP protocol included
+        put16(frame, at + 4, checkedLength(length - 6, "PPPoE length"));
+        put16(frame, at + 6, nextPpp);
         break;
     case Kind::Ipv4:
         frame[at] = static_cast<uint8_t>(0x40 | hdrLen / 4);
@@ -506,7 +529,7 @@ size_t Packet::leadingHeaderBytes(bool withL3) const {
     for (const auto& l : layers_) {
         const bool l3 = l.kind >= Kind::Ipv4 && l.kind <= Kind::DestOpts;
         inL3 = inL3 || l3;
-        if (inL3 ? !(withL3 && l3) : l.kind > Kind::QinQ)
+        if (inL3 ? !(withL3 && l3) : l.kind > Kind::Pppoe)
             break;
         off += l.header.size();
     }

@@ -56,6 +56,8 @@ public:
     Packet& vlan(uint16_t vid, uint8_t pcp = 0);                // 802.1Q tag, TPID 0x8100
     Packet& qinq(uint16_t vid, uint8_t pcp = 0);                // 802.1ad tag, TPID 0x88a8
     Packet& ethertype(uint16_t type);   // force the type field of the last Ethernet header/tag
+    Packet& pppoe(uint16_t session);    // RFC 2516 session header + PPP protocol (from the next layer)
+    Packet& pppProtocol(uint16_t proto);  // force the PPP protocol of the last PPPoE header
 
     // --- IPv4 ---------------------------------------------------------------------------
     Packet& ipv4(std::string_view src, std::string_view dst);  // IHL 5, TTL 64, id 0x1234, no DF
@@ -107,7 +109,7 @@ public:
 
 private:
     enum class Kind : uint8_t {  // order matters: see leadingHeaderBytes()
-        Ethernet, Vlan, QinQ,
+        Ethernet, Vlan, QinQ, Pppoe,
         Ipv4, Ipv6, HopByHop, Routing, Fragment6, DestOpts,
         Udp, Tcp, Icmp4, Icmp6,
         Payload,

@@ -169,6 +169,37 @@ TEST_CASE("VLAN and QinQ tags stack in order", "[packet_builder]") {
     CHECK(v6.l3Offset() == 18);
 }
 
+TEST_CASE("PPPoE session frames: header, length and PPP protocol", "[packet_builder]") {
+    Packet p;
+    p.eth().vlan(7).pppoe(0x1234).ipv4("198.18.0.1", "198.19.0.1").udp(1, 5060).payload(kSip);
+    const Bytes b = p.bytes();
+    INFO(p.hex());
+    CHECK(rd16(b, 16) == 0x8864);      // the tag's inner type: PPPoE session stage
+    CHECK(b[18] == 0x11);              // version 1, type 1
+    CHECK(b[19] == 0);                 // code 0: session data
+    CHECK(rd16(b, 20) == 0x1234);      // session id
+    CHECK(rd16(b, 22) == b.size() - 24);  // everything after the 6-byte header
+    CHECK(rd16(b, 24) == 0x0021);      // PPP protocol: IPv4
+    CHECK(p.l3Offset() == 26);
+    CHECK(p.l4Offset() == 46);
+    CHECK(ipv4HeaderValid(b, 26));
+    CHECK(l4ChecksumValid(b, 26, 46, 17, b.size()));
+
+    Packet v6;
+    v6.eth().pppoe(1).ipv6("2001:db8::1", "2001:db8::2").udp(5060, 5060);
+    const Bytes b6 = v6.bytes();
+    CHECK(rd16(b6, 12) == 0x8864);
+    CHECK(rd16(b6, 20) == 0x0057);     // PPP protocol: IPv6
+    CHECK(v6.l3Offset() == 22);
+
+    Packet lcp;
+    lcp.eth().pppoe(1).pppProtocol(0xc021).payload({1, 1, 0, 4});
+    const Bytes bl = lcp.bytes();
+    CHECK(rd16(bl, 18) == 6);          // PPP protocol and 4 bytes of LCP
+    CHECK(rd16(bl, 20) == 0xc021);
+    CHECK_THROWS_AS(Packet().eth().pppProtocol(0x21), std::logic_error);
+}
+
 TEST_CASE("raw ethertype frames: ARP, LLDP, padding", "[packet_builder]") {
     const Bytes arp{0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 198, 18, 0, 1,
                     0, 0, 0, 0, 0, 0, 198, 18, 0, 2};
