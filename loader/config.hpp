@@ -115,6 +115,10 @@ struct LoadOptions {
 LoadResult loadFile(const std::string& path, const LoadOptions& options = {});
 LoadResult loadString(std::string_view text, const std::string& name, const LoadOptions& options = {});
 
+// What a reload cannot change, as the running maps were made for it: pin_dir, state_dir or a
+// [limits] size, named with both values ("[limits] known: 65536 -> 1024"); "" when none differ.
+std::string layoutChange(const Config& running, const Config& next);
+
 // The service called name, or nullptr.
 const Service* findService(const Config& config, std::string_view name);
 

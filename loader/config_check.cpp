@@ -670,3 +670,27 @@ void Validator::checkTableSizes()
 }
 
 } // namespace pbxwall::config::detail
+
+namespace pbxwall::config {
+
+std::string layoutChange(const Config& running, const Config& next)
+{
+  const auto change = [](std::string what, const std::string& from, const std::string& to) {
+    what += ": ";
+    what += from;
+    what += " -> ";
+    what += to;
+    return what;
+  };
+  if (running.pinDir != next.pinDir)
+    return change("pin_dir", running.pinDir, next.pinDir);
+  if (running.stateDir != next.stateDir)
+    return change("state_dir", running.stateDir, next.stateDir);
+  for (const detail::LimitSpec& spec : detail::kLimitSpecs)
+    if (running.limits.*spec.field != next.limits.*spec.field)
+      return change("[limits] " + std::string(spec.key), std::to_string(running.limits.*spec.field),
+                    std::to_string(next.limits.*spec.field));
+  return {};
+}
+
+} // namespace pbxwall::config

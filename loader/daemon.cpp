@@ -20,6 +20,7 @@
 
 #include <cstring>
 #include <set>
+#include <utility>
 
 namespace pbxwall::loader {
 
@@ -209,7 +210,10 @@ private:
     uint64_t lastRefresh_ = 0;
 };
 
-void attachAll(const config::Config& cfg)
+// Attaches every interface of the config that exists. At start a failure is fatal (thrown);
+// on a reload (failed given) the others are still attached and the names of those that could
+// not be are returned in *failed, as the new policy is already in force then.
+void attachAll(const config::Config& cfg, std::vector<std::string>* failed = nullptr)
 {
     Attacher attacher(cfg);
     for (const auto& iface : cfg.interfaces) {
@@ -218,18 +222,17 @@ void attachAll(const config::Config& cfg)
                          iface.name);
             continue;
         }
-        auto a = attacher.attach(iface);
-        spdlog::info("{}: {} XDP program id {} ({} mode), TC egress in place", a.ifname,
-                     a.adopted ? "adopted attached" : "attached", a.progId, a.mode);
+        try {
+            auto a = attacher.attach(iface);
+            spdlog::info("{}: {} XDP program id {} ({} mode), TC egress in place", a.ifname,
+                         a.adopted ? "adopted attached" : "attached", a.progId, a.mode);
+        } catch (const std::exception& e) {
+            if (!failed)
+                throw;
+            spdlog::error("{}: not attached: {}", iface.name, e.what());
+            failed->push_back(iface.name);
+        }
     }
-}
-
-bool sameLayout(const config::Config& a, const config::Config& b)
-{
-    return a.pinDir == b.pinDir && a.stateDir == b.stateDir && a.limits.hosts == b.limits.hosts &&
-           a.limits.hosts6 == b.limits.hosts6 &&
-           a.limits.nets == b.limits.nets && a.limits.bans == b.limits.bans && a.limits.flows == b.limits.flows &&
-           a.limits.frags == b.limits.frags;
 }
 
 // SIGHUP: a complete new policy, or nothing at all.
@@ -244,24 +247,38 @@ void reload(config::Config& cfg, MapSet& maps)
         return;
     }
     config::Config next = std::move(*result.config);
-    if (!sameLayout(cfg, next)) {
-        spdlog::error("reload refused: pin_dir, state_dir and [limits] change only with a restart "
-                      "(after pbxwalld --detach for [limits]); the running policy is kept");
+    if (const std::string change = config::layoutChange(cfg, next); !change.empty()) {
+        spdlog::error("reload refused: {} changes only with a restart (after pbxwalld --detach for [limits]); "
+                      "the running policy is kept",
+                      change);
         return;
     }
     {
         PinLock lock(next.pinDir);
         applyPolicy(maps, next, CtlState::load(next.stateDir));
     }
+    // The new policy is in force from here on: what fails below is reported as such, not as
+    // "the running policy is kept".
+    const config::Config old = std::exchange(cfg, std::move(next));
     std::set<std::string> keep;
-    for (const auto& i : next.interfaces)
-        keep.insert(i.name);
-    const unsigned genId = pinnedMapId(next.pinDir, PW_MAP_NAME_GEN);
     for (const auto& i : cfg.interfaces)
-        if (!keep.count(i.name) && ifindexOf(i.name) && detachInterface(ifindexOf(i.name), genId))
-            spdlog::info("{}: detached (no longer in the config)", i.name);
-    cfg = std::move(next);
-    attachAll(cfg);
+        keep.insert(i.name);
+    std::vector<std::string> failed;
+    try {
+        const unsigned genId = pinnedMapId(cfg.pinDir, PW_MAP_NAME_GEN);
+        for (const auto& i : old.interfaces)
+            if (!keep.count(i.name) && ifindexOf(i.name) && detachInterface(ifindexOf(i.name), genId))
+                spdlog::info("{}: detached (no longer in the config)", i.name);
+    } catch (const std::exception& e) {
+        spdlog::error("detaching the interfaces no longer in the config: {}", e.what());
+    }
+    attachAll(cfg, &failed);
+    if (failed.empty())
+        spdlog::info("reload complete");
+    else
+        spdlog::error("reload complete: the new policy is installed, but {} interface(s) are not filtered: {} "
+                      "(fix the cause and reload)",
+                      failed.size(), fmt::join(failed, ", "));
 }
 
 } // namespace

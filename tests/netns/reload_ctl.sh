@@ -38,15 +38,14 @@ EOF
   mv "$PW_CONFIG.new" "$PW_CONFIG"
 }
 
-# reload: SIGHUP, then wait until pbxwalld has logged the outcome ("policy installed" or
-# "reload refused"). Prints the log lines of this reload.
+# reload: SIGHUP, then wait until pbxwalld has logged the outcome ("reload complete" after the
+# interfaces are attached, "reload refused" or "reload failed"). Prints the log lines of this reload.
 reload() {
   local before i
   before=$(wc -l <"$PW_DAEMON_LOG")
   pw_daemon_signal HUP
   for ((i = 0; i < 100; i++)); do
-    if tail -n +"$((before + 1))" "$PW_DAEMON_LOG" | grep -Eq 'policy installed|reload refused|reload failed'; then
-      sleep 0.1 # the lines that follow (attach) are written at once
+    if tail -n +"$((before + 1))" "$PW_DAEMON_LOG" | grep -Eq 'reload complete|reload refused|reload failed'; then
       tail -n +"$((before + 1))" "$PW_DAEMON_LOG"
       return 0
     fi
@@ -144,14 +143,44 @@ for kind in syntax zone tunnel; do
     pw_check "pbxwalld --check on the tunnel file says it is not an Ethernet device" \
       grep -q 'interface "pwtun0" is not an Ethernet device' "$PW_TMP/check.err"
 done
+
+# ---- a [limits] size with a policy change: refused whole (the maps were made for the old ----
+# ---- sizes; a reload that took the policy and kept the old table would look applied)     ----
+write_config ", \"$PW_PHONE2_4\"" $'[limits]\nknown = 1024'
+out=$(reload)
+sed 's/^/  pbxwalld: /' <<<"$out"
+pw_check "[limits] reload: refused, naming the setting and both sizes" \
+  has 'reload refused: \[limits\] known: [0-9]+ -> 1024 changes only with a restart'
+pw_check "[limits] reload: nothing installed" lacks 'policy installed'
+verdicts "after the [limits] reload" 0
+
 for good in good-v1 good-v2; do
   rc=0
   pw_pbxwalld --check -c "$PW_TMP/$good.toml" >"$PW_TMP/check.out" 2>"$PW_TMP/check.err" || rc=$?
   pw_check_eq "pbxwalld --check on a good file ($good) exits 0" "$rc" 0
   pw_check "pbxwalld --check on a good file ($good) prints no diagnostics" test ! -s "$PW_TMP/check.err"
 done
-# Put a good file back (as v2) so that any later SIGHUP would be harmless.
+
+# ---- an interface that cannot take the program (a bridge has no native XDP) in a reload  ----
+# ---- that also lets the phone back in: the new policy is in force, the other interface   ----
+# ---- stays filtered, and the log says so and names the interface left unfiltered         ----
+nsenter --net="/var/run/netns/$PW_NS_PBX" ip link add pwbr0 type bridge
+nsenter --net="/var/run/netns/$PW_NS_PBX" ip link set pwbr0 up
+write_config "" $'[[interface]]\nname = "pwbr0"\nzone = "internet"\nxdp_mode = "native"'
+out=$(reload)
+sed 's/^/  pbxwalld: /' <<<"$out"
+pw_check "attach failure in a reload: the bridge is named" has 'pwbr0: not attached'
+pw_check "attach failure in a reload: the new policy is installed, the bridge is not filtered" \
+  has 'the new policy is installed, but 1 interface\(s\) are not filtered: pwbr0'
+pw_check "attach failure in a reload: not reported as a kept policy" lacks 'policy is kept'
+verdicts "after the reload with the bridge (the phone is let back in)" 10
+pw_check "pbxwalld still running after the attach failure" kill -0 "$PW_DAEMON_PID"
+
+# Back to v2 (the phone in reject) for what follows.
 cp "$PW_TMP/good-v2.toml" "$PW_CONFIG"
+out=$(reload)
+pw_check "back to v2: policy installed" has 'policy installed'
+verdicts "back to v2" 0
 
 # ---- pbxwallctl: refused commands, exit codes, and no change ----
 pw_ctl ban add 198.18.2.99 --ttl 600 >/dev/null # a ban, so that ban list has something to keep

@@ -447,6 +447,34 @@ TEST_CASE("[limits] known, rate and fails", "[config]")
   requireOneError(load(withIface("[limits]\nfails = 16777217\n")), 5, "limits.fails = 16777217 is out of range");
 }
 
+TEST_CASE("a reload may not change pin_dir, state_dir or any [limits] size", "[config]")
+{
+  const LoadResult base = load(withIface(""));
+  REQUIRE(base.ok());
+  CHECK(layoutChange(*base.config, *base.config).empty());
+  // Every limit sizes a map: each one, changed alone, is named with both values.
+  for (const char* key : {"hosts", "hosts6", "nets", "bans", "flows", "frags", "known", "rate", "fails"}) {
+    const LoadResult next = load(withIface(std::string("[limits]\n") + key + " = 4096\n"));
+    INFO(key << ": " << dump(next));
+    REQUIRE(next.ok());
+    const std::string change = layoutChange(*base.config, *next.config);
+    CHECK(change.rfind(std::string("[limits] ") + key + ": ", 0) == 0);
+    CHECK(change.find("-> 4096") != std::string::npos);
+  }
+  Config moved = *base.config;
+  moved.stateDir = "/var/lib/pbxwall-other";
+  CHECK(layoutChange(*base.config, moved) == "state_dir: " + base.config->stateDir + " -> /var/lib/pbxwall-other");
+  moved = *base.config;
+  moved.pinDir = "/sys/fs/bpf/other";
+  CHECK(layoutChange(*base.config, moved).rfind("pin_dir: ", 0) == 0);
+  // What a reload may change is not a layout change.
+  const LoadResult policy =
+      load(ifaceAfter("unlisted_ports = \"pass\"\n[zones]\nreject = [\"198.18.3.0/24\"]\n"));
+  INFO(dump(policy));
+  REQUIRE(policy.ok());
+  CHECK(layoutChange(*base.config, *policy.config).empty());
+}
+
 TEST_CASE("every error is reported, and none returns a config", "[config]")
 {
   const LoadResult r = load(R"(unlisted_ports = "maybe"
