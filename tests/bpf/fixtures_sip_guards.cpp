@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <string>
 #include <utility>
@@ -571,6 +572,37 @@ TEST_CASE("toll fraud: international prefixes from zones not allowed to dial out
                            PW_REASON_SERVICE, PW_ZONE_LOCAL));
     checkVerdict(h, expect(named(f, "the trunk dials abroad"), sipUdp(f, kTrusted, invite("sip:+44207@pbx")),
                            PW_REASON_TRUSTED, PW_ZONE_TRUSTED));
+    CHECK_FALSE(h.banOf(addrOf(f, kNet)));
+}
+
+TEST_CASE("CRLF keepalives are CR and LF only: a message after CRLF is malformed_sip", "[bpf][sip][guards]")
+{
+    // A SIP stack strips CRLFs before a message and reads it: taken for a keepalive, such a
+    // datagram skipped every content guard (toll fraud, scanners, anonymous calls).
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig());
+    h.addKnown(addrOf(f, kNet), std::chrono::seconds(600)); // a registered remote phone
+
+    for (const char* keepalive : {"\r\n", "\r\n\r\n"})
+        checkVerdict(h, expect(named(f, "keepalive of " + std::to_string(std::strlen(keepalive)) + " bytes"),
+                               sipUdp(f, kNet, keepalive), PW_REASON_SIP_KNOWN));
+    // A short keepalive in a frame padded to the Ethernet minimum (the padding is not in the UDP length).
+    checkVerdict(h, expect(named(f, "keepalive with Ethernet padding"), sipUdp(f, kNet, "\r\n\r\n").padTo(90),
+                           PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "CRLF, then a call abroad"), sipUdp(f, kNet, "\r\n" + invite("sip:+44207@pbx")),
+                           PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "CRLFCRLF, then a call abroad"),
+                           sipUdp(f, kNet, "\r\n\r\n" + invite("sip:0044207@pbx")), PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "CRLF, then a scanner"),
+                           sipUdp(f, kNet, "\r\n" + request("OPTIONS sip:100@pbx SIP/2.0", "User-Agent: friendly-scanner\r\n")),
+                           PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "CRLF, then a NUL"), sipUdp(f, kNet, std::string("\r\n\0", 3)), PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "CRLF, then LF"), sipUdp(f, kNet, "\r\n\n"), PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "three CRLFs"), sipUdp(f, kNet, "\r\n\r\n\r\n"), PW_REASON_MALFORMED_SIP));
+    // The UDP length is the datagram: what follows it in the IP packet is dropped by the kernel
+    // before any socket sees it, so a keepalive with bytes after its UDP length is a keepalive.
+    checkVerdict(h, expect(named(f, "a UDP length that ends after the CRLF"),
+                           sipUdp(f, kNet, "\r\n" + invite("sip:+44207@pbx")).setUdpLength(8 + 2), PW_REASON_SIP_KNOWN));
     CHECK_FALSE(h.banOf(addrOf(f, kNet)));
 }
 
