@@ -28,6 +28,7 @@
 #endif
 #define PW_PPP_IPV4 0x0021 /* PPP protocol numbers (RFC 1332, RFC 5072) */
 #define PW_PPP_IPV6 0x0057
+#define PW_PPP_NETWORK_END 0x4000 /* RFC 1661 2: 0x0xxx-0x3xxx are network-layer protocols */
 
 /* Offsets past this are malformed for us: keeps every offset provably small for the verifier. */
 #define PW_MAX_HDR_OFF 4096
@@ -157,8 +158,10 @@ static __always_inline int pw_parse_eth(void *data, void *data_end, __be16 *prot
 
 /* A PPPoE session frame at off (on the Ethernet interface under a PPPoE link, often behind a
  * VLAN tag): IPv4 and IPv6 inside it are judged like any other. The version, type and code
- * are not checked, as the kernel's PPPoE receive path does not check them either; other PPP
- * protocols (LCP, IPCP, ...) stay non-IP. Returns the L3 offset, or -1 (cut off). */
+ * are not checked, as the kernel's PPPoE receive path does not check them either. The link's
+ * control protocols (0x8000 and up: LCP, IPCP, PAP, CHAP, ...) stay non-IP; any other
+ * network-layer protocol (below 0x4000: multilink, compressed TCP/IP, compressed datagrams)
+ * may carry IP that cannot be read here, and is malformed. Returns the L3 offset, or -1. */
 static __always_inline int pw_parse_pppoe(void *data, void *data_end, __u32 off, __be16 *proto)
 {
 	struct pw_pppoe_hdr *ph = data + off;
@@ -169,6 +172,8 @@ static __always_inline int pw_parse_pppoe(void *data, void *data_end, __u32 off,
 		*proto = bpf_htons(ETH_P_IP);
 	else if (ph->ppp_proto == bpf_htons(PW_PPP_IPV6))
 		*proto = bpf_htons(ETH_P_IPV6);
+	else if (bpf_ntohs(ph->ppp_proto) < PW_PPP_NETWORK_END)
+		return -1;
 	return off + sizeof(*ph);
 }
 
