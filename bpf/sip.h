@@ -362,6 +362,28 @@ static __always_inline __u32 pw_judge_known(const struct pw_gen_state *g, struct
 	return PW_KNOWN_OVER;
 }
 
+/* Is the address known now (a live pw_known entry)? PW_KNOWN_YES or PW_KNOWN_NO. */
+static __always_inline __u32 pw_known_now(const union pw_addr *a, __u64 now)
+{
+	__u32 zero = 0;
+	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+	struct pw_known *kn = g ? pw_known_of(g, a) : NULL;
+
+	return kn && now < kn->expires_ns ? PW_KNOWN_YES : PW_KNOWN_NO;
+}
+
+/* The bans the data plane sets itself for a probe (a scanner's User-Agent, a trap port) or
+ * failed authentications spare a source that is known now: a registered phone, or an office
+ * of them behind one NAT address. One forged datagram with its address, or a neighbour
+ * failing behind the same NAT, would otherwise cut them all off for ban_seconds. What set it
+ * off still drops, and a known source stays under its own budget. */
+static __always_inline void pw_ban_unless_known(const union pw_addr *a, const struct pw_policy *pol, __u32 cause,
+						__u64 now)
+{
+	if (pw_known_now(a, now) != PW_KNOWN_YES)
+		pw_ban_addr(a->b, pol, cause, now);
+}
+
 #include "sip_guards.h"
 
 /* Responsive mode: SIP from an internet-zone source. Known sources get the higher ceiling;

@@ -191,7 +191,7 @@ static __always_inline void pw_count_failure(struct __sk_buff *skb, const struct
 	if (++f->failures >= pol->max_failures) {
 		f->failures = 0;
 		f->challenges = 0;
-		pw_ban_addr(m->dst.b, pol, PW_BAN_AUTH_FAILURE, now);
+		pw_ban_unless_known(&m->dst, pol, PW_BAN_AUTH_FAILURE, now);
 	}
 }
 

@@ -454,8 +454,13 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 	if (r->sig_count) {
 		int hdrs = pw_sip_headers(ctx, uri_off, gen, r);
 
-		if (hdrs == PW_HDRS_SIGNATURE)
-			return ban ? PW_REASON_SCANNER | PW_GUARD_BAN : PW_REASON_SCANNER;
+		/* A known source is not banned for it: one forged datagram with its address would
+		 * cut off a registered phone, or an office of them behind one NAT address. */
+		if (hdrs == PW_HDRS_SIGNATURE) {
+			if (ban && known == PW_KNOWN_UNSEEN) /* not an internet source */
+				known = pw_known_now(&c->m.src, pw_now());
+			return ban && known != PW_KNOWN_YES ? PW_REASON_SCANNER | PW_GUARD_BAN : PW_REASON_SCANNER;
+		}
 		if (hdrs == PW_HDRS_TOO_MANY)
 			return PW_REASON_MALFORMED_SIP;
 	}
@@ -464,13 +469,8 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 	if (tolls && !(dial_out & PW_ZONE_BIT(c->zone & 7)) && pw_sip_toll(ctx, uri_off, gen))
 		return PW_REASON_TOLL_FRAUD;
 
-	if (known == PW_KNOWN_UNSEEN) { /* not an internet source: no budget looked it up */
-		__u32 zero = 0;
-		const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
-		struct pw_known *kn = g ? pw_known_of(g, &c->m.src) : NULL;
-
-		known = kn && pw_now() < kn->expires_ns;
-	}
+	if (known == PW_KNOWN_UNSEEN) /* not an internet source: no budget looked it up */
+		known = pw_known_now(&c->m.src, pw_now());
 	return known == PW_KNOWN_YES ? 0 : PW_REASON_ANONYMOUS_INVITE;
 }
 

@@ -138,6 +138,34 @@ TEST_CASE("a successful REGISTER forgives earlier failures", "[bpf][sip][egress]
     }
 }
 
+TEST_CASE("known peers are not banned for failures; after their registration runs out they are",
+          "[bpf][sip][egress][bans]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "known"));
+        Harness h(kConfig, Programs::IngressAndEgress);
+        const char* peer = f == Family::V4 ? kNet.v4 : kNet.v6;
+        // One phone behind an office's NAT address registers; another behind it keeps failing.
+        h.runEgress(answer(f, kNet, response("200 OK", "CSeq: 1 REGISTER")).bytes());
+        for (int i = 0; i < 10; ++i)
+            h.runEgress(answer(f, kNet, response("403 Forbidden", "CSeq: 2 REGISTER")).bytes());
+        CHECK_FALSE(h.banOf(peer));
+        CHECK(h.run(sipFrom(f, kNet).bytes()).action == XDP_PASS);
+        // The registration runs out: failures ban again.
+        pw_ban_key k{};
+        std::memcpy(k.addr, parseAddr(peer).bytes.data(), 16);
+        auto kn = h.maps().known.lookup(k);
+        REQUIRE(kn);
+        kn->expires_ns = 1;
+        h.maps().known.update(k, *kn);
+        for (int i = 0; i < 3; ++i)
+            h.runEgress(answer(f, kNet, response("403 Forbidden", "CSeq: 3 REGISTER")).bytes());
+        auto ban = h.banOf(peer);
+        REQUIRE(ban);
+        CHECK(ban->cause == PW_BAN_AUTH_FAILURE);
+    }
+}
+
 TEST_CASE("trusted peers are never banned for failures", "[bpf][sip][egress][bans]")
 {
     for (Family f : kFamilies) {

@@ -460,7 +460,7 @@ TEST_CASE("the new-source gate: back-to-back new sources within new_sources_per_
     CHECK(h.maps().rate.keys().size() == passed);
 }
 
-TEST_CASE("a trap port bans every source but trusted ones", "[bpf][sip][bans][trap]")
+TEST_CASE("a trap port bans every source but trusted and known ones", "[bpf][sip][bans][trap]")
 {
     const Family f = GENERATE(Family::V4, Family::V6);
     Harness h(sipConfig());
@@ -503,6 +503,15 @@ TEST_CASE("a trap port bans every source but trusted ones", "[bpf][sip][bans][tr
     checkVerdict(h, expect(named(f, "the port next to the trap is just unlisted"),
                            ip(f, kScanner3, kHost).udp(5060, kTrapPort + 1), PW_REASON_UNLISTED_DROP));
     CHECK_FALSE(h.banOf(addrOf(f, kScanner3)).has_value());
+
+    // A known source (a registered phone) is dropped, not banned: one forged datagram with its
+    // address would otherwise cut it off.
+    h.addKnown(addrOf(f, kPhone), 3600s);
+    checkVerdict(h, expect(named(f, "a known source to the trap port"), ip(f, kPhone, kHost).udp(5060, kTrapPort),
+                           PW_REASON_TRAP_PORT));
+    CHECK_FALSE(h.banOf(addrOf(f, kPhone)).has_value());
+    CHECK(h.events().empty());
+    checkVerdict(h, expect(named(f, "and its SIP still passes"), sipUdp(f, kPhone), PW_REASON_SIP_KNOWN));
 }
 
 TEST_CASE("the answer to the host's own flow from a trap port is a reply, not a trap hit", "[bpf][sip][bans][trap]")

@@ -175,10 +175,14 @@ TEST_CASE("scanner signatures in User-Agent drop and ban the source", "[bpf][sip
                            sipUdp(f, g, invite("sip:2001@198.18.0.1", headers + "User-Agent: sundayddr\r\n") + sdp),
                            PW_REASON_SCANNER));
 
-    // Known is not trusted; trusted is never inspected.
+    // Known is not trusted: its packet is inspected and dropped. It is not banned: one forged
+    // datagram with a registered phone's address (or an office's NAT address) would cut it off.
     h.addKnown(addrOf(f, kNet2), std::chrono::seconds(60));
     checkVerdict(h, expect(named(f, "a known source with a scanner's agent"),
                            sipUdp(f, kNet2, options("User-Agent: friendly-scanner\r\n")), PW_REASON_SCANNER));
+    CHECK_FALSE(h.banOf(addrOf(f, kNet2)));
+    checkVerdict(h, expect(named(f, "and its next request passes"), sipUdp(f, kNet2, options()), PW_REASON_SIP_KNOWN));
+    // Trusted is never inspected.
     checkVerdict(h, expect(named(f, "a trusted source with a scanner's agent"),
                            sipUdp(f, kTrusted, options("User-Agent: friendly-scanner\r\n")), PW_REASON_TRUSTED,
                            PW_ZONE_TRUSTED));
@@ -186,6 +190,14 @@ TEST_CASE("scanner signatures in User-Agent drop and ban the source", "[bpf][sip
     checkVerdict(h, expect(named(f, "a local source with a scanner's agent"),
                            sipUdp(f, kLocal, options("User-Agent: friendly-scanner\r\n")), PW_REASON_SCANNER,
                            PW_ZONE_LOCAL));
+    CHECK(h.banOf(addrOf(f, kLocal)));
+    // A known local source: no budget looked it up, the ban's own test finds it.
+    const Peer knownLocal{"198.18.2.11", "2001:db8:2::11"};
+    h.addKnown(addrOf(f, knownLocal), std::chrono::seconds(60));
+    checkVerdict(h, expect(named(f, "a known local source with a scanner's agent"),
+                           sipUdp(f, knownLocal, options("User-Agent: friendly-scanner\r\n")), PW_REASON_SCANNER,
+                           PW_ZONE_LOCAL));
+    CHECK_FALSE(h.banOf(addrOf(f, knownLocal)));
 }
 
 // The header scan reads the headers in steps of several words: a User-Agent, and the empty line
