@@ -604,12 +604,18 @@ int pw_tc_egress(struct __sk_buff *skb)
 		__u32 idx = ((gen * PW_L4__COUNT + PW_L4_UDP) << 16) | bpf_ntohs(m.sport);
 		struct pw_port *p = bpf_map_lookup_elem(&pw_ports, &idx);
 
-		if (p && p->service) { /* a service answering: not the host's own flow */
+		if (p && p->service) {
 			struct pw_policy *pol = bpf_map_lookup_elem(&pw_policy, &gen);
 
 			if (pol && p->service == pol->sip_service)
 				pw_sip_answer(skb, &m, gen, pol);
-			return TC_ACT_OK;
+			/* A service open to the internet answers whoever asks (a flood of spoofed
+			 * requests would fill pw_flows with its answers): no flow. A service closed
+			 * to it may be the host's own client on the same port (NTP 123 to 123, an
+			 * IAX2 trunk 4569 to 4569): its peer's answer is a reply. Only a drop asks
+			 * pw_flows, so a peer the service admits gains nothing from it. */
+			if (p->zones & PW_ZONE_BIT(PW_ZONE_INTERNET))
+				return TC_ACT_OK;
 		}
 		create = 1;
 	} else if ((m.proto == IPPROTO_ICMP && m.icmp_type == PW_ICMP_ECHO) ||

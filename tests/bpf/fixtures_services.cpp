@@ -127,6 +127,29 @@ TEST_CASE("services and unlisted ports (unlisted_ports = pass)", "[bpf][services
     checkFixture(f, kBasePass);
 }
 
+TEST_CASE("a service closed to the internet: the host's own traffic from its port gets its answer", "[bpf][replies]")
+{
+    // NTP queries go from port 123 to 123, an IAX2 trunk from 4569 to 4569: the service on the
+    // host's port is closed to the internet, so only the host's own flow lets the answer in.
+    // Here the rtp service (10000-20000: trusted, local, other) stands for it; so does RTP the
+    // PBX sends to a peer of a call (symmetric RTP comes back from the port it was sent to).
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(kBaseDrop, Programs::IngressAndEgress);
+    const Packet answer = ip(f, kNet, kHost).udp(10000, 10000).payload({0x24, 0x01});
+
+    checkVerdict(h, {named(f, "an internet peer to the closed service"), answer, kLo, XDP_DROP,
+                     PW_REASON_SERVICE_DENIED, PW_ZONE_INTERNET});
+    CHECK(h.runEgress(ip(f, kHost, kNet).udp(10000, 10000).payload({0x23, 0x00}).bytes()) == TC_ACT_OK);
+    CHECK(h.maps().flows.keys().size() == 1);
+    checkVerdict(h, {named(f, "the same peer answering the host"), answer, kLo, XDP_PASS, PW_REASON_REPLY,
+                     PW_ZONE_INTERNET});
+    checkVerdict(h, {named(f, "another internet peer"), ip(f, kNet2, kHost).udp(10000, 10000), kLo, XDP_DROP,
+                     PW_REASON_SERVICE_DENIED, PW_ZONE_INTERNET});
+    // A service open to the internet answers whoever asks: no flow for its answers.
+    CHECK(h.runEgress(ip(f, kHost, kNet2).udp(5060, 5062).payload("SIP/2.0 200 OK\r\n\r\n").bytes()) == TC_ACT_OK);
+    CHECK(h.maps().flows.keys().size() == 1);
+}
+
 TEST_CASE("a UDP reply passes after the host's query", "[bpf][replies]")
 {
     const Family f = GENERATE(Family::V4, Family::V6);
@@ -196,20 +219,15 @@ TEST_CASE("a TCP SYN-ACK passes after the host's SYN", "[bpf][replies]")
                   XDP_DROP, PW_REASON_UNLISTED_DROP, PW_ZONE_INTERNET});
 }
 
-TEST_CASE("egress from a service port opens no flow", "[bpf][replies]")
+TEST_CASE("egress from the port of a service open to the internet opens no flow", "[bpf][replies]")
 {
     const Family f = GENERATE(Family::V4, Family::V6);
     Harness h(kBaseDrop, Programs::IngressAndEgress);
 
-    // The PBX answering on its SIP port is not a flow it opened.
+    // The PBX answering on its SIP port (open to the internet: it answers whoever asks) is not
+    // a flow it opened.
     CHECK(h.runEgress(ip(f, kHost, kNet).udp(5060, 5070).sip("SIP/2.0 200 OK\r\n\r\n").bytes()) == TC_ACT_OK);
     CHECK(h.maps().flows.keys().empty());
-    // Nor is RTP sent from the media range: the peer's RTP to it stays denied from the internet.
-    CHECK(h.runEgress(ip(f, kHost, kNet).udp(12000, 30000).payload(kRtp).bytes()) == TC_ACT_OK);
-    CHECK(h.maps().flows.keys().empty());
-    checkVerdict(h,
-                 {named(f, "RTP back to the media port"), ip(f, kNet, kHost).udp(30000, 12000).payload(kRtp), kLo,
-                  XDP_DROP, PW_REASON_SERVICE_DENIED, PW_ZONE_INTERNET});
     // The same from an unlisted port opens one and the answer passes.
     CHECK(h.runEgress(ip(f, kHost, kNet).udp(40000, 30000).payload(kRtp).bytes()) == TC_ACT_OK);
     CHECK(h.maps().flows.keys().size() == 1);
