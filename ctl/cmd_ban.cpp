@@ -67,35 +67,6 @@ uint64_t parseTtl(const std::string& text)
     return ttl;
 }
 
-// The rule that puts a in its zone, for messages: "203.0.113.0/24, set by the config file".
-std::string ruleOf(Context& ctx, const Addr& a)
-{
-    PolicyStore& store = ctx.policy();
-    std::optional<Cidr> best;
-    pw_zone_entry entry{};
-    if (auto e = store.zone(Cidr{a, kAddrBits})) {
-        best = Cidr{a, kAddrBits};
-        entry = *e;
-    } else {
-        const __u32 gen = ctx.maps().activeGen();
-        for (const auto& [k, e] : ctx.maps().nets.entries()) {
-            if (k.gen != gen)
-                continue;
-            Cidr c;
-            std::memcpy(c.addr.bytes.data(), k.addr, sizeof(k.addr));
-            c.len = static_cast<uint8_t>(k.prefixlen - PW_NET_GEN_BITS);
-            if (c.contains(a) && (!best || c.len > best->len)) {
-                best = c;
-                entry = e;
-            }
-        }
-    }
-    if (!best)
-        return "no rule found";
-    const std::string by = (entry.origin & PW_ORIGIN_CTL) ? "pbxwallctl" : "the config file";
-    return best->str() + ", set by " + by;
-}
-
 void listBans(Context& ctx)
 {
     const uint64_t now = monotonicNowNs();

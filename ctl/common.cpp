@@ -311,4 +311,13 @@ void Context::note(const std::string& message) const
         std::cerr << "pbxwallctl: note: " << message << '\n';
 }
 
+std::string ruleOf(Context& ctx, const Addr& a)
+{
+    const auto r = ctx.policy().rule(a);
+    if (!r)
+        return "no rule found";
+    const std::string by = (r->second.origin & PW_ORIGIN_CTL) ? "pbxwallctl" : "the config file";
+    return r->first.str() + ", set by " + by;
+}
+
 } // namespace pbxwall::ctl

@@ -96,4 +96,7 @@ private:
     std::unique_ptr<CtlState> state_;
 };
 
+// The rule that puts a in its zone, for messages: "203.0.113.0/24, set by the config file".
+std::string ruleOf(Context& ctx, const Addr& a);
+
 } // namespace pbxwall::ctl

@@ -261,10 +261,11 @@ void Validator::zones(const toml::node& n)
                        std::string(zoneName(rule.zone)));
       continue;
     }
-    // IPv4 lives at ::ffff:0:0/96 in the same 128-bit tables, so a short IPv6 prefix covers it.
+    // IPv4 lives at ::ffff:0:0/96 in the 128-bit space, inside a short IPv6 prefix such as ::/0;
+    // the data plane judges IPv4 by IPv4 prefixes alone, so such a prefix names IPv6 only.
     if (!rule.cidr.isV4() && rule.cidr.len < kV4MappedLen && rule.cidr.contains(Addr::fromV4(0)))
       warn(pos, rule.cidr.str() + " in zones." + std::string(zoneName(rule.zone)) +
-                    " also covers every IPv4 address (IPv4 is stored as ::ffff:0:0/96)");
+                    " covers IPv6 addresses only; IPv4 needs its own entry (0.0.0.0/0 for all of it)");
     config_.zones.push_back(rule);
   }
 }

@@ -322,12 +322,29 @@ size_t PolicyStore::hostCount() const { return settings().host_count; }
 
 size_t PolicyStore::netCount() const { return settings().net_count; }
 
+std::optional<std::pair<Cidr, pw_zone_entry>> PolicyStore::rule(const Addr& a) const
+{
+    if (auto h = findHost(genState().hosts, a))
+        return std::pair{Cidr{a, kAddrBits}, zoneEntry(*h)};
+    // The trie's own longest match would let ::/0 answer for an IPv4 address, which the data
+    // plane (pw_nets4 for IPv4) never does: the family is checked here.
+    const __u32 gen = maps_.activeGen();
+    std::optional<std::pair<Cidr, pw_zone_entry>> best;
+    for (const auto& [k, e] : maps_.nets.entries()) {
+        if (k.gen != gen)
+            continue;
+        const Cidr c{addrOf(k.addr), static_cast<uint8_t>(k.prefixlen - PW_NET_GEN_BITS)};
+        if (c.isV4() == a.isV4() && c.contains(a) && (!best || c.len > best->first.len))
+            best = std::pair{c, e};
+    }
+    return best;
+}
+
 std::optional<pw_zone_entry> PolicyStore::match(const Addr& a) const
 {
-    const __u32 gen = maps_.activeGen();
-    if (auto h = findHost(genState().hosts, a))
-        return zoneEntry(*h);
-    return maps_.nets.lookup(netKey(gen, Cidr{a, kAddrBits})); // the trie answers the longest match
+    if (auto r = rule(a))
+        return r->second;
+    return std::nullopt;
 }
 
 void PolicyStore::setZones(const std::vector<ZoneRecord>& records)

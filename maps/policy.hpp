@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace pbxwall {
@@ -49,7 +50,10 @@ public:
     // The active generation's address entries, hosts first then prefixes.
     std::vector<ZoneRecord> zones() const;
     std::optional<pw_zone_entry> zone(const Cidr& cidr) const;
-    // The entry that decides an address's zone (longest prefix), if any rule names it.
+    // The rule that decides an address's zone as the data plane finds it: its host entry, else
+    // the longest prefix of its own family that holds it (an IPv6 prefix such as ::/0 never
+    // covers an IPv4 address); nothing when no rule names it (the interface's zone applies).
+    std::optional<std::pair<Cidr, pw_zone_entry>> rule(const Addr& a) const;
     std::optional<pw_zone_entry> match(const Addr& a) const;
     // Writes or removes entries of the active generation. setZones checks the capacity
     // first and writes nothing when the entries do not fit.

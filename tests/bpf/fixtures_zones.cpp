@@ -168,6 +168,30 @@ TEST_CASE("a pbxwallctl zone entry overrides the config entry for the same CIDR"
                   XDP_PASS, PW_REASON_SERVICE, PW_ZONE_LOCAL});
 }
 
+TEST_CASE("an IPv6 prefix never covers IPv4 sources, in the data plane and in pbxwallctl's view", "[bpf][zones]")
+{
+    // IPv4 is stored as ::ffff:0:0/96 in the 128-bit tables, inside ::/0. The data plane judges
+    // IPv4 by pw_nets4 alone, so trusted = ["::/0"] trusts all IPv6 and no IPv4; pbxwallctl's
+    // checks (ban add refuses a trusted address) must see the same.
+    Harness h;
+    h.setCtlZone("::/0", PW_ZONE_TRUSTED);
+    checkVerdict(h, {"IPv6: an internet source under ::/0 is trusted", ip(Family::V6, kNet, kHost).tcp(40000, 22), kLo,
+                     XDP_PASS, PW_REASON_TRUSTED, PW_ZONE_TRUSTED});
+    checkVerdict(h, {"IPv4: an internet source is not", ip(Family::V4, kNet, kHost).tcp(40000, 22), kLo, XDP_DROP,
+                     PW_REASON_SERVICE_DENIED, PW_ZONE_INTERNET});
+    const PolicyStore store(h.maps());
+    CHECK_FALSE(store.match(parseAddr(kNet.v4)));
+    const auto r6 = store.rule(parseAddr(kNet.v6));
+    REQUIRE(r6);
+    CHECK(r6->first.str() == "::/0");
+    CHECK(r6->second.zone == PW_ZONE_TRUSTED);
+    // An IPv4 prefix still answers for its addresses, the longest first.
+    const auto r4 = store.rule(parseAddr(kTrusted.v4));
+    REQUIRE(r4);
+    CHECK(r4->first.str() == "198.18.1.0/24");
+    CHECK(r4->second.zone == PW_ZONE_TRUSTED);
+}
+
 TEST_CASE("a policy generation flip changes the verdict", "[bpf][zones]")
 {
     const Family fam = GENERATE(Family::V4, Family::V6);

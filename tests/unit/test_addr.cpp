@@ -154,7 +154,8 @@ TEST_CASE("CIDR contains", "[addr]")
 
   CHECK(parseCidr("0.0.0.0/0").contains(parseAddr("203.0.113.1")));
   CHECK(!parseCidr("0.0.0.0/0").contains(parseAddr("2001:db8::1")));
-  // IPv4 lives at ::ffff:0:0/96, so ::/0 covers it in the 128-bit space (the config warns).
+  // IPv4 lives at ::ffff:0:0/96, so ::/0 covers it in the 128-bit space; the zone lookups check
+  // the family (an IPv6 prefix never names an IPv4 address there), and the config warns.
   CHECK(parseCidr("::/0").contains(parseAddr("203.0.113.1")));
 }
 
