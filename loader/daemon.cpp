@@ -112,17 +112,18 @@ void sweepKnown(MapSet& maps, const config::Config& cfg)
     for (const auto& [k, kn] : maps.known.entries())
         if (kn.expires_ns <= now)
             expired.push_back(k);
-    // Read again just before the delete: the PBX may have accepted a registration since the
-    // walk, and the egress program then moved the entry's expiry in place.
-    std::erase_if(expired, [&](const pw_ban_key& k) {
-        const auto cur = maps.known.lookup(k);
-        return !cur || cur->expires_ns > now;
-    });
-    if (!expired.empty()) {
-        maps.known.eraseMany(expired);
-        spdlog::debug("{} known sources expired", expired.size());
-    }
+    // Under the pin lock (pbxwallctl known add waits), each entry read again right before its
+    // delete: the PBX may have accepted a registration since the walk, and the egress program
+    // then moved the entry's expiry in place. The window left is one lookup and one delete.
     PinLock lock(cfg.pinDir);
+    size_t deleted = 0;
+    for (const auto& k : expired) {
+        const auto cur = maps.known.lookup(k);
+        if (cur && cur->expires_ns <= now && maps.known.erase(k))
+            ++deleted;
+    }
+    if (deleted)
+        spdlog::debug("{} known sources expired", deleted);
     PolicyStore(maps).refreshKnownFilter();
 }
 
@@ -152,8 +153,17 @@ public:
             PinLock lock(cfg.pinDir);
             std::vector<CtlBan> bans = CtlState::loadBans(cfg.stateDir);
             for (const auto& b : bans_) {
+                // The ban as it is now, not as the event told it: events wait in the ring while
+                // pbxwalld is stopped, and pbxwallctl may have lifted the ban (it then left the
+                // state file too) or made it permanent meanwhile.
+                pw_ban_key key{};
+                std::memcpy(key.addr, b.addr.bytes.data(), 16);
+                const auto cur = maps_.bans.lookup(key);
+                if (!cur)
+                    continue;
                 std::erase_if(bans, [&](const CtlBan& old) { return old.addr == b.addr; });
-                bans.push_back(b);
+                bans.push_back({b.addr, monotonicNsToUnix(cur->expires_ns), monotonicNsToUnix(cur->created_ns),
+                                cur->cause});
             }
             CtlState::saveBans(cfg.stateDir, bans);
         }

@@ -124,4 +124,26 @@ for _ in $(seq 1 30); do
 done
 pw_check_eq "pbxwalld's first sweep deleted the expired known entry (within 15 s)" "$gone" 1
 
+# ---- bans the data plane sets while pbxwalld is stopped: their events wait in the ring. One  ----
+# ---- is lifted with pbxwallctl before pbxwalld starts: it must not come back into state_dir ----
+# ---- (a reboot would restore it); the other is recorded as it is in pw_bans.               ----
+pw_daemon_stop
+pw_udp "$PW_PHONE6" "$PW_PBX6" 5060 1
+pw_udp "$PW_PHONE4" "$PW_PBX4" 5060 1
+pw_ctl --json ban list >"$PW_TMP/bans3.json"
+pw_check_eq "while pbxwalld is stopped, the trap bans both phones" \
+  "$(pw_json "$PW_TMP/bans3.json" "sorted(b['addr'] for b in d['bans'])")" "[\"$PW_PHONE4\", \"$PW_PHONE6\"]"
+pw_ctl ban del "$PW_PHONE6" >/dev/null
+pw_daemon_start
+pw_check "pbxwalld reads the waiting event of the lifted ban" \
+  pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$PW_PHONE6 cause=trap_port"
+pw_check "pbxwalld reads the waiting event of the other ban" \
+  pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$PW_PHONE4 cause=trap_port"
+sleep 1
+pw_check "state_dir/bans does not bring the lifted ban back" bash -c "! grep -q '^$PW_PHONE6 ' '$PW_STATE_DIR/bans'"
+pw_check "state_dir/bans records the other one" grep -q "^$PW_PHONE4 " "$PW_STATE_DIR/bans"
+pw_ctl --json ban list >"$PW_TMP/bans4.json"
+pw_check_eq "ban list after the start: the IPv4 phone only" \
+  "$(pw_json "$PW_TMP/bans4.json" "[b['addr'] for b in d['bans']]")" "[\"$PW_PHONE4\"]"
+
 pw_finish
