@@ -146,7 +146,7 @@ void Context::resolveDirs()
                 pinDir_ = r.config->pinDir;
             if (stateDir_.empty())
                 stateDir_ = r.config->stateDir;
-        } else if (explicitConfig) {
+        } else {
             std::string message = path + ": has errors";
             for (const auto& d : r.diagnostics) {
                 if (d.warning)
@@ -157,7 +157,12 @@ void Context::resolveDirs()
                 message += ": " + d.message;
                 break;
             }
-            usageError(message);
+            if (explicitConfig)
+                usageError(message);
+            // Reads go on with the defaults (pbxwallctl stays usable while the file is being
+            // edited); a change is refused (lockExclusive), as it could land in a state_dir
+            // that the file names elsewhere and be lost at the next reload.
+            brokenDefault_ = message;
         }
     }
     if (pinDir_.empty())
@@ -232,7 +237,15 @@ void Context::lock(int how)
     lockHow_ = how;
 }
 
-void Context::lockExclusive() { lock(LOCK_EX); }
+void Context::lockExclusive()
+{
+    resolveDirs();
+    if (!brokenDefault_.empty())
+        failure("refusing to change anything: " + brokenDefault_ +
+                " (pbxwallctl takes pin_dir and state_dir from that file; fix it, or give --config, or --pin-dir "
+                "and --state-dir)");
+    lock(LOCK_EX);
+}
 
 void Context::lockShared() { lock(LOCK_SH); }
 

@@ -89,6 +89,7 @@ private:
     std::string pinDir_;
     std::string stateDir_;
     std::optional<std::string> configUsed_;
+    std::string brokenDefault_; // the default config's first error, when a default dir stood in for it
     UniqueFd lockFd_;
     int lockHow_ = 0;
     std::unique_ptr<MapSet> maps_;
