@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 namespace pbxwall {
 
@@ -116,10 +118,11 @@ bool number(std::string_view text, T& out)
     return ec == std::errc() && end == text.data() + text.size();
 }
 
-void writeAtomically(const std::string& dir, const std::string& name, const std::string& text)
+// Writes text to DIR/NAME.tmp and syncs it; returns that path. The caller renames it over
+// DIR/NAME (or removes it when another file of the same save failed).
+std::string writeTemp(const std::string& dir, const std::string& name, const std::string& text)
 {
-    const std::string path = dir + "/" + name;
-    const std::string tmp = path + ".tmp";
+    const std::string tmp = dir + "/" + name + ".tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         throw std::system_error(errno, std::generic_category(), "create " + tmp);
@@ -129,6 +132,7 @@ void writeAtomically(const std::string& dir, const std::string& name, const std:
         if (n < 0) {
             int err = errno;
             ::close(fd);
+            ::unlink(tmp.c_str());
             throw std::system_error(err, std::generic_category(), "write " + tmp);
         }
         off += static_cast<size_t>(n);
@@ -136,11 +140,38 @@ void writeAtomically(const std::string& dir, const std::string& name, const std:
     if (::fchmod(fd, 0600) != 0 || ::fsync(fd) != 0) {
         int err = errno;
         ::close(fd);
+        ::unlink(tmp.c_str());
         throw std::system_error(err, std::generic_category(), "sync " + tmp);
     }
     ::close(fd);
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-        throw std::system_error(errno, std::generic_category(), "rename " + tmp);
+    return tmp;
+}
+
+// Replaces the files of one save: every new file is written and synced before the first is
+// renamed into place, so a full disk or an I/O error leaves all of them as they were.
+void writeAtomically(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files)
+{
+    std::vector<std::string> temps;
+    try {
+        for (const auto& [name, text] : files)
+            temps.push_back(writeTemp(dir, name, text));
+    } catch (...) {
+        for (const auto& t : temps)
+            ::unlink(t.c_str());
+        throw;
+    }
+    for (size_t i = 0; i < files.size(); ++i)
+        if (::rename(temps[i].c_str(), (dir + "/" + files[i].first).c_str()) != 0)
+            throw std::system_error(errno, std::generic_category(), "rename " + temps[i]);
+}
+
+std::string bansText(const std::vector<CtlBan>& bans)
+{
+    std::string text = "# pbxwall bans: ADDR EXPIRES(unix seconds)|never CREATED(unix seconds) CAUSE\n";
+    for (const auto& b : bans)
+        text += b.addr.str() + " " + (b.expiresUnix ? std::to_string(b.expiresUnix) : "never") + " " +
+                std::to_string(b.createdUnix) + " " + std::to_string(b.cause) + "\n";
+    return text;
 }
 
 int64_t clockSeconds(clockid_t id)
@@ -186,31 +217,23 @@ void CtlState::save(const std::string& dir) const
     if (::chmod(dir.c_str(), 0700) != 0)
         throw std::system_error(errno, std::generic_category(), "chmod " + dir);
 
-    std::string text = "# pbxwallctl zone entries: CIDR ZONE\n";
-    text.reserve(text.size() + zones.size() * 28);
+    std::string zonesText = "# pbxwallctl zone entries: CIDR ZONE\n";
+    zonesText.reserve(zonesText.size() + zones.size() * 28);
     for (const auto& z : zones) {
-        text += z.cidr.str();
-        text += ' ';
-        text += zoneName(z.zone);
-        text += '\n';
+        zonesText += z.cidr.str();
+        zonesText += ' ';
+        zonesText += zoneName(z.zone);
+        zonesText += '\n';
     }
-    writeAtomically(dir, "zones", text);
-
-    text = "# pbxwallctl interface zones: IFNAME ZONE\n";
+    std::string ifacesText = "# pbxwallctl interface zones: IFNAME ZONE\n";
     for (const auto& i : ifaces)
-        text += i.name + " " + std::string(zoneName(i.zone)) + "\n";
-    writeAtomically(dir, "ifaces", text);
-
-    saveBans(dir, bans);
+        ifacesText += i.name + " " + std::string(zoneName(i.zone)) + "\n";
+    writeAtomically(dir, {{"zones", std::move(zonesText)}, {"ifaces", std::move(ifacesText)}, {"bans", bansText(bans)}});
 }
 
 void CtlState::saveBans(const std::string& dir, const std::vector<CtlBan>& bans)
 {
-    std::string text = "# pbxwall bans: ADDR EXPIRES(unix seconds)|never CREATED(unix seconds) CAUSE\n";
-    for (const auto& b : bans)
-        text += b.addr.str() + " " + (b.expiresUnix ? std::to_string(b.expiresUnix) : "never") + " " +
-                std::to_string(b.createdUnix) + " " + std::to_string(b.cause) + "\n";
-    writeAtomically(dir, "bans", text);
+    writeAtomically(dir, {{"bans", bansText(bans)}});
 }
 
 uint64_t monotonicNowNs()

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <iterator>
 #include <string>
+#include <system_error>
 
 #include "policy_build.hpp"
 #include "state.hpp"
@@ -71,6 +73,36 @@ TEST_CASE("state files: what is saved loads back the same", "[state]")
     CHECK(back.bans[0].createdUnix == 1700000000);
     CHECK(back.bans[1].expiresUnix == 1800000000);
     CHECK(back.bans[1].cause == PW_BAN_MANUAL);
+}
+
+TEST_CASE("state files: a save that fails on its last file leaves every file as it was", "[state]")
+{
+    // pbxwallctl saves zones, ifaces and bans together; a failure on bans (a full disk) after
+    // zones was replaced would leave a refused command's zones to the next reload.
+    TempDir d;
+    CtlState s;
+    s.zones = {{parseCidr("198.18.5.0/24"), PW_ZONE_REJECT}};
+    s.save(d.path);
+    const auto read = [&](const std::string& name) {
+        std::ifstream in(d.path + "/" + name);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    const std::string zonesBefore = read("zones"), bansBefore = read("bans");
+
+    std::filesystem::create_directory(d.path + "/bans.tmp"); // the bans file cannot be written
+    CtlState next = s;
+    next.zones.push_back({parseCidr("198.18.6.0/24"), PW_ZONE_TRUSTED});
+    next.bans = {{parseAddr("198.18.3.30"), 0, 1700000000, PW_BAN_MANUAL}};
+    CHECK_THROWS_AS(next.save(d.path), std::system_error);
+    CHECK(read("zones") == zonesBefore);
+    CHECK(read("bans") == bansBefore);
+    CHECK_FALSE(std::filesystem::exists(d.path + "/zones.tmp"));
+    CHECK_FALSE(std::filesystem::exists(d.path + "/ifaces.tmp"));
+
+    std::filesystem::remove(d.path + "/bans.tmp");
+    next.save(d.path);
+    CHECK(CtlState::load(d.path).zones.size() == 2);
+    CHECK(CtlState::load(d.path).bans.size() == 1);
 }
 
 TEST_CASE("state files: missing files are empty; comments, blank lines and spacing are skipped", "[state]")
