@@ -346,8 +346,6 @@ static __always_inline __u8 pw_classify(const struct pw_gen_state *g, struct pw_
 
 #include "bans.h"
 
-#include "sip.h"
-
 /* Is this packet the reply to a flow the host opened (recorded by pw_tc_egress)? */
 static __always_inline int pw_is_reply(struct pw_ctx *c)
 {
@@ -368,6 +366,9 @@ static __always_inline int pw_is_reply(struct pw_ctx *c)
 	f = bpf_map_lookup_elem(&pw_flows, &fk);
 	return f && pw_age(f->seen_ns) < (__s64)timeout;
 }
+
+#include "sip.h"
+
 
 /* ICMP the network needs passes; echo requests follow the zone's setting; echo replies
  * pass when the host sent the request. Everything else is denied. */

@@ -386,6 +386,15 @@ static __always_inline void pw_ban_unless_known(const union pw_addr *a, const st
 
 #include "sip_guards.h"
 
+/* A TCP segment (not a SYN) to the SIP port that the budget would drop: the answer to a
+ * connection the PBX itself opened from its SIP port (Kamailio's tcp_reuse_port, say) is a
+ * reply. Asked only on those drops: a flow lookup, never on a path that passes. */
+static __always_inline int pw_tcp_reply(struct pw_ctx *c)
+{
+	return c->m.proto == IPPROTO_TCP && (c->m.tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) != PW_TCP_SYN &&
+	       pw_is_reply(c);
+}
+
 /* Responsive mode: SIP from an internet-zone source. Known sources get the higher ceiling;
  * unknown ones the small budget, or nothing when responsive mode is off. A source that keeps
  * exceeding its budget is banned. Sets *known (PW_KNOWN_NO or PW_KNOWN_YES). The budget comes
@@ -422,7 +431,7 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 		return kv == PW_KNOWN_WITHIN ? PW_REASON_SIP_KNOWN : PW_REASON_RATE_LIMITED;
 	}
 	if (!pol->responsive)
-		return PW_REASON_NOT_WHITELISTED;
+		return pw_tcp_reply(c) ? PW_REASON_REPLY : PW_REASON_NOT_WHITELISTED;
 	pw_budget_key(c, pol, &k);
 	/* Without bans for rate, nothing but the verdict is left to do for a key over its budget:
 	 * its lane may tell, without its slot. */
@@ -435,7 +444,7 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 		if (first)
 			return first;
 		if (!pw_new_source_allowed(c, pol, data, data_end, now))
-			return PW_REASON_NEW_SOURCE_LIMITED;
+			return pw_tcp_reply(c) ? PW_REASON_REPLY : PW_REASON_NEW_SOURCE_LIMITED;
 		pw_rate_insert(g, &k, &ref, now + interval, now, interval, burst);
 		return PW_REASON_SIP_RESPONSIVE;
 	}

@@ -10,6 +10,7 @@
 #include "policy_build.hpp"
 
 #include <catch2/catch.hpp>
+#include <linux/pkt_cls.h>
 
 #include <chrono>
 #include <cstring>
@@ -672,6 +673,28 @@ TEST_CASE("TCP SIP: only connection attempts are charged to the budget", "[bpf][
     h.addKnown(addrOf(f, kNet2), std::chrono::seconds(60));
     checkVerdict(h, expect(named(f, "known: a SYN"), tcp(kNet2, TcpFlags::Syn), PW_REASON_SIP_KNOWN));
     checkVerdict(h, expect(named(f, "known: a segment"), tcp(kNet2, TcpFlags::Ack), PW_REASON_SIP_KNOWN));
+}
+
+TEST_CASE("TCP SIP: the answer to a connection the PBX opened from its SIP port is a reply", "[bpf][sip][tcp]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig(), Programs::IngressAndEgress);
+    const Packet synAck = ip(f, kNet, kHost).tcp(5061, kSipPort, TcpFlags::Syn | TcpFlags::Ack);
+
+    checkVerdict(h, expect(named(f, "a SYN-ACK out of the blue"), synAck, PW_REASON_NEW_SOURCE_LIMITED));
+    // The PBX connects from its SIP port (as Kamailio does with tcp_reuse_port).
+    CHECK(h.runEgress(ip(f, kHost, kNet).tcp(kSipPort, 5061, TcpFlags::Syn).bytes()) == TC_ACT_OK);
+    checkVerdict(h, expect(named(f, "the peer's SYN-ACK"), synAck, PW_REASON_REPLY));
+    checkVerdict(h, expect(named(f, "and its later segments"), ip(f, kNet, kHost).tcp(5061, kSipPort, TcpFlags::Ack),
+                           PW_REASON_REPLY));
+    checkVerdict(h, expect(named(f, "the same from another port of the peer"),
+                           ip(f, kNet, kHost).tcp(5062, kSipPort, TcpFlags::Ack), PW_REASON_NEW_SOURCE_LIMITED));
+    CHECK(h.maps().rate.keys().empty());
+
+    h.install(guardConfig("responsive = false\n"));
+    checkVerdict(h, expect(named(f, "responsive off: still a reply"), synAck, PW_REASON_REPLY));
+    checkVerdict(h, expect(named(f, "responsive off: another peer"), ip(f, kNet2, kHost).tcp(5061, kSipPort, TcpFlags::Ack),
+                           PW_REASON_NOT_WHITELISTED));
 }
 
 TEST_CASE("fragments carrying SIP: the first fragment's guard verdict holds for the rest", "[bpf][sip][guards][frag]")
