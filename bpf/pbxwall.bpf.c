@@ -369,7 +369,6 @@ static __always_inline int pw_is_reply(struct pw_ctx *c)
 
 #include "sip.h"
 
-
 /* ICMP the network needs passes; echo requests follow the zone's setting; echo replies
  * pass when the host sent the request. Everything else is denied. */
 static __always_inline __u32 pw_judge_icmp(struct pw_ctx *c)
