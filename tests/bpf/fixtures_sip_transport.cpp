@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <utility>
 
 namespace pbxwall::bpftest {
 
@@ -109,33 +110,28 @@ TEST_CASE("fragments carrying SIP: the first fragment's guard verdict holds for 
     const Family f = GENERATE(Family::V4, Family::V6);
     Harness h(guardConfig());
     const std::string body = options("User-Agent: friendly-scanner\r\n");
-    Packet first = ip(f, kNet, kHost);
-    Packet later = ip(f, kNet, kHost);
-    if (f == Family::V4) {
-        first.ipv4Fragment(0x77, 0, true);
-        later.ipv4Fragment(0x77, 1480, false).ipProto(17);
-    } else {
-        first.ipv6Fragment(0x77, 0, true);
-        later.ipv6Fragment(0x77, 1448, false).ipProto(17);
-    }
-    first.udp(5062, kSipPort).sip(body);
-    later.payload(std::string(200, 'x'));
+    // A datagram from src in two fragments: the first carries the request, the later 200 bytes.
+    const auto fragments = [&](Peer src, uint16_t id) {
+        Packet first = ip(f, src, kHost);
+        Packet later = ip(f, src, kHost);
+        if (f == Family::V4) {
+            first.ipv4Fragment(id, 0, true);
+            later.ipv4Fragment(id, 1480, false).ipProto(17);
+        } else {
+            first.ipv6Fragment(id, 0, true);
+            later.ipv6Fragment(id, 1448, false).ipProto(17);
+        }
+        first.udp(5062, kSipPort).sip(body);
+        later.payload(std::string(200, 'x'));
+        return std::pair{first, later};
+    };
+    const auto [first, later] = fragments(kNet, 0x77);
     checkVerdict(h, expect(named(f, "first fragment with a scanner's agent"), first, PW_REASON_SCANNER));
     checkVerdict(h, expect(named(f, "the later fragment: the source is banned now"), later, PW_REASON_BANNED));
 
     // Without a ban, the later fragment gets the first one's reason.
     h.install(guardConfig("scanner_ban = false\n"));
-    Packet first2 = ip(f, kNet2, kHost);
-    Packet later2 = ip(f, kNet2, kHost);
-    if (f == Family::V4) {
-        first2.ipv4Fragment(0x78, 0, true);
-        later2.ipv4Fragment(0x78, 1480, false).ipProto(17);
-    } else {
-        first2.ipv6Fragment(0x78, 0, true);
-        later2.ipv6Fragment(0x78, 1448, false).ipProto(17);
-    }
-    first2.udp(5062, kSipPort).sip(body);
-    later2.payload(std::string(200, 'x'));
+    const auto [first2, later2] = fragments(kNet2, 0x78);
     checkVerdict(h, expect(named(f, "first fragment, no ban"), first2, PW_REASON_SCANNER));
     checkVerdict(h, expect(named(f, "later fragment follows it"), later2, PW_REASON_SCANNER));
 }
