@@ -28,7 +28,7 @@
 #endif
 #define PW_PPP_IPV4 0x0021 /* PPP protocol numbers (RFC 1332, RFC 5072) */
 #define PW_PPP_IPV6 0x0057
-#define PW_PPP_NETWORK_END 0x4000 /* RFC 1661 2: 0x0xxx-0x3xxx are network-layer protocols */
+#define PW_PPP_NETWORK_END 0x4000 /* RFC 1661 section 2: numbers below it name network-layer protocols */
 
 /* Offsets past this are malformed for us: keeps every offset provably small for the verifier. */
 #define PW_MAX_HDR_OFF 4096
