@@ -6,6 +6,8 @@
 
 #include "names.hpp"
 
+#include <net/if.h>
+
 #include <algorithm>
 #include <cstring>
 #include <iostream>
@@ -65,6 +67,27 @@ uint64_t parseTtl(const std::string& text)
     if (ttl > kMaxTtl)
         usageError(bad);
     return ttl;
+}
+
+// An address no zone rule names takes the zone of the interface its packets arrive on, and
+// trusted sources are never banned: the ban does not apply on interfaces whose zone is trusted.
+// Returns what to tell the administrator about that, or "".
+std::string trustedByInterface(Context& ctx, const Addr& a)
+{
+    if (ctx.policy().match(a))
+        return "";
+    std::string names;
+    for (const auto& r : ctx.policy().ifaces()) {
+        if (r.entry.zone != PW_ZONE_TRUSTED)
+            continue;
+        char buf[IF_NAMESIZE] = {};
+        names += (names.empty() ? "" : ", ") +
+                 std::string(if_indextoname(r.ifindex, buf) ? buf : "ifindex " + std::to_string(r.ifindex));
+    }
+    if (names.empty())
+        return "";
+    return a.str() + " is in no zone entry, so its packets arriving on " + names +
+           " (zone trusted) take that zone and still pass: trusted sources are never banned";
 }
 
 void listBans(Context& ctx)
@@ -127,9 +150,13 @@ void addBan(Context& ctx, const Addr& a, uint64_t ttl)
             maps.bans.erase(key);
     });
     ctx.policy().refreshBanFilter(); // the ban cache holds the new ban (or its new, shorter end)
+    const std::string note = trustedByInterface(ctx, a);
 
     if (ctx.json()) {
-        printJson(ctx, {{"banned", banJson(a, ban, now)}});
+        nlohmann::ordered_json j{{"banned", banJson(a, ban, now)}};
+        if (!note.empty())
+            j["note"] = note;
+        printJson(ctx, j);
         return;
     }
     if (ttl)
@@ -137,6 +164,8 @@ void addBan(Context& ctx, const Addr& a, uint64_t ttl)
                   << ")\n";
     else
         std::cout << "banned " << a.str() << " with no expiry (until ban del)\n";
+    if (!note.empty())
+        std::cerr << "pbxwallctl: note: " << note << "\n";
 }
 
 void delBan(Context& ctx, const Addr& a)

@@ -235,6 +235,25 @@ pw_check "refused commands left ban list unchanged (apart from the countdown)" \
 pw_check_eq "the trunk is not banned" "$(pw_json "$PW_TMP/bans1.json" "[b['addr'] for b in d['bans'] if b['addr'] in ('$PW_TRUNK4', '$PW_TRUNK6')]")" "[]"
 verdicts "after the refused commands" 0
 
+# A ban of an address no zone entry names, while its interface's zone is trusted: done, with a
+# note that it still passes there (trusted sources are never banned).
+pw_ctl iface set "$PW_IF_PBX" trusted >/dev/null
+rc=0
+pw_ctl ban add 198.18.2.97 --ttl 60 >"$PW_TMP/ctl.out" 2>"$PW_TMP/ctl.err" || rc=$?
+sed 's/^/  > /' "$PW_TMP/ctl.out" "$PW_TMP/ctl.err"
+pw_check_eq "ban add on a trusted interface: done" "$rc" 0
+pw_check "ban add on a trusted interface: a note names the interface" \
+  grep -q "note: .*$PW_IF_PBX (zone trusted)" "$PW_TMP/ctl.err"
+pw_ctl --json ban add 198.18.2.97 --ttl 60 >"$PW_TMP/ban.json"
+pw_check_eq "ban add on a trusted interface: --json carries the note" \
+  "$(pw_json "$PW_TMP/ban.json" "'$PW_IF_PBX' in d.get('note', '')")" True
+pw_ctl ban del 198.18.2.97 >/dev/null
+pw_ctl iface del "$PW_IF_PBX" >/dev/null
+rc=0
+pw_ctl ban add 198.18.2.97 --ttl 60 >"$PW_TMP/ctl.out" 2>"$PW_TMP/ctl.err" || rc=$?
+pw_check "ban add with the interface's zone internet again: no note" test "$rc" = 0 -a ! -s "$PW_TMP/ctl.err"
+pw_ctl ban del 198.18.2.97 >/dev/null
+
 # ---- permissions ----
 pw_check_eq "pin dir mode" "$(stat -c %a "$PW_PIN_DIR")" 700
 pw_check_eq "state dir mode" "$(stat -c %a "$PW_STATE_DIR")" 700
