@@ -220,7 +220,7 @@ static __always_inline int pw_parse_l4(void *data, void *data_end, __u32 l4off, 
 	return PW_PARSE_IP;
 }
 
-static __always_inline int pw_parse_ipv4(void *data, void *data_end, __u32 off, struct pw_meta *m)
+static __always_inline int pw_parse_ipv4(void *data, void *data_end, __u32 beyond, __u32 off, struct pw_meta *m)
 {
 	struct iphdr *ip = data + off;
 
@@ -231,7 +231,7 @@ static __always_inline int pw_parse_ipv4(void *data, void *data_end, __u32 off, 
 
 	__u32 ihl = ip->ihl * 4;
 	__u32 tot = bpf_ntohs(ip->tot_len);
-	__u32 avail = (__u32)(data_end - data) - off;
+	__u32 avail = (__u32)(data_end - data) + beyond - off;
 
 	/* Ethernet padding may follow the datagram, so tot may be less than what arrived. */
 	if (tot < ihl || tot > avail)
@@ -261,7 +261,7 @@ static __always_inline int pw_parse_ipv4(void *data, void *data_end, __u32 off, 
 	return pw_parse_l4(data, data_end, off + ihl, tot - ihl, m);
 }
 
-static __always_inline int pw_parse_ipv6(void *data, void *data_end, __u32 off, struct pw_meta *m)
+static __always_inline int pw_parse_ipv6(void *data, void *data_end, __u32 beyond, __u32 off, struct pw_meta *m)
 {
 	struct ipv6hdr *ip6 = data + off;
 
@@ -271,7 +271,7 @@ static __always_inline int pw_parse_ipv6(void *data, void *data_end, __u32 off, 
 		return PW_PARSE_MALFORMED;
 
 	__u32 plen = bpf_ntohs(ip6->payload_len);
-	__u32 avail = (__u32)(data_end - data) - off - sizeof(*ip6);
+	__u32 avail = (__u32)(data_end - data) + beyond - off - sizeof(*ip6);
 
 	if (plen > avail)
 		return PW_PARSE_MALFORMED;
@@ -332,8 +332,11 @@ static __always_inline int pw_parse_ipv6(void *data, void *data_end, __u32 off, 
 	return pw_parse_l4(data, data_end, hoff, end - hoff, m);
 }
 
-/* Parses a whole frame into m. Returns a pw_parse_result. */
-static __always_inline int pw_parse(void *data, void *data_end, struct pw_meta *m)
+/* Parses a whole frame into m. Returns a pw_parse_result. beyond: the frame's bytes past
+ * data_end, which cannot be read directly but count for the IP length checks (0 at XDP; at TC
+ * egress a TCP segment keeps its payload in page fragments, past the linear part: taken for a
+ * truncated packet, it refreshed no flow). The headers read must all be before data_end. */
+static __always_inline int pw_parse(void *data, void *data_end, __u32 beyond, struct pw_meta *m)
 {
 	__be16 proto;
 	int off = pw_parse_eth(data, data_end, &proto);
@@ -343,9 +346,9 @@ static __always_inline int pw_parse(void *data, void *data_end, struct pw_meta *
 	if (off < 0)
 		return PW_PARSE_MALFORMED;
 	if (proto == bpf_htons(ETH_P_IP))
-		return pw_parse_ipv4(data, data_end, off, m);
+		return pw_parse_ipv4(data, data_end, beyond, off, m);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return pw_parse_ipv6(data, data_end, off, m);
+		return pw_parse_ipv6(data, data_end, beyond, off, m);
 	return PW_PARSE_NON_IP;
 }
 

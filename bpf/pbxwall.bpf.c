@@ -519,7 +519,7 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 	}
 
 	/* 1-2: non-IP passes, broken headers drop. */
-	int pr = pw_parse(data, data_end, &c->m);
+	int pr = pw_parse(data, data_end, 0, &c->m);
 	if (pr == PW_PARSE_NON_IP)
 		return PW_REASON_NON_IP;
 	if (pr != PW_PARSE_IP)
@@ -585,8 +585,13 @@ int pw_tc_egress(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct pw_meta m = {};
+	/* 64-bit, as the verifier takes no 32-bit arithmetic on packet pointers. */
+	__u64 linear = (__u64)data_end - (__u64)data;
 
-	if (pw_parse(data, data_end, &m) != PW_PARSE_IP || m.frag == PW_FRAG_LATER)
+	asm volatile("" : "+r"(linear));
+	__u32 beyond = skb->len > linear ? skb->len - linear : 0; /* page fragments (TCP payload) */
+
+	if (pw_parse(data, data_end, beyond, &m) != PW_PARSE_IP || m.frag == PW_FRAG_LATER)
 		return TC_ACT_OK;
 
 	struct pw_flow_key fk = { .local_port = m.sport, .remote_port = m.dport, .proto = m.proto };

@@ -12,8 +12,13 @@ Every sender is bounded in packets and seconds: it never runs longer than --max-
   tcp         open one TCP connection from SRC to DST:PORT; exit 0 when it connects, 1 if not.
   dns-server  answer every datagram received on ADDR:PORT (a DNS-like responder).
   dns-query   send one query from an ephemeral port, exit 0 when the answer arrives, 1 if not.
-  tcp-server  accept connections on ADDR:PORT and send a greeting to each.
+  tcp-server  accept connections on ADDR:PORT and send a greeting to each (--sink: read
+              each to its end instead, sending nothing but ACKs).
   tcp-fetch   connect to DST:PORT, exit 0 when the greeting arrives, 1 if not.
+  tcp-upload  connect to DST:PORT, wait DELAY s, send BYTES of data (segments whose payload
+              the kernel keeps outside the linear buffer), write the local port and the
+              CLOCK_MONOTONIC times of the connection and the send to --ready (JSON), hold the
+              connection open for HOLD s, close.
   ping        IPv4 echo requests (raw socket); exit 0 when a reply arrives, 1 if not.
 """
 import argparse
@@ -266,10 +271,36 @@ def cmd_tcp_server(a):
         except socket.timeout:
             continue
         try:
-            conn.sendall(b'GREETING from the wan server\n')
+            if a.sink:
+                conn.settimeout(max(0.1, deadline - time.monotonic()))
+                while conn.recv(65536):
+                    pass
+            else:
+                conn.sendall(b'GREETING from the wan server\n')
         except OSError:
             pass
         conn.close()
+    return 0
+
+
+def cmd_tcp_upload(a):
+    s = bound_socket(a.src, a.dst, socket.SOCK_STREAM)
+    s.settimeout(a.timeout)
+    try:
+        s.connect((a.dst, a.port))
+        connected = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+        time.sleep(a.delay)
+        sent = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+        s.sendall(b'u' * a.bytes)
+        with open(a.ready + '.tmp', 'w') as f:
+            json.dump({'local_port': s.getsockname()[1], 'connected_ns': connected, 'sent_ns': sent}, f)
+        os.rename(a.ready + '.tmp', a.ready)
+        time.sleep(a.hold)
+    except OSError as e:
+        print('upload to %s:%d failed: %s' % (a.dst, a.port, e))
+        return 1
+    finally:
+        s.close()
     return 0
 
 
@@ -372,6 +403,17 @@ def main():
     ts.add_argument('--port', type=int, required=True)
     ts.add_argument('--ready', required=True)
     ts.add_argument('--max-seconds', type=float, default=300)
+    ts.add_argument('--sink', action='store_true')
+
+    tu = sub.add_parser('tcp-upload')
+    tu.add_argument('--src')
+    tu.add_argument('--dst', required=True)
+    tu.add_argument('--port', type=int, required=True)
+    tu.add_argument('--ready', required=True)
+    tu.add_argument('--delay', type=float, default=1.5)
+    tu.add_argument('--bytes', type=int, default=20000)
+    tu.add_argument('--hold', type=float, default=5.0)
+    tu.add_argument('--timeout', type=float, default=5.0)
 
     tf = sub.add_parser('tcp-fetch')
     tf.add_argument('--src')
@@ -388,10 +430,12 @@ def main():
     a = p.parse_args()
     if a.cmd == 'udp' and a.count > 1000000:
         p.error('udp: --count is bounded to 1000000')
+    if a.cmd == 'tcp-upload' and not (0 < a.bytes <= 10000000 and a.delay + a.hold <= 60):
+        p.error('tcp-upload: --bytes is bounded to 10000000, --delay + --hold to 60 s')
     return {
         'rx': cmd_rx, 'udp': cmd_udp, 'tcp': cmd_tcp, 'dns-server': cmd_dns_server,
         'dns-query': cmd_dns_query, 'tcp-server': cmd_tcp_server, 'tcp-fetch': cmd_tcp_fetch,
-        'ping': cmd_ping,
+        'tcp-upload': cmd_tcp_upload, 'ping': cmd_ping,
     }[a.cmd](a)
 
 

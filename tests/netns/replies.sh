@@ -14,7 +14,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../scripts/netns.sh
 source "${PW_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}/scripts/netns.sh"
 pw_init replies
-pw_require_tools
+pw_require_tools bpftool
 pw_lab_up
 
 {
@@ -42,11 +42,15 @@ pw_track $!
 ip netns exec "$PW_NS_WAN" "$PW_PY" "$PW_NETTOOL" tcp-server --addr "$PW_DNS4" --port 8443 \
   --ready "$PW_TMP/tcp.ready" --max-seconds 120 >"$PW_TMP/tcpd.log" 2>&1 &
 pw_track $!
+# A sink on 8444: reads what the PBX sends and answers with ACKs only.
+ip netns exec "$PW_NS_WAN" "$PW_PY" "$PW_NETTOOL" tcp-server --sink --addr "$PW_DNS4" --port 8444 \
+  --ready "$PW_TMP/sink.ready" --max-seconds 120 >"$PW_TMP/sink.log" 2>&1 &
+pw_track $!
 for ((i = 0; i < 100; i++)); do
-  [[ -s $PW_TMP/dns.ready && -s $PW_TMP/tcp.ready ]] && break
+  [[ -s $PW_TMP/dns.ready && -s $PW_TMP/tcp.ready && -s $PW_TMP/sink.ready ]] && break
   sleep 0.1
 done
-[[ -s $PW_TMP/dns.ready && -s $PW_TMP/tcp.ready ]] || pw_die "wan servers did not start"
+[[ -s $PW_TMP/dns.ready && -s $PW_TMP/tcp.ready && -s $PW_TMP/sink.ready ]] || pw_die "wan servers did not start"
 
 # ---- UDP: a query from an ephemeral port; its answer is a reply ----
 pw_stats "$PW_TMP/s0.json"
@@ -83,6 +87,47 @@ fi
 sleep 0.2
 pw_stats "$PW_TMP/s3.json"
 pw_check_ge "stats: the server's SYN-ACK, data and FIN passed as replies" "$(pw_stat_delta "$PW_TMP/s2.json" "$PW_TMP/s3.json" reply internet)" 3
+
+# ---- TCP: data the PBX sends keeps its connection's flow fresh ----
+# Segments with payload leave with the payload outside the skb's linear part (veth has
+# scatter-gather), so the egress program must not take them for truncated packets: until
+# 2026-12-05 only pure ACKs refreshed a TCP flow, and a connection on which the PBX only sent
+# data (a TLS trunk answering keepalives, an upload) expired after 2 h and its peer was dropped.
+pw_in_pbx "$PW_PY" "$PW_NETTOOL" tcp-upload --src "$PW_PBX4" --dst "$PW_DNS4" --port 8444 \
+  --delay 1.5 --bytes 30000 --hold 1 --ready "$PW_TMP/upload.json" >"$PW_TMP/upload.log" 2>&1 &
+upload_pid=$!
+pw_track $upload_pid
+for ((i = 0; i < 60; i++)); do
+  [[ -s $PW_TMP/upload.json ]] && break
+  sleep 0.1
+done
+sleep 0.3 # the last segments leave
+if [[ -s $PW_TMP/upload.json ]]; then
+  bpftool -j map dump pinned "$PW_PIN_DIR/pw_flows" >"$PW_TMP/flows.json"
+  seen=$("$PW_PY" - "$PW_TMP/flows.json" "$PW_TMP/upload.json" <<'EOF'
+import json, socket, sys
+flows = json.load(open(sys.argv[1]))
+up = json.load(open(sys.argv[2]))
+port = socket.htons(up['local_port'])
+for e in flows:
+    k, v = e['formatted']['key'], e['formatted']['value']
+    if k['proto'] == 6 and k['local_port'] == port and k['remote_port'] == socket.htons(8444):
+        # seconds after the connection, of the flow's last refresh, against the send
+        print('%.2f %.2f' % ((v['seen_ns'] - up['connected_ns']) / 1e9, (up['sent_ns'] - up['connected_ns']) / 1e9))
+        break
+else:
+    print('none')
+EOF
+)
+  echo "  flow refreshed at (s after connect), data sent at: $seen"
+  pw_check "TCP: the PBX's data segments refreshed its flow (last seen at least 1.3 s after the connection)" \
+    awk -v s="${seen%% *}" 'BEGIN { exit !(s != "none" && s >= 1.3) }'
+else
+  pw_bad "TCP upload from the PBX to $PW_DNS4:8444 did not run: $(cat "$PW_TMP/upload.log")"
+fi
+wait "$upload_pid" || true
+sleep 0.2
+pw_stats "$PW_TMP/s3.json" # the sink's ACKs and FIN passed as replies: not the ICMP checks' business
 
 # ---- TCP: the same server connecting to the PBX is not a reply ----
 if pw_tcp "$PW_DNS4" "$PW_PBX4" 8443 1.5; then
