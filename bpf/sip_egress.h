@@ -7,6 +7,7 @@
 struct pw_cseq_scan {
 	__u32 len;     /* bytes copied into pw_sipbuf */
 	__u32 found;   /* 1: the CSeq method is REGISTER */
+	__u32 options; /* 1: the CSeq method is OPTIONS */
 	__u32 expires; /* the largest Expires header or contact expires= parameter, seconds */
 	__u32 has_expires;
 };
@@ -40,6 +41,13 @@ static __always_inline void pw_expires_at(struct pw_cseq_scan *sc, const __u8 *q
 	sc->has_expires = 1;
 }
 
+/* After a method's last letter: white space or the line end (a bit test, not four branches:
+ * the verifier walks this callback many times). */
+static __always_inline int pw_sip_token_end(__u8 ch)
+{
+	return ch <= ' ' && ((1ULL << ch) & (1ULL << ' ' | 1ULL << '\t' | 1ULL << '\r' | 1ULL << '\n'));
+}
+
 /* bpf_loop callback, one offset per call: a "\nCSeq: N REGISTER" line or an expiry at i?
  * Returns 1 (stop) past the data. Responses are few, so a callback per byte costs little here,
  * and the verifier checks the body once. */
@@ -64,11 +72,14 @@ static long pw_cseq_at(__u32 i, void *arg)
 	for (; k < 22; k++) /* verifier: bounded; k + 8 <= 30 stays in the window */
 		if (!(q[k] == ' ' || q[k] == '\t' || (q[k] >= '0' && q[k] <= '9')))
 			break;
-	if (i + k + 8 > sc->len)
+	if (i + k + 9 > sc->len)
 		return 1;
-	sc->found = pw_lc(q[k], 'r') && pw_lc(q[k + 1], 'e') && pw_lc(q[k + 2], 'g') &&
-		    pw_lc(q[k + 3], 'i') && pw_lc(q[k + 4], 's') && pw_lc(q[k + 5], 't') &&
-		    pw_lc(q[k + 6], 'e') && pw_lc(q[k + 7], 'r');
+	/* The method ends at white space or the line end ("REGISTERX" is another method). */
+	__u64 w = pw_lower8(*(__u64 *)(q + k));
+
+	sc->found = w == 0x7265747369676572ULL /* "register" */ && pw_sip_token_end(q[k + 8]);
+	sc->options = (w & 0x00ffffffffffffffULL) == 0x736e6f6974706fULL /* "options" */ &&
+		      pw_sip_token_end(q[k + 7]);
 	return 0; /* go on: an expiry may follow */
 }
 
@@ -212,17 +223,18 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 		struct pw_ban_key k;
 
 		__builtin_memcpy(k.addr, m->dst.b, 16);
-		if (status == 200) {
-			bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
-			if (sc.found) {
-				bpf_map_delete_elem(&pw_fails, &k);
-				pw_promote_known(m, pol, &sc);
-				return;
-			}
+		/* The CSeq names the request's method: ingress drops a request whose CSeq names
+		 * another (pw_cseq_ok), as a PBX may copy it into its answer unchecked. */
+		bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
+		if (status == 200 && sc.found) {
+			bpf_map_delete_elem(&pw_fails, &k);
+			pw_promote_known(m, pol, &sc);
+			return;
 		}
 		/* Success after a digest challenge (a call, a re-INVITE) is how digest works: the
-		 * challenges before it were not failures. */
-		struct pw_fail *f = bpf_map_lookup_elem(&pw_fails, &k);
+		 * challenges before it were not failures. Not an answer to OPTIONS, which a PBX
+		 * answers without a challenge: sent between password guesses, it would reset them. */
+		struct pw_fail *f = sc.options ? NULL : bpf_map_lookup_elem(&pw_fails, &k);
 
 		if (f)
 			f->challenges = 0;

@@ -8,9 +8,10 @@
 
 #include "sip_sigs.h"
 
-/* Header names as little-endian words, lower case: "user-age" and "from". */
+/* Header names as little-endian words, lower case: "user-age", "from" and "cseq". */
 #define PW_USER_AGE 0x6567612d72657375ULL
 #define PW_FROM 0x6d6f7266ULL
+#define PW_CSEQ 0x71657363ULL
 
 /* Byte k (0..15) of sixteen bytes held as two little-endian words. */
 static __always_inline __u8 pw_byte16(__u64 w0, __u64 w1, __u32 k)
@@ -19,11 +20,12 @@ static __always_inline __u8 pw_byte16(__u64 w0, __u64 w1, __u32 k)
 }
 
 #define PW_HDR_END 0x80 /* pw_sig_header: past what can be read (not a PW_SIG_* kind) */
+#define PW_HDR_CSEQ 0x40 /* pw_sig_header: a CSeq line (not a PW_SIG_* kind) */
 
-/* The header line that starts at packet offset off: is it a User-Agent or From ("f", RFC 3261
- * 7.3.3)? Returns where (PW_SIG_USER_AGENT or PW_SIG_FROM) and sets *voff to the packet
- * offset of its value; 0 for another line; PW_HDR_END when the line starts past the datagram.
- * A line in the datagram's last sixteen bytes, without its CRLF, is read too. */
+/* The header line that starts at packet offset off: is it a User-Agent, From ("f", RFC 3261
+ * 7.3.3) or CSeq? Returns where (PW_SIG_USER_AGENT, PW_SIG_FROM or PW_HDR_CSEQ) and sets *voff
+ * to the packet offset of its value; 0 for another line; PW_HDR_END when the line starts past
+ * the datagram. A line in the datagram's last sixteen bytes, without its CRLF, is read too. */
 static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 *voff)
 {
 	void *data = (void *)(long)ctx->data;
@@ -61,6 +63,9 @@ static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 
 	} else if ((name & 0xff) == 'f') {
 		k = (name & 0xffffffff) == PW_FROM ? 4 : 1;
 		where = PW_SIG_FROM;
+	} else if ((name & 0xffffffff) == PW_CSEQ) {
+		k = 4;
+		where = PW_HDR_CSEQ;
 	} else {
 		return 0;
 	}
@@ -91,6 +96,10 @@ struct pw_uf_lines {
 	__u32 where[PW_SIG_VALUES];
 	__u32 first;   /* pw_sip_first_line: PW_FIRST_* */
 	__u32 uri_off; /* pw_sip_first_line: the Request-URI's packet offset */
+	__u32 method_len; /* pw_sip_first_line: the method's length (1..9) */
+	__u32 cseq_check; /* pw_sip_first_line: 1 when the CSeq must be checked (pw_sip_content) */
+	__u32 ncseq;      /* CSeq lines found */
+	__u32 cseq_voff;  /* the packet offset of the first one's value */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -101,11 +110,17 @@ struct {
 
 /* What the first byte of a header line tells pw_hdr_lines: the empty line that ends the
  * headers ('\r' or '\n'), a line that may be User-Agent or From (u, f in either case), or
- * nothing to note (0). One load instead of four compares. */
+ * nothing to note (0). One load instead of four compares. The second half is for requests
+ * whose CSeq is checked (pw_sip_content): c lines are noted too. */
 enum { PW_LINE_OTHER = 0, PW_LINE_UF = 1, PW_LINE_END = 2 };
-static const __u8 pw_line_start[256] = {
+#define PW_LINE_CSEQ_HALF 256
+static const __u8 pw_line_start[2 * PW_LINE_CSEQ_HALF] = {
 	['\r'] = PW_LINE_END, ['\n'] = PW_LINE_END,
 	['U'] = PW_LINE_UF, ['u'] = PW_LINE_UF, ['F'] = PW_LINE_UF, ['f'] = PW_LINE_UF,
+	[PW_LINE_CSEQ_HALF + '\r'] = PW_LINE_END, [PW_LINE_CSEQ_HALF + '\n'] = PW_LINE_END,
+	[PW_LINE_CSEQ_HALF + 'U'] = PW_LINE_UF, [PW_LINE_CSEQ_HALF + 'u'] = PW_LINE_UF,
+	[PW_LINE_CSEQ_HALF + 'F'] = PW_LINE_UF, [PW_LINE_CSEQ_HALF + 'f'] = PW_LINE_UF,
+	[PW_LINE_CSEQ_HALF + 'C'] = PW_LINE_UF, [PW_LINE_CSEQ_HALF + 'c'] = PW_LINE_UF,
 };
 
 /* One word of pw_sip_headers' first pass, at q (q + 9 is in the packet), qoff bytes from the
@@ -113,14 +128,14 @@ static const __u8 pw_line_start[256] = {
  * each of them, up to the empty line. Returns 1 when the empty line (the end of the headers)
  * is in it. */
 static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw_uf_lines *ul,
-					volatile __u32 *words)
+					volatile __u32 *words, __u32 half, __u64 cmask)
 {
 	__u64 ends, uf;
 
 	if (!(nl & (nl - 1))) {
 		/* One line end, as in most words: the byte after it, alone. */
 		__u8 ch = *(__u64 *)(q + 1) >> ((pw_byte_index(nl) & 7) * 8);
-		__u8 cls = pw_line_start[ch];
+		__u8 cls = pw_line_start[ch | half];
 
 		if (cls == PW_LINE_OTHER)
 			return 0;
@@ -131,7 +146,8 @@ static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw
 		__u64 lc = next | (PW_ONES * 0x20);
 
 		ends = nl & (pw_zero_bytes(next ^ (PW_ONES * '\r')) | pw_zero_bytes(next ^ (PW_ONES * '\n')));
-		uf = nl & (pw_zero_bytes(lc ^ (PW_ONES * 'u')) | pw_zero_bytes(lc ^ (PW_ONES * 'f')));
+		uf = nl & (pw_zero_bytes(lc ^ (PW_ONES * 'u')) | pw_zero_bytes(lc ^ (PW_ONES * 'f')) |
+			   (pw_zero_bytes(lc ^ (PW_ONES * 'c')) & cmask));
 	}
 
 	if (ends)
@@ -149,11 +165,12 @@ static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw
 }
 
 /* pw_hdr_lines for the word at q, whatever it holds. */
-static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *ul, volatile __u32 *words)
+static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *ul, volatile __u32 *words,
+				       __u32 half, __u64 cmask)
 {
 	__u64 nl = pw_lf_bytes(*(__u64 *)q);
 
-	return nl && pw_hdr_lines(q, qoff, nl, ul, words);
+	return nl && pw_hdr_lines(q, qoff, nl, ul, words, half, cmask);
 }
 
 /* From offset o of p on, the offset of the first 32-byte chunk that may hold a '\n', of the
@@ -218,7 +235,69 @@ static __always_inline __u64 pw_skip_chunks(__u8 *p, __u64 o, void *data_end, __
 	return o;
 }
 
-enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2 };
+enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2, PW_HDRS_BAD_CSEQ = 3 };
+
+/* The request's CSeq, as pw_sip_headers' second pass found it: is there exactly one, and does
+ * it name the request's method (RFC 3261 8.1.1.5: "The method MUST match that of the
+ * request")? The value is "N METHOD", with white space before and between; the method must end
+ * there (a line end or white space). Case is ignored, as for the request's method in
+ * pw_sip_first_line. A global function, with everything it needs read from pw_uflines: it
+ * runs once per request whose CSeq is checked, and the verifier checks it once, not once per
+ * way out of the header scan (inline, the check cost 170k verifier instructions). */
+__noinline int pw_cseq_ok(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	struct pw_uf_lines *ul = bpf_map_lookup_elem(&pw_uflines, &zero);
+	struct pw_sig_window *win = bpf_map_lookup_elem(&pw_sigbuf, &zero);
+
+	if (!ctx || !ul || !win || ul->ncseq != 1)
+		return 0;
+	__u32 n = ul->method_len, moff = ul->uri_off, voff = ul->cseq_voff;
+	__u64 len = (__u64)ctx->data_end - ctx->data;
+
+	if (n < 1 || n > 9 || moff < n + 1 || moff > len || voff >= len)
+		return 0;
+	__u8 method[16] = {};
+
+	if (bpf_xdp_load_bytes(ctx, moff - n - 1, method, n & 15))
+		return 0;
+	len -= voff;
+	if (len > 40)
+		len = 40;
+	__builtin_memset(win->b, 0, sizeof(win->b)); /* past the datagram: 0, which ends the method */
+	if (len < 1 || bpf_xdp_load_bytes(ctx, voff, win->b, len))
+		return 0;
+	const __u8 *b = win->b;
+	__u32 k = 0, j;
+
+	/* Each loop's end goes through pw_opaque: an exact k after each one would have the
+	 * verifier walk every combination of their lengths. */
+	for (; k < 8; k++)
+		if (b[k] != ' ' && b[k] != '\t')
+			break;
+	k = pw_opaque(k) & 15;
+	for (j = k; k < 20; k++) /* the sequence number: below 2^31 (RFC 3261 8.1.1.5) */
+		if (b[k & 63] < '0' || b[k & 63] > '9')
+			break;
+	if (k == j)
+		return 0;
+	k = pw_opaque(k) & 31;
+	for (j = k; k < 28; k++)
+		if (b[k & 63] != ' ' && b[k & 63] != '\t')
+			break;
+	if (k == j)
+		return 0;
+	k = pw_opaque(k) & 31;
+	for (__u32 i = 0; i < 9; i++) {
+		if (i >= n)
+			break;
+		if ((b[(k + i) & 63] | 0x20) != (method[i] | 0x20))
+			return 0;
+	}
+	__u8 after = b[(k + n) & 63];
+
+	return after == '\r' || after == '\n' || after == ' ' || after == '\t' || after == 0;
+}
 
 /* Finds the header lines of the request whose line starts at packet offset off, 32 bytes at a
  * time, up to the empty line or PW_SIP_HDR_SCAN bytes (the datagram's last 32 bytes or less go
@@ -242,7 +321,12 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 	struct pw_uf_lines *ul = bpf_map_lookup_elem(&pw_uflines, &zero);
 
 	if (!ul || off > PW_MAX_HDR_OFF + 32)
-		return 0;
+		return PW_HDRS_BAD_CSEQ; /* not reached: the first line's offset is bounded */
+	/* With the CSeq checked, lines that start with C are noted too. Arithmetic on a number
+	 * read from map memory, not a branch: the verifier walks the scan once for both. */
+	__u32 c1 = *(volatile __u32 *)&ul->cseq_check & 1;
+	__u32 half = c1 * PW_LINE_CSEQ_HALF;
+	__u64 cmask = -(__u64)c1;
 	volatile __u32 *words = &ul->nw, *count = &ul->n;
 	__u8 *p = data + pw_pkt_off(off);
 	*words = 0;
@@ -273,17 +357,17 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 			n2 = ~a[2];
 			n3 = ~a[3];
 		}
-		if ((n0 && pw_hdr_lines(q, o, n0, ul, words)) ||
-		    (n1 && pw_hdr_lines(q + 8, o + 8, n1, ul, words)) ||
-		    (n2 && pw_hdr_lines(q + 16, o + 16, n2, ul, words)) ||
-		    (n3 && pw_hdr_lines(q + 24, o + 24, n3, ul, words)))
+		if ((n0 && pw_hdr_lines(q, o, n0, ul, words, half, cmask)) ||
+		    (n1 && pw_hdr_lines(q + 8, o + 8, n1, ul, words, half, cmask)) ||
+		    (n2 && pw_hdr_lines(q + 16, o + 16, n2, ul, words, half, cmask)) ||
+		    (n3 && pw_hdr_lines(q + 24, o + 24, n3, ul, words, half, cmask)))
 			goto listed;
 	}
 	if (o < PW_SIP_HDR_SCAN) {
 		for (__u32 k = 0; k < 3; k++) { /* a fourth would need 33 bytes */
 			__u8 *q = p + o + k * 8;
 
-			if ((void *)(q + 9) > data_end || pw_hdr_word(q, o + k * 8, ul, words))
+			if ((void *)(q + 9) > data_end || pw_hdr_word(q, o + k * 8, ul, words, half, cmask))
 				break;
 		}
 	}
@@ -314,10 +398,12 @@ listed:;
 
 	if (n > PW_UF_LINES)
 		return PW_HDRS_TOO_MANY;
-	/* Second pass: which of those lines are User-Agent or From, and where their values are. */
-	volatile __u32 *nval = &ul->nval;
+	/* Second pass: which of those lines are User-Agent, From or CSeq, and where their values
+	 * are. */
+	volatile __u32 *nval = &ul->nval, *ncseq = &ul->ncseq;
 
 	*nval = 0;
+	*ncseq = 0;
 	for (__u32 k = 0; k < PW_UF_LINES; k++) {
 		if (k >= n)
 			break;
@@ -327,6 +413,12 @@ listed:;
 			break;
 		if (!where)
 			continue;
+		if (where == PW_HDR_CSEQ) { /* only lines that start with C when the CSeq is checked */
+			if (*ncseq == 0)
+				ul->cseq_voff = voff;
+			*ncseq += 1;
+			continue;
+		}
 		__u32 v = *nval;
 
 		if (v >= PW_SIG_VALUES)
@@ -336,13 +428,16 @@ listed:;
 		*nval = v + 1;
 	}
 	/* Third pass: the values. */
-	n = *nval;
+	n = *(volatile __u8 *)&r->sig_count ? *nval : 0;
 	for (__u32 v = 0; v < PW_SIG_VALUES; v++) {
 		if (v >= n)
 			break;
 		if (pw_sig_value(ctx, ul->voff[v], ul->where[v], gen, r))
 			return PW_HDRS_SIGNATURE;
 	}
+	/* With the CSeq checked: exactly one, in what was read, and it names the method. */
+	if (*(volatile __u32 *)&ul->cseq_check && !pw_cseq_ok(ctx))
+		return PW_HDRS_BAD_CSEQ;
 	return PW_HDRS_CLEAN;
 }
 
@@ -424,8 +519,11 @@ static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx
 		return PW_REASON_MALFORMED_SIP;
 	int invite = n == 6 && pw_lc(p[0], 'i') && pw_lc(p[1], 'n') && pw_lc(p[2], 'v') && pw_lc(p[3], 'i') &&
 		     pw_lc(p[4], 't') && pw_lc(p[5], 'e');
+	int reg = n == 8 && (pw_lower8(*(__u64 *)p) == 0x7265747369676572ULL); /* "register" */
 
 	ul->uri_off = off + n + 1;
+	ul->method_len = n;
+	ul->cseq_check = !invite && !reg;
 	ul->first = invite ? PW_FIRST_INVITE : PW_FIRST_REQUEST;
 	return 0;
 }
@@ -451,7 +549,7 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 	__u32 uri_off = *(volatile __u32 *)&ul->uri_off;
 	__u32 invite = *(volatile __u32 *)&ul->first == PW_FIRST_INVITE;
 
-	if (r->sig_count) {
+	if (pw_opaque(r->sig_count | *(volatile __u32 *)&ul->cseq_check)) {
 		int hdrs = pw_sip_headers(ctx, uri_off, gen, r);
 
 		/* A known source is not banned for it: one forged datagram with its address would
@@ -461,7 +559,7 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 				known = pw_known_now(&c->m.src, pw_now());
 			return ban && known != PW_KNOWN_YES ? PW_REASON_SCANNER | PW_GUARD_BAN : PW_REASON_SCANNER;
 		}
-		if (hdrs == PW_HDRS_TOO_MANY)
+		if (hdrs == PW_HDRS_TOO_MANY || hdrs == PW_HDRS_BAD_CSEQ)
 			return PW_REASON_MALFORMED_SIP;
 	}
 	if (!invite)

@@ -59,7 +59,7 @@ bool known(Harness& h, Family f, Peer p)
 
 Packet sipFrom(Family f, Peer p)
 {
-    return ip(f, p, kHost).udp(5060, 5060).sip("OPTIONS sip:100@198.18.0.1 SIP/2.0\r\n\r\n");
+    return ip(f, p, kHost).udp(5060, 5060).sip("OPTIONS sip:100@198.18.0.1 SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n");
 }
 
 } // namespace
@@ -93,6 +93,8 @@ TEST_CASE("other answers do not make the peer known", "[bpf][sip][egress]")
         h.runEgress(answer(f, kNet, "REGISTER sip:pbx SIP/2.0\r\nCSeq: 1 REGISTER\r\n\r\n").bytes());
         // A 200 to REGISTER from a port that is not the sip service's is not the PBX's SIP.
         h.runEgress(answer(f, kNet, response("200 OK", "CSeq: 1 REGISTER"), 5070).bytes());
+        // Another method that starts with REGISTER.
+        h.runEgress(answer(f, kNet, response("200 OK", "CSeq: 1 REGISTERX")).bytes());
         CHECK_FALSE(known(h, f, kNet));
     }
 }
@@ -255,10 +257,13 @@ TEST_CASE("a success after digest challenges forgives the challenges", "[bpf][si
             h.runEgress(answer(f, kNet, response("200 OK", "CSeq: 2 INVITE")).bytes());
         }
         CHECK_FALSE(h.banOf(phone));
-        // Without the successes, the same challenges are failures beyond the allowance.
+        // Without the successes, the same challenges are failures beyond the allowance; a 200 to
+        // OPTIONS between them, which a PBX gives without a challenge, forgives nothing.
         const char* guesser = f == Family::V4 ? kNet2.v4 : kNet2.v6;
-        for (int i = 0; i < 5; ++i)
-            h.runEgress(answer(f, kNet2, response("407 Proxy Authentication Required", "CSeq: 1 INVITE")).bytes());
+        for (int i = 0; i < 5; ++i) {
+            h.runEgress(answer(f, kNet2, response("401 Unauthorized", "CSeq: 1 REGISTER")).bytes());
+            h.runEgress(answer(f, kNet2, response("200 OK", "CSeq: 2 OPTIONS")).bytes());
+        }
         REQUIRE(h.banOf(guesser));
         CHECK(h.banOf(guesser)->cause == PW_BAN_AUTH_FAILURE);
     }

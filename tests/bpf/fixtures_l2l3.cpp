@@ -11,7 +11,7 @@ using test::TcpFlags;
 
 namespace {
 
-constexpr const char* kSip = "OPTIONS sip:100@pbx SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.9.9\r\n\r\n";
+constexpr const char* kSip = "OPTIONS sip:100@pbx SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.9.9\r\nCSeq: 1 OPTIONS\r\n\r\n";
 
 Fixture malformed(const std::string& name, Packet p, unsigned ifindex = kLo)
 {

@@ -400,7 +400,7 @@ TEST_CASE("the new-source gate: only what may start a SIP dialogue creates state
     checkVerdict(h, expect(named(f, "then a keepalive is budgeted"), sipUdp(f, kScanner2, kKeepalive),
                            PW_REASON_SIP_RESPONSIVE));
     checkVerdict(h, expect(named(f, "a lower-case method token is a request too"),
-                           sipUdp(f, kScanner3, "options sip:100@198.18.0.1 SIP/2.0\r\n\r\n"),
+                           sipUdp(f, kScanner3, "options sip:100@198.18.0.1 SIP/2.0\r\nCSeq: 1 options\r\n\r\n"),
                            PW_REASON_SIP_RESPONSIVE));
     CHECK(h.maps().rate.keys().size() == 3);
 }
@@ -592,7 +592,7 @@ TEST_CASE("a missing SIP stage drops untrusted SIP (no_stage), never passes it u
     REQUIRE(bpf_map_delete_elem(stages, &slot) == 0);
     close(stages);
     checkVerdict(h, expect(named(f, "without it: an unknown source's request"), sipUdp(f, kScanner2), PW_REASON_NO_STAGE));
-    checkVerdict(h, expect(named(f, "without it: a local source's request"), sipUdp(f, kLocal, "OPTIONS sip:100@pbx SIP/2.0\r\n\r\n"),
+    checkVerdict(h, expect(named(f, "without it: a local source's request"), sipUdp(f, kLocal, "OPTIONS sip:100@pbx SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n"),
                            PW_REASON_NO_STAGE, PW_ZONE_LOCAL));
     checkVerdict(h, expect(named(f, "without it: a trusted source is never judged by the stage"), sipUdp(f, kTrusted),
                            PW_REASON_TRUSTED, PW_ZONE_TRUSTED));

@@ -39,7 +39,7 @@ Peer internetSource(unsigned n, std::deque<std::string>& keep)
 // header scan's steps; and the case names' suffix for it.
 std::pair<std::string, std::string> paddedHead(size_t pad)
 {
-    return {"OPTIONS sip:198.18.0.1 SIP/2.0\r\nX-Pad: " + std::string(pad, 'p') + "\r\n", " (pad " + std::to_string(pad) + ")"};
+    return {"OPTIONS sip:198.18.0.1 SIP/2.0\r\nCSeq: 1 OPTIONS\r\nX-Pad: " + std::string(pad, 'p') + "\r\n", " (pad " + std::to_string(pad) + ")"};
 }
 
 } // namespace
@@ -264,7 +264,7 @@ TEST_CASE("scanner signatures: a signature at every place in its value, and none
     Harness h(guardConfig("user_agents = [\"iWar\", \"friendly-scanner\"]\n", "rate = 1000\nburst = 1000\n"));
     std::deque<std::string> keep;
     unsigned n = 1;
-    const std::string head = "OPTIONS sip:198.18.0.1 SIP/2.0\r\n";
+    const std::string head = "OPTIONS sip:198.18.0.1 SIP/2.0\r\nCSeq: 1 OPTIONS\r\n";
     for (const std::string sig : {"iWar", "friendly-scanner"}) {
         for (size_t at = 0; at < 20; ++at) {
             const std::string value = std::string(at, 'p') + sig, tag = " (" + sig + " at " + std::to_string(at) + ")";
@@ -421,20 +421,22 @@ TEST_CASE("scanner signatures: more User-Agent/From lines than the guard reads i
         return out;
     };
 
-    // Lines that start with U or F are noted, 32 at most: the From, 30 more and the User-Agent
-    // fit, and the signature last is found; one line more and the request is refused.
+    // Lines that start with U or F (and C, in an OPTIONS, whose CSeq is checked: Call-ID, CSeq
+    // and Content-Length here) are noted, 32 at most: the From, 27 more, the User-Agent and
+    // the three C lines fit, and the signature last is found; one line more and the request is
+    // refused.
     const Peer a = internetSource(n++, keep);
-    checkVerdict(h, expect(named(f, "32 lines starting with U or F, the signature last"),
-                           sipUdp(f, a, options(lines("Fax: 1\r\n", 30) + "User-Agent: friendly-scanner\r\n")),
+    checkVerdict(h, expect(named(f, "32 lines starting with U, F or C, the signature last"),
+                           sipUdp(f, a, options(lines("Fax: 1\r\n", 27) + "User-Agent: friendly-scanner\r\n")),
                            PW_REASON_SCANNER));
     const Peer b = internetSource(n++, keep);
-    checkVerdict(h, expect(named(f, "33 lines starting with U or F"),
-                           sipUdp(f, b, options(lines("Fax: 1\r\n", 31) + "User-Agent: friendly-scanner\r\n")),
+    checkVerdict(h, expect(named(f, "33 lines starting with U, F or C"),
+                           sipUdp(f, b, options(lines("Fax: 1\r\n", 28) + "User-Agent: friendly-scanner\r\n")),
                            PW_REASON_MALFORMED_SIP));
     CHECK_FALSE(h.banOf(addrOf(f, b)).has_value());
     const Peer c = internetSource(n++, keep);
-    checkVerdict(h, expect(named(f, "33 harmless lines starting with U or F"),
-                           sipUdp(f, c, options(lines("Unsupported: x\r\n", 32))), PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "33 harmless lines starting with U, F or C"),
+                           sipUdp(f, c, options(lines("Unsupported: x\r\n", 29))), PW_REASON_MALFORMED_SIP));
 
     // User-Agent and From lines are searched, 4 at most (RFC 3261 allows one of each).
     const Peer d = internetSource(n++, keep);

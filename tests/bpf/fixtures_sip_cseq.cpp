@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// The CSeq of a request that is neither INVITE nor REGISTER must name its method (RFC 3261
+// 8.1.1.5), once. A PBX may copy a request's CSeq into its answer unchecked (Kamailio's
+// sl_send_reply does), and egress takes a 200 OK whose CSeq says REGISTER for a registration:
+// an OPTIONS carrying "CSeq: 1 REGISTER" made its sender known. Every verdict checks that
+// exactly one counter moved.
+#include "fixtures.hpp"
+#include "sip_support.hpp"
+#include "sip_guards_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <deque>
+#include <string>
+
+namespace pbxwall::bpftest {
+
+using namespace guardfx;
+
+namespace {
+
+// A distinct internet source per case: 198.18.51.N / 2001:db8:51::N.
+Peer source(unsigned n, std::deque<std::string>& keep)
+{
+    keep.push_back("198.18.51." + std::to_string(n));
+    keep.push_back("2001:db8:51::" + std::to_string(n));
+    return Peer{keep[keep.size() - 2].c_str(), keep.back().c_str()};
+}
+
+// A request of `method` whose header lines are `headers` (each with its CRLF), without the
+// CSeq guardfx::request adds.
+std::string bare(const std::string& method, const std::string& headers)
+{
+    return method + " sip:2001@198.18.0.1 SIP/2.0\r\n"
+                    "Via: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-1\r\n"
+                    "From: <sip:2001@pbx.example>;tag=1\r\nTo: <sip:2001@pbx.example>\r\n"
+                    "Call-ID: 77@198.18.9.9\r\n" +
+           headers + "Content-Length: 0\r\n\r\n";
+}
+
+} // namespace
+
+TEST_CASE("CSeq: a request other than INVITE and REGISTER must name its own method, once",
+          "[bpf][sip][guards][cseq]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    // With the default signatures, and with none (the scan then runs for the CSeq alone).
+    const bool sigs = GENERATE(true, false);
+    Harness h(guardConfig(sigs ? "" : "user_agents = []\nfrom_patterns = []\n"));
+    std::deque<std::string> keep;
+    unsigned n = 1;
+    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) {
+        checkVerdict(h, expect(named(f, what + (sigs ? "" : " (no signatures)")), sipUdp(f, source(n++, keep), payload),
+                               reason));
+    };
+    const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
+
+    check("OPTIONS, CSeq OPTIONS", bare("OPTIONS", "CSeq: 1 OPTIONS\r\n"), ok);
+    check("OPTIONS, CSeq REGISTER", bare("OPTIONS", "CSeq: 1 REGISTER\r\n"), bad);
+    check("OPTIONS, CSeq INVITE", bare("OPTIONS", "CSeq: 1 INVITE\r\n"), bad);
+    check("OPTIONS, CSeq OPTIONSX", bare("OPTIONS", "CSeq: 1 OPTIONSX\r\n"), bad);
+    check("OPTIONS, CSeq OPTION", bare("OPTIONS", "CSeq: 1 OPTION\r\n"), bad);
+    check("OPTIONS, lower case and tabs", bare("OPTIONS", "cseq:\t7\toptions\r\n"), ok);
+    check("OPTIONS, white space before the colon and after the method",
+          bare("OPTIONS", "CSeq :  4294967 OPTIONS \r\n"), ok);
+    check("OPTIONS, no CSeq", bare("OPTIONS", ""), bad);
+    check("OPTIONS, no sequence number", bare("OPTIONS", "CSeq: OPTIONS\r\n"), bad);
+    check("OPTIONS, no space after the number", bare("OPTIONS", "CSeq: 1OPTIONS\r\n"), bad);
+    check("OPTIONS, two CSeq lines", bare("OPTIONS", "CSeq: 1 OPTIONS\r\nCSeq: 1 REGISTER\r\n"), bad);
+    check("OPTIONS, two matching CSeq lines", bare("OPTIONS", "CSeq: 1 OPTIONS\r\nCSeq: 2 OPTIONS\r\n"), bad);
+    check("OPTIONS, a CSeq-like header name", bare("OPTIONS", "CSeqX: 1 REGISTER\r\nCSeq: 1 OPTIONS\r\n"), ok);
+    check("OPTIONS, the CSeq in the body only", bare("OPTIONS", "") + "CSeq: 1 OPTIONS\r\n", bad);
+    check("SUBSCRIBE, CSeq SUBSCRIBE", bare("SUBSCRIBE", "CSeq: 3 SUBSCRIBE\r\nEvent: presence\r\n"), ok);
+    check("NOTIFY, CSeq REGISTER", bare("NOTIFY", "CSeq: 3 REGISTER\r\n"), bad);
+    check("BYE, CSeq REGISTER", bare("BYE", "CSeq: 3 REGISTER\r\n"), bad);
+    check("MESSAGE, CSeq MESSAGE", bare("MESSAGE", "CSeq: 3 MESSAGE\r\n"), ok);
+    // Not checked for REGISTER (its CSeq is what egress looks for) or INVITE (only a known
+    // source's INVITE reaches the PBX).
+    check("REGISTER, CSeq REGISTER", bare("REGISTER", "CSeq: 1 REGISTER\r\n"), ok);
+    check("REGISTER, CSeq OPTIONS", bare("REGISTER", "CSeq: 1 OPTIONS\r\n"), ok);
+    check("REGISTER, no CSeq", bare("REGISTER", ""), ok);
+}
+
+TEST_CASE("CSeq: found at every offset, after one and after two line ends in a word", "[bpf][sip][guards][cseq]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"));
+    std::deque<std::string> keep;
+    unsigned n = 1;
+    for (size_t pad = 0; pad < 40; ++pad) {
+        const std::string x = "X-Pad: " + std::string(pad, 'p') + "\r\n";
+        for (const char* shortLine : {"", "X: 1\r\n"}) { // "\r\nX: 1\r\nC": two line ends in a word
+            const std::string at = " (pad " + std::to_string(pad) + (*shortLine ? ", after a short line)" : ")");
+            checkVerdict(h, expect(named(f, "OPTIONS, CSeq OPTIONS" + at),
+                                   sipUdp(f, source(n++ % 250 + 1, keep), bare("OPTIONS", x + shortLine + "CSeq: 9 OPTIONS\r\n")),
+                                   PW_REASON_SIP_RESPONSIVE));
+            checkVerdict(h, expect(named(f, "OPTIONS, CSeq REGISTER" + at),
+                                   sipUdp(f, source(n++ % 250 + 1, keep), bare("OPTIONS", x + shortLine + "CSeq: 9 REGISTER\r\n")),
+                                   PW_REASON_MALFORMED_SIP));
+        }
+    }
+}
+
+} // namespace pbxwall::bpftest
