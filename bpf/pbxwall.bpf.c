@@ -119,9 +119,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_siprules SEC(".maps");
 
-/* Aggregate budget for new per-source state, per CPU. */
+/* Aggregate budget for new per-source state, shared by all CPUs (pw_newsrc_admit). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pw_newsrc);

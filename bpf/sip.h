@@ -306,10 +306,17 @@ static __always_inline int pw_new_source_allowed(struct pw_ctx *c, const struct 
 	ns = bpf_map_lookup_elem(&pw_newsrc, &zero);
 	if (!ns)
 		return 0;
-	/* The coarse clock moves in jiffies (1-10 ms): tolerate one, or a CPU could never create
-	 * more than one new source per jiffy, whatever new_sources_per_second says. */
-	__u64 interval = pol->newsrc_interval_ns;
-	return pw_gcra(&ns->tat_ns, now, interval, interval ? PW_COARSE_TICK_NS / interval : 0);
+	/* One budget for all CPUs, as new_sources_per_second promises: a per-CPU share would be
+	 * all a single-queue NIC's CPU gets. The coarse clock moves in jiffies (1-10 ms), and a
+	 * CPU's copy may be a tick behind another's: tolerate one. Only an admission writes (a
+	 * closed gate reads the line, so a flood does not bounce it between CPUs); one that loses
+	 * the race to another CPU is refused, as if the other had come first. */
+	__u64 interval = pol->newsrc_interval_ns, tat = *(volatile __u64 *)&ns->tat_ns;
+	__u64 t = tat > now ? tat : now;
+
+	if (t - now > PW_COARSE_TICK_NS)
+		return 0;
+	return __sync_val_compare_and_swap(&ns->tat_ns, tat, t + interval) == tat;
 }
 
 /* Is the source known? For pw_sip_content's anonymous-call rule. */

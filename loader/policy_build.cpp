@@ -30,9 +30,8 @@ void setResponsive(pw_policy& p, const config::Sip& sip)
     p.known_burst = std::max<uint32_t>(sip.burst, sip.knownRate / std::max<uint32_t>(sip.period, 1));
     p.max_failures = sip.maxFailures;
     p.challenge_allowance = sip.challengeAllowance;
-    // pw_newsrc is per CPU: each CPU gets its share of the aggregate budget.
-    const int cpus = std::max(libbpf_num_possible_cpus(), 1);
-    p.newsrc_interval_ns = kSecond * static_cast<uint64_t>(cpus) / std::max<uint32_t>(sip.newSourcesPerSecond, 1);
+    // pw_newsrc is one budget for all CPUs.
+    p.newsrc_interval_ns = kSecond / std::max<uint32_t>(sip.newSourcesPerSecond, 1);
 }
 
 namespace {

@@ -37,7 +37,7 @@ struct MapSet {
     RateTable rate; // mapped into this process, read only
     TypedMap<pw_ban_key, pw_fail> fails;
     TypedMap<__u32, pw_sip_rules> siprules;
-    int newsrcFd = -1; // per-CPU array
+    int newsrcFd = -1; // array of one, shared by all CPUs
     int statsFd = -1;  // per-CPU array
     int eventsFd = -1; // ring buffer
 

@@ -305,7 +305,7 @@ struct pw_policy {
 	__u64 known_interval_ns;  /* one SIP packet per interval from a known source */
 	__u64 ban_ns;             /* duration of the bans the data plane sets */
 	__u64 ban_window_ns;
-	__u64 newsrc_interval_ns; /* per CPU: one new source's state per interval */
+	__u64 newsrc_interval_ns; /* all CPUs together: one new source's state per interval */
 	__u64 known_ns;           /* how long a source stays known after a 200 OK to REGISTER */
 	__u32 known_burst;        /* back-to-back packets of a known source: one second's worth */
 	__u32 max_failures;       /* failed authentications within ban_window_ns that ban; 0: never */
@@ -574,7 +574,8 @@ struct pw_sigclean {
 	__u32 pending; /* during a search: the key to store if it ends clean (0: none) */
 };
 
-/* pw_newsrc: per-CPU GCRA state of the aggregate new-source budget (index 0). */
+/* pw_newsrc: GCRA state of the aggregate new-source budget (index 0), shared by all CPUs and
+ * moved on with an atomic compare-and-swap. */
 struct pw_newsrc {
 	__u64 tat_ns;
 };

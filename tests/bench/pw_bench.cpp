@@ -190,8 +190,8 @@ public:
             p.rules(rules);
         maps_.siprules.update(maps_.activeGen(), rules);
         // Every row starts with the new-source gate idle, whatever the row before it left.
-        const std::vector<pw_newsrc> idle(static_cast<size_t>(libbpf_num_possible_cpus()));
-        if (bpf_map_update_elem(maps_.newsrcFd, &zero, idle.data(), BPF_ANY) != 0)
+        const pw_newsrc idle{};
+        if (bpf_map_update_elem(maps_.newsrcFd, &zero, &idle, BPF_ANY) != 0)
             throw std::runtime_error("reset pw_newsrc: " + std::string(strerror(errno)));
         int target = p.baseline ? bpf_program__fd(s_.bench->progs.pwb_drop) : bpf_program__fd(s_.pw->progs.pw_xdp_main);
         bpf_map_update_elem(bpf_map__fd(s_.bench->maps.pwb_target), &zero, &target, BPF_ANY);

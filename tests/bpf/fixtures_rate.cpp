@@ -311,7 +311,7 @@ TEST_CASE("an open TCP connection's budget is not the first one replaced", "[bpf
 // sources of a group of eight buckets with more than 32 keys' worth of choices (0-4 a round here).
 TEST_CASE("100,000 sources in turn keep their budgets in a production-sized pw_rate", "[bpf][sip][rate]")
 {
-    CpuPin pin; // one pw_newsrc slot: the gate's budget is per CPU
+    CpuPin pin; // one CPU, as one receive queue would have it
     Harness h(dayBudgetConfig(), Programs::Ingress, {{PW_MAP_NAME_RATE, pw_rate_entries(PW_DEFAULT_RATE)}});
     constexpr unsigned kSources = 100000;
     std::vector<std::vector<uint8_t>> frames;

@@ -72,7 +72,7 @@ uint64_t packetsOf(const std::vector<CounterRow>& rows, pw_reason reason)
 
 TEST_CASE("a flood of spoofed SIP sources evicts no ban and no known source", "[bpf][sip][flood]")
 {
-    CpuPin pin; // one pw_newsrc slot: the gate's budget is per CPU
+    CpuPin pin; // one CPU, as one receive queue would have it
     Harness h(kFloodConfig, Programs::Ingress,
               {{PW_MAP_NAME_BANS, PW_DEFAULT_BANS}, {PW_MAP_NAME_KNOWN, PW_DEFAULT_KNOWN},
                {PW_MAP_NAME_KNOWNBITS, 2 * pw_banbit_words(PW_DEFAULT_KNOWN)}, {PW_MAP_NAME_RATE, pw_rate_entries(PW_DEFAULT_RATE)}});
@@ -159,8 +159,8 @@ TEST_CASE("a flood of spoofed SIP sources evicts no ban and no known source", "[
     CHECK(dropped == refused);
     CHECK(created + refused == total);
     CHECK(rateEntries == created); // nothing was evicted: the gate kept the table far from full
-    // new_sources_per_second = 500 for all CPUs together, one CPU's share here, plus the one
-    // tick of the coarse clock the gate tolerates.
+    // new_sources_per_second = 500 for all CPUs together (one budget, whichever CPU runs the
+    // program), plus the one tick of the coarse clock the gate tolerates.
     CHECK(static_cast<double>(created) <= seconds * 500 + 10);
     CHECK(refused >= total * 95 / 100);
     CHECK(seconds < 60);

@@ -148,7 +148,7 @@ pw_ban_key addrKey(std::string_view addr);
 uint64_t coarseNow();
 
 // Pins the calling thread to the CPU it runs on, for as long as it lives, so that per-CPU
-// state (pw_newsrc, per-CPU LRU lists) is the same slot in every test run; then restores the
+// state (per-CPU LRU lists, pw_now) is the same slot in every test run; then restores the
 // previous affinity. BPF_PROG_TEST_RUN runs the program on the caller's CPU.
 class CpuPin {
 public:
