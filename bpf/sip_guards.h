@@ -100,6 +100,8 @@ struct pw_uf_lines {
 	__u32 cseq_check; /* pw_sip_first_line: 1 when the CSeq must be checked (pw_sip_content) */
 	__u32 ncseq;      /* CSeq lines found */
 	__u32 cseq_voff;  /* the packet offset of the first one's value */
+	__u32 line_half;  /* pw_sip_headers: the half of pw_line_start to use (0 or PW_LINE_CSEQ_HALF) */
+	__u64 c_mask;     /* pw_sip_headers: all ones when lines that start with C are noted */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -128,14 +130,16 @@ static const __u8 pw_line_start[2 * PW_LINE_CSEQ_HALF] = {
  * each of them, up to the empty line. Returns 1 when the empty line (the end of the headers)
  * is in it. */
 static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw_uf_lines *ul,
-					volatile __u32 *words, __u32 half, __u64 cmask)
+					volatile __u32 *words)
 {
 	__u64 ends, uf;
 
 	if (!(nl & (nl - 1))) {
 		/* One line end, as in most words: the byte after it, alone. */
 		__u8 ch = *(__u64 *)(q + 1) >> ((pw_byte_index(nl) & 7) * 8);
-		__u8 cls = pw_line_start[ch | half];
+		/* The table's half, from map memory: kept in a register, it pushed the first pass's
+		 * registers onto the stack. */
+		__u8 cls = pw_line_start[ch | (*(volatile __u32 *)&ul->line_half & PW_LINE_CSEQ_HALF)];
 
 		if (cls == PW_LINE_OTHER)
 			return 0;
@@ -147,7 +151,7 @@ static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw
 
 		ends = nl & (pw_zero_bytes(next ^ (PW_ONES * '\r')) | pw_zero_bytes(next ^ (PW_ONES * '\n')));
 		uf = nl & (pw_zero_bytes(lc ^ (PW_ONES * 'u')) | pw_zero_bytes(lc ^ (PW_ONES * 'f')) |
-			   (pw_zero_bytes(lc ^ (PW_ONES * 'c')) & cmask));
+			   (pw_zero_bytes(lc ^ (PW_ONES * 'c')) & *(volatile __u64 *)&ul->c_mask));
 	}
 
 	if (ends)
@@ -165,12 +169,11 @@ static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw
 }
 
 /* pw_hdr_lines for the word at q, whatever it holds. */
-static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *ul, volatile __u32 *words,
-				       __u32 half, __u64 cmask)
+static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *ul, volatile __u32 *words)
 {
 	__u64 nl = pw_lf_bytes(*(__u64 *)q);
 
-	return nl && pw_hdr_lines(q, qoff, nl, ul, words, half, cmask);
+	return nl && pw_hdr_lines(q, qoff, nl, ul, words);
 }
 
 /* From offset o of p on, the offset of the first 32-byte chunk that may hold a '\n', of the
@@ -325,8 +328,9 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 	/* With the CSeq checked, lines that start with C are noted too. Arithmetic on a number
 	 * read from map memory, not a branch: the verifier walks the scan once for both. */
 	__u32 c1 = *(volatile __u32 *)&ul->cseq_check & 1;
-	__u32 half = c1 * PW_LINE_CSEQ_HALF;
-	__u64 cmask = -(__u64)c1;
+
+	ul->line_half = c1 * PW_LINE_CSEQ_HALF;
+	ul->c_mask = -(__u64)c1;
 	volatile __u32 *words = &ul->nw, *count = &ul->n;
 	__u8 *p = data + pw_pkt_off(off);
 	*words = 0;
@@ -357,17 +361,17 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 			n2 = ~a[2];
 			n3 = ~a[3];
 		}
-		if ((n0 && pw_hdr_lines(q, o, n0, ul, words, half, cmask)) ||
-		    (n1 && pw_hdr_lines(q + 8, o + 8, n1, ul, words, half, cmask)) ||
-		    (n2 && pw_hdr_lines(q + 16, o + 16, n2, ul, words, half, cmask)) ||
-		    (n3 && pw_hdr_lines(q + 24, o + 24, n3, ul, words, half, cmask)))
+		if ((n0 && pw_hdr_lines(q, o, n0, ul, words)) ||
+		    (n1 && pw_hdr_lines(q + 8, o + 8, n1, ul, words)) ||
+		    (n2 && pw_hdr_lines(q + 16, o + 16, n2, ul, words)) ||
+		    (n3 && pw_hdr_lines(q + 24, o + 24, n3, ul, words)))
 			goto listed;
 	}
 	if (o < PW_SIP_HDR_SCAN) {
 		for (__u32 k = 0; k < 3; k++) { /* a fourth would need 33 bytes */
 			__u8 *q = p + o + k * 8;
 
-			if ((void *)(q + 9) > data_end || pw_hdr_word(q, o + k * 8, ul, words, half, cmask))
+			if ((void *)(q + 9) > data_end || pw_hdr_word(q, o + k * 8, ul, words))
 				break;
 		}
 	}
@@ -549,6 +553,9 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 	__u32 uri_off = *(volatile __u32 *)&ul->uri_off;
 	__u32 invite = *(volatile __u32 *)&ul->first == PW_FIRST_INVITE;
 
+	/* Whether to scan, through pw_opaque: tested in place, the two values split the
+	 * verifier's states (+70k to +200k instructions); pw_opaque's lookup, a call to the
+	 * verifier, also ends what it knew of the caller-saved registers. */
 	if (pw_opaque(r->sig_count | *(volatile __u32 *)&ul->cseq_check)) {
 		int hdrs = pw_sip_headers(ctx, uri_off, gen, r);
 
