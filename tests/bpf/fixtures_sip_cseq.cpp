@@ -20,12 +20,7 @@ using namespace guardfx;
 namespace {
 
 // A distinct internet source per case: 198.18.51.N / 2001:db8:51::N.
-Peer source(unsigned n, std::deque<std::string>& keep)
-{
-    keep.push_back("198.18.51." + std::to_string(n));
-    keep.push_back("2001:db8:51::" + std::to_string(n));
-    return Peer{keep[keep.size() - 2].c_str(), keep.back().c_str()};
-}
+Peer source(unsigned n, std::deque<std::string>& keep) { return numberedSource(51, n, keep); }
 
 // A request of `method` whose header lines are `headers` (each with its CRLF), without the
 // CSeq guardfx::request adds.

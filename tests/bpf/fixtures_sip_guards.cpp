@@ -26,14 +26,8 @@ using namespace guardfx;
 
 namespace {
 
-// A distinct internet source per case: 198.18.50.N / 2001:db8:50::N, its text kept in `keep` (a
-// deque: adding to it never moves the strings the peers point into).
-Peer internetSource(unsigned n, std::deque<std::string>& keep)
-{
-    keep.push_back("198.18.50." + std::to_string(n));
-    keep.push_back("2001:db8:50::" + std::to_string(n));
-    return Peer{keep[keep.size() - 2].c_str(), keep.back().c_str()};
-}
+// A distinct internet source per case: 198.18.50.N / 2001:db8:50::N.
+Peer internetSource(unsigned n, std::deque<std::string>& keep) { return numberedSource(50, n, keep); }
 
 // The request line and a header of `pad` more bytes, which moves what follows against the
 // header scan's steps; and the case names' suffix for it.

@@ -162,19 +162,16 @@ forged() { # SRC METHOD_IN_CSEQ
   printf 'OPTIONS sip:100@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5070;branch=z9hG4bK-cseq-%s\r\nMax-Forwards: 70\r\nFrom: <sip:probe@%s>;tag=7\r\nTo: <sip:100@%s>\r\nCall-ID: cseq-%s@%s\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n' \
     "$PW_PBX4" "$1" "$2" "$1" "$PW_PBX4" "$2" "$1" "$2"
 }
-pw_stats "$PW_TMP/cseq0.json"
-pw_in_wan "$PW_PY" "$PW_NETTOOL" udp --src "$PW_PHONE2_4" --sport 5070 --dst "$PW_PBX4" --port 5060 --count 1 \
-  --payload "$(forged "$PW_PHONE2_4" REGISTER)" >/dev/null
-sleep 0.5
-pw_stats "$PW_TMP/cseq1.json"
-pw_check_eq "an OPTIONS with CSeq REGISTER drops as malformed_sip" \
-  "$(pw_stat_delta "$PW_TMP/cseq0.json" "$PW_TMP/cseq1.json" malformed_sip internet)" 1
-pw_in_wan "$PW_PY" "$PW_NETTOOL" udp --src "$PW_PHONE2_4" --sport 5070 --dst "$PW_PBX4" --port 5060 --count 1 \
-  --payload "$(forged "$PW_PHONE2_4" OPTIONS)" >/dev/null
-sleep 0.5
-pw_stats "$PW_TMP/cseq2.json"
-pw_check_eq "the same OPTIONS with CSeq OPTIONS passes" \
-  "$(pw_stat_delta "$PW_TMP/cseq1.json" "$PW_TMP/cseq2.json" sip_responsive internet)" 1
+send_forged() { # STEP METHOD_IN_CSEQ REASON WHAT: one OPTIONS from $PW_PHONE2_4, its verdict counted
+  pw_stats "$PW_TMP/cseq$1a.json"
+  pw_in_wan "$PW_PY" "$PW_NETTOOL" udp --src "$PW_PHONE2_4" --sport 5070 --dst "$PW_PBX4" --port 5060 --count 1 \
+    --payload "$(forged "$PW_PHONE2_4" "$2")" >/dev/null
+  sleep 0.5
+  pw_stats "$PW_TMP/cseq$1b.json"
+  pw_check_eq "$4" "$(pw_stat_delta "$PW_TMP/cseq$1a.json" "$PW_TMP/cseq$1b.json" "$3" internet)" 1
+}
+send_forged 1 REGISTER malformed_sip "an OPTIONS with CSeq REGISTER drops as malformed_sip"
+send_forged 2 OPTIONS sip_responsive "the same OPTIONS with CSeq OPTIONS passes"
 pw_ctl --json known list >"$PW_TMP/known-cseq.json"
 if in_json_list "$PW_TMP/known-cseq.json" known "$PW_PHONE2_4"; then
   pw_bad "the forged CSeq made $PW_PHONE2_4 known"
