@@ -278,6 +278,19 @@ TEST_CASE("[sip] warnings", "[config]")
   CHECK(twice.diagnostics[0].message == "trap port 5061 is listed twice in sip.trap_ports");
   CHECK(twice.diagnostics[1].message == "trap port 5062 is listed twice in sip.trap_ports");
   CHECK(twice.config->sip.trapPorts.size() == 3);
+
+  // A budget finer than a tick of the data plane's clock, without a tick's worth of burst.
+  const LoadResult fine = load(withIface("[sip]\nresponsive = false\nrate = 1000\nperiod = 1\nburst = 2\n"));
+  INFO(dump(fine));
+  CHECK(fine.ok());
+  REQUIRE(fine.diagnostics.size() == 1);
+  CHECK(fine.diagnostics[0].warning);
+  CHECK(fine.diagnostics[0].line == 6); // the rate
+  CHECK(fine.diagnostics[0].message ==
+        "sip.rate = 1000 per 1 s is more than one packet per tick of the data plane's clock (10 ms): with burst = 2 a "
+        "source gets about 100 a second; set burst to 10 or more for the rate to hold");
+  CHECK(load(withIface("[sip]\nresponsive = false\nrate = 1000\nperiod = 1\nburst = 10\n")).diagnostics.empty());
+  CHECK(load(withIface("[sip]\nresponsive = false\nrate = 100\nperiod = 1\nburst = 0\n")).diagnostics.empty());
 }
 
 TEST_CASE("pw_siprules from [sip]: signatures, their filter grams, toll prefixes", "[config][sip]")
