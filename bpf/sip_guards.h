@@ -315,7 +315,9 @@ __noinline int pw_cseq_ok(struct xdp_md *ctx)
  * PW_HDRS_SIGNATURE when a signature matched, PW_HDRS_TOO_MANY for a request with more than
  * PW_UF_LINES lines that start with U or F or more than PW_SIG_VALUES User-Agent and From lines
  * (RFC 3261 allows one From and one User-Agent: more only serves to hide a signature past what
- * is read). */
+ * is read). When pw_sip_first_line asked for the CSeq to be checked, lines that start with C
+ * are noted too, the second pass finds the CSeq lines, and PW_HDRS_BAD_CSEQ is returned unless
+ * there is one, naming the request's method (pw_cseq_ok). */
 static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen, const struct pw_sip_rules *r)
 {
 	void *data = (void *)(long)ctx->data;
@@ -533,7 +535,8 @@ static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx
 }
 
 /* The content guards on a request that passed pw_sip_first_line (first buffer only, bounded
- * loops): scanner signatures in User-Agent / From (drop and ban), and for an INVITE: toll fraud
+ * loops): scanner signatures in User-Agent / From (drop and ban), the CSeq of a request other
+ * than INVITE and REGISTER (malformed_sip unless it names the method), and for an INVITE: toll fraud
  * from a zone not allowed to dial out, then an anonymous call (a source that is not known;
  * `known` is PW_KNOWN_*). Returns 0 or a drop reason, with PW_GUARD_BAN when the caller is to
  * ban the source. Every value it reads from *ul comes through map memory: the verifier sees
