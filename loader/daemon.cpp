@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -151,20 +152,22 @@ public:
             return;
         {
             PinLock lock(cfg.pinDir);
-            std::vector<CtlBan> bans = CtlState::loadBans(cfg.stateDir);
+            // The bans as they are now, not as the events told them: events wait in the ring
+            // while pbxwalld is stopped, and pbxwallctl may have lifted a ban (it then left the
+            // state file too) or made it permanent meanwhile. One entry per address, and one
+            // pass over the state file's bans (a flood of bans must not cost events x bans).
+            std::map<Addr, CtlBan> fresh;
             for (const auto& b : bans_) {
-                // The ban as it is now, not as the event told it: events wait in the ring while
-                // pbxwalld is stopped, and pbxwallctl may have lifted the ban (it then left the
-                // state file too) or made it permanent meanwhile.
                 pw_ban_key key{};
                 std::memcpy(key.addr, b.addr.bytes.data(), 16);
-                const auto cur = maps_.bans.lookup(key);
-                if (!cur)
-                    continue;
-                std::erase_if(bans, [&](const CtlBan& old) { return old.addr == b.addr; });
-                bans.push_back({b.addr, monotonicNsToUnix(cur->expires_ns), monotonicNsToUnix(cur->created_ns),
-                                cur->cause});
+                if (const auto cur = maps_.bans.lookup(key))
+                    fresh[b.addr] = {b.addr, monotonicNsToUnix(cur->expires_ns), monotonicNsToUnix(cur->created_ns),
+                                     cur->cause};
             }
+            std::vector<CtlBan> bans = CtlState::loadBans(cfg.stateDir);
+            std::erase_if(bans, [&](const CtlBan& old) { return fresh.contains(old.addr); });
+            for (const auto& [addr, b] : fresh)
+                bans.push_back(b);
             CtlState::saveBans(cfg.stateDir, bans);
         }
         cachePending_ = true;
