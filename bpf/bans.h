@@ -156,24 +156,49 @@ static __always_inline void pw_banbits_set(const union pw_addr *a)
 	}
 }
 
-/* Bans the source (its exact address) for the policy's ban time and reports it. A full ban
- * table is reported too: never silent. */
-static __always_inline void pw_ban_addr(const __u8 *addr, const struct pw_policy *pol, __u32 cause, __u64 now)
+/* An IPv6 address masked to its first `bits` bits (48..127; 128 and more: unchanged). */
+static __always_inline void pw_mask6(union pw_addr *a, __u32 bits)
+{
+	if (bits >= 128)
+		return;
+	if (bits <= 64) {
+		a->d[1] = 0;
+		a->d[0] &= bits ? bpf_cpu_to_be64(~0ULL << (64 - bits)) : 0;
+	} else {
+		a->d[1] &= bpf_cpu_to_be64(~0ULL << (128 - bits));
+	}
+}
+
+static __always_inline int pw_is_v4mapped(const union pw_addr *a)
+{
+	return a->d[0] == 0 && a->w[2] == bpf_htonl(0xffff);
+}
+
+/* Bans an address for the policy's ban time and reports it: an IPv4 address itself, an IPv6
+ * one with its /v6_prefix (pbxwall_abi.h). A full ban table is reported too: never silent. */
+static __always_inline void pw_ban_addr(const union pw_addr *a, const struct pw_policy *pol, __u32 cause, __u64 now)
 {
 	struct pw_ban_key bk;
 	struct pw_ban b = { .expires_ns = now + pol->ban_ns, .created_ns = now, .cause = cause };
+	union pw_addr key = *a;
 	struct pw_event *ev;
 	long err;
 
-	__builtin_memcpy(bk.addr, addr, 16);
+	if (!pw_is_v4mapped(a) && pol->v6_prefix < 128) {
+		pw_mask6(&key, pol->v6_prefix);
+		b.prefix = pol->v6_prefix;
+	}
+	__builtin_memcpy(bk.addr, key.b, 16);
 	err = bpf_map_update_elem(&pw_bans, &bk, &b, BPF_ANY);
-	pw_banbits_set((const union pw_addr *)addr);
+	pw_banbits_set(&key);
 	ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);
 	if (!ev)
 		return;
 	ev->ts_ns = now;
-	__builtin_memcpy(ev->addr, addr, 16);
+	__builtin_memcpy(ev->addr, key.b, 16);
 	ev->type = err ? PW_EVENT_BAN_FULL : PW_EVENT_BAN;
+	ev->prefix = b.prefix;
+	ev->pad = 0;
 	ev->cause = cause;
 	ev->duration_ns = pol->ban_ns;
 	bpf_ringbuf_submit(ev, 0);
@@ -182,7 +207,7 @@ static __always_inline void pw_ban_addr(const __u8 *addr, const struct pw_policy
 static __always_inline void pw_ban_source(struct pw_ctx *c, const struct pw_policy *pol, __u32 cause,
 					  __u64 now)
 {
-	pw_ban_addr(c->m.src.b, pol, cause, now);
+	pw_ban_addr(&c->m.src, pol, cause, now);
 }
 
 #endif /* PBXWALL_BANS_H */

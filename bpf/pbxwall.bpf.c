@@ -548,8 +548,9 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 		if (c->zone == PW_ZONE_REJECT)
 			return PW_REASON_REJECT;
 
-		/* 6: timed bans (trusted sources never reach this point). */
-		if (pw_is_banned(g, ban_h, c))
+		/* 6: timed bans (trusted sources never reach this point), of the address, then of
+		 * an IPv6 source's prefix. */
+		if (pw_is_banned(g, ban_h, c) || pw_is_prefix_banned(g, c))
 			return PW_REASON_BANNED;
 	}
 

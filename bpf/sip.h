@@ -21,16 +21,9 @@ static __always_inline int pw_gcra(__u64 *tat, __u64 now, __u64 interval, __u32 
 static __always_inline void pw_budget_key(struct pw_ctx *c, const struct pw_policy *pol, struct pw_ban_key *k)
 {
 	union pw_addr a = c->m.src;
-	__u32 bits = pol->v6_prefix;
 
-	if (c->m.family == 6 && bits < 128) {
-		if (bits <= 64) {
-			a.d[1] = 0;
-			a.d[0] &= bits ? bpf_cpu_to_be64(~0ULL << (64 - bits)) : 0;
-		} else {
-			a.d[1] &= bpf_cpu_to_be64(~0ULL << (128 - bits));
-		}
-	}
+	if (c->m.family == 6)
+		pw_mask6(&a, pol->v6_prefix);
 	__builtin_memcpy(k->addr, a.b, 16);
 }
 
@@ -388,7 +381,46 @@ static __always_inline void pw_ban_unless_known(const union pw_addr *a, const st
 						__u64 now)
 {
 	if (pw_known_now(a, now) != PW_KNOWN_YES)
-		pw_ban_addr(a->b, pol, cause, now);
+		pw_ban_addr(a, pol, cause, now);
+}
+
+/* Is the IPv6 source under a ban of its prefix (k: its address masked to v6_prefix, whose
+ * filter bit is set)? Not when the source itself is known. A function of its own, verified
+ * once: only sources whose prefix's filter bit is set call it. */
+__noinline int pw_prefix_banned(const struct pw_ban_key *k, const union pw_addr *src)
+{
+	struct pw_ban *b;
+	__u64 now;
+
+	if (!k || !src)
+		return 0;
+	b = bpf_map_lookup_elem(&pw_bans, k);
+	if (!b || !b->prefix)
+		return 0;
+	now = pw_now();
+	if (b->expires_ns && now >= b->expires_ns)
+		return 0;
+	return pw_known_now(src, now) != PW_KNOWN_YES;
+}
+
+/* The prefix ban check of an IPv6 source that no exact ban holds: its prefix's filter bit,
+ * inline, and pw_prefix_banned behind a set bit. */
+static __always_inline int pw_is_prefix_banned(const struct pw_gen_state *g, struct pw_ctx *c)
+{
+	struct pw_ban_key k;
+	union pw_addr a = c->m.src;
+	__u64 bit, *w;
+
+	if (c->m.family != 6 || c->policy->v6_prefix >= 128)
+		return 0;
+	pw_mask6(&a, c->policy->v6_prefix);
+	if (g->banbit_mask) {
+		w = pw_banbit(g, g->ban_half, pw_ban_hash(g, &a), &bit);
+		if (w && !(*w & bit))
+			return 0;
+	}
+	__builtin_memcpy(k.addr, a.b, 16);
+	return pw_prefix_banned(&k, &c->m.src);
 }
 
 #include "sip_guards.h"

@@ -127,6 +127,8 @@ static __always_inline void pw_promote_known(const struct pw_meta *m, const stru
 	ev->ts_ns = now;
 	__builtin_memcpy(ev->addr, m->dst.b, 16);
 	ev->type = err ? PW_EVENT_KNOWN_FULL : PW_EVENT_KNOWN;
+	ev->prefix = 0;
+	ev->pad = 0;
 	ev->cause = 0;
 	ev->duration_ns = life;
 	bpf_ringbuf_submit(ev, 0);

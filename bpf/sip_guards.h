@@ -238,11 +238,13 @@ static __always_inline __u64 pw_skip_chunks(__u8 *p, __u64 o, void *data_end, __
 	return o;
 }
 
-enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2, PW_HDRS_BAD_CSEQ = 3 };
+enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2, PW_HDRS_BAD_CSEQ = 3, PW_HDRS_NO_CSEQ = 4 };
+enum { PW_CSEQ_BAD = 0, PW_CSEQ_OK = 1, PW_CSEQ_UNSEEN = 2 };
 
 /* The request's CSeq, as pw_sip_headers' second pass found it: is there exactly one, and does
  * it name the request's method (RFC 3261 8.1.1.5: "The method MUST match that of the
- * request")? The value is "N METHOD", with white space before and between; the method must end
+ * request")? PW_CSEQ_OK, PW_CSEQ_BAD, or PW_CSEQ_UNSEEN when none is in what was read (it may
+ * lie past the scan, or in a later fragment). The value is "N METHOD", with white space before and between; the method must end
  * there (a line end or white space). Case is ignored, as for the request's method in
  * pw_sip_first_line. A global function, with everything it needs read from pw_uflines: it
  * runs once per request whose CSeq is checked, and the verifier checks it once, not once per
@@ -253,8 +255,10 @@ __noinline int pw_cseq_ok(struct xdp_md *ctx)
 	struct pw_uf_lines *ul = bpf_map_lookup_elem(&pw_uflines, &zero);
 	struct pw_sig_window *win = bpf_map_lookup_elem(&pw_sigbuf, &zero);
 
-	if (!ctx || !ul || !win || ul->ncseq != 1)
-		return 0;
+	if (!ctx || !ul || !win)
+		return PW_CSEQ_BAD;
+	if (ul->ncseq != 1)
+		return ul->ncseq ? PW_CSEQ_BAD : PW_CSEQ_UNSEEN;
 	__u32 n = ul->method_len, moff = ul->uri_off, voff = ul->cseq_voff;
 	__u64 len = (__u64)ctx->data_end - ctx->data;
 
@@ -441,9 +445,13 @@ listed:;
 		if (pw_sig_value(ctx, ul->voff[v], ul->where[v], gen, r))
 			return PW_HDRS_SIGNATURE;
 	}
-	/* With the CSeq checked: exactly one, in what was read, and it names the method. */
-	if (*(volatile __u32 *)&ul->cseq_check && !pw_cseq_ok(ctx))
-		return PW_HDRS_BAD_CSEQ;
+	/* With the CSeq checked: exactly one, and it names the method. */
+	if (*(volatile __u32 *)&ul->cseq_check) {
+		int cseq = pw_cseq_ok(ctx);
+
+		if (cseq != PW_CSEQ_OK)
+			return cseq == PW_CSEQ_UNSEEN ? PW_HDRS_NO_CSEQ : PW_HDRS_BAD_CSEQ;
+	}
 	return PW_HDRS_CLEAN;
 }
 
@@ -482,7 +490,8 @@ static __always_inline __u32 pw_sip_keepalive(struct xdp_md *ctx, __u32 l4off, _
 }
 
 /* The first SIP guard on a UDP datagram to a SIP port from a source that is not trusted: a
- * request must start "METHOD sip:", "sips:" or "tel:" (RFC 3261 25.1), a response "SIP/2.0 NNN";
+ * request must start "METHOD sip:", "sips:", "tel:" (RFC 3261 25.1) or "urn:" (RFC 5031, the
+ * emergency service URNs), a response "SIP/2.0 NNN";
  * CRLF keepalives (RFC 5626: CRLF or CRLFCRLF alone) pass. Cheap (the first 16 bytes): it comes before the content
  * guards, and before a new source's budget is made (an existing source's budget comes first).
  * Returns 0 or PW_REASON_MALFORMED_SIP, and notes in *ul what pw_sip_content needs. */
@@ -520,7 +529,8 @@ static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx
 	__u8 *u = p + n + 1;
 	int uri = (pw_lc(u[0], 's') && pw_lc(u[1], 'i') && pw_lc(u[2], 'p') &&
 		   (u[3] == ':' || (pw_lc(u[3], 's') && u[4] == ':'))) ||
-		  (pw_lc(u[0], 't') && pw_lc(u[1], 'e') && pw_lc(u[2], 'l') && u[3] == ':');
+		  (pw_lc(u[0], 't') && pw_lc(u[1], 'e') && pw_lc(u[2], 'l') && u[3] == ':') ||
+		  (pw_lc(u[0], 'u') && pw_lc(u[1], 'r') && pw_lc(u[2], 'n') && u[3] == ':');
 	if (!uri)
 		return PW_REASON_MALFORMED_SIP;
 	int invite = n == 6 && pw_lc(p[0], 'i') && pw_lc(p[1], 'n') && pw_lc(p[2], 'v') && pw_lc(p[3], 'i') &&
@@ -571,6 +581,16 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 		}
 		if (hdrs == PW_HDRS_TOO_MANY || hdrs == PW_HDRS_BAD_CSEQ)
 			return PW_REASON_MALFORMED_SIP;
+		/* No CSeq in what was read: a long request's may follow, past the scan or in a later
+		 * fragment (an in-dialog BYE or ACK with many Via and Route lines). It passes, but not
+		 * from an internet source that is not known: the PBX would see a CSeq pbxwall did not,
+		 * and an OPTIONS whose CSeq says REGISTER could make its sender known. */
+		if (hdrs == PW_HDRS_NO_CSEQ && c->zone == PW_ZONE_INTERNET) {
+			if (known == PW_KNOWN_UNSEEN)
+				known = pw_known_now(&c->m.src, pw_now());
+			if (known != PW_KNOWN_YES)
+				return PW_REASON_MALFORMED_SIP;
+		}
 	}
 	if (!invite)
 		return 0;

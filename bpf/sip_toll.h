@@ -38,8 +38,8 @@ struct {
 	__type(value, struct pw_toll_state);
 } pw_tollbuf SEC(".maps");
 
-/* Toll fraud: does the Request-URI at packet offset off ("sip:", "sips:" or "tel:", checked by
- * the caller) dial one of the configured prefixes? The user part is percent-unescaped and
+/* Toll fraud: does the Request-URI at packet offset off ("sip:", "sips:", "tel:" or "urn:",
+ * checked by the caller) dial one of the configured prefixes? The user part is percent-unescaped and
  * visual separators (RFC 3966: - . ( ), and spaces) are ignored. What cannot be parsed within
  * PW_TOLL_SCAN bytes counts as a match: fail closed. A SIP URI without a user part dials
  * nothing. Returns 1: drop. A global function: verified once. */
@@ -58,6 +58,8 @@ __noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
 
 	if ((void *)(u + 5) > data_end)
 		return 1;
+	if (pw_lc(u[0], 'u')) /* "urn:" (RFC 5031: urn:service:sos, an emergency call) dials no number */
+		return 0;
 	st->tel = pw_lc(u[0], 't');
 	u += !st->tel && u[3] != ':' ? 5 : 4; /* "sips:" : "sip:" or "tel:" */
 	st->acc = 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-// pbxwallctl ban list|add|del: timed bans keyed by address. The data plane compares
+// pbxwallctl ban list|add|del: timed bans of an address or of an IPv6 prefix of the length [sip]
+// ipv6_prefix names, keyed by address (a prefix by its first). The data plane compares
 // expires_ns with CLOCK_MONOTONIC; the state file keeps Unix times so bans survive a reboot.
 #include "commands.hpp"
 #include "output.hpp"
@@ -50,7 +51,7 @@ std::string causeName(unsigned cause)
 
 nlohmann::ordered_json banJson(const Addr& a, const pw_ban& b, uint64_t nowNs)
 {
-    nlohmann::ordered_json j{{"addr", a.str()}, {"cause", causeName(b.cause)}};
+    nlohmann::ordered_json j{{"addr", banText(a, b.prefix)}, {"cause", causeName(b.cause)}};
     j["remaining"] = b.expires_ns ? nlohmann::ordered_json(remainingSeconds(b, nowNs)) : nlohmann::ordered_json();
     j["expires"] = b.expires_ns ? nlohmann::ordered_json(monotonicNsToUnix(b.expires_ns)) : nlohmann::ordered_json();
     j["created"] = monotonicNsToUnix(b.created_ns);
@@ -90,6 +91,38 @@ std::string trustedByInterface(Context& ctx, const Addr& a)
            " (zone trusted) take that zone and still pass: trusted sources are never banned";
 }
 
+// The length the data plane bans IPv6 sources by ([sip] ipv6_prefix of the policy in force);
+// 128: by address.
+unsigned banPrefix6(Context& ctx)
+{
+    MapSet& maps = ctx.maps();
+    const auto pol = maps.policy.lookup(maps.activeGen());
+    return pol && pol->v6_prefix ? pol->v6_prefix : 128;
+}
+
+// The ban a `ban add|del` argument names: an address, or an IPv6 prefix of the length IPv6
+// sources are banned by. prefix: as pw_ban's.
+struct BanTarget {
+    Addr addr;
+    uint8_t prefix = 0;
+    std::string str() const { return banText(addr, prefix); }
+};
+
+BanTarget banTarget(Context& ctx, const std::string& command, const std::string& text)
+{
+    const Cidr c = parseCidrArg(command, text);
+    if (c.isHost())
+        return {c.addr, 0};
+    if (c.isV4())
+        usageError(command + ": " + text + " is a prefix: bans name an address or an IPv6 prefix");
+    const unsigned len = banPrefix6(ctx);
+    if (c.len != len)
+        usageError(command + ": " + text + " is a prefix: bans name an address" +
+                   (len < 128 ? " or an IPv6 /" + std::to_string(len) + " (the [sip] ipv6_prefix in force)"
+                              : " ([sip] ipv6_prefix = 128 bans IPv6 sources by address)"));
+    return {c.addr, c.len};
+}
+
 void listBans(Context& ctx)
 {
     const uint64_t now = monotonicNowNs();
@@ -103,23 +136,27 @@ void listBans(Context& ctx)
         printJsonArray(ctx, "bans", bans.size(), [&](size_t i) { return banJson(bans[i].first, bans[i].second, now); });
         return;
     }
-    Table t({"ADDRESS", "CAUSE", "REMAINING", "CREATED"}, {false, false, true, false});
+    Table t({"ADDRESS/PREFIX", "CAUSE", "REMAINING", "CREATED"}, {false, false, true, false});
     for (const auto& [a, b] : bans)
-        t.add({a.str(), causeName(b.cause), b.expires_ns ? std::to_string(remainingSeconds(b, now)) : "never",
+        t.add({banText(a, b.prefix), causeName(b.cause), b.expires_ns ? std::to_string(remainingSeconds(b, now)) : "never",
                localTime(monotonicNsToUnix(b.created_ns))});
     t.print(std::cout);
 }
 
-void addBan(Context& ctx, const Addr& a, uint64_t ttl)
+void addBan(Context& ctx, const BanTarget& t, uint64_t ttl)
 {
     ctx.lockExclusive();
     MapSet& maps = ctx.maps();
-    if (auto e = ctx.policy().match(a); e && e->zone == PW_ZONE_TRUSTED)
+    const Addr& a = t.addr;
+    if (auto e = ctx.policy().match(a); !t.prefix && e && e->zone == PW_ZONE_TRUSTED)
         failure("refusing to ban " + a.str() + ": it is in the trusted zone (" + ruleOf(ctx, a) + ")");
     CtlState& state = ctx.state();
 
     const pw_ban_key key = banKey(a);
     const auto old = maps.bans.lookup(key);
+    if (old && old->prefix && !t.prefix) // one key: the exact ban would narrow the prefix's
+        failure("ban add: " + a.str() + " is the first address of the banned prefix " + banText(a, old->prefix) +
+                ": it is banned already");
     if (!old) {
         const auto all = maps.bans.entries();
         const __u32 capacity = maps.bansCapacity();
@@ -138,11 +175,12 @@ void addBan(Context& ctx, const Addr& a, uint64_t ttl)
     ban.expires_ns = ttl ? now + ttl * kNsPerSec : 0;
     ban.created_ns = now;
     ban.cause = PW_BAN_MANUAL;
+    ban.prefix = t.prefix;
     maps.bans.update(key, ban);
 
     // Expired bans are dropped from the state file while we rewrite it anyway.
     std::erase_if(state.bans, [&](const CtlBan& b) { return b.addr == a || (b.expiresUnix && b.expiresUnix <= nowUnix); });
-    state.bans.push_back({a, ttl ? nowUnix + static_cast<int64_t>(ttl) : 0, nowUnix, PW_BAN_MANUAL});
+    state.bans.push_back({a, ttl ? nowUnix + static_cast<int64_t>(ttl) : 0, nowUnix, PW_BAN_MANUAL, t.prefix});
     ctx.commit([&] {
         if (old)
             maps.bans.update(key, *old);
@@ -150,7 +188,7 @@ void addBan(Context& ctx, const Addr& a, uint64_t ttl)
             maps.bans.erase(key);
     });
     ctx.policy().refreshBanFilter(); // the ban cache holds the new ban (or its new, shorter end)
-    const std::string note = trustedByInterface(ctx, a);
+    const std::string note = t.prefix ? "" : trustedByInterface(ctx, a);
 
     if (ctx.json()) {
         nlohmann::ordered_json j{{"banned", banJson(a, ban, now)}};
@@ -160,25 +198,43 @@ void addBan(Context& ctx, const Addr& a, uint64_t ttl)
         return;
     }
     if (ttl)
-        std::cout << "banned " << a.str() << " for " << ttl << " s (until " << localTime(nowUnix + static_cast<int64_t>(ttl))
+        std::cout << "banned " << t.str() << " for " << ttl << " s (until " << localTime(nowUnix + static_cast<int64_t>(ttl))
                   << ")\n";
     else
-        std::cout << "banned " << a.str() << " with no expiry (until ban del)\n";
+        std::cout << "banned " << t.str() << " with no expiry (until ban del)\n";
     if (!note.empty())
         std::cerr << "pbxwallctl: note: " << note << "\n";
 }
 
-void delBan(Context& ctx, const Addr& a)
+// For `ban del ADDR` of an IPv6 address that is not banned itself: ", but its prefix P is:
+// ban del P" when a ban of its prefix is in force; else "".
+std::string coveringBan(Context& ctx, const BanTarget& t)
+{
+    const unsigned len = banPrefix6(ctx);
+    if (t.prefix || t.addr.isV4() || len >= 128)
+        return "";
+    const Addr net = masked(t.addr, len);
+    const auto b = ctx.maps().bans.lookup(banKey(net));
+    if (!b || !b->prefix || expired(*b, monotonicNowNs()))
+        return "";
+    const std::string p = banText(net, b->prefix);
+    return ", but its prefix " + p + " is (ban del " + p + ")";
+}
+
+void delBan(Context& ctx, const BanTarget& t)
 {
     ctx.lockExclusive();
     MapSet& maps = ctx.maps();
     CtlState& state = ctx.state();
+    const Addr& a = t.addr;
     const pw_ban_key key = banKey(a);
-    const auto old = maps.bans.lookup(key);
+    auto old = maps.bans.lookup(key);
+    if (old && old->prefix != t.prefix) // the key names the other ban: not the one asked for
+        failure("ban del: " + t.str() + " is not banned, " + banText(a, old->prefix) + " is");
     const auto before = state.bans.size();
-    std::erase_if(state.bans, [&](const CtlBan& b) { return b.addr == a; });
+    std::erase_if(state.bans, [&](const CtlBan& b) { return b.addr == a && b.prefix == t.prefix; });
     if (!old && state.bans.size() == before)
-        failure("ban del: " + a.str() + " is not banned");
+        failure("ban del: " + t.str() + " is not banned" + coveringBan(ctx, t));
     if (old)
         maps.bans.erase(key);
     ctx.commit([&] {
@@ -189,17 +245,17 @@ void delBan(Context& ctx, const Addr& a)
         ctx.policy().refreshBanFilter(); // the ban cache forgets it: the source passes from now on
 
     if (ctx.json()) {
-        printJson(ctx, {{"unbanned", {{"addr", a.str()}}}});
+        printJson(ctx, {{"unbanned", {{"addr", t.str()}}}});
         return;
     }
-    std::cout << "unbanned " << a.str() << '\n';
+    std::cout << "unbanned " << t.str() << '\n';
 }
 
 } // namespace
 
 void addBanCommands(CLI::App& app, Context& ctx)
 {
-    auto* ban = app.add_subcommand("ban", "Timed bans of single addresses");
+    auto* ban = app.add_subcommand("ban", "Timed bans of addresses and IPv6 prefixes");
     ban->require_subcommand(1);
     struct Opts {
         std::string addr;
@@ -211,21 +267,23 @@ void addBanCommands(CLI::App& app, Context& ctx)
         ctx.action = [](Context& c) { listBans(c); };
     });
 
-    auto* add = ban->add_subcommand("add", "Ban an address (refused for trusted addresses)");
-    add->add_option("addr", o->addr, "IPv4 or IPv6 address")->required()->type_name("ADDR");
+    auto* add = ban->add_subcommand("add", "Ban an address (refused for trusted addresses) or an IPv6 prefix");
+    add->add_option("addr", o->addr, "IPv4 or IPv6 address, or an IPv6 prefix of [sip] ipv6_prefix bits")
+        ->required()
+        ->type_name("ADDR|PREFIX");
     add->add_option("--ttl", o->ttl, "Seconds until the ban expires; 0 = never (default 3600)")
         ->type_name("SECONDS");
     add->callback([&ctx, o] {
         ctx.action = [o](Context& c) {
-            const Addr a = parseAddrArg("ban add", o->addr);
-            addBan(c, a, parseTtl(o->ttl));
+            const BanTarget t = banTarget(c, "ban add", o->addr);
+            addBan(c, t, parseTtl(o->ttl));
         };
     });
 
-    auto* del = ban->add_subcommand("del", "Lift the ban of an address");
-    del->add_option("addr", o->addr, "IPv4 or IPv6 address")->required()->type_name("ADDR");
+    auto* del = ban->add_subcommand("del", "Lift the ban of an address or an IPv6 prefix");
+    del->add_option("addr", o->addr, "The address or prefix, as ban list shows it")->required()->type_name("ADDR|PREFIX");
     del->callback([&ctx, o] {
-        ctx.action = [o](Context& c) { delBan(c, parseAddrArg("ban del", o->addr)); };
+        ctx.action = [o](Context& c) { delBan(c, banTarget(c, "ban del", o->addr)); };
     });
 }
 

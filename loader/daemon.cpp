@@ -59,11 +59,65 @@ void replayBans(MapSet& maps, const CtlState& state)
         ban.expires_ns = unixToMonotonicNs(b.expiresUnix);
         ban.created_ns = monotonicNowNs();
         ban.cause = b.cause;
+        ban.prefix = b.prefix;
         maps.bans.update(key, ban);
         ++restored;
     }
     if (restored)
         spdlog::info("restored {} bans from the state directory", restored);
+}
+
+// IPv6 prefix bans follow [sip] ipv6_prefix (refitBan): after a change, each one of another
+// length is widened to the new length (merged with what holds that key: the later end wins) or
+// lifted, in the map and in the state file. Under the pin lock; the caller rebuilds the ban filter.
+void refitPrefixBans(MapSet& maps, const config::Config& cfg)
+{
+    const unsigned len = cfg.sip.ipv6Prefix;
+    auto later = [](uint64_t a, uint64_t b) { return !a || !b ? 0 : std::max(a, b); }; // 0: never ends
+    size_t lifted = 0;
+    std::vector<std::pair<pw_ban_key, pw_ban>> widened; // all moved out first, then merged in
+    for (const auto& [k, b] : maps.bans.entries()) {
+        if (!b.prefix || b.prefix == len)
+            continue;
+        Addr a;
+        std::memcpy(a.bytes.data(), k.addr, 16);
+        maps.bans.erase(k);
+        if (const auto to = refitBan(a, b.prefix, len)) {
+            pw_ban_key key{};
+            std::memcpy(key.addr, to->bytes.data(), 16);
+            widened.emplace_back(key, b);
+        } else {
+            spdlog::warn("ban of {} lifted: IPv6 sources are banned by /{} now", banText(a, b.prefix), len);
+            ++lifted;
+        }
+    }
+    for (auto [key, ban] : widened) {
+        ban.prefix = static_cast<uint8_t>(len);
+        if (const auto cur = maps.bans.lookup(key))
+            ban.expires_ns = later(ban.expires_ns, cur->expires_ns);
+        maps.bans.update(key, ban);
+    }
+    if (widened.empty() && !lifted)
+        return;
+    spdlog::info("IPv6 prefix bans refitted to /{}: {} widened, {} lifted", len, widened.size(), lifted);
+    std::map<Addr, CtlBan> kept;
+    for (CtlBan b : CtlState::loadBans(cfg.stateDir)) {
+        const auto to = refitBan(b.addr, b.prefix, len);
+        if (!to)
+            continue;
+        b.addr = *to;
+        b.prefix = b.prefix ? static_cast<uint8_t>(len) : 0;
+        if (const auto it = kept.find(b.addr); it != kept.end()) {
+            const auto e = later(static_cast<uint64_t>(b.expiresUnix), static_cast<uint64_t>(it->second.expiresUnix));
+            b.expiresUnix = static_cast<int64_t>(e);
+            b.prefix = std::max(b.prefix, it->second.prefix);
+        }
+        kept[b.addr] = b;
+    }
+    std::vector<CtlBan> bans;
+    for (const auto& [addr, b] : kept)
+        bans.push_back(b);
+    CtlState::saveBans(cfg.stateDir, bans);
 }
 
 // Deletes expired bans from the map and from the state file.
@@ -92,7 +146,7 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
             continue;
         Addr a;
         std::memcpy(a.bytes.data(), k.addr, 16);
-        spdlog::info("ban expired: {}", a.str());
+        spdlog::info("ban expired: {}", banText(a, cur->prefix));
         maps.bans.erase(k);
     }
     if (refresh) {
@@ -162,7 +216,7 @@ public:
                 std::memcpy(key.addr, b.addr.bytes.data(), 16);
                 if (const auto cur = maps_.bans.lookup(key))
                     fresh[b.addr] = {b.addr, monotonicNsToUnix(cur->expires_ns), monotonicNsToUnix(cur->created_ns),
-                                     cur->cause};
+                                     cur->cause, cur->prefix};
             }
             std::vector<CtlBan> bans = CtlState::loadBans(cfg.stateDir);
             std::erase_if(bans, [&](const CtlBan& old) { return fresh.contains(old.addr); });
@@ -200,13 +254,14 @@ private:
         std::memcpy(a.bytes.data(), ev.addr, 16);
         const auto seconds = ev.duration_ns / 1000000000ULL;
         if (ev.type == PW_EVENT_BAN) {
-            spdlog::warn("pbxwall ban: addr={} cause={} seconds={}", a.str(), banCauseName(ev.cause), seconds);
+            spdlog::warn("pbxwall ban: addr={} cause={} seconds={}", banText(a, ev.prefix), banCauseName(ev.cause),
+                         seconds);
             const int64_t now = unixNow();
             static_cast<EventLog*>(self)->bans_.push_back(
-                {a, now + static_cast<int64_t>(seconds), now, ev.cause});
+                {a, now + static_cast<int64_t>(seconds), now, ev.cause, ev.prefix});
         } else if (ev.type == PW_EVENT_BAN_FULL) {
             spdlog::error("pbxwall ban-failed: addr={} cause={} error=\"the ban table is full: raise [limits] bans\"",
-                          a.str(), banCauseName(ev.cause));
+                          banText(a, ev.prefix), banCauseName(ev.cause));
         } else if (ev.type == PW_EVENT_KNOWN) {
             spdlog::info("pbxwall known: addr={} seconds={}", a.str(), seconds);
         } else if (ev.type == PW_EVENT_KNOWN_FULL) {
@@ -269,6 +324,10 @@ void reload(config::Config& cfg, MapSet& maps)
     {
         PinLock lock(next.pinDir);
         applyPolicy(maps, next, CtlState::load(next.stateDir));
+        if (next.sip.ipv6Prefix != cfg.sip.ipv6Prefix) {
+            refitPrefixBans(maps, next);
+            PolicyStore(maps).refreshBanFilter();
+        }
     }
     // The new policy is in force from here on: what fails below is reported as such, not as
     // "the running policy is kept".
@@ -326,6 +385,7 @@ int runDaemon(config::Config cfg)
         CtlState state = CtlState::load(cfg.stateDir);
         applyPolicy(m.set(), cfg, state);
         replayBans(m.set(), state);
+        refitPrefixBans(m.set(), cfg); // ipv6_prefix may have changed while pbxwalld was stopped
         // Bans pinned by an earlier run or replayed above get their filter bits and a place in
         // the ban cache: the rebuilt half is complete, and the data plane reads it from now on.
         PolicyStore(m.set()).refreshBanFilter();

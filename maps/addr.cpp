@@ -77,19 +77,6 @@ unsigned long digitsValue(std::string_view s, unsigned long cap)
   return v;
 }
 
-Addr masked(const Addr& a, unsigned len)
-{
-  Addr out = a;
-  for (unsigned i = 0; i < out.bytes.size(); ++i) {
-    const unsigned bitStart = i * 8;
-    if (bitStart >= len) {
-      out.bytes[i] = 0;
-    } else if (len - bitStart < 8) {
-      out.bytes[i] &= static_cast<uint8_t>(0xff00U >> (len - bitStart));
-    }
-  }
-  return out;
-}
 
 } // namespace
 
@@ -157,6 +144,34 @@ std::string Cidr::str() const
   if (!isHost())
     out += "/" + std::to_string(familyLen());
   return out;
+}
+
+Addr masked(const Addr& a, unsigned len)
+{
+  Addr out = a;
+  for (unsigned i = 0; i < out.bytes.size(); ++i) {
+    const unsigned bitStart = i * 8;
+    if (bitStart >= len) {
+      out.bytes[i] = 0;
+    } else if (len - bitStart < 8) {
+      out.bytes[i] &= static_cast<uint8_t>(0xff00U >> (len - bitStart));
+    }
+  }
+  return out;
+}
+
+std::string banText(const Addr& a, uint8_t prefix)
+{
+  return prefix ? Cidr{a, prefix}.str() : a.str();
+}
+
+std::optional<Addr> refitBan(const Addr& a, uint8_t prefix, unsigned len)
+{
+  if (!prefix || prefix == len)
+    return a;
+  if (len < prefix)
+    return masked(a, len);
+  return std::nullopt;
 }
 
 bool Cidr::contains(const Addr& a) const

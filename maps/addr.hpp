@@ -6,6 +6,7 @@
 #include <array>
 #include <compare>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,19 @@ struct Cidr {
 
 // "1.2.3.4" (host), "1.2.3.0/24", "2001:db8::/32", "2001:db8::1" (host). Host bits must be zero.
 Cidr parseCidr(std::string_view text);
+
+// a with all but its first len bits (of 128) cleared.
+Addr masked(const Addr& a, unsigned len);
+
+// A ban (pw_ban): of one address (prefix 0), or of an IPv6 prefix of kBanPrefixMin..127 bits
+// (the [sip] ipv6_prefix the data plane bans IPv6 sources by), whose first address is the key.
+inline constexpr uint8_t kBanPrefixMin = 48;
+// "198.18.0.1", "2001:db8::1", "2001:db8:1:2::/64".
+std::string banText(const Addr& a, uint8_t prefix);
+// The key of a ban (address a, prefix as pw_ban's) once IPv6 sources are banned by /len: itself
+// for one address or a prefix of that length; the wider prefix holding it when len is shorter;
+// nothing when len is longer (128 included), as which part of the prefix offended is not known.
+std::optional<Addr> refitBan(const Addr& a, uint8_t prefix, unsigned len);
 
 struct PortRange {
   uint16_t lo = 0;

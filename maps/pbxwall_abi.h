@@ -386,7 +386,12 @@ static inline __u32 pw_bancache_buckets(__u32 bans)
 	return 2 * pw_banbit_words(bans);
 }
 
-/* pw_bans: hash keyed by address (no generation: bans are not config). Never LRU. */
+/* pw_bans: hash keyed by address (no generation: bans are not config). Never LRU. A ban is of
+ * one address (prefix 0), or of an IPv6 prefix (prefix 48..127, the key the address masked to
+ * it): the data plane bans an IPv6 source's /v6_prefix, as its budget is kept per prefix, so
+ * that a host with a /64 cannot fill the table with a ban per address. A prefix ban spares
+ * the sources in it that are known (registered phones beside the offender). The key of a
+ * prefix ban is also that of its prefix's first address, whose exact ban it replaces. */
 struct pw_ban_key {
 	__u8 addr[16];
 };
@@ -402,7 +407,8 @@ struct pw_ban {
 	__u64 expires_ns; /* CLOCK_MONOTONIC; 0 = never expires */
 	__u64 created_ns; /* CLOCK_MONOTONIC */
 	__u32 cause;      /* enum pw_ban_cause */
-	__u32 pad;
+	__u8 prefix;      /* 0: the key's address; else the length of the IPv6 prefix banned */
+	__u8 pad[3];
 };
 PW_STATIC_ASSERT(sizeof(struct pw_ban) == 24, "pw_ban ABI");
 
@@ -590,7 +596,9 @@ enum pw_event_type {
 struct pw_event {
 	__u64 ts_ns;
 	__u8 addr[16];
-	__u32 type;  /* enum pw_event_type */
+	__u16 type;  /* enum pw_event_type */
+	__u8 prefix; /* PW_EVENT_BAN(_FULL): as pw_ban's (addr is then the prefix) */
+	__u8 pad;
 	__u32 cause; /* enum pw_ban_cause */
 	__u64 duration_ns;
 };

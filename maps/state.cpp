@@ -167,9 +167,9 @@ void writeAtomically(const std::string& dir, const std::vector<std::pair<std::st
 
 std::string bansText(const std::vector<CtlBan>& bans)
 {
-    std::string text = "# pbxwall bans: ADDR EXPIRES(unix seconds)|never CREATED(unix seconds) CAUSE\n";
+    std::string text = "# pbxwall bans: ADDR|IPV6-PREFIX EXPIRES(unix seconds)|never CREATED(unix seconds) CAUSE\n";
     for (const auto& b : bans)
-        text += b.addr.str() + " " + (b.expiresUnix ? std::to_string(b.expiresUnix) : "never") + " " +
+        text += b.str() + " " + (b.expiresUnix ? std::to_string(b.expiresUnix) : "never") + " " +
                 std::to_string(b.createdUnix) + " " + std::to_string(b.cause) + "\n";
     return text;
 }
@@ -201,8 +201,13 @@ std::vector<CtlBan> CtlState::loadBans(const std::string& dir)
         const bool never = in.f[1] == "never";
         if (in.n < 4 || (!never && !number(in.f[1], b.expiresUnix)) || !number(in.f[2], b.createdUnix) ||
             !number(in.f[3], b.cause))
-            throw std::invalid_argument("expected \"ADDR EXPIRES|never CREATED CAUSE\"");
-        b.addr = parseAddr(in.f[0]);
+            throw std::invalid_argument("expected \"ADDR|IPV6-PREFIX EXPIRES|never CREATED CAUSE\"");
+        const Cidr c = parseCidr(in.f[0]);
+        if (!c.isHost() && (c.isV4() || c.len < kBanPrefixMin))
+            throw std::invalid_argument("a ban names an address or an IPv6 prefix of /" +
+                                        std::to_string(kBanPrefixMin) + " to /127, not " + std::string(in.f[0]));
+        b.addr = c.addr;
+        b.prefix = c.isHost() ? 0 : c.len;
         if (never)
             b.expiresUnix = 0;
         bans.push_back(b);

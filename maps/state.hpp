@@ -23,13 +23,17 @@ struct CtlIface {
 };
 
 struct CtlBan {
-    Addr addr;
+    Addr addr;               // the pw_bans key: a prefix ban's first address
     int64_t expiresUnix = 0; // seconds since the epoch; 0: never
     int64_t createdUnix = 0;
     uint32_t cause = PW_BAN_MANUAL;
+    uint8_t prefix = 0; // as pw_ban's: 0 for one address, else an IPv6 prefix length
+
+    std::string str() const { return banText(addr, prefix); }
 };
 
-// Files: zones ("CIDR ZONE"), ifaces ("IFNAME ZONE"), bans ("ADDR EXPIRES|never CREATED CAUSE").
+// Files: zones ("CIDR ZONE"), ifaces ("IFNAME ZONE"), bans ("ADDR|PREFIX EXPIRES|never CREATED
+// CAUSE").
 struct CtlState {
     std::vector<CtlZone> zones;
     std::vector<CtlIface> ifaces;

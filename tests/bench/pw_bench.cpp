@@ -161,7 +161,7 @@ public:
             pw_ban_key key{};
             std::memcpy(key.addr, Addr::fromV4(htonl(benchSource(k))).bytes.data(), 16);
             bk.push_back(key);
-            bv.push_back(pw_ban{0, 0, PW_BAN_MANUAL, 0}); // never expires
+            bv.push_back(pw_ban{0, 0, PW_BAN_MANUAL, 0, {}}); // never expires
         }
         maps_.bans.updateMany(bk, bv);
         PolicyStore(maps_).refreshBanFilter(); // what pbxwallctl and pbxwalld do after writing bans

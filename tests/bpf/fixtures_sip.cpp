@@ -67,12 +67,6 @@ Packet sipUdpFrom(const char* src)
     return p.udp(5060, kSipPort).sip(kOptions);
 }
 
-bool sameAddr(const uint8_t* a, std::string_view text)
-{
-    const pw_ban_key k = addrKey(text);
-    return std::memcmp(a, k.addr, sizeof(k.addr)) == 0;
-}
-
 // The ban the data plane set on addr: cause, and about ban_seconds from now.
 void checkDataPlaneBan(Harness& h, std::string_view addr, pw_ban_cause cause)
 {
@@ -80,6 +74,7 @@ void checkDataPlaneBan(Harness& h, std::string_view addr, pw_ban_cause cause)
     const auto b = h.banOf(addr);
     REQUIRE(b.has_value());
     CHECK(b->cause == static_cast<__u32>(cause));
+    CHECK(b->prefix == (std::string_view(addr).find(':') == std::string_view::npos ? 0 : 64)); // IPv6: its /64
     CHECK(b->expires_ns - b->created_ns == kBanSeconds * kSecondNs);
     const uint64_t now = monotonicNowNs();
     // The data plane's clock is the coarse monotonic clock: a tick behind at most.
@@ -98,7 +93,11 @@ void checkOneEvent(Harness& h, std::string_view addr, pw_event_type type, pw_ban
     CHECK(evs[0].type == static_cast<__u32>(type));
     CHECK(evs[0].cause == static_cast<__u32>(cause));
     CHECK(evs[0].duration_ns == kBanSeconds * kSecondNs);
-    CHECK(sameAddr(evs[0].addr, addr));
+    // An IPv6 source is banned with its /64 (ipv6_prefix), named by its first address.
+    const Addr a = parseAddr(addr);
+    const Addr key = a.isV4() ? a : masked(a, 64);
+    CHECK(std::memcmp(evs[0].addr, key.bytes.data(), 16) == 0);
+    CHECK(evs[0].prefix == (a.isV4() ? 0 : 64));
     const uint64_t now = monotonicNowNs();
     CHECK(evs[0].ts_ns <= now);
     CHECK(now - evs[0].ts_ns < kSecondNs);
@@ -151,7 +150,7 @@ TEST_CASE("ban_after = 0 never bans for rate", "[bpf][sip][bans]")
     CHECK(h.events().empty());
 }
 
-TEST_CASE("IPv6 sources share a budget per ipv6_prefix; bans hit the exact address", "[bpf][sip]")
+TEST_CASE("IPv6 sources share a budget and a ban per ipv6_prefix", "[bpf][sip][bans]")
 {
     SECTION("ipv6_prefix = 64")
     {
@@ -172,21 +171,38 @@ TEST_CASE("IPv6 sources share a budget per ipv6_prefix; bans hit the exact addre
             CHECK(hasRateKey(h, "2001:db8:9:2::"));
         }
 
-        // Strikes count per budget; the drop that reaches ban_after bans its own source only.
+        // Strikes count per budget; the drop that reaches ban_after bans the budget's /64: one
+        // entry, whichever address sent it, so that a host cannot fill pw_bans from its /64.
         checkVerdict(h, expect("a1 over the shared budget (strike 2)", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
         CHECK(h.maps().bans.keys().empty());
         checkVerdict(h, expect("a2 over the shared budget (strike 3)", sipUdpFrom(a2), PW_REASON_RATE_LIMITED));
         checkDataPlaneBan(h, a2, PW_BAN_RATE_LIMIT);
         checkOneEvent(h, a2, PW_EVENT_BAN, PW_BAN_RATE_LIMIT);
-        CHECK(h.maps().bans.keys().size() == 1);
-        CHECK_FALSE(h.banOf(a1).has_value());
-        CHECK_FALSE(h.banOf("2001:db8:9:1::").has_value());
+        REQUIRE(h.maps().bans.keys().size() == 1);
+        CHECK(h.maps().bans.lookup(addrKey("2001:db8:9:1::")).value().prefix == 64);
         checkVerdict(h, expect("a2 is banned", sipUdpFrom(a2), PW_REASON_BANNED));
-        checkVerdict(h, expect("a1 is not: still over the budget", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
-        checkVerdict(h, expect("a third address of the /64 is not banned either", sipUdpFrom("2001:db8:9:1::3"),
-                               PW_REASON_RATE_LIMITED));
+        checkVerdict(h, expect("so is a1", sipUdpFrom(a1), PW_REASON_BANNED));
+        checkVerdict(h, expect("and every address of the /64", sipUdpFrom("2001:db8:9:1::3"), PW_REASON_BANNED));
+        checkVerdict(h, expect("its first address too", sipUdpFrom("2001:db8:9:1::"), PW_REASON_BANNED));
         checkVerdict(h, expect("b is not affected", sipUdpFrom(b), PW_REASON_RATE_LIMITED));
+        checkVerdict(h, expect("nor is the /64 before", sipUdpFrom("2001:db8:9:0:ffff:ffff:ffff:ffff"),
+                               PW_REASON_SIP_RESPONSIVE));
         CHECK(h.maps().bans.keys().size() == 1);
+
+        // A registered phone in the banned /64 (a home network with an infected PC beside it)
+        // is spared: a prefix ban drops the sources in it that are not known.
+        h.addKnown("2001:db8:9:1::5060", 3600s);
+        checkVerdict(h, expect("a known source in the banned /64 passes", sipUdpFrom("2001:db8:9:1::5060"),
+                               PW_REASON_SIP_KNOWN));
+        checkVerdict(h, expect("its neighbours stay banned", sipUdpFrom("2001:db8:9:1::5061"), PW_REASON_BANNED));
+
+        // An exact ban of one IPv6 address (pbxwallctl ban add ADDR) names that address only.
+        h.ban("2001:db8:9:3::7", 3600s);
+        checkVerdict(h, expect("an address banned by itself", sipUdpFrom("2001:db8:9:3::7"), PW_REASON_BANNED));
+        checkVerdict(h, expect("its neighbour is not", sipUdpFrom("2001:db8:9:3::8"), PW_REASON_SIP_RESPONSIVE));
+        // A prefix ban that has ended bans nothing.
+        h.banExpired("2001:db8:9:4::/64");
+        checkVerdict(h, expect("an expired prefix ban", sipUdpFrom("2001:db8:9:4::9"), PW_REASON_SIP_RESPONSIVE));
     }
     SECTION("ipv6_prefix = 128")
     {
@@ -201,6 +217,15 @@ TEST_CASE("IPv6 sources share a budget per ipv6_prefix; bans hit the exact addre
         CHECK(hasRateKey(h, a1));
         CHECK(hasRateKey(h, a2));
         CHECK(h.maps().rate.keys().size() == 2);
+        // Bans are of the address too.
+        checkVerdict(h, expect("a1 #4 (strike 2)", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
+        checkVerdict(h, expect("a1 #5 (strike 3) bans it", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
+        const auto b = h.maps().bans.lookup(addrKey(a1));
+        REQUIRE(b.has_value());
+        CHECK(b->prefix == 0);
+        CHECK(h.maps().bans.keys().size() == 1);
+        checkVerdict(h, expect("a1 is banned", sipUdpFrom(a1), PW_REASON_BANNED));
+        checkVerdict(h, expect("a2 is not: over its own budget", sipUdpFrom(a2), PW_REASON_RATE_LIMITED));
     }
     SECTION("ipv6_prefix = 56 and 96 mask inside and below the first 64 bits")
     {

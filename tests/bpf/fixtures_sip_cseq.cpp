@@ -19,7 +19,7 @@ using namespace guardfx;
 
 namespace {
 
-// A distinct internet source per case: 198.18.51.N / 2001:db8:51::N.
+// A distinct internet source per case: 198.18.51.N / 2001:db8:51:N::1.
 Peer source(unsigned n, std::deque<std::string>& keep) { return numberedSource(51, n, keep); }
 
 // A request of `method` whose header lines are `headers` (each with its CRLF), without the
@@ -94,6 +94,42 @@ TEST_CASE("CSeq: found at every offset, after one and after two line ends in a w
                                    PW_REASON_MALFORMED_SIP));
         }
     }
+}
+
+// A long in-dialog request (many Via and Route lines) may carry its CSeq past the bytes the scan
+// reads, or in a later fragment. It passes from sources the CSeq check does not guard against
+// (known, local, other); from an unknown internet source it drops, as before.
+TEST_CASE("CSeq: none in what is read passes from known sources and the local and other zones",
+          "[bpf][sip][guards][cseq]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig());
+    std::deque<std::string> keep;
+    std::string routes;
+    for (int i = 0; routes.size() <= 1600; ++i)
+        routes += "Record-Route: <sip:198.18.7." + std::to_string(i % 250) + ";lr;ftag=abcdefghijklmnop>\r\n";
+    const std::string late = bare("BYE", routes + "CSeq: 2 BYE\r\n");
+    const std::string none = bare("BYE", "");
+    const Peer stranger = source(1, keep), phone = source(2, keep);
+
+    checkVerdict(h, expect(named(f, "CSeq past the scan, unknown internet source"), sipUdp(f, stranger, late),
+                           PW_REASON_MALFORMED_SIP));
+    h.addKnown(addrOf(f, phone), std::chrono::seconds(600));
+    checkVerdict(h, expect(named(f, "CSeq past the scan, known source"), sipUdp(f, phone, late), PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "CSeq past the scan, local zone"), sipUdp(f, kLocal, late), PW_REASON_SERVICE,
+                           PW_ZONE_LOCAL));
+    checkVerdict(h, expect(named(f, "CSeq past the scan, other zone"), sipUdp(f, Peer{"198.18.4.10", "2001:db8:4::10"}, late), PW_REASON_SERVICE,
+                           PW_ZONE_OTHER));
+    // A CSeq in what is read is still checked, from every zone.
+    checkVerdict(h, expect(named(f, "CSeq REGISTER on a BYE, known source"),
+                           sipUdp(f, phone, bare("BYE", "CSeq: 2 REGISTER\r\n")), PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "CSeq REGISTER on a BYE, local zone"),
+                           sipUdp(f, kLocal, bare("BYE", "CSeq: 2 REGISTER\r\n")), PW_REASON_MALFORMED_SIP,
+                           PW_ZONE_LOCAL));
+    // No CSeq at all: the same rule (pbxwall cannot tell it from one it did not read).
+    checkVerdict(h, expect(named(f, "no CSeq, unknown internet source"), sipUdp(f, source(3, keep), none),
+                           PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "no CSeq, known source"), sipUdp(f, phone, none), PW_REASON_SIP_KNOWN));
 }
 
 } // namespace pbxwall::bpftest

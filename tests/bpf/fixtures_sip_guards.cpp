@@ -26,7 +26,7 @@ using namespace guardfx;
 
 namespace {
 
-// A distinct internet source per case: 198.18.50.N / 2001:db8:50::N.
+// A distinct internet source per case: 198.18.50.N / 2001:db8:50:N::1.
 Peer internetSource(unsigned n, std::deque<std::string>& keep) { return numberedSource(50, n, keep); }
 
 // The request line and a header of `pad` more bytes, which moves what follows against the
@@ -135,7 +135,7 @@ TEST_CASE("scanner signatures in User-Agent drop and ban the source", "[bpf][sip
                            PW_ZONE_LOCAL));
     CHECK(h.banOf(addrOf(f, kLocal)));
     // A known local source: no budget looked it up, the ban's own test finds it.
-    const Peer knownLocal{"198.18.2.11", "2001:db8:2::11"};
+    const Peer knownLocal{"198.18.2.11", "2001:db8:2:1::11"}; // not in the /64 banned above
     h.addKnown(addrOf(f, knownLocal), std::chrono::seconds(60));
     checkVerdict(h, expect(named(f, "a known local source with a scanner's agent"),
                            sipUdp(f, knownLocal, options("User-Agent: friendly-scanner\r\n")), PW_REASON_SCANNER,
@@ -507,6 +507,8 @@ TEST_CASE("toll fraud: international prefixes from zones not allowed to dial out
         {"a tel: extension", "tel:2001;phone-context=pbx.example", PW_REASON_SIP_KNOWN},
         {"9 then a national number", "sip:902071234567@198.18.0.1", PW_REASON_SIP_KNOWN},
         {"an escaped letter", "sip:%61lice@198.18.0.1", PW_REASON_SIP_KNOWN},
+        {"an emergency call (RFC 5031)", "urn:service:sos", PW_REASON_SIP_KNOWN},
+        {"an emergency service URN, upper case", "URN:service:sos.police", PW_REASON_SIP_KNOWN},
     };
     for (const Case& c : cases)
         checkVerdict(h, expect(named(f, "known internet phone, " + std::string(c.what) + ": " + c.uri),
@@ -520,6 +522,10 @@ TEST_CASE("toll fraud: international prefixes from zones not allowed to dial out
                            sipUdp(f, kNet3, invite("sip:+44207@pbx")), PW_REASON_TOLL_FRAUD));
     checkVerdict(h, expect(named(f, "an unknown source dialling an extension is anonymous"),
                            sipUdp(f, kNet3, invite("sip:2001@pbx")), PW_REASON_ANONYMOUS_INVITE));
+    checkVerdict(h, expect(named(f, "so is its emergency call"), sipUdp(f, kNet3, invite("urn:service:sos")),
+                           PW_REASON_ANONYMOUS_INVITE));
+    checkVerdict(h, expect(named(f, "a scheme that is none of sip, sips, tel and urn"),
+                           sipUdp(f, kNet3, invite("im:alice@pbx.example")), PW_REASON_MALFORMED_SIP));
     checkVerdict(h, expect(named(f, "the other zone may not dial out either"),
                            sipUdp(f, Peer{"198.18.4.10", "2001:db8:4::10"}, invite("sip:00442071@pbx")),
                            PW_REASON_TOLL_FRAUD, PW_ZONE_OTHER));

@@ -131,7 +131,7 @@ TEST_CASE("fragments carrying SIP: the first fragment's guard verdict holds for 
 
     // Without a ban, the later fragment gets the first one's reason.
     h.install(guardConfig("scanner_ban = false\n"));
-    const auto [first2, later2] = fragments(kNet2, 0x78);
+    const auto [first2, later2] = fragments(kNet3, 0x78); // kNet2 shares kNet's banned /64
     checkVerdict(h, expect(named(f, "first fragment, no ban"), first2, PW_REASON_SCANNER));
     checkVerdict(h, expect(named(f, "later fragment follows it"), later2, PW_REASON_SCANNER));
 }

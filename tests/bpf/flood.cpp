@@ -83,7 +83,7 @@ TEST_CASE("a flood of spoofed SIP sources evicts no ban and no known source", "[
     std::vector<pw_known> knownValues;
     for (unsigned i = 0; i < kBans; ++i) {
         banKeys.push_back(addrKey(banAddr(i)));
-        banValues.push_back(pw_ban{i % 5 ? now + 3600 * 1000000000ULL : 0, now, PW_BAN_MANUAL, 0});
+        banValues.push_back(pw_ban{i % 5 ? now + 3600 * 1000000000ULL : 0, now, PW_BAN_MANUAL, 0, {}});
     }
     for (unsigned i = 0; i < kKnown; ++i) {
         knownKeys.push_back(addrKey(knownAddr(i)));

@@ -263,9 +263,10 @@ int Harness::runEgress(const std::vector<uint8_t>& frame)
 void Harness::putBan(std::string_view addr, uint64_t expiresNs)
 {
     pw_ban_key key{};
-    const Addr a = parseAddr(addr);
-    std::memcpy(key.addr, a.bytes.data(), sizeof(key.addr));
-    maps_.bans.update(key, pw_ban{expiresNs, monotonicNowNs(), PW_BAN_MANUAL, 0});
+    const Cidr c = parseCidr(addr); // an IPv6 prefix bans it as the data plane does
+    std::memcpy(key.addr, c.addr.bytes.data(), sizeof(key.addr));
+    const uint8_t prefix = c.isHost() ? 0 : c.len;
+    maps_.bans.update(key, pw_ban{expiresNs, monotonicNowNs(), PW_BAN_MANUAL, prefix, {}});
 }
 
 void Harness::ban(std::string_view addr, std::chrono::seconds ttl)
@@ -307,7 +308,19 @@ void Harness::addKnown(std::string_view addr, std::chrono::seconds ttl)
 
 void Harness::addKnownExpired(std::string_view addr) { putKnown(addr, 1); }
 
-std::optional<pw_ban> Harness::banOf(std::string_view addr) const { return maps_.bans.lookup(addrKey(addr)); }
+std::optional<pw_ban> Harness::banOf(std::string_view addr, unsigned v6Prefix) const
+{
+    if (auto b = maps_.bans.lookup(addrKey(addr)))
+        return b;
+    const Addr a = parseAddr(addr);
+    if (a.isV4() || v6Prefix >= 128)
+        return std::nullopt;
+    pw_ban_key k{};
+    const Addr net = masked(a, v6Prefix);
+    std::memcpy(k.addr, net.bytes.data(), sizeof(k.addr));
+    auto b = maps_.bans.lookup(k);
+    return b && b->prefix == v6Prefix ? b : std::nullopt;
+}
 
 std::vector<pw_event> Harness::events()
 {

@@ -109,7 +109,8 @@ public:
     // Needs Programs::IngressAndEgress.
     int runEgress(const std::vector<uint8_t>& frame);
 
-    // Bans on an address (text as in the config): active for ttl, permanent, already expired.
+    // Bans on an address (text as in the config; an IPv6 prefix makes a prefix ban): active for
+    // ttl, permanent, already expired.
     void ban(std::string_view addr, std::chrono::seconds ttl);
     void banForever(std::string_view addr);
     void banExpired(std::string_view addr);
@@ -119,8 +120,8 @@ public:
     // pw_known entries (pbxwalld's job after a 200 OK to REGISTER): known for ttl, or expired.
     void addKnown(std::string_view addr, std::chrono::seconds ttl);
     void addKnownExpired(std::string_view addr);
-    // The pw_bans entry of an address, if any.
-    std::optional<pw_ban> banOf(std::string_view addr) const;
+    // The pw_bans entry that bans an address: its own, else (IPv6) that of its /v6Prefix.
+    std::optional<pw_ban> banOf(std::string_view addr, unsigned v6Prefix = 64) const;
     // Every pw_events record submitted since the previous call (ring buffer consumed).
     std::vector<pw_event> events();
 

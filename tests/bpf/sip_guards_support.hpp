@@ -31,12 +31,12 @@ new_sources_per_second = 1000000
 
 inline const char* addrOf(Family f, Peer p) { return f == Family::V4 ? p.v4 : p.v6; }
 
-// A distinct internet source per case: 198.18.NET.N / 2001:db8:NET::N, its text kept in `keep`
+// A distinct internet source per case: 198.18.NET.N / 2001:db8:NET:N::1, its text kept in `keep`
 // (a deque: adding to it never moves the strings the peers point into).
 inline Peer numberedSource(unsigned net, unsigned n, std::deque<std::string>& keep)
 {
     keep.push_back("198.18." + std::to_string(net) + "." + std::to_string(n));
-    keep.push_back("2001:db8:" + std::to_string(net) + "::" + std::to_string(n));
+    keep.push_back("2001:db8:" + std::to_string(net) + ":" + std::to_string(n) + "::1"); // its own /64
     return Peer{keep[keep.size() - 2].c_str(), keep.back().c_str()};
 }
 

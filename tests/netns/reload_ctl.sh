@@ -39,7 +39,8 @@ EOF
 }
 
 # reload: SIGHUP, then wait until pbxwalld has logged the outcome ("reload complete" after the
-# interfaces are attached, "reload refused" or "reload failed"). Prints the log lines of this reload.
+# interfaces are attached, "reload refused" or "reload failed"). Prints the log lines of this reload;
+# returns 1 when no outcome was logged (callers run it in a subshell: `out=$(reload) || ...`).
 reload() {
   local before i
   before=$(wc -l <"$PW_DAEMON_LOG")
@@ -51,8 +52,8 @@ reload() {
     fi
     sleep 0.1
   done
-  pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
   tail -n +"$((before + 1))" "$PW_DAEMON_LOG"
+  return 1
 }
 
 # has PATTERN / lacks PATTERN: whether the log lines of the last reload ($out) match.
@@ -88,7 +89,7 @@ verdicts "initial policy" 10
 # ---- a valid change: the phone moves into reject through the config file ----
 write_config ", \"$PW_PHONE4\", \"$PW_PHONE6\""
 cp "$PW_CONFIG" "$PW_TMP/good-v2.toml"
-out=$(reload)
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
 sed 's/^/  pbxwalld: /' <<<"$out"
 pw_check "valid reload: pbxwalld logs 'reloading'" has 'reloading'
 pw_check "valid reload: pbxwalld logs 'policy installed'" has 'policy installed'
@@ -122,7 +123,7 @@ for kind in syntax zone tunnel; do
   line=$(grep -n -E '^(reject|friends) = ' "$PW_CONFIG" | tail -n1 | cut -d: -f1)
   [[ $kind == syntax ]] && line=$((line + 1)) # the parser stops at the line after the open array
   [[ $kind == tunnel ]] && line=$(grep -n '^name = "pwtun0"' "$PW_CONFIG" | cut -d: -f1)
-  out=$(reload)
+  out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
   sed 's/^/  pbxwalld: /' <<<"$out"
   pw_check "broken ($kind) reload: refused, the running policy is kept" has 'reload refused'
   pw_check "broken ($kind) reload: the error names $PW_CONFIG:$line" \
@@ -147,7 +148,7 @@ done
 # ---- a [limits] size with a policy change: refused whole (the maps were made for the old ----
 # ---- sizes; a reload that took the policy and kept the old table would look applied)     ----
 write_config ", \"$PW_PHONE2_4\"" $'[limits]\nknown = 1024'
-out=$(reload)
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
 sed 's/^/  pbxwalld: /' <<<"$out"
 pw_check "[limits] reload: refused, naming the setting and both sizes" \
   has 'reload refused: \[limits\] known: [0-9]+ -> 1024 changes only with a restart'
@@ -167,7 +168,7 @@ done
 nsenter --net="/var/run/netns/$PW_NS_PBX" ip link add pwbr0 type bridge
 nsenter --net="/var/run/netns/$PW_NS_PBX" ip link set pwbr0 up
 write_config "" $'[[interface]]\nname = "pwbr0"\nzone = "internet"\nxdp_mode = "native"'
-out=$(reload)
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
 sed 's/^/  pbxwalld: /' <<<"$out"
 pw_check "attach failure in a reload: the bridge is named" has 'pwbr0: not attached'
 pw_check "attach failure in a reload: the new policy is installed, the bridge is not filtered" \
@@ -178,7 +179,7 @@ pw_check "pbxwalld still running after the attach failure" kill -0 "$PW_DAEMON_P
 
 # Back to v2 (the phone in reject) for what follows.
 cp "$PW_TMP/good-v2.toml" "$PW_CONFIG"
-out=$(reload)
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
 pw_check "back to v2: policy installed" has 'policy installed'
 verdicts "back to v2" 0
 
@@ -253,6 +254,34 @@ rc=0
 pw_ctl ban add 198.18.2.97 --ttl 60 >"$PW_TMP/ctl.out" 2>"$PW_TMP/ctl.err" || rc=$?
 pw_check "ban add with the interface's zone internet again: no note" test "$rc" = 0 -a ! -s "$PW_TMP/ctl.err"
 pw_ctl ban del 198.18.2.97 >/dev/null
+
+# ---- IPv6 prefix bans: ban add/list/del name them; a change of ipv6_prefix refits them ----
+prefix_bans() { # the bans of 2001:db8:77::/48 in ban list, as a JSON list of [addr, cause]
+  pw_ctl --json ban list >"$PW_TMP/bansp.json"
+  pw_json "$PW_TMP/bansp.json" "[[b['addr'], b['cause']] for b in d['bans'] if b['addr'].startswith('2001:db8:77:')]"
+}
+ctl_expect 2 "ban add of an IPv6 prefix of another length than ipv6_prefix" ban add 2001:db8:77::/48
+ctl_expect 2 "ban add of an IPv4 prefix" ban add 198.18.77.0/24
+pw_ctl ban add 2001:db8:77:1::/64 --ttl 600 >"$PW_TMP/ctl.out"
+pw_check "ban add of an IPv6 /64: done" grep -q "^banned 2001:db8:77:1::/64 for 600 s" "$PW_TMP/ctl.out"
+pw_check_eq "ban list shows the /64" "$(prefix_bans)" '[["2001:db8:77:1::/64", "manual"]]'
+pw_check "the state file keeps the /64" grep -q "^2001:db8:77:1::/64 " "$PW_STATE_DIR/bans"
+ctl_expect 1 "ban del of an address in a banned /64" ban del 2001:db8:77:1::5
+pw_check "ban del of an address in a banned /64: names the prefix to lift" \
+  grep -q "its prefix 2001:db8:77:1::/64 is (ban del 2001:db8:77:1::/64)" "$PW_TMP/ctl.err"
+ctl_expect 1 "ban add of a banned /64's first address" ban add 2001:db8:77:1::
+pw_check_eq "refused commands left the /64's ban as it was" "$(prefix_bans)" '[["2001:db8:77:1::/64", "manual"]]'
+cp "$PW_CONFIG" "$PW_TMP/before-prefix.toml"
+printf '\n[sip]\nipv6_prefix = 48\n' >>"$PW_CONFIG"
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+pw_check "ipv6_prefix 64 -> 48: the /64 ban is widened" has 'IPv6 prefix bans refitted to /48: 1 widened, 0 lifted'
+pw_check_eq "ipv6_prefix 64 -> 48: ban list shows the /48" "$(prefix_bans)" '[["2001:db8:77::/48", "manual"]]'
+pw_check "ipv6_prefix 64 -> 48: the state file too" grep -q "^2001:db8:77::/48 " "$PW_STATE_DIR/bans"
+cp "$PW_TMP/before-prefix.toml" "$PW_CONFIG"
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+pw_check "ipv6_prefix 48 -> 64: the /48 ban is lifted, and logged" has 'ban of 2001:db8:77::/48 lifted'
+pw_check_eq "ipv6_prefix 48 -> 64: ban list no longer shows it" "$(prefix_bans)" '[]'
+pw_check "ipv6_prefix 48 -> 64: nor the state file" bash -c "! grep -q '^2001:db8:77:' '$PW_STATE_DIR/bans'"
 
 # ---- permissions ----
 pw_check_eq "pin dir mode" "$(stat -c %a "$PW_PIN_DIR")" 700

@@ -46,9 +46,11 @@ sip_udp() {
 
 # ---- the trap: one datagram from the IPv6 phone to the old well-known port ----
 pw_udp "$PW_PHONE6" "$PW_PBX6" 5060 1
-pw_check "pbxwalld logs the trap-port ban" pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$PW_PHONE6 cause=trap_port seconds=600"
-# ... and its SIP to the real port is dropped from now on.
+pw_check "pbxwalld logs the trap-port ban" pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$PW_PHONE6_NET cause=trap_port seconds=600"
+# ... and its SIP to the real port is dropped from now on, as is everything from its /64 (the
+# second phone's too: the data plane bans an IPv6 source with its /64).
 sip_udp "$PW_PHONE6" "$PW_PBX6" 5
+sip_udp "$PW_PHONE2_6" "$PW_PBX6" 3
 
 # ---- the trunk is trusted: the trap does not ban it ----
 pw_udp "$PW_TRUNK4" "$PW_PBX4" 5060 3
@@ -63,18 +65,19 @@ pw_rx_dump "$PW_TMP/rx.json"
 # burst 2 + 1 pass, then 5 over-budget drops ban; nothing after the ban.
 pw_check_eq "receiver: SIP datagrams from the flooding phone (burst + 1)" "$(pw_rx_get "$PW_TMP/rx.json" udp 5070 "$PW_PHONE4")" 3
 pw_check_eq "receiver: datagrams from the trapped phone" "$(pw_rx_from "$PW_TMP/rx.json" "$PW_PHONE6")" 0
+pw_check_eq "receiver: datagrams from the other phone of its /64" "$(pw_rx_from "$PW_TMP/rx.json" "$PW_PHONE2_6")" 0
 pw_check_eq "receiver: the trusted trunk's datagrams to the trap port" "$(pw_rx_get "$PW_TMP/rx.json" udp 5060 "$PW_TRUNK4")" 3
 
 pw_stats "$PW_TMP/stats.json"
 pw_check_eq "stats: trap_port drops" "$(pw_stat "$PW_TMP/stats.json" trap_port)" 1
 pw_check_ge "stats: rate_limited drops" "$(pw_stat "$PW_TMP/stats.json" rate_limited)" 5
-pw_check_ge "stats: banned drops after the bans" "$(pw_stat "$PW_TMP/stats.json" banned)" $((5 + 40 - 8 + 5))
+pw_check_ge "stats: banned drops after the bans" "$(pw_stat "$PW_TMP/stats.json" banned)" $((5 + 3 + 40 - 8 + 5))
 
 pw_ctl --json ban list >"$PW_TMP/bans.json"
 pw_check_eq "pbxwallctl ban list: causes" \
   "$(pw_json "$PW_TMP/bans.json" "sorted([b['addr'], b['cause']] for b in d['bans'])")" \
-  "[[\"$PW_PHONE4\", \"rate_limit\"], [\"$PW_PHONE6\", \"trap_port\"]]"
-pw_check "state_dir/bans records both bans" bash -c "grep -q '^$PW_PHONE4 ' '$PW_STATE_DIR/bans' && grep -q '^$PW_PHONE6 ' '$PW_STATE_DIR/bans'"
+  "[[\"$PW_PHONE4\", \"rate_limit\"], [\"$PW_PHONE6_NET\", \"trap_port\"]]"
+pw_check "state_dir/bans records both bans" bash -c "grep -q '^$PW_PHONE4 ' '$PW_STATE_DIR/bans' && grep -q '^$PW_PHONE6_NET ' '$PW_STATE_DIR/bans'"
 
 # ---- pbxwalld puts the bans the data plane set into the ban cache (within a second) ----
 cached_bans() { pw_ctl --json status >"$PW_TMP/status.json" && pw_json "$PW_TMP/status.json" "d['entries']['bans']['cached']"; }
@@ -91,14 +94,14 @@ pw_pbxwalld --detach -c "$PW_CONFIG" >/dev/null 2>&1
 pw_daemon_start
 pw_ctl --json ban list >"$PW_TMP/bans2.json"
 pw_check_eq "after detach + start, both bans are back" \
-  "$(pw_json "$PW_TMP/bans2.json" "sorted(b['addr'] for b in d['bans'])")" "[\"$PW_PHONE4\", \"$PW_PHONE6\"]"
+  "$(pw_json "$PW_TMP/bans2.json" "sorted(b['addr'] for b in d['bans'])")" "[\"$PW_PHONE4\", \"$PW_PHONE6_NET\"]"
 
 # ---- ban del lifts a ban at once: pbxwalld put both bans in the ban cache when it started,
 # and pbxwallctl rebuilds the cache without the lifted one ----
 sip_udp "$PW_PHONE4" "$PW_PBX4" 2
 sip_udp "$PW_PHONE6" "$PW_PBX6" 2
 pw_ctl ban del "$PW_PHONE4" >/dev/null
-pw_ctl ban del "$PW_PHONE6" >/dev/null
+pw_ctl ban del "$PW_PHONE6_NET" >/dev/null
 sip_udp "$PW_PHONE4" "$PW_PBX4" 2
 sip_udp "$PW_PHONE6" "$PW_PBX6" 2
 sleep 0.5
@@ -132,15 +135,15 @@ pw_udp "$PW_PHONE6" "$PW_PBX6" 5060 1
 pw_udp "$PW_PHONE4" "$PW_PBX4" 5060 1
 pw_ctl --json ban list >"$PW_TMP/bans3.json"
 pw_check_eq "while pbxwalld is stopped, the trap bans both phones" \
-  "$(pw_json "$PW_TMP/bans3.json" "sorted(b['addr'] for b in d['bans'])")" "[\"$PW_PHONE4\", \"$PW_PHONE6\"]"
-pw_ctl ban del "$PW_PHONE6" >/dev/null
+  "$(pw_json "$PW_TMP/bans3.json" "sorted(b['addr'] for b in d['bans'])")" "[\"$PW_PHONE4\", \"$PW_PHONE6_NET\"]"
+pw_ctl ban del "$PW_PHONE6_NET" >/dev/null
 pw_daemon_start
 pw_check "pbxwalld reads the waiting event of the lifted ban" \
-  pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$PW_PHONE6 cause=trap_port"
+  pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$PW_PHONE6_NET cause=trap_port"
 pw_check "pbxwalld reads the waiting event of the other ban" \
   pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$PW_PHONE4 cause=trap_port"
 sleep 1
-pw_check "state_dir/bans does not bring the lifted ban back" bash -c "! grep -q '^$PW_PHONE6 ' '$PW_STATE_DIR/bans'"
+pw_check "state_dir/bans does not bring the lifted ban back" bash -c "! grep -q '^$PW_PHONE6_NET ' '$PW_STATE_DIR/bans'"
 pw_check "state_dir/bans records the other one" grep -q "^$PW_PHONE4 " "$PW_STATE_DIR/bans"
 pw_ctl --json ban list >"$PW_TMP/bans4.json"
 pw_check_eq "ban list after the start: the IPv4 phone only" \

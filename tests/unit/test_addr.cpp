@@ -159,6 +159,24 @@ TEST_CASE("CIDR contains", "[addr]")
   CHECK(parseCidr("::/0").contains(parseAddr("203.0.113.1")));
 }
 
+TEST_CASE("bans: their text, and where an IPv6 prefix ban goes when ipv6_prefix changes", "[addr]")
+{
+  CHECK(banText(parseAddr("198.18.3.30"), 0) == "198.18.3.30");
+  CHECK(banText(parseAddr("2001:db8:4:5::"), 0) == "2001:db8:4:5::");
+  CHECK(banText(parseAddr("2001:db8:4:5::"), 64) == "2001:db8:4:5::/64");
+  CHECK(masked(parseAddr("2001:db8:4:5:6:7:8:9"), 64) == parseAddr("2001:db8:4:5::"));
+  CHECK(masked(parseAddr("2001:db8:4:5:6:7:8:9"), 52) == parseAddr("2001:db8:4::"));
+
+  const Addr p64 = parseAddr("2001:db8:4:5::");
+  CHECK(refitBan(p64, 64, 64) == p64);                       // the same length: stays
+  CHECK(refitBan(p64, 64, 48) == parseAddr("2001:db8:4::")); // wider: the prefix holding it
+  CHECK_FALSE(refitBan(p64, 64, 80).has_value());           // narrower: which /80 is not known
+  CHECK_FALSE(refitBan(p64, 64, 128).has_value());          // by address: which one is not known
+  const Addr one = parseAddr("2001:db8:4:5::9");
+  CHECK(refitBan(one, 0, 48) == one); // a ban of one address never moves
+  CHECK(refitBan(parseAddr("198.18.3.30"), 0, 48) == parseAddr("198.18.3.30"));
+}
+
 TEST_CASE("CIDRs order by address then length", "[addr]")
 {
   CHECK(parseCidr("10.0.0.0/8") < parseCidr("10.0.0.0/16"));

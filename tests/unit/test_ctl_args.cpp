@@ -145,7 +145,8 @@ TEST_CASE("pbxwallctl: malformed CIDRs and addresses are usage errors", "[ctl]")
     checkUsage(ctl({"blacklist", "add", "192.0.2.1", "192.0.2.300"}), "192.0.2.300");
     checkUsage(ctl({"whitelist", "del", "::ffff:192.0.2.1"}), "IPv4-mapped");
     checkUsage(ctl({"ban", "add", "192.0.2"}), "invalid address");
-    checkUsage(ctl({"ban", "add", "192.0.2.0/24"}), "invalid address");
+    checkUsage(ctl({"ban", "add", "192.0.2.0/24"}), "192.0.2.0/24 is a prefix: bans name an address or an IPv6 prefix");
+    checkUsage(ctl({"ban", "del", "2001:db8::/129"}), "out of range 0..128");
     checkUsage(ctl({"ban", "del", "nothing"}), "invalid address");
     checkUsage(ctl({"known", "add", "192.0.2"}), "known add: invalid address");
     checkUsage(ctl({"known", "add", "198.51.100.0/24"}), "invalid address");

@@ -55,7 +55,8 @@ TEST_CASE("state files: what is saved loads back the same", "[state]")
                {parseCidr("2001:db8::7"), PW_ZONE_LOCAL}};
     s.ifaces = {{"eth0", PW_ZONE_INTERNET}};
     s.bans = {{parseAddr("198.18.3.30"), 0, 1700000000, PW_BAN_MANUAL},
-              {parseAddr("2001:db8:3::30"), 1800000000, 1700000001, PW_BAN_MANUAL}};
+              {parseAddr("2001:db8:3::30"), 1800000000, 1700000001, PW_BAN_MANUAL},
+              {parseAddr("2001:db8:4:5::"), 1800000000, 1700000002, PW_BAN_TRAP_PORT, 64}};
     s.save(d.path);
 
     const CtlState back = CtlState::load(d.path);
@@ -67,12 +68,18 @@ TEST_CASE("state files: what is saved loads back the same", "[state]")
     REQUIRE(back.ifaces.size() == 1);
     CHECK(back.ifaces[0].name == "eth0");
     CHECK(back.ifaces[0].zone == PW_ZONE_INTERNET);
-    REQUIRE(back.bans.size() == 2);
+    REQUIRE(back.bans.size() == 3);
     CHECK(back.bans[0].addr == s.bans[0].addr);
     CHECK(back.bans[0].expiresUnix == 0);
     CHECK(back.bans[0].createdUnix == 1700000000);
+    CHECK(back.bans[0].prefix == 0);
     CHECK(back.bans[1].expiresUnix == 1800000000);
     CHECK(back.bans[1].cause == PW_BAN_MANUAL);
+    CHECK(back.bans[1].prefix == 0);
+    CHECK(back.bans[2].addr == s.bans[2].addr);
+    CHECK(back.bans[2].prefix == 64);
+    CHECK(back.bans[2].cause == PW_BAN_TRAP_PORT);
+    CHECK(back.bans[2].str() == "2001:db8:4:5::/64");
 }
 
 TEST_CASE("state files: a save that fails on its last file leaves every file as it was", "[state]")
@@ -135,9 +142,15 @@ TEST_CASE("state files: a broken line is named FILE:LINE", "[state]")
     CHECK(loadError(d.path) == d.path + "/zones:1: unknown zone \"\"");
     d.write("zones", "");
     d.write("bans", "198.18.3.30 never 1700000000\n");
-    CHECK(loadError(d.path) == d.path + "/bans:1: expected \"ADDR EXPIRES|never CREATED CAUSE\"");
+    CHECK(loadError(d.path) == d.path + "/bans:1: expected \"ADDR|IPV6-PREFIX EXPIRES|never CREATED CAUSE\"");
     d.write("bans", "198.18.3.30 soon 1700000000 1\n");
-    CHECK(loadError(d.path) == d.path + "/bans:1: expected \"ADDR EXPIRES|never CREATED CAUSE\"");
+    CHECK(loadError(d.path) == d.path + "/bans:1: expected \"ADDR|IPV6-PREFIX EXPIRES|never CREATED CAUSE\"");
+    d.write("bans", "198.18.3.0/24 never 1700000000 1\n");
+    CHECK(loadError(d.path) ==
+          d.path + "/bans:1: a ban names an address or an IPv6 prefix of /48 to /127, not 198.18.3.0/24");
+    d.write("bans", "2001:db8::/32 never 1700000000 1\n");
+    CHECK(loadError(d.path) ==
+          d.path + "/bans:1: a ban names an address or an IPv6 prefix of /48 to /127, not 2001:db8::/32");
 }
 
 TEST_CASE("policy image: pbxwallctl entries win over the config file's, the last line of each wins", "[state]")
