@@ -9,7 +9,8 @@
 #   pw     pbxwall (pbxwalld + pbxwallctl), the N sources as blacklist entries: reject path
 #   full   pbxwall, the same sources unlisted internet sources sending SIP over their budget
 #          (rate = 1 per day, burst 0, ban_after = 0: every check runs and ends in a drop);
-#          its tables hold N IPv6 blacklist entries, so the zone lookup misses a full table
+#          its tables hold N IPv6 blacklist entries; no list names the sources' /24s, so the
+#          /24 summary answers for their zone and bans with one bit, as for most of the internet
 #   ipt    iptables-legacy -t raw PREROUTING -m set --match-set (ipset hash:net, the N sources)
 #   nfh    nftables netdev ingress, the N sources in a hash set
 #   nfi    nftables netdev ingress, the N sources in an interval set
