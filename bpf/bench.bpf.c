@@ -37,11 +37,16 @@ struct {
 	__type(value, __u32);
 } pwb_iter SEC(".maps");
 
-/* Source number k -> 10.x.y.z for k < 2^24, 11.x.y.z for the next 2^24: a bijection that
- * scatters neighbours. */
+/* Source number k -> 10.x.y.z for k < 2^24, a bijection that scatters neighbours; from 2^24
+ * on, one address in each /24 of 100.64.0.0/10 in turn (the reject prefixes' sources: 16,384
+ * /24s, apart from every 10/8 source). No packet with these sources leaves a test run. */
 static __always_inline __u32 pwb_source(__u32 k)
 {
-	return ((10U + (k >> 24)) << 24) | ((k * 2654435761U) & 0xffffffU);
+	__u32 low = (10U << 24) | ((k * 2654435761U) & 0xffffffU);
+	__u32 high = 0x64400000U | (((k - (1U << 24)) & 0x3fffU) << 8) | 1;
+	__u32 mask = -(__u32)(k >> 24 != 0);
+
+	return (low & ~mask) | (high & mask);
 }
 
 SEC("xdp")

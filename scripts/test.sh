@@ -27,6 +27,13 @@ if [ "$(id -u)" -eq 0 ] && ! mountpoint -q /sys/fs/bpf; then
   mount -t bpf bpf /sys/fs/bpf
 fi
 
+# A root test that ctest stops at its TIMEOUT is killed outright, and its own cleanup never runs:
+# whatever it leaves (namespaces, pin and temporary directories of a dead run) goes at the end.
+if [ "$(id -u)" -eq 0 ]; then
+  src=$PWD
+  trap 'PW_NAME=test.sh bash -c "source \"$src/scripts/netns.sh\" && pw_sweep_stale" || true' EXIT
+fi
+
 cd "$BUILD_DIR"
 # Unit tests in parallel; root tiers one at a time (they share the machine's two CPUs and
 # create namespaces and XDP attachments).

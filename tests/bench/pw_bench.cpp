@@ -39,7 +39,11 @@ using namespace pbxwall;
 namespace {
 
 // The bench front program's source formula (bpf/bench.bpf.c pwb_source).
-uint32_t benchSource(uint32_t k) { return ((10U + (k >> 24)) << 24) | ((k * 2654435761U) & 0xffffffU); }
+uint32_t benchSource(uint32_t k)
+{
+    return k < (1U << 24) ? (10U << 24) | ((k * 2654435761U) & 0xffffffU)
+                          : 0x64400000U | (((k - (1U << 24)) & 0x3fffU) << 8) | 1;
+}
 
 struct Skeletons {
     std::unique_ptr<pbxwall_bpf, void (*)(pbxwall_bpf*)> pw{nullptr, pbxwall_bpf::destroy};
@@ -91,7 +95,7 @@ class Bench {
 public:
     // Source indexes of the bench front program (benchSource): [0, hosts) are reject-zone host
     // entries, [bansFrom, bansFrom + bans) are banned, and the /24 of each of [netsFrom,
-    // netsFrom + nets) is a reject-zone prefix (netsFrom >= 2^24: in 11.0.0.0/8, apart).
+    // netsFrom + nets) is a reject-zone prefix (netsFrom >= 2^24: in 100.64.0.0/10, apart).
     // With `elf` not empty: that build of pbxwall.bpf.o (same maps and programs) instead of the
     // one in the skeleton, for --compare.
     Bench(uint32_t hosts, uint32_t bans, uint32_t bansFrom, uint32_t nets, uint32_t netsFrom, uint32_t repeat,
@@ -129,13 +133,20 @@ public:
             throw std::runtime_error("open pbxwall object");
         bpf_map* m;
         bpf_object__for_each_map(m, s_.pw->obj) bpf_map__set_pin_path(m, nullptr);
-        bpf_map__set_max_entries(s_.pw->maps.pw_hosts4, 2 * pw_host_buckets(hosts + 16, PW_HOST4_SLOTS));
-        bpf_map__set_max_entries(s_.pw->maps.pw_hostbits4, 2 * 2 * pw_host_buckets(hosts + 16, PW_HOST4_SLOTS));
-        bpf_map__set_max_entries(s_.pw->maps.pw_nets, 2 * std::max<uint32_t>(nets + 16, 1024));
-        bpf_map__set_max_entries(s_.pw->maps.pw_nets4, 2 * (PW_NET4_TOP / 16 + pw_net4_chunks(std::max<uint32_t>(nets + 16, 1024))));
-        bpf_map__set_max_entries(s_.pw->maps.pw_bans, std::max<uint32_t>(bans + 16, 1024));
-        bpf_map__set_max_entries(s_.pw->maps.pw_banbits, 2 * pw_banbit_words(std::max<uint32_t>(bans + 16, 1024)));
-        bpf_map__set_max_entries(s_.pw->maps.pw_bancache, 2 * pw_bancache_buckets(std::max<uint32_t>(bans + 16, 1024)));
+        // Tables of the size pbxwalld gives them with the default [limits], or larger for more
+        // entries: every copy's rows then differ in their entries, not in their tables' sizes
+        // (until 2026-12-05 each was sized to its entries, and the 100,000-entry row read a
+        // table a tenth the size of the 1,000,000-entry row's).
+        const uint32_t hostCap = std::max<uint32_t>(hosts + 16, PW_DEFAULT_HOSTS);
+        const uint32_t netCap = std::max<uint32_t>(nets + 16, PW_DEFAULT_NETS);
+        const uint32_t banCap = std::max<uint32_t>(bans + 16, PW_DEFAULT_BANS);
+        bpf_map__set_max_entries(s_.pw->maps.pw_hosts4, 2 * pw_host_buckets(hostCap, PW_HOST4_SLOTS));
+        bpf_map__set_max_entries(s_.pw->maps.pw_hostbits4, 2 * 2 * pw_host_buckets(hostCap, PW_HOST4_SLOTS));
+        bpf_map__set_max_entries(s_.pw->maps.pw_nets, 2 * netCap);
+        bpf_map__set_max_entries(s_.pw->maps.pw_nets4, 2 * (PW_NET4_TOP / 16 + pw_net4_chunks(netCap)));
+        bpf_map__set_max_entries(s_.pw->maps.pw_bans, banCap);
+        bpf_map__set_max_entries(s_.pw->maps.pw_banbits, 2 * pw_banbit_words(banCap));
+        bpf_map__set_max_entries(s_.pw->maps.pw_bancache, 2 * pw_bancache_buckets(banCap));
         if (pbxwall_bpf::load(s_.pw.get()))
             throw std::runtime_error("load pbxwall object (root needed)");
         s_.bench.reset(bench_bpf::open_and_load());
@@ -378,12 +389,14 @@ int main(int argc, char** argv)
     }
     try {
         const uint32_t n = std::max<uint32_t>(hosts, 1);
-        // Reject prefixes in 11.0.0.0/8 (indexes from 2^24), everything else in 10.0.0.0/8: a
+        // Reject prefixes in 100.64.0.0/10 (indexes from 2^24), everything else in 10.0.0.0/8: a
         // rotating SIP source must never fall into one of the 10,000 /24s and be rejected early.
         const uint32_t bansFrom = n + (1U << 20), netsFrom = 1U << 24, sipFrom = bansFrom + bans + (1U << 20);
         // The new-source row's sources: each run takes the next `repeat` of them, so that none has
         // a budget yet (41 runs of 200,000 before they come round again).
         constexpr uint32_t kNewSources = 1U << 23;
+        if (nets > (1U << 14))
+            throw std::runtime_error("--nets: at most 16384 (the /24s of 100.64.0.0/10)");
         if (sipFrom + kNewSources + (1U << 20) > netsFrom)
             throw std::runtime_error("--hosts and --bans too large: the SIP rows' sources would reach the prefixes");
         Bench bench(hosts, bans, bansFrom, nets, netsFrom, repeat);

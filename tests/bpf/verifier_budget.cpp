@@ -26,8 +26,8 @@ struct Budget {
     long insns; // processed instructions, every subprogram included
 };
 
-// Measured (kernel 6.18): pw_xdp_main about 208,000, pw_xdp_sip about 251,000, pw_tc_egress
-// about 166,000.
+// Measured (kernel 6.18, 2026-12-05): pw_xdp_main about 138,000, pw_xdp_sip about 342,000,
+// pw_tc_egress about 170,000 (docs/performance.md has the history).
 constexpr Budget kBudgets[] = {
     {"pw_xdp_main", 450000},
     {"pw_xdp_sip", 450000},

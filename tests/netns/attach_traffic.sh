@@ -137,12 +137,17 @@ if pw_sip_options "$PW_PHONE4" 5 5072 options-phone; then pw_ok "sipp: 5 OPTIONS
 else pw_bad "sipp: OPTIONS from the phone failed"; tail -n 20 "$PW_TMP/options-phone.log"; fi
 if pw_sip_calls "$PW_PHONE4" 2 5073 uac-phone; then pw_ok "sipp: 2 calls from the phone succeed"
 else pw_bad "sipp: calls from the phone failed"; tail -n 20 "$PW_TMP/uac-phone.log"; fi
-# The attacker: every packet is dropped, so sipp sees no answer and fails. Run together.
+# The attacker: every packet is dropped, so sipp sees no answer and fails. Run together; the
+# counters before and after show that sipp did send (a sipp that failed to start fails too).
+pw_stats "$PW_TMP/stats-att0.json"
 pw_sip_options "$PW_ATTACKER4" 3 5074 options-attacker & a1=$!
 pw_sip_calls "$PW_ATTACKER4" 2 5075 uac-attacker & a2=$!
 pw_track "$a1"; pw_track "$a2"
 if wait "$a1"; then pw_bad "sipp: OPTIONS from the attacker were answered"; else pw_ok "sipp: OPTIONS from the attacker fail (exit $?)"; fi
 if wait "$a2"; then pw_bad "sipp: calls from the attacker succeeded"; else pw_ok "sipp: calls from the attacker fail (exit $?)"; fi
+pw_stats "$PW_TMP/stats-att1.json"
+pw_check_ge "stats: the attacker's SIP requests (3 OPTIONS, 2 INVITEs) were sent and dropped as reject" \
+  "$(pw_stat_delta "$PW_TMP/stats-att0.json" "$PW_TMP/stats-att1.json" reject reject)" 5
 
 sleep 0.3
 pw_rx_dump "$PW_TMP/rx.json"

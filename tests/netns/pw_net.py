@@ -191,6 +191,7 @@ def cmd_udp(a):
     start = time.monotonic()
     hard_stop = start + a.max_seconds
     sent = 0
+    refused = 0  # sends the kernel refused for want of buffer space: tried again, not counted
     batch = max(1, a.count // max(1, int(a.seconds * 100)))  # ~100 batches per second
     while sent < a.count:
         now = time.monotonic()
@@ -206,8 +207,11 @@ def cmd_udp(a):
             except OSError as e:
                 if e.errno not in (errno.ENOBUFS, errno.EAGAIN):
                     raise
+                refused += 1
+                time.sleep(0.001)
+                break
             sent += 1
-    print(json.dumps({'sent': sent, 'seconds': round(time.monotonic() - start, 3)}))
+    print(json.dumps({'sent': sent, 'refused': refused, 'seconds': round(time.monotonic() - start, 3)}))
     return 0
 
 
