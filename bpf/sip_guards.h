@@ -489,10 +489,31 @@ static __always_inline __u32 pw_sip_keepalive(struct xdp_md *ctx, __u32 l4off, _
 	return PW_REASON_MALFORMED_SIP;
 }
 
+/* A datagram at p (p + 2 in the packet) that starts with a zero byte: a STUN Binding request
+ * (RFC 5389 6: type 0x0001, the magic cookie 0x2112A442, a length in whole words that is the
+ * rest of the datagram, at most 64 bytes of attributes) is the keepalive RFC 5626 4.4.2 gives
+ * SIP over UDP; anything else is not SIP. Returns 0 or PW_REASON_MALFORMED_SIP. */
+static __always_inline __u32 pw_stun_binding(struct xdp_md *ctx, __u32 l4off, __u8 *p)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct udphdr *uh = data + pw_pkt_off(l4off);
+
+	if ((void *)(uh + 1) > data_end || (void *)(p + 20) > data_end)
+		return PW_REASON_MALFORMED_SIP;
+	__u32 attrs = (__u32)p[2] << 8 | p[3];
+
+	if (p[1] != 1 || *(__u32 *)(p + 4) != bpf_htonl(0x2112A442) || (attrs & 3) || attrs > 64 ||
+	    bpf_ntohs(uh->len) != sizeof(*uh) + 20 + attrs)
+		return PW_REASON_MALFORMED_SIP;
+	return 0;
+}
+
 /* The first SIP guard on a UDP datagram to a SIP port from a source that is not trusted: a
  * request must start "METHOD sip:", "sips:", "tel:" (RFC 3261 25.1) or "urn:" (RFC 5031, the
  * emergency service URNs), a response "SIP/2.0 NNN";
- * CRLF keepalives (RFC 5626: CRLF or CRLFCRLF alone) pass. Cheap (the first 16 bytes): it comes before the content
+ * keepalives (RFC 5626: CRLF or CRLFCRLF alone, a STUN Binding request) pass. Cheap (the
+ * first 20 bytes): it comes before the content
  * guards, and before a new source's budget is made (an existing source's budget comes first).
  * Returns 0 or PW_REASON_MALFORMED_SIP, and notes in *ul what pw_sip_content needs. */
 static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx *c, struct pw_uf_lines *ul)
@@ -510,6 +531,8 @@ static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx
 		return PW_REASON_MALFORMED_SIP; /* empty or a lone byte */
 	if (p[0] == '\r' && p[1] == '\n')
 		return pw_sip_keepalive(ctx, c->m.l4_off, p);
+	if (p[0] == 0)
+		return pw_stun_binding(ctx, c->m.l4_off, p);
 	if ((void *)(p + 16) > data_end)
 		return PW_REASON_MALFORMED_SIP; /* too short for any request or status line */
 	if (p[0] == 'S' && p[1] == 'I' && p[2] == 'P' && p[3] == '/' && p[4] == '2' && p[5] == '.' &&

@@ -51,6 +51,46 @@ TEST_CASE("CRLF keepalives are CR and LF only: a message after CRLF is malformed
     CHECK_FALSE(h.banOf(addrOf(f, kNet)));
 }
 
+// RFC 5626 4.4.2: over UDP, a SIP outbound flow is kept alive with STUN Binding requests to the
+// SIP port. They pass like CRLF keepalives; anything else that starts with a zero byte is not SIP.
+TEST_CASE("STUN Binding requests are keepalives too; other binary data is malformed_sip", "[bpf][sip][guards]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig());
+    h.addKnown(addrOf(f, kNet), std::chrono::seconds(600)); // a registered remote phone
+    // Type 0x0001 (Binding request), attribute length, magic cookie, 12-byte transaction id.
+    const auto stun = [](uint16_t type, std::string attrs, uint32_t cookie = 0x2112A442) {
+        std::string m{static_cast<char>(type >> 8), static_cast<char>(type & 0xff),
+                      static_cast<char>(attrs.size() >> 8), static_cast<char>(attrs.size() & 0xff),
+                      static_cast<char>(cookie >> 24), static_cast<char>(cookie >> 16 & 0xff),
+                      static_cast<char>(cookie >> 8 & 0xff), static_cast<char>(cookie & 0xff)};
+        return m + "0123456789ab" + attrs;
+    };
+    const std::string fingerprint("\x80\x28\x00\x04\x12\x34\x56\x78", 8);
+
+    checkVerdict(h, expect(named(f, "a Binding request"), sipUdp(f, kNet, stun(0x0001, "")), PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "a Binding request with a FINGERPRINT"), sipUdp(f, kNet, stun(0x0001, fingerprint)),
+                           PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "a Binding request padded to the Ethernet minimum"),
+                           sipUdp(f, kNet, stun(0x0001, "")).padTo(90), PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "a Binding response"), sipUdp(f, kNet, stun(0x0101, "")), PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "no magic cookie (RFC 3489)"), sipUdp(f, kNet, stun(0x0001, "", 0x01020304)),
+                           PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "a length that is not the rest of the datagram"),
+                           sipUdp(f, kNet, stun(0x0001, fingerprint) + "INVITE sip:+44207@pbx SIP/2.0\r\n\r\n"),
+                           PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "a length not in whole words"), sipUdp(f, kNet, stun(0x0001, "abc")),
+                           PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "more than 64 bytes of attributes"), sipUdp(f, kNet, stun(0x0001, std::string(68, 'a'))),
+                           PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "a short binary datagram"), sipUdp(f, kNet, std::string("\0\x01\0\0", 4)),
+                           PW_REASON_MALFORMED_SIP));
+    // From an unknown source it is what a CRLF keepalive is: no reason to make it a budget.
+    checkVerdict(h, expect(named(f, "a Binding request from an unknown source"), sipUdp(f, kNet3, stun(0x0001, "")),
+                           PW_REASON_NEW_SOURCE_LIMITED));
+    CHECK_FALSE(h.banOf(addrOf(f, kNet)));
+}
+
 TEST_CASE("TCP SIP: only connection attempts are charged to the budget", "[bpf][sip][tcp]")
 {
     const Family f = GENERATE(Family::V4, Family::V6);
