@@ -100,8 +100,9 @@ static __always_inline __u64 pw_ban_hash_ahead(const struct pw_gen_state *g, con
 	return h;
 }
 
-/* Is the source under an active ban? The filter rules most sources out; the cache answers
- * for the bans it holds; pw_bans for the rest. h: the source's pw_ban_hash under the same g. */
+/* Is the source under an active ban of its own address? The filter rules most sources out; the
+ * cache answers for the bans it holds (never prefix bans); pw_bans for the rest. h: the
+ * source's pw_ban_hash under the same g. */
 static __always_inline int pw_is_banned(const struct pw_gen_state *g, __u64 h, struct pw_ctx *c)
 {
 	struct pw_ban_key bk;
@@ -129,7 +130,9 @@ static __always_inline int pw_is_banned(const struct pw_gen_state *g, __u64 h, s
 	}
 	__builtin_memcpy(bk.addr, c->m.src.b, 16);
 	b = bpf_map_lookup_elem(&pw_bans, &bk);
-	if (!b)
+	/* A prefix ban whose key is this address is no ban of the address: pw_is_prefix_banned
+	 * judges it, sparing a known source. */
+	if (!b || b->prefix)
 		return 0;
 	return b->expires_ns == 0 || pw_now() < b->expires_ns;
 }
@@ -174,20 +177,33 @@ static __always_inline int pw_is_v4mapped(const union pw_addr *a)
 	return a->d[0] == 0 && a->w[2] == bpf_htonl(0xffff);
 }
 
-/* Bans an address for the policy's ban time and reports it: an IPv4 address itself, an IPv6
- * one with its /v6_prefix (pbxwall_abi.h). A full ban table is reported too: never silent. */
-static __always_inline void pw_ban_addr(const union pw_addr *a, const struct pw_policy *pol, __u32 cause, __u64 now)
+/* The key of a source's state that an internet source's IPv6 address keeps per prefix (its
+ * ban, its failure count; its budget is pw_budget_key): the address masked to v6_prefix, and
+ * the prefix's length; for any other source (IPv4, or a zone the config names: an office's LAN
+ * /64 must not go with one of its devices) the address itself, and 0. */
+static __always_inline __u8 pw_source_key(const union pw_addr *a, const struct pw_policy *pol, __u32 zone,
+					  union pw_addr *key)
+{
+	*key = *a;
+	if (zone != PW_ZONE_INTERNET || pw_is_v4mapped(a) || pol->v6_prefix >= 128)
+		return 0;
+	pw_mask6(key, pol->v6_prefix);
+	return pol->v6_prefix;
+}
+
+/* Bans a source of zone `zone` for the policy's ban time and reports it: by its pw_source_key
+ * (an internet source's IPv6 prefix, else its address). A full ban table is reported too:
+ * never silent. */
+static __always_inline void pw_ban_addr(const union pw_addr *a, const struct pw_policy *pol, __u32 zone, __u32 cause,
+					__u64 now)
 {
 	struct pw_ban_key bk;
 	struct pw_ban b = { .expires_ns = now + pol->ban_ns, .created_ns = now, .cause = cause };
-	union pw_addr key = *a;
+	union pw_addr key;
 	struct pw_event *ev;
 	long err;
 
-	if (!pw_is_v4mapped(a) && pol->v6_prefix < 128) {
-		pw_mask6(&key, pol->v6_prefix);
-		b.prefix = pol->v6_prefix;
-	}
+	b.prefix = pw_source_key(a, pol, zone, &key);
 	__builtin_memcpy(bk.addr, key.b, 16);
 	err = bpf_map_update_elem(&pw_bans, &bk, &b, BPF_ANY);
 	pw_banbits_set(&key);
@@ -207,7 +223,7 @@ static __always_inline void pw_ban_addr(const union pw_addr *a, const struct pw_
 static __always_inline void pw_ban_source(struct pw_ctx *c, const struct pw_policy *pol, __u32 cause,
 					  __u64 now)
 {
-	pw_ban_addr(&c->m.src, pol, cause, now);
+	pw_ban_addr(&c->m.src, pol, c->zone, cause, now);
 }
 
 #endif /* PBXWALL_BANS_H */

@@ -452,7 +452,7 @@ static __always_inline __u32 pw_judge_service(struct xdp_md *ctx, struct pw_ctx 
 			/* The answer to a flow the host opened from that port is no probe of it. */
 			if (pw_is_reply(c))
 				return PW_REASON_REPLY;
-			pw_ban_unless_known(&c->m.src, c->policy, PW_BAN_TRAP_PORT, pw_now());
+			pw_ban_unless_known(&c->m.src, c->policy, c->zone, PW_BAN_TRAP_PORT, pw_now());
 			return PW_REASON_TRAP_PORT;
 		}
 		if (p && p->service) {

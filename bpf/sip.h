@@ -377,25 +377,33 @@ static __always_inline __u32 pw_known_now(const union pw_addr *a, __u64 now)
  * of them behind one NAT address. One forged datagram with its address, or a neighbour
  * failing behind the same NAT, would otherwise cut them all off for ban_seconds. What set it
  * off still drops, and a known source stays under its own budget. */
-static __always_inline void pw_ban_unless_known(const union pw_addr *a, const struct pw_policy *pol, __u32 cause,
-						__u64 now)
+static __always_inline void pw_ban_unless_known(const union pw_addr *a, const struct pw_policy *pol, __u32 zone,
+						__u32 cause, __u64 now)
 {
 	if (pw_known_now(a, now) != PW_KNOWN_YES)
-		pw_ban_addr(a, pol, cause, now);
+		pw_ban_addr(a, pol, zone, cause, now);
 }
 
 /* Is the IPv6 source under a ban of its prefix (k: its address masked to v6_prefix, whose
- * filter bit is set)? Not when the source itself is known. A function of its own, verified
- * once: only sources whose prefix's filter bit is set call it. */
+ * filter bit is set)? Only a ban whose own prefix holds the source (one of another length may
+ * share the key for a moment: pbxwalld refits them when ipv6_prefix changes), and not when the
+ * source itself is known. A function of its own, verified once: only sources whose prefix's
+ * filter bit is set call it. */
 __noinline int pw_prefix_banned(const struct pw_ban_key *k, const union pw_addr *src)
 {
 	struct pw_ban *b;
+	union pw_addr in, key;
 	__u64 now;
 
 	if (!k || !src)
 		return 0;
 	b = bpf_map_lookup_elem(&pw_bans, k);
 	if (!b || !b->prefix)
+		return 0;
+	in = *src;
+	pw_mask6(&in, b->prefix);
+	__builtin_memcpy(key.b, k->addr, 16);
+	if (in.d[0] != key.d[0] || in.d[1] != key.d[1])
 		return 0;
 	now = pw_now();
 	if (b->expires_ns && now >= b->expires_ns)

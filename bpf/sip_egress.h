@@ -160,6 +160,33 @@ static __always_inline __u32 pw_sip_status(struct __sk_buff *skb, __u32 off, str
 	return d0 * 100 + d1 * 10 + d2;
 }
 
+/* The zone of the peer of an answer the PBX sends on interface skb->ifindex. */
+static __always_inline __u8 pw_peer_zone(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
+					 const struct pw_policy *pol)
+{
+	__u8 if_zone = PW_ZONE_INTERNET;
+
+	if (skb->ifindex < PW_IFINDEX_LIMIT) {
+		__u32 ik = gen * PW_IFINDEX_LIMIT + skb->ifindex;
+		struct pw_zone_entry *ie = bpf_map_lookup_elem(&pw_ifaces, &ik);
+
+		if (ie && ie->zone != PW_ZONE_NONE)
+			if_zone = ie->zone;
+	}
+	return pw_zone_of(gen, pol, &m->dst, if_zone, pw_addr_zone_fn(m->dst.d[0], m->dst.d[1]));
+}
+
+/* The peer's pw_fails key: its pw_source_key, as its ban's (an internet peer's IPv6 prefix:
+ * rotating addresses within it does not restart the count). */
+static __always_inline void pw_fail_key(const struct pw_meta *m, const struct pw_policy *pol, __u8 zone,
+					struct pw_ban_key *k)
+{
+	union pw_addr a;
+
+	pw_source_key(&m->dst, pol, zone, &a);
+	__builtin_memcpy(k->addr, a.b, 16);
+}
+
 /* Counts a failed authentication of the peer (403, 404, or a 401/407 challenge beyond the
  * allowance) in a window, and bans it at max_failures. Trusted peers are never counted. */
 static __always_inline void pw_count_failure(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
@@ -168,21 +195,14 @@ static __always_inline void pw_count_failure(struct __sk_buff *skb, const struct
 	struct pw_ban_key k;
 	struct pw_fail *f;
 	__u64 now = bpf_ktime_get_coarse_ns();
-	__u8 if_zone = PW_ZONE_INTERNET;
 
 	if (!pol->max_failures)
 		return;
-	if (skb->ifindex < PW_IFINDEX_LIMIT) {
-		__u32 ik = gen * PW_IFINDEX_LIMIT + skb->ifindex;
-		struct pw_zone_entry *ie = bpf_map_lookup_elem(&pw_ifaces, &ik);
+	__u8 zone = pw_peer_zone(skb, m, gen, pol);
 
-		if (ie && ie->zone != PW_ZONE_NONE)
-			if_zone = ie->zone;
-	}
-	if (pw_zone_of(gen, pol, &m->dst, if_zone, pw_addr_zone_fn(m->dst.d[0], m->dst.d[1])) == PW_ZONE_TRUSTED)
+	if (zone == PW_ZONE_TRUSTED)
 		return;
-
-	__builtin_memcpy(k.addr, m->dst.b, 16);
+	pw_fail_key(m, pol, zone, &k);
 	f = bpf_map_lookup_elem(&pw_fails, &k);
 	if (!f) {
 		struct pw_fail nf = { .from_ns = now };
@@ -204,7 +224,7 @@ static __always_inline void pw_count_failure(struct __sk_buff *skb, const struct
 	if (++f->failures >= pol->max_failures) {
 		f->failures = 0;
 		f->challenges = 0;
-		pw_ban_unless_known(&m->dst, pol, PW_BAN_AUTH_FAILURE, now);
+		pw_ban_unless_known(&m->dst, pol, zone, PW_BAN_AUTH_FAILURE, now);
 	}
 }
 
@@ -224,7 +244,7 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 	if (status >= 200 && status < 300) {
 		struct pw_ban_key k;
 
-		__builtin_memcpy(k.addr, m->dst.b, 16);
+		pw_fail_key(m, pol, pw_peer_zone(skb, m, gen, pol), &k);
 		/* The CSeq names the request's method: ingress drops a request whose CSeq names
 		 * another (pw_cseq_ok), as a PBX may copy it into its answer unchecked. */
 		bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);

@@ -605,10 +605,11 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 		if (hdrs == PW_HDRS_TOO_MANY || hdrs == PW_HDRS_BAD_CSEQ)
 			return PW_REASON_MALFORMED_SIP;
 		/* No CSeq in what was read: a long request's may follow, past the scan or in a later
-		 * fragment (an in-dialog BYE or ACK with many Via and Route lines). It passes, but not
-		 * from an internet source that is not known: the PBX would see a CSeq pbxwall did not,
-		 * and an OPTIONS whose CSeq says REGISTER could make its sender known. */
-		if (hdrs == PW_HDRS_NO_CSEQ && c->zone == PW_ZONE_INTERNET) {
+		 * fragment (an in-dialog BYE or ACK with many Via and Route lines). It passes from a
+		 * known source only: the PBX would see a CSeq pbxwall did not, and an OPTIONS whose
+		 * CSeq says REGISTER could make its sender known (and spare it the anonymous-call
+		 * rule, which applies in every zone but trusted). */
+		if (hdrs == PW_HDRS_NO_CSEQ) {
 			if (known == PW_KNOWN_UNSEEN)
 				known = pw_known_now(&c->m.src, pw_now());
 			if (known != PW_KNOWN_YES)

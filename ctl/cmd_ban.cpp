@@ -115,6 +115,7 @@ BanTarget banTarget(Context& ctx, const std::string& command, const std::string&
         return {c.addr, 0};
     if (c.isV4())
         usageError(command + ": " + text + " is a prefix: bans name an address or an IPv6 prefix");
+    ctx.lockExclusive(); // the length read here holds until the ban is written (a reload waits)
     const unsigned len = banPrefix6(ctx);
     if (c.len != len)
         usageError(command + ": " + text + " is a prefix: bans name an address" +
@@ -206,8 +207,7 @@ void addBan(Context& ctx, const BanTarget& t, uint64_t ttl)
         std::cerr << "pbxwallctl: note: " << note << "\n";
 }
 
-// For `ban del ADDR` of an IPv6 address that is not banned itself: ", but its prefix P is:
-// ban del P" when a ban of its prefix is in force; else "".
+// The banned prefix that holds the IPv6 address of `ban del ADDR` ("2001:db8:7:9::/64"), or "".
 std::string coveringBan(Context& ctx, const BanTarget& t)
 {
     const unsigned len = banPrefix6(ctx);
@@ -217,8 +217,7 @@ std::string coveringBan(Context& ctx, const BanTarget& t)
     const auto b = ctx.maps().bans.lookup(banKey(net));
     if (!b || !b->prefix || expired(*b, monotonicNowNs()))
         return "";
-    const std::string p = banText(net, b->prefix);
-    return ", but its prefix " + p + " is (ban del " + p + ")";
+    return banText(net, b->prefix);
 }
 
 void delBan(Context& ctx, const BanTarget& t)
@@ -233,8 +232,11 @@ void delBan(Context& ctx, const BanTarget& t)
         failure("ban del: " + t.str() + " is not banned, " + banText(a, old->prefix) + " is");
     const auto before = state.bans.size();
     std::erase_if(state.bans, [&](const CtlBan& b) { return b.addr == a && b.prefix == t.prefix; });
-    if (!old && state.bans.size() == before)
-        failure("ban del: " + t.str() + " is not banned" + coveringBan(ctx, t));
+    if (!old && state.bans.size() == before) {
+        const std::string p = coveringBan(ctx, t);
+        failure("ban del: " + t.str() + " is not banned" +
+                (p.empty() ? "" : ", but its prefix " + p + " is (ban del " + p + ")"));
+    }
     if (old)
         maps.bans.erase(key);
     ctx.commit([&] {
@@ -244,11 +246,19 @@ void delBan(Context& ctx, const BanTarget& t)
     if (old)
         ctx.policy().refreshBanFilter(); // the ban cache forgets it: the source passes from now on
 
+    // An address lifted while its prefix stays banned still drops: say so.
+    const std::string p = coveringBan(ctx, t);
+    const std::string note = p.empty() ? "" : t.str() + " still drops: its prefix " + p + " is banned (ban del " + p + ")";
     if (ctx.json()) {
-        printJson(ctx, {{"unbanned", {{"addr", t.str()}}}});
+        nlohmann::ordered_json j{{"unbanned", {{"addr", t.str()}}}};
+        if (!note.empty())
+            j["note"] = note;
+        printJson(ctx, j);
         return;
     }
     std::cout << "unbanned " << t.str() << '\n';
+    if (!note.empty())
+        std::cerr << "pbxwallctl: note: " << note << "\n";
 }
 
 } // namespace

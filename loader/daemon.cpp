@@ -69,54 +69,63 @@ void replayBans(MapSet& maps, const CtlState& state)
 
 // IPv6 prefix bans follow [sip] ipv6_prefix (refitBan): after a change, each one of another
 // length is widened to the new length (merged with what holds that key: the later end wins) or
-// lifted, in the map and in the state file. Under the pin lock; the caller rebuilds the ban filter.
+// lifted. The widened bans are written before the old ones go, so that a banned prefix never
+// passes meanwhile (pw_prefix_banned checks that a ban's own prefix holds the source). The state
+// file's prefix bans are then rewritten from the map, which also records bans whose events are
+// still waiting in the ring. Under the pin lock; the caller rebuilds the ban filter.
 void refitPrefixBans(MapSet& maps, const config::Config& cfg)
 {
     const unsigned len = cfg.sip.ipv6Prefix;
     auto later = [](uint64_t a, uint64_t b) { return !a || !b ? 0 : std::max(a, b); }; // 0: never ends
+    std::map<Addr, pw_ban> widened;
+    std::vector<pw_ban_key> old;
     size_t lifted = 0;
-    std::vector<std::pair<pw_ban_key, pw_ban>> widened; // all moved out first, then merged in
     for (const auto& [k, b] : maps.bans.entries()) {
         if (!b.prefix || b.prefix == len)
             continue;
         Addr a;
         std::memcpy(a.bytes.data(), k.addr, 16);
-        maps.bans.erase(k);
+        old.push_back(k);
         if (const auto to = refitBan(a, b.prefix, len)) {
-            pw_ban_key key{};
-            std::memcpy(key.addr, to->bytes.data(), 16);
-            widened.emplace_back(key, b);
+            pw_ban w = b;
+            w.prefix = static_cast<uint8_t>(len);
+            if (const auto it = widened.find(*to); it != widened.end())
+                w.expires_ns = later(w.expires_ns, it->second.expires_ns);
+            widened[*to] = w;
         } else {
             spdlog::warn("ban of {} lifted: IPv6 sources are banned by /{} now", banText(a, b.prefix), len);
             ++lifted;
         }
     }
-    for (auto [key, ban] : widened) {
-        ban.prefix = static_cast<uint8_t>(len);
-        if (const auto cur = maps.bans.lookup(key))
+    if (old.empty())
+        return;
+    std::set<Addr> kept;
+    for (auto [to, ban] : widened) {
+        pw_ban_key key{};
+        std::memcpy(key.addr, to.bytes.data(), 16);
+        if (const auto cur = maps.bans.lookup(key); cur && cur->prefix == len)
             ban.expires_ns = later(ban.expires_ns, cur->expires_ns);
         maps.bans.update(key, ban);
+        kept.insert(to);
     }
-    if (widened.empty() && !lifted)
-        return;
-    spdlog::info("IPv6 prefix bans refitted to /{}: {} widened, {} lifted", len, widened.size(), lifted);
-    std::map<Addr, CtlBan> kept;
-    for (CtlBan b : CtlState::loadBans(cfg.stateDir)) {
-        const auto to = refitBan(b.addr, b.prefix, len);
-        if (!to)
+    for (const auto& k : old) {
+        Addr a;
+        std::memcpy(a.bytes.data(), k.addr, 16);
+        if (!kept.contains(a))
+            maps.bans.erase(k);
+    }
+    spdlog::info("IPv6 prefix bans refitted to /{}: {} widened into {}, {} lifted", len, old.size() - lifted,
+                 widened.size(), lifted);
+    std::vector<CtlBan> bans = CtlState::loadBans(cfg.stateDir);
+    std::erase_if(bans, [](const CtlBan& b) { return b.prefix != 0; });
+    for (const auto& [k, b] : maps.bans.entries()) {
+        if (!b.prefix)
             continue;
-        b.addr = *to;
-        b.prefix = b.prefix ? static_cast<uint8_t>(len) : 0;
-        if (const auto it = kept.find(b.addr); it != kept.end()) {
-            const auto e = later(static_cast<uint64_t>(b.expiresUnix), static_cast<uint64_t>(it->second.expiresUnix));
-            b.expiresUnix = static_cast<int64_t>(e);
-            b.prefix = std::max(b.prefix, it->second.prefix);
-        }
-        kept[b.addr] = b;
+        Addr a;
+        std::memcpy(a.bytes.data(), k.addr, 16);
+        std::erase_if(bans, [&](const CtlBan& e) { return e.addr == a; }); // the same key: one ban
+        bans.push_back({a, monotonicNsToUnix(b.expires_ns), monotonicNsToUnix(b.created_ns), b.cause, b.prefix});
     }
-    std::vector<CtlBan> bans;
-    for (const auto& [addr, b] : kept)
-        bans.push_back(b);
     CtlState::saveBans(cfg.stateDir, bans);
 }
 

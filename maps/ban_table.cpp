@@ -52,8 +52,9 @@ size_t BanTable::rebuildHalf(__u32 half)
     for (const auto& [k, b] : entries()) { // after the clear: a syscall, so ordered after it
         bits_.set(k, half);
         src4_.markKey(half, k);
-        if (!buckets || (b.expires_ns && b.expires_ns <= now))
-            continue; // an ended ban takes no room in the cache
+        if (!buckets || (b.expires_ns && b.expires_ns <= now) || b.prefix)
+            continue; // an ended ban takes no room in the cache; a prefix ban has no place there
+                      // (the cache answers for addresses: pw_is_banned)
         pw_bancache_bucket& bucket = buckets[(AddrFilter::hashOf(k) & bitMask()) >> 5];
         const __u64 until = b.expires_ns ? b.expires_ns >> PW_BANCACHE_SHIFT : PW_BANCACHE_FOREVER;
         if (until == 0 || (b.expires_ns && until >= PW_BANCACHE_FOREVER))

@@ -269,6 +269,42 @@ TEST_CASE("a success after digest challenges forgives the challenges", "[bpf][si
     }
 }
 
+// An internet peer's IPv6 failures count per /64, as its budget and its ban: a guesser that
+// moves to a new address of its /64 after each failure is banned all the same (its /64). A
+// peer of a zone the config names counts per address.
+TEST_CASE("auth failures of an IPv6 internet peer count per /64; of a named zone, per address",
+          "[bpf][sip][egress][bans]")
+{
+    std::string config = kConfig;
+    const std::string trusted = "trusted = [\"198.18.1.0/24\", \"2001:db8:1::/48\"]";
+    config.replace(config.find(trusted), trusted.size(), trusted + "\nlocal = [\"2001:db8:2::/48\"]");
+    Harness h(config, Programs::IngressAndEgress); // max_failures 3
+    const auto forbidden = [&](const char* a) {
+        h.runEgress(answer(Family::V6, Peer{"", a}, response("403 Forbidden", "CSeq: 1 REGISTER")).bytes());
+    };
+    for (const char* a : {"2001:db8:9:7::1", "2001:db8:9:7::2", "2001:db8:9:7::3"}) {
+        CHECK(h.maps().bans.keys().empty());
+        forbidden(a);
+    }
+    const auto b = h.maps().bans.lookup(addrKey("2001:db8:9:7::"));
+    REQUIRE(b.has_value());
+    CHECK(b->prefix == 64);
+    CHECK(b->cause == PW_BAN_AUTH_FAILURE);
+    CHECK(h.maps().bans.keys().size() == 1);
+
+    // The local zone: three addresses of one /64, one failure each, ban nobody...
+    for (const char* a : {"2001:db8:2:7::1", "2001:db8:2:7::2", "2001:db8:2:7::3"})
+        forbidden(a);
+    CHECK(h.maps().bans.keys().size() == 1);
+    // ... and the third failure of one of them bans that address alone.
+    forbidden("2001:db8:2:7::1");
+    forbidden("2001:db8:2:7::1");
+    const auto l = h.maps().bans.lookup(addrKey("2001:db8:2:7::1"));
+    REQUIRE(l.has_value());
+    CHECK(l->prefix == 0);
+    CHECK(h.maps().bans.keys().size() == 2);
+}
+
 } // namespace pbxwall::bpftest
 
 namespace pbxwall::bpftest {

@@ -68,13 +68,19 @@ Packet sipUdpFrom(const char* src)
 }
 
 // The ban the data plane set on addr: cause, and about ban_seconds from now.
-void checkDataPlaneBan(Harness& h, std::string_view addr, pw_ban_cause cause)
+// An internet source's IPv6 ban is of its /64 (ipv6_prefix); any other, of its address.
+bool byPrefix(std::string_view addr, pw_zone zone)
+{
+    return zone == PW_ZONE_INTERNET && addr.find(':') != std::string_view::npos;
+}
+
+void checkDataPlaneBan(Harness& h, std::string_view addr, pw_ban_cause cause, pw_zone zone = PW_ZONE_INTERNET)
 {
     INFO("ban of " << addr);
     const auto b = h.banOf(addr);
     REQUIRE(b.has_value());
     CHECK(b->cause == static_cast<__u32>(cause));
-    CHECK(b->prefix == (std::string_view(addr).find(':') == std::string_view::npos ? 0 : 64)); // IPv6: its /64
+    CHECK(b->prefix == (byPrefix(addr, zone) ? 64 : 0));
     CHECK(b->expires_ns - b->created_ns == kBanSeconds * kSecondNs);
     const uint64_t now = monotonicNowNs();
     // The data plane's clock is the coarse monotonic clock: a tick behind at most.
@@ -85,7 +91,8 @@ void checkDataPlaneBan(Harness& h, std::string_view addr, pw_ban_cause cause)
 }
 
 // Exactly one pw_events record since the last read: type and cause for addr.
-void checkOneEvent(Harness& h, std::string_view addr, pw_event_type type, pw_ban_cause cause)
+void checkOneEvent(Harness& h, std::string_view addr, pw_event_type type, pw_ban_cause cause,
+                   pw_zone zone = PW_ZONE_INTERNET)
 {
     INFO("event for " << addr);
     const auto evs = h.events();
@@ -93,11 +100,11 @@ void checkOneEvent(Harness& h, std::string_view addr, pw_event_type type, pw_ban
     CHECK(evs[0].type == static_cast<__u32>(type));
     CHECK(evs[0].cause == static_cast<__u32>(cause));
     CHECK(evs[0].duration_ns == kBanSeconds * kSecondNs);
-    // An IPv6 source is banned with its /64 (ipv6_prefix), named by its first address.
+    // An internet source's IPv6 ban is of its /64 (ipv6_prefix), named by its first address.
     const Addr a = parseAddr(addr);
-    const Addr key = a.isV4() ? a : masked(a, 64);
+    const Addr key = byPrefix(addr, zone) ? masked(a, 64) : a;
     CHECK(std::memcmp(evs[0].addr, key.bytes.data(), 16) == 0);
-    CHECK(evs[0].prefix == (a.isV4() ? 0 : 64));
+    CHECK(evs[0].prefix == (byPrefix(addr, zone) ? 64 : 0));
     const uint64_t now = monotonicNowNs();
     CHECK(evs[0].ts_ns <= now);
     CHECK(now - evs[0].ts_ns < kSecondNs);
@@ -203,6 +210,23 @@ TEST_CASE("IPv6 sources share a budget and a ban per ipv6_prefix", "[bpf][sip][b
         // A prefix ban that has ended bans nothing.
         h.banExpired("2001:db8:9:4::/64");
         checkVerdict(h, expect("an expired prefix ban", sipUdpFrom("2001:db8:9:4::9"), PW_REASON_SIP_RESPONSIVE));
+        // A prefix ban's key is also an address: that address, known, is spared like the rest
+        // of the prefix (the exact-ban check must not take the prefix ban for its own).
+        h.ban("2001:db8:9:5::/64", 3600s);
+        h.addKnown("2001:db8:9:5::", 3600s);
+        checkVerdict(h, expect("a known source at a banned prefix's first address", sipUdpFrom("2001:db8:9:5::"),
+                               PW_REASON_SIP_KNOWN));
+        checkVerdict(h, expect("its unknown neighbour", sipUdpFrom("2001:db8:9:5::1"), PW_REASON_BANNED));
+    }
+    SECTION("a ban holds the sources in its own prefix only, whatever ipv6_prefix says now")
+    {
+        // A /64 ban left while ipv6_prefix is 56 (pbxwalld refits such bans; pbxwallctl may
+        // have written one just before a reload): its key is also its /56's key.
+        Harness h(sipConfig({.ipv6Prefix = 56}));
+        h.ban("2001:db8:9:100::/64", 3600s);
+        checkVerdict(h, expect("a source in the banned /64", sipUdpFrom("2001:db8:9:100::5"), PW_REASON_BANNED));
+        checkVerdict(h, expect("a source of the same /56 outside it", sipUdpFrom("2001:db8:9:1ff::1"),
+                               PW_REASON_SIP_RESPONSIVE));
     }
     SECTION("ipv6_prefix = 128")
     {
@@ -528,8 +552,8 @@ TEST_CASE("a trap port bans every source but trusted and known ones", "[bpf][sip
         Packet p = hit.tcp ? ip(f, hit.src, kHost).tcp(40000, kTrapPort, hit.zone == PW_ZONE_OTHER ? TcpFlags::Ack : TcpFlags::Syn)
                            : ip(f, hit.src, kHost).udp(5060, kTrapPort).sip(kOptions);
         checkVerdict(h, expect(named(f, std::string(hit.what) + " to the trap port"), p, PW_REASON_TRAP_PORT, hit.zone));
-        checkDataPlaneBan(h, addrOf(f, hit.src), PW_BAN_TRAP_PORT);
-        checkOneEvent(h, addrOf(f, hit.src), PW_EVENT_BAN, PW_BAN_TRAP_PORT);
+        checkDataPlaneBan(h, addrOf(f, hit.src), PW_BAN_TRAP_PORT, hit.zone);
+        checkOneEvent(h, addrOf(f, hit.src), PW_EVENT_BAN, PW_BAN_TRAP_PORT, hit.zone);
         CHECK(h.maps().bans.keys().size() == ++banned);
         checkVerdict(h, expect(named(f, std::string(hit.what) + ": then SIP drops as banned"), sipUdp(f, hit.src),
                                PW_REASON_BANNED, hit.zone));

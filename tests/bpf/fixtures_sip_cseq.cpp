@@ -97,9 +97,10 @@ TEST_CASE("CSeq: found at every offset, after one and after two line ends in a w
 }
 
 // A long in-dialog request (many Via and Route lines) may carry its CSeq past the bytes the scan
-// reads, or in a later fragment. It passes from sources the CSeq check does not guard against
-// (known, local, other); from an unknown internet source it drops, as before.
-TEST_CASE("CSeq: none in what is read passes from known sources and the local and other zones",
+// reads, or in a later fragment. It passes from known sources, whom the CSeq check does not
+// guard against; from any other source it drops, as before (an unknown local source could
+// otherwise hide "CSeq: 1 REGISTER" there and become known).
+TEST_CASE("CSeq: none in what is read passes from known sources only",
           "[bpf][sip][guards][cseq]")
 {
     const Family f = GENERATE(Family::V4, Family::V6);
@@ -116,10 +117,14 @@ TEST_CASE("CSeq: none in what is read passes from known sources and the local an
                            PW_REASON_MALFORMED_SIP));
     h.addKnown(addrOf(f, phone), std::chrono::seconds(600));
     checkVerdict(h, expect(named(f, "CSeq past the scan, known source"), sipUdp(f, phone, late), PW_REASON_SIP_KNOWN));
-    checkVerdict(h, expect(named(f, "CSeq past the scan, local zone"), sipUdp(f, kLocal, late), PW_REASON_SERVICE,
-                           PW_ZONE_LOCAL));
-    checkVerdict(h, expect(named(f, "CSeq past the scan, other zone"), sipUdp(f, Peer{"198.18.4.10", "2001:db8:4::10"}, late), PW_REASON_SERVICE,
-                           PW_ZONE_OTHER));
+    checkVerdict(h, expect(named(f, "CSeq past the scan, unknown local source"), sipUdp(f, kLocal, late),
+                           PW_REASON_MALFORMED_SIP, PW_ZONE_LOCAL));
+    const Peer otherZone{"198.18.4.10", "2001:db8:4::10"};
+    checkVerdict(h, expect(named(f, "CSeq past the scan, unknown source of the other zone"), sipUdp(f, otherZone, late),
+                           PW_REASON_MALFORMED_SIP, PW_ZONE_OTHER));
+    h.addKnown(addrOf(f, kLocal), std::chrono::seconds(600));
+    checkVerdict(h, expect(named(f, "CSeq past the scan, known local source"), sipUdp(f, kLocal, late),
+                           PW_REASON_SERVICE, PW_ZONE_LOCAL));
     // A CSeq in what is read is still checked, from every zone.
     checkVerdict(h, expect(named(f, "CSeq REGISTER on a BYE, known source"),
                            sipUdp(f, phone, bare("BYE", "CSeq: 2 REGISTER\r\n")), PW_REASON_MALFORMED_SIP));

@@ -274,7 +274,7 @@ pw_check_eq "refused commands left the /64's ban as it was" "$(prefix_bans)" '[[
 cp "$PW_CONFIG" "$PW_TMP/before-prefix.toml"
 printf '\n[sip]\nipv6_prefix = 48\n' >>"$PW_CONFIG"
 out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
-pw_check "ipv6_prefix 64 -> 48: the /64 ban is widened" has 'IPv6 prefix bans refitted to /48: 1 widened, 0 lifted'
+pw_check "ipv6_prefix 64 -> 48: the /64 ban is widened" has 'IPv6 prefix bans refitted to /48: 1 widened into 1, 0 lifted'
 pw_check_eq "ipv6_prefix 64 -> 48: ban list shows the /48" "$(prefix_bans)" '[["2001:db8:77::/48", "manual"]]'
 pw_check "ipv6_prefix 64 -> 48: the state file too" grep -q "^2001:db8:77::/48 " "$PW_STATE_DIR/bans"
 cp "$PW_TMP/before-prefix.toml" "$PW_CONFIG"
