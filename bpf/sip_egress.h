@@ -160,7 +160,9 @@ static __always_inline __u32 pw_sip_status(struct __sk_buff *skb, __u32 off, str
 	return d0 * 100 + d1 * 10 + d2;
 }
 
-/* The zone of the peer of an answer the PBX sends on interface skb->ifindex. */
+/* The zone of the peer of an answer the PBX sends on interface skb->ifindex: the zone ingress
+ * gives it when its packets arrive on the interface its answers leave by (a zone entry decides
+ * the same either way; with asymmetric routing, an unnamed peer takes the egress interface's). */
 static __always_inline __u8 pw_peer_zone(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
 					 const struct pw_policy *pol)
 {
@@ -229,7 +231,7 @@ static __always_inline void pw_count_failure(struct __sk_buff *skb, const struct
 }
 
 /* A SIP answer of the PBX to a peer: 200 to REGISTER makes the peer known (and forgives its
- * failures); 401/407/403/404 count as failures. */
+ * challenges); 401/407/403/404 count as failures. */
 static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
 					  const struct pw_policy *pol)
 {
@@ -249,7 +251,14 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 		 * another (pw_cseq_ok), as a PBX may copy it into its answer unchecked. */
 		bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
 		if (status == 200 && sc.found) {
-			bpf_map_delete_elem(&pw_fails, &k);
+			/* A registration forgives the challenges; the failures end with their window.
+			 * The peer is known now, and a known peer is never banned for them; but a count
+			 * kept per IPv6 prefix is not one phone's, and a guesser beside a phone that
+			 * registers would otherwise start afresh at each registration. */
+			struct pw_fail *g = bpf_map_lookup_elem(&pw_fails, &k);
+
+			if (g)
+				g->challenges = 0;
 			pw_promote_known(m, pol, &sc);
 			return;
 		}

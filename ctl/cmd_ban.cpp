@@ -248,7 +248,7 @@ void delBan(Context& ctx, const BanTarget& t)
 
     // An address lifted while its prefix stays banned still drops: say so.
     const std::string p = coveringBan(ctx, t);
-    const std::string note = p.empty() ? "" : t.str() + " still drops: its prefix " + p + " is banned (ban del " + p + ")";
+    const std::string note = p.empty() ? "" : t.str() + " still drops unless known: its prefix " + p + " is banned (ban del " + p + ")";
     if (ctx.json()) {
         nlohmann::ordered_json j{{"unbanned", {{"addr", t.str()}}}};
         if (!note.empty())

@@ -68,11 +68,13 @@ void replayBans(MapSet& maps, const CtlState& state)
 }
 
 // IPv6 prefix bans follow [sip] ipv6_prefix (refitBan): after a change, each one of another
-// length is widened to the new length (merged with what holds that key: the later end wins) or
-// lifted. The widened bans are written before the old ones go, so that a banned prefix never
-// passes meanwhile (pw_prefix_banned checks that a ban's own prefix holds the source). The state
-// file's prefix bans are then rewritten from the map, which also records bans whose events are
-// still waiting in the ring. Under the pin lock; the caller rebuilds the ban filter.
+// length is widened to the new length (bans widened into one prefix merge: the later end wins)
+// or lifted. The old ones go first, so that the widened ones always find room in a full table;
+// the new policy is already in force, and it reads only bans of the new length (for the few
+// milliseconds before they are written, the prefixes pass). A ban of one address at a widened
+// prefix's key gives way to the prefix's ban (logged). The state file's prefix bans are then
+// rewritten from the map, which also records bans whose events are still waiting in the ring.
+// Under the pin lock; the caller rebuilds the ban filter.
 void refitPrefixBans(MapSet& maps, const config::Config& cfg)
 {
     const unsigned len = cfg.sip.ipv6Prefix;
@@ -99,34 +101,34 @@ void refitPrefixBans(MapSet& maps, const config::Config& cfg)
     }
     if (old.empty())
         return;
-    std::set<Addr> kept;
+    for (const auto& k : old)
+        maps.bans.erase(k);
     for (auto [to, ban] : widened) {
         pw_ban_key key{};
         std::memcpy(key.addr, to.bytes.data(), 16);
-        if (const auto cur = maps.bans.lookup(key); cur && cur->prefix == len)
+        if (const auto cur = maps.bans.lookup(key); cur && cur->prefix == len) // one refitted before
             ban.expires_ns = later(ban.expires_ns, cur->expires_ns);
+        else if (cur && !cur->prefix)
+            spdlog::warn("ban of {} replaced by the ban of {}", to.str(), banText(to, ban.prefix));
         maps.bans.update(key, ban);
-        kept.insert(to);
-    }
-    for (const auto& k : old) {
-        Addr a;
-        std::memcpy(a.bytes.data(), k.addr, 16);
-        if (!kept.contains(a))
-            maps.bans.erase(k);
     }
     spdlog::info("IPv6 prefix bans refitted to /{}: {} widened into {}, {} lifted", len, old.size() - lifted,
                  widened.size(), lifted);
-    std::vector<CtlBan> bans = CtlState::loadBans(cfg.stateDir);
-    std::erase_if(bans, [](const CtlBan& b) { return b.prefix != 0; });
+    std::map<Addr, CtlBan> bans; // one per key
+    for (const CtlBan& b : CtlState::loadBans(cfg.stateDir))
+        if (!b.prefix)
+            bans[b.addr] = b;
     for (const auto& [k, b] : maps.bans.entries()) {
         if (!b.prefix)
             continue;
         Addr a;
         std::memcpy(a.bytes.data(), k.addr, 16);
-        std::erase_if(bans, [&](const CtlBan& e) { return e.addr == a; }); // the same key: one ban
-        bans.push_back({a, monotonicNsToUnix(b.expires_ns), monotonicNsToUnix(b.created_ns), b.cause, b.prefix});
+        bans[a] = {a, monotonicNsToUnix(b.expires_ns), monotonicNsToUnix(b.created_ns), b.cause, b.prefix};
     }
-    CtlState::saveBans(cfg.stateDir, bans);
+    std::vector<CtlBan> list;
+    for (const auto& [a, b] : bans)
+        list.push_back(b);
+    CtlState::saveBans(cfg.stateDir, list);
 }
 
 // Deletes expired bans from the map and from the state file.

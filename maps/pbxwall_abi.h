@@ -388,10 +388,12 @@ static inline __u32 pw_bancache_buckets(__u32 bans)
 
 /* pw_bans: hash keyed by address (no generation: bans are not config). Never LRU. A ban is of
  * one address (prefix 0), or of an IPv6 prefix (prefix 48..127, the key the address masked to
- * it): the data plane bans an IPv6 source's /v6_prefix, as its budget is kept per prefix, so
- * that a host with a /64 cannot fill the table with a ban per address. A prefix ban spares
- * the sources in it that are known (registered phones beside the offender). The key of a
- * prefix ban is also that of its prefix's first address, whose exact ban it replaces. */
+ * it): the data plane bans an internet source's IPv6 /v6_prefix, as its budget is kept per
+ * prefix, so that a host with a /64 cannot fill the table with a ban per address (sources of
+ * the zones the config names are banned by address). A prefix ban spares the sources in it
+ * that are known (registered phones beside the offender). The key of a prefix ban is also
+ * that of its prefix's first address, whose exact ban it replaces; the exact probe and the
+ * ban cache ignore prefix bans. */
 struct pw_ban_key {
 	__u8 addr[16];
 };
@@ -515,8 +517,10 @@ static inline __u32 pw_rate_entries(__u32 slots)
 	return slots + slots / PW_RATE_TAGS_PER_BLOCK + slots / PW_RATE_LANES_PER_BLOCK;
 }
 
-/* pw_fails: per-peer failure counts from the PBX's answers (TC egress). LRU: losing one only
- * resets a count; a successful REGISTER resets it too. */
+/* pw_fails: failure counts from the PBX's answers (TC egress), keyed like the bans the data
+ * plane sets (an internet peer's IPv6 /v6_prefix, any other peer's address). LRU: losing one
+ * only resets a count; a success resets its challenges (not its failures: they end with their
+ * window). */
 struct pw_fail {
 	__u64 from_ns;    /* start of the current window */
 	__u32 failures;   /* 403, 404, and 401/407 beyond the allowance */

@@ -125,7 +125,9 @@ TEST_CASE("failed authentications ban the peer at max_failures", "[bpf][sip][egr
     }
 }
 
-TEST_CASE("a successful REGISTER forgives earlier failures", "[bpf][sip][egress]")
+// The registration makes the peer known, and a known peer is not banned for failures (its
+// count runs on to the end of its window: see the /64 case below for why).
+TEST_CASE("a successful REGISTER: earlier failures ban the peer no more", "[bpf][sip][egress]")
 {
     for (Family f : kFamilies) {
         INFO(named(f, "forgiven"));
@@ -303,6 +305,21 @@ TEST_CASE("auth failures of an IPv6 internet peer count per /64; of a named zone
     REQUIRE(l.has_value());
     CHECK(l->prefix == 0);
     CHECK(h.maps().bans.keys().size() == 2);
+
+    // A phone that registers beside a guesser in one /64 forgives the /64's challenges, not its
+    // failures (a registration never does: the count runs to the end of its window): the
+    // guesser's third failure bans the /64.
+    forbidden("2001:db8:9:8::66");
+    forbidden("2001:db8:9:8::66");
+    h.runEgress(answer(Family::V6, Peer{"", "2001:db8:9:8::5"}, registered("Expires: 600\r\n")).bytes());
+    CHECK(h.maps().bans.keys().size() == 2);
+    forbidden("2001:db8:9:8::66");
+    const auto g = h.maps().bans.lookup(addrKey("2001:db8:9:8::"));
+    REQUIRE(g.has_value());
+    CHECK(g->prefix == 64);
+    // ... and the phone, known now, still passes (a prefix ban spares known sources).
+    CHECK(h.action(ip(Family::V6, Peer{"", "2001:db8:9:8::5"}, kHost).udp(5060, 5060)
+                       .sip("OPTIONS sip:100@pbx SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n").bytes()) == XDP_PASS);
 }
 
 } // namespace pbxwall::bpftest
