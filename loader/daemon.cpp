@@ -146,8 +146,10 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
     const size_t before = bans.size();
     std::erase_if(bans, [](const CtlBan& b) { return b.expiresUnix && b.expiresUnix <= unixNow(); });
     // The ban filter forgets lifted and expired bans here: after expiries, and once a minute
-    // for bans pbxwallctl lifted (a stale bit only costs a pw_bans lookup).
-    static uint64_t lastRefresh = 0;
+    // for bans pbxwallctl lifted (a stale bit only costs a pw_bans lookup). The minute counts
+    // from the first sweep, as the start rebuilt the filter (bans the data plane sets meanwhile
+    // reach the cache through the event log's refreshCache).
+    static uint64_t lastRefresh = now;
     const bool refresh = !expired.empty() || now - lastRefresh > 60000000000ULL;
     for (const auto& k : expired) {
         // Read again just before the delete: the data plane may have banned the source anew
