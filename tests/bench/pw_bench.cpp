@@ -85,6 +85,11 @@ struct Path {
     // Changes to the SIP rules for this row only (no signatures, no clean-value cache).
     std::function<void(pw_sip_rules&)> rules = nullptr;
     uint32_t warmups = 0; // unmeasured runs before the first round (e.g. to put sources over budget)
+    // The share of a run's packets that must be counted under `reason`: all of them, but for the
+    // rotating over-budget row, whose budget cache loses a few budgets of 100,000 sources a round
+    // (their next packet passes on a fresh budget: 0-4 a round, README "Budgets lost in a crowded
+    // bucket"; a BPF fixture bounds it at 0.01%).
+    double share = 1.0;
 };
 
 void noSignatures(pw_sip_rules& r) { r.sig_count = 0; }
@@ -229,8 +234,11 @@ public:
             throw std::runtime_error(p.name + ": verdict " + std::to_string(o.retval) + ", expected " +
                                      std::to_string(expected) + " (counted in this run:" + moved(before) + ")");
         // Every packet of the run took the row's path, not only the last.
-        if (check && !p.baseline && countOf(readCounters(maps_.statsFd), p.reason) - countOf(before, p.reason) != repeat_)
+        if (check && !p.baseline &&
+            static_cast<double>(countOf(readCounters(maps_.statsFd), p.reason) - countOf(before, p.reason)) <
+                p.share * repeat_)
             throw std::runtime_error(p.name + ": not every packet was " + reasonLabel(p.reason) +
+                                     (p.share < 1 ? " (at least " + std::to_string(p.share * 100) + "%)" : "") +
                                      " (counted in this run:" + moved(before) + ")");
         return o.duration;
     }
@@ -447,7 +455,7 @@ int main(int argc, char** argv)
             // from /24s no list names (the table without lists; no other row sends it SIP).
             {"internet sources over their SIP budget, " + std::to_string(overSources) + " rotating",
              udpFrom("10.0.0.1", 5060, kRegister), overSources, sipFrom, PW_REASON_RATE_LIMITED, false, hourly, 0, &empty, nullptr,
-             3},
+             3, 0.9999},
             {"known source, small OPTIONS", udpFrom(kKnownPhone, 5060), 0, 0, PW_REASON_SIP_KNOWN, false, endless},
             {"known source, 1,400-byte INVITE (guards read 800 bytes of headers)",
              udpFrom(kKnownPhone, 5060, bigInvite()), 0, 0, PW_REASON_SIP_KNOWN, false, endless},
