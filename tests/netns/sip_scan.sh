@@ -210,8 +210,11 @@ scan() {
     >"$PW_TMP/$name.out" 2>&1) || rc=$?
   pw_wan_src ""
   sed 's/^/    | /' "$PW_TMP/$name.out" | { grep -v '^    | *$' || true; } | tail -n 8
-  pw_check "$name: the tool ran (exit $rc, no traceback)" \
-    bash -c "[[ $rc == 0 || $rc == 124 ]] && ! grep -q Traceback '$PW_TMP/$name.out'"
+  # A traceback is a crash, unless it is the tool's answer to the SIGINT that ended it (exit
+  # 124: the interrupt can land while it is already printing its summary).
+  pw_check "$name: the tool ran (exit $rc, no traceback but an interrupted one)" \
+    bash -c "[[ $rc == 0 || $rc == 124 ]] && { ! grep -q Traceback '$PW_TMP/$name.out' ||
+      { [[ $rc == 124 ]] && tail -n 1 '$PW_TMP/$name.out' | grep -q '^KeyboardInterrupt'; }; }"
 
   # A ban is logged as the data plane sets it; the tool has been running long after that.
   pw_wait_log "$PW_DAEMON_LOG" "pbxwall ban: addr=$banned_as " 1 || true
