@@ -7,6 +7,9 @@
  *             into the frame, and redirects the frame into the sender-side veth, whose peer's
  *             NAPI then handles it like a frame from a wire.
  *   pwg_drop  the floor: a bare XDP_DROP attached natively to a receiving veth.
+ *   pwg_read  a bare drop that first reads the frame's headers (EtherType, IPv4 source, UDP
+ *             destination port: the frame's first cache line, as every filter must): shows
+ *             what reading the packet costs the receiver, apart from any filter's own work.
  *
  * Live frames come from a page pool and keep what a previous run wrote into them, so the
  * generator writes every field it changes from scratch (the checksum is not updated
@@ -61,5 +64,22 @@ SEC("xdp")
 int pwg_drop(struct xdp_md *ctx)
 {
 	(void)ctx;
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int pwg_read(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + sizeof(*eth);
+	__u16 *ports = (void *)(ip + 1);
+
+	if ((void *)(ports + 2) > data_end)
+		return XDP_ABORTED;
+	/* Never true for the flood: the reads cannot be left out, and the verdict stays a drop. */
+	if (eth->h_proto != bpf_htons(ETH_P_IP) || ip->saddr == 0 || ports[1] == 0)
+		return XDP_ABORTED;
 	return XDP_DROP;
 }

@@ -6,6 +6,8 @@
 # namespace, so that no filter sees another's traffic and none is reconfigured between rounds:
 #
 #   drop   a bare XDP_DROP, attached natively (the floor)
+#   read   a bare drop that first reads the frame's headers (its first cache line, which the
+#          floor never touches and every filter must read): what reading the packet costs
 #   pw     pbxwall (pbxwalld + pbxwallctl), the N sources as blacklist entries: reject path
 #   full   pbxwall, the same sources unlisted internet sources sending SIP over their budget
 #          (rate = 1 per day, burst 0, ban_after = 0: every check runs and ends in a drop);
@@ -65,7 +67,7 @@ RX_CPU=$(($(nproc) - 1))
 RX_MAC=02:70:77:00:00:01
 GEN_MAC=02:70:77:00:00:02
 DST=198.18.0.1
-IDS=(drop pw full ipt nfh nfi sock)
+IDS=(drop read pw full ipt nfh nfi sock)
 NS_GEN=$PW_ID-gen
 PW_NS_WAN=$NS_GEN  # pw_cleanup deletes it
 PW_NS_PBX=$PW_ID-pw # pbxwalld's namespace as far as pw_cleanup and pw_ctl are concerned
@@ -144,6 +146,7 @@ in_ns() { local ns=$1; shift; nsenter --net="/var/run/netns/$ns" "$@"; }
 # ---- receivers
 # the floor
 ip netns exec "$(rx_ns drop)" "$PW_E2E" attach-drop --ifname r-drop || pw_die "attach the bare drop"
+ip netns exec "$(rx_ns read)" "$PW_E2E" attach-drop --read --ifname r-read || pw_die "attach the reading drop"
 
 # pbxwall, twice (reject path; full SIP path)
 pw_config() { # PIN STATE IFNAME
@@ -209,7 +212,7 @@ napi_tids() {
 declare -A NAPI_TID
 for id in "${IDS[@]}"; do
   ns=$(rx_ns "$id")
-  case $id in drop | pw | full) ;; *) in_ns "$ns" ethtool -K "r-$id" gro on >/dev/null || pw_die "gro on r-$id" ;; esac
+  case $id in drop | read | pw | full) ;; *) in_ns "$ns" ethtool -K "r-$id" gro on >/dev/null || pw_die "gro on r-$id" ;; esac
   before=$(napi_tids)
   ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/r-$id/threaded" || pw_die "threaded NAPI on r-$id"
   tid=
@@ -239,7 +242,9 @@ EOF
 pw_stat_cmd() { # NS PIN STATE REASON
   echo "nsenter --net=/var/run/netns/$1 $PBXWALLCTL --pin-dir $2 --state-dir $3 --json stats | $PW_PY -c \"import json,sys; print(sum(c['packets'] for c in json.load(sys.stdin)['counters'] if c['reason'] == '$4'))\""
 }
-count_script drop "$(handled_cmd drop) | awk '/rx_queue_0_xdp_drops:/ {print \$2}'"
+for id in drop read; do
+  count_script "$id" "$(handled_cmd "$id") | awk '/rx_queue_0_xdp_drops:/ {print \$2}'"
+done
 count_script pw "$(pw_stat_cmd "$(rx_ns pw)" "$PW_PIN_DIR" "$PW_STATE_DIR" reject)"
 count_script full "$(pw_stat_cmd "$(rx_ns full)" "$FULL_PIN" "$PW_TMP/state-full" rate_limited)"
 count_script ipt "nsenter --net=/var/run/netns/$(rx_ns ipt) iptables-legacy -t raw -nvxL PREROUTING | awk 'NR == 3 {print \$1}'"
@@ -260,6 +265,7 @@ done
       "$1" "$2" "${GEN_IFINDEX[$1]}" "$4" "$PW_TMP/count-$1.sh" "$3" "$5" "${6:-0}"
   }
   row drop "bare XDP drop (floor)" null "${NAPI_TID[drop]}" true; echo ,
+  row read "bare XDP drop that reads the frame's headers" null "${NAPI_TID[read]}" false; echo ,
   row pw "pbxwall, $N blacklist entries (reject)" '{"max_ratio_to_floor": 2.5}' "${NAPI_TID[pw]}" false; echo ,
   row full "pbxwall, full SIP path: REGISTER over budget (rate_limited)" '{"max_ratio_to_floor": 2.5}' "${NAPI_TID[full]}" false "$WARMUP_FULL"; echo ,
   row ipt "iptables raw PREROUTING + ipset hash:net, $N" '{"min_times": 3, "of": "full"}' "${NAPI_TID[ipt]}" false; echo ,

@@ -412,7 +412,7 @@ int run(const std::string& specPath, const std::string& jsonPath, uint32_t round
     return failed ? 1 : 0;
 }
 
-int attachDrop(const std::string& ifname)
+int attachDrop(const std::string& ifname, bool read)
 {
     const unsigned ifindex = if_nametoindex(ifname.c_str());
     if (!ifindex)
@@ -421,7 +421,7 @@ int attachDrop(const std::string& ifname)
                                                                   bench_gen_bpf::destroy);
     if (!skel)
         throw std::runtime_error("load bench_gen object (root needed)");
-    if (int err = bpf_xdp_attach(static_cast<int>(ifindex), bpf_program__fd(skel->progs.pwg_drop),
+    if (int err = bpf_xdp_attach(static_cast<int>(ifindex), bpf_program__fd(read ? skel->progs.pwg_read : skel->progs.pwg_drop),
                                  XDP_FLAGS_DRV_MODE, nullptr))
         throw std::runtime_error("attach the drop program to " + ifname + ": " + strerror(-err));
     return 0;
@@ -495,6 +495,9 @@ int main(int argc, char** argv)
         ->check(CLI::Range(1, 256));
     auto* attachCmd = app.add_subcommand("attach-drop", "attach the bare XDP drop natively to an interface");
     attachCmd->add_option("--ifname", ifname, "interface in the current network namespace")->required();
+    bool readHeaders = false;
+    attachCmd->add_flag("--read", readHeaders,
+                        "read the frame's headers (EtherType, IPv4 source, UDP port) before dropping");
     auto* sinkCmd = app.add_subcommand("sink", "a UDP socket that reads and discards");
     sinkCmd->add_option("--addr", addr, "address to bind")->capture_default_str();
     sinkCmd->add_option("--port", port, "port to bind")->capture_default_str();
@@ -512,7 +515,7 @@ int main(int argc, char** argv)
         if (*runCmd)
             return run(spec, json, rounds, packets, seconds, warmup, warmupSeconds, batch);
         if (*attachCmd)
-            return attachDrop(ifname);
+            return attachDrop(ifname, readHeaders);
         return sink(addr, port, maxSeconds);
     } catch (const std::exception& e) {
         std::cerr << "pw_e2e: " << e.what() << "\n";
