@@ -76,16 +76,23 @@ static __always_inline int pw_src4_unlisted(const struct pw_gen_state *g, const 
 	return w && !(*w & pw_src4_bit(addr));
 }
 
-/* Index in pw_hosts4 of the i-th bucket probed for an IPv4 address whose hash is h. */
-static __always_inline __u32 pw_host4_idx(const struct pw_gen_state *g, __u64 h, __u32 i)
+/* The buckets the active half of the IPv4 (v6 = 0) or IPv6 (v6 = 1) host table uses, - 1. */
+static __always_inline __u32 pw_host_mask(const struct pw_gen_state *g, __u32 v6)
 {
-	return (g->hosts & 1) * (g->host4_mask + 1) + ((__u32)(h + i) & g->host4_mask);
+	return (v6 ? g->host6_mask : g->host4_mask) >> pw_host_shrink(g->host_shrink, v6, g->hosts);
+}
+
+/* Index in pw_hosts4 of the i-th bucket probed for an IPv4 address whose hash is h (mask:
+ * pw_host_mask). */
+static __always_inline __u32 pw_host4_idx(const struct pw_gen_state *g, __u32 mask, __u64 h, __u32 i)
+{
+	return (g->hosts & 1) * (g->host4_mask + 1) + ((__u32)(h + i) & mask);
 }
 
 /* The summary word of an IPv4 address whose hash is h, in the active half of pw_hostbits4. */
-static __always_inline __u64 *pw_hostbits4_of(const struct pw_gen_state *g, __u64 h)
+static __always_inline __u64 *pw_hostbits4_of(const struct pw_gen_state *g, __u32 mask, __u64 h)
 {
-	__u32 idx = (g->hosts & 1) * 2 * (g->host4_mask + 1) + pw_hostbit4_word(h, g->host4_mask);
+	__u32 idx = (g->hosts & 1) * 2 * (g->host4_mask + 1) + pw_hostbit4_word(h, mask);
 
 	return bpf_map_lookup_elem(&pw_hostbits4, &idx);
 }
@@ -101,14 +108,15 @@ static __always_inline __u32 pw_net4_idx(const struct pw_gen_state *g, __u32 i)
 static __always_inline __u8 pw_host4_zone(const struct pw_gen_state *g, __u32 addr)
 {
 	__u64 h = pw_host4_hash(addr);
-	__u64 *sum = pw_hostbits4_of(g, h);
+	__u32 mask = pw_host_mask(g, 0);
+	__u64 *sum = pw_hostbits4_of(g, mask, h);
 
 	if (sum && !(*sum & pw_hostbit4_bit(h)))
 		return PW_ZONE_NONE; /* no entry has this address's bit in its home bucket */
 
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {
-		__u32 idx = pw_host4_idx(g, h, i);
+		__u32 idx = pw_host4_idx(g, mask, h, i);
 		const struct pw_host4_bucket *b = bpf_map_lookup_elem(&pw_hosts4, &idx);
 		__u64 zone = 0;
 
@@ -133,8 +141,8 @@ static __always_inline __u8 pw_host4_zone(const struct pw_gen_state *g, __u32 ad
 static __always_inline __u8 pw_host6_zone(const struct pw_gen_state *g, __u64 hi, __u64 lo)
 {
 	__u64 h = pw_host_hash(hi, lo);
-	__u32 mask = g->host6_mask;
-	__u32 base = (g->hosts & 1) * (mask + 1);
+	__u32 mask = pw_host_mask(g, 1);
+	__u32 base = (g->hosts & 1) * (g->host6_mask + 1);
 
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {

@@ -5,6 +5,7 @@
 #include "pbxwall.skel.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 #include <net/if.h>
@@ -401,6 +402,49 @@ Attachment Attacher::attach(const config::Interface& iface)
             throwErrno(err, "attach TC egress to " + iface.name);
     }
     return a;
+}
+
+namespace {
+
+// Does the program's BTF give struct pw_gen_state a member named `member`? False when the
+// program has no BTF or no such struct.
+bool programKnowsMember(int progFd, const char* member)
+{
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(progFd, &info, &len) != 0 || !info.btf_id)
+        return false;
+    std::unique_ptr<btf, void (*)(btf*)> b(btf__load_from_kernel_by_id(info.btf_id), btf__free);
+    if (!b || libbpf_get_error(b.get()))
+        return false;
+    const int id = btf__find_by_name_kind(b.get(), "pw_gen_state", BTF_KIND_STRUCT);
+    if (id < 0)
+        return false;
+    const btf_type* t = btf__type_by_id(b.get(), static_cast<__u32>(id));
+    const btf_member* m = btf_members(t);
+    for (unsigned i = 0; i < btf_vlen(t); ++i, ++m)
+        if (const char* name = btf__name_by_offset(b.get(), m->name_off); name && std::strcmp(name, member) == 0)
+            return true;
+    return false;
+}
+
+} // namespace
+
+std::vector<std::string> interfacesWithOlderProgram(const config::Config& cfg)
+{
+    std::vector<std::string> out;
+    const unsigned genMapId = pinnedMapId(cfg.pinDir, PW_MAP_NAME_GEN);
+    if (!genMapId)
+        return out;
+    for (const auto& iface : cfg.interfaces) {
+        const unsigned ifindex = if_nametoindex(iface.name.c_str());
+        if (!ifindex)
+            continue;
+        if (auto found = findOurXdp(ifindex, genMapId);
+            found && !programKnowsMember(xdp_program__fd(found->prog.get()), "host_shrink"))
+            out.push_back(iface.name);
+    }
+    return out;
 }
 
 unsigned pinnedMapId(const std::string& pinDir, const std::string& name)

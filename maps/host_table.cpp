@@ -5,6 +5,7 @@
 
 #include "map.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -184,12 +185,20 @@ size_t count(ConstHalf<T> t)
     return n;
 }
 
+template <typename T>
+void rehash(ConstHalf<T> from, Half<T> to)
+{
+    std::fill(to.begin(), to.end(), typename T::Bucket{});
+    forEach<T>(from, [&](const Addr& a, const HostEntry& e) { put<T>(to, a, e); });
+}
+
 #define PW_HOSTTAB_INSTANTIATE(T)                                                               \
     template std::optional<HostEntry> find<T>(ConstHalf<T>, const Addr&);                       \
     template bool put<T>(Half<T>, const Addr&, const HostEntry&);                               \
     template bool erase<T>(Half<T>, const Addr&);                                               \
     template void forEach<T>(ConstHalf<T>, const std::function<void(const Addr&, const HostEntry&)>&); \
-    template size_t count<T>(ConstHalf<T>);
+    template size_t count<T>(ConstHalf<T>);                                                     \
+    template void rehash<T>(ConstHalf<T>, Half<T>);
 PW_HOSTTAB_INSTANTIATE(Host4)
 PW_HOSTTAB_INSTANTIATE(Host6)
 #undef PW_HOSTTAB_INSTANTIATE
@@ -219,6 +228,13 @@ hosttab::Half<T> HostTable<T>::half(__u32 h) const
     if (!base)
         return {};
     return {base, buckets()};
+}
+
+template <typename T>
+hosttab::Half<T> HostTable<T>::half(__u32 h, __u32 shrink) const
+{
+    auto whole = half(h);
+    return whole.first(shrink < 32 ? whole.size() >> shrink : 0);
 }
 
 template class HostTable<Host4>;

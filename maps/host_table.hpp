@@ -63,6 +63,10 @@ template <typename T>
 void forEach(ConstHalf<T> t, const std::function<void(const Addr&, const HostEntry&)>& fn);
 template <typename T>
 size_t count(ConstHalf<T> t);
+// Empties to, then puts every entry of from into it (to may be of another size). Throws
+// std::runtime_error as put does, when to is too small for them.
+template <typename T>
+void rehash(ConstHalf<T> from, Half<T> to);
 
 } // namespace hosttab
 
@@ -80,6 +84,9 @@ public:
     // Entries per half: 80% (IPv4) or 2/3 (IPv6) of the slots.
     __u32 capacity() const;
     hosttab::Half<T> half(__u32 h) const;
+    // The first buckets() >> shrink buckets of half h: what a half halved shrink times uses
+    // (pw_host_shrink).
+    hosttab::Half<T> half(__u32 h, __u32 shrink) const;
 
 private:
     MappedHalves map_;

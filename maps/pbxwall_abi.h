@@ -124,9 +124,24 @@ struct pw_gen_state {
 	__u32 known_half;   /* half of pw_knownbits the data plane reads: 0 or 1 */
 	__u32 knownbit_mask; /* bits per half of pw_knownbits - 1; 0: no filter, pw_known answers */
 	__u32 src4_built;   /* 1: half ban_half of pw_src4 is built; 0: every source is classified */
-	__u32 pad;
+	__u32 host_shrink;  /* how far each host-table half is halved: pw_host_shrink() */
 };
 PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 48, "pw_gen_state ABI");
+
+/* A host-table half holds as many buckets as its entries need, not always the whole half that
+ * [limits] sized, so that a list of 100,000 entries is spread over 2 MiB, not the 8 MiB of a
+ * million (the lookups of a hit then stay in the cache; in a VM the larger region cost the
+ * reject path twice the time end to end). host_shrink holds, per table and half, how many times
+ * the half's buckets are halved: the half uses buckets 0 .. (host4_mask >> shrink) (IPv6:
+ * host6_mask). Byte 0: IPv4 half 0, byte 1: IPv4 half 1, byte 2: IPv6 half 0, byte 3: IPv6
+ * half 1, each 0..27; 0 is the whole half (what a pbxwalld that predates this wrote). Bit 31
+ * (PW_HOST_SHRINK_OFF), userspace only: a program that predates this field is attached, so
+ * every half stays whole. A half's byte is written before the flip to it. */
+#define PW_HOST_SHRINK_OFF (1U << 31)
+static inline __u32 pw_host_shrink(__u32 host_shrink, __u32 v6, __u32 half)
+{
+	return (host_shrink >> (8 * (2 * v6 + (half & 1)))) & 31;
+}
 
 enum pw_origin { /* bit flags: who named an entry */
 	PW_ORIGIN_CONFIG = 1,

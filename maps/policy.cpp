@@ -84,26 +84,98 @@ bool netStored(int fd, const pw_net_key& key)
 
 pw_gen_state PolicyStore::genState() const { return maps_.gen.lookup(0).value_or(pw_gen_state{}); }
 
+hosttab::Half<Host4> PolicyStore::hosts4Half(__u32 half) const
+{
+    return maps_.hosts4.half(half, pw_host_shrink(hostShrink(), 0, half));
+}
+
+hosttab::Half<Host6> PolicyStore::hosts6Half(__u32 half) const
+{
+    return maps_.hosts6.half(half, pw_host_shrink(hostShrink(), 1, half));
+}
+
+__u32 PolicyStore::hostShrink() const
+{
+    if (!hostShrink_)
+        hostShrink_ = genState().host_shrink;
+    return *hostShrink_;
+}
+
+void PolicyStore::setHostShrink(__u32 half, __u32 shrink4, __u32 shrink6)
+{
+    pw_gen_state g = genState();
+    const unsigned b4 = 8 * (half & 1), b6 = 8 * (2 + (half & 1));
+    g.host_shrink &= ~((31U << b4) | (31U << b6));
+    g.host_shrink |= ((shrink4 & 31) << b4) | ((shrink6 & 31) << b6);
+    maps_.gen.update(0, g);
+    hostShrink_ = g.host_shrink;
+}
+
+void PolicyStore::allowHostShrink(bool allow)
+{
+    pw_gen_state g = genState();
+    g.host_shrink = allow ? g.host_shrink & ~PW_HOST_SHRINK_OFF : g.host_shrink | PW_HOST_SHRINK_OFF;
+    maps_.gen.update(0, g);
+    hostShrink_ = g.host_shrink;
+}
+
+namespace {
+
+// Half `half` of table t, filled whole: moved into its first buckets() >> s buckets, s as large
+// as the entries allow (the buckets pw_host_buckets gives for them); returns s.
+template <typename T>
+__u32 fitHalf(const HostTable<T>& t, __u32 half)
+{
+    const auto whole = t.half(half);
+    const __u32 want = pw_host_buckets(static_cast<__u32>(hosttab::count<T>(whole)), T::kSlots);
+    __u32 s = 0;
+    while (s < 27 && (t.buckets() >> (s + 1)) >= want)
+        ++s;
+    for (; s > 0; --s) {
+        std::vector<typename T::Bucket> fit(t.buckets() >> s);
+        try {
+            hosttab::rehash<T>(whole, fit);
+        } catch (const std::runtime_error&) {
+            continue; // crowded at this size (far from the usual): the next size up
+        }
+        std::fill(whole.begin(), whole.end(), typename T::Bucket{});
+        std::copy(fit.begin(), fit.end(), whole.begin());
+        return s;
+    }
+    return 0;
+}
+
+} // namespace
+
+void PolicyStore::fitHosts(__u32 half)
+{
+    if (hostShrink() & PW_HOST_SHRINK_OFF)
+        return setHostShrink(half, 0, 0);
+    const __u32 s4 = fitHalf(maps_.hosts4, half);
+    const __u32 s6 = fitHalf(maps_.hosts6, half);
+    setHostShrink(half, s4, s6);
+}
+
 std::optional<HostEntry> PolicyStore::findHost(__u32 half, const Addr& a) const
 {
-    return a.isV4() ? hosttab::find<Host4>(maps_.hosts4.half(half), a) : hosttab::find<Host6>(maps_.hosts6.half(half), a);
+    return a.isV4() ? hosttab::find<Host4>(hosts4Half(half), a) : hosttab::find<Host6>(hosts6Half(half), a);
 }
 
 bool PolicyStore::putHost(__u32 half, const Addr& a, const HostEntry& e)
 {
-    return a.isV4() ? hosttab::put<Host4>(maps_.hosts4.half(half), a, e) : hosttab::put<Host6>(maps_.hosts6.half(half), a, e);
+    return a.isV4() ? hosttab::put<Host4>(hosts4Half(half), a, e) : hosttab::put<Host6>(hosts6Half(half), a, e);
 }
 
 bool PolicyStore::eraseHost(__u32 half, const Addr& a)
 {
-    return a.isV4() ? hosttab::erase<Host4>(maps_.hosts4.half(half), a) : hosttab::erase<Host6>(maps_.hosts6.half(half), a);
+    return a.isV4() ? hosttab::erase<Host4>(hosts4Half(half), a) : hosttab::erase<Host6>(hosts6Half(half), a);
 }
 
 void PolicyStore::buildHostSummary(__u32 half)
 {
     auto* words = static_cast<__u64*>(maps_.hostbits4.half(half));
-    const auto buckets = maps_.hosts4.half(half);
-    const __u32 mask = maps_.hosts4.mask();
+    const auto buckets = hosts4Half(half);
+    const __u32 mask = static_cast<__u32>(buckets.size()) - 1;
     std::fill(words, words + maps_.hostbits4.blocksPerHalf(), 0);
     for (const auto& b : buckets)
         for (unsigned s = 0; s < PW_HOST4_SLOTS; ++s)
@@ -118,7 +190,8 @@ void PolicyStore::flip(__u32 active, __u32 hosts)
     const pw_gen_state g = genState();
     maps_.gen.update(0, pw_gen_state{active & 1, hosts & 1, maps_.hosts4.mask(), maps_.hosts6.mask(),
                                      maps_.nets4.blocksPerHalf(), g.ban_half & 1, maps_.bans.bitMask(),
-                                     maps_.rate.mask(), g.known_half & 1, maps_.known.bitMask(), g.src4_built, 0});
+                                     maps_.rate.mask(), g.known_half & 1, maps_.known.bitMask(), g.src4_built,
+                                     g.host_shrink});
 }
 
 size_t PolicyStore::refreshBanFilter()
@@ -134,7 +207,7 @@ size_t PolicyStore::refreshBans(std::initializer_list<__u32> zoneHalves)
     // the data plane sets meanwhile marks both halves itself).
     maps_.src4.clearHalf(next);
     for (const __u32 h : zoneHalves) {
-        maps_.src4.markHosts(next, maps_.hosts4.half(h));
+        maps_.src4.markHosts(next, hosts4Half(h));
         maps_.src4.markNets(next, maps_.nets4.half(h));
     }
     const size_t overflow = maps_.bans.rebuildHalf(next);
@@ -161,13 +234,22 @@ void PolicyStore::editTables(const std::function<void(__u32 half)>& edit)
 {
     const pw_gen_state g = genState();
     const __u32 from = g.hosts & 1, to = from ^ 1;
-    auto h4from = maps_.hosts4.half(from), h4to = maps_.hosts4.half(to);
-    auto h6from = maps_.hosts6.half(from), h6to = maps_.hosts6.half(to);
+    // The copy is edited whole (a half of the full size), then fitted to its entries.
+    setHostShrink(to, 0, 0);
+    auto h4from = hosts4Half(from), h4to = maps_.hosts4.half(to);
+    auto h6from = hosts6Half(from), h6to = maps_.hosts6.half(to);
     auto n4from = maps_.nets4.half(from), n4to = maps_.nets4.half(to);
-    std::copy(h4from.begin(), h4from.end(), h4to.begin());
-    std::copy(h6from.begin(), h6from.end(), h6to.begin());
+    if (h4from.size() == h4to.size())
+        std::copy(h4from.begin(), h4from.end(), h4to.begin());
+    else
+        hosttab::rehash<Host4>(h4from, h4to);
+    if (h6from.size() == h6to.size())
+        std::copy(h6from.begin(), h6from.end(), h6to.begin());
+    else
+        hosttab::rehash<Host6>(h6from, h6to);
     std::copy(n4from.begin(), n4from.end(), n4to.begin());
     edit(to); // may throw: the data plane still reads `from`
+    fitHosts(to);
     buildHostSummary(to);
     refreshBans({from, to});
     flip(g.active, to);
@@ -204,7 +286,7 @@ void PolicyStore::buildNets4(__u32 half, const std::map<Cidr, __u8>& prefixes)
 std::pair<size_t, size_t> PolicyStore::hostCounts() const
 {
     const __u32 half = genState().hosts;
-    return {hosttab::count<Host4>(maps_.hosts4.half(half)), hosttab::count<Host6>(maps_.hosts6.half(half))};
+    return {hosttab::count<Host4>(hosts4Half(half)), hosttab::count<Host6>(hosts6Half(half))};
 }
 
 void PolicyStore::clearGeneration(__u32 gen)
@@ -245,6 +327,8 @@ void PolicyStore::install(const PolicyImage& img)
             throw std::runtime_error("interface index " + std::to_string(i.ifindex) + " is out of range");
 
     // Build the next generation completely; the data plane does not look at it yet.
+    // The host halves are filled whole, then fitted to their entries.
+    setHostShrink(nextHosts, 0, 0);
     auto h4 = maps_.hosts4.half(nextHosts);
     auto h6 = maps_.hosts6.half(nextHosts);
     std::fill(h4.begin(), h4.end(), pw_host4_bucket{});
@@ -256,6 +340,7 @@ void PolicyStore::install(const PolicyImage& img)
         else if (cidr.isV4())
             nets4[cidr] = e.zone;
     }
+    fitHosts(nextHosts);
     buildNets4(nextHosts, nets4);
     buildHostSummary(nextHosts);
     refreshBans({g.hosts & 1, nextHosts});
@@ -297,8 +382,8 @@ std::vector<ZoneRecord> PolicyStore::zones() const
     std::vector<ZoneRecord> out;
     const __u32 half = genState().hosts;
     auto add = [&](const Addr& a, const HostEntry& h) { out.push_back({Cidr{a, kAddrBits}, zoneEntry(h)}); };
-    hosttab::forEach<Host4>(maps_.hosts4.half(half), add);
-    hosttab::forEach<Host6>(maps_.hosts6.half(half), add);
+    hosttab::forEach<Host4>(hosts4Half(half), add);
+    hosttab::forEach<Host6>(hosts6Half(half), add);
     for (const auto& [k, e] : maps_.nets.entries())
         if (k.gen == gen)
             out.push_back({Cidr{addrOf(k.addr), static_cast<uint8_t>(k.prefixlen - PW_NET_GEN_BITS)}, e});

@@ -85,8 +85,21 @@ public:
     // flips to it.
     void refreshKnownFilter();
 
+    // Whether host-table halves may be smaller than [limits] made them (pw_host_shrink): not
+    // while a program that predates it is attached (pbxwalld's start and reload tell). Takes
+    // effect from the next build of a half.
+    void allowHostShrink(bool allow);
+
 private:
     pw_gen_state genState() const;
+    // The buckets half `half` of each host table uses (as pw_gen_state says).
+    hosttab::Half<Host4> hosts4Half(__u32 half) const;
+    hosttab::Half<Host6> hosts6Half(__u32 half) const;
+    // Records in pw_gen_state how far half `half` of each table is halved (before a flip to it).
+    void setHostShrink(__u32 half, __u32 shrink4, __u32 shrink6);
+    // Half `half` of the host tables, just filled whole (shrink 0): moved into as few buckets
+    // as its entries need (as [limits] would size a table for them), unless shrinking is off.
+    void fitHosts(__u32 half);
     std::optional<HostEntry> findHost(__u32 half, const Addr& a) const;
     bool putHost(__u32 half, const Addr& a, const HostEntry& e);
     bool eraseHost(__u32 half, const Addr& a);
@@ -103,7 +116,9 @@ private:
     // Writes half `half` of pw_hostbits4 from the same half of pw_hosts4 (before a flip to it).
     void buildHostSummary(__u32 half);
     void clearGeneration(__u32 gen);
+    __u32 hostShrink() const; // pw_gen_state.host_shrink, read once per PolicyStore
     MapSet& maps_;
+    mutable std::optional<__u32> hostShrink_;
 };
 
 pw_net_key netKey(__u32 gen, const Cidr& c);

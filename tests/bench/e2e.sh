@@ -59,7 +59,7 @@ pw_init bench_e2e
 # The whole flooding run's bound, in seconds (see below).
 E2E_TIMEOUT=${PW_E2E_TIMEOUT:-300}
 [[ $E2E_TIMEOUT =~ ^[1-9][0-9]*$ ]] || pw_die "PW_E2E_TIMEOUT must be a number of seconds, not '$E2E_TIMEOUT'"
-pw_require_tools ipset nft iptables-legacy ethtool taskset
+pw_require_tools ipset nft iptables-legacy ethtool taskset bpftool
 [[ -x $PW_E2E ]] || pw_die "missing PW_E2E=$PW_E2E (cmake --build build --target pw_e2e)"
 (($(nproc) >= 2)) || pw_die "needs 2 CPUs: one sends, the other receives"
 GEN_CPU=0
@@ -179,6 +179,10 @@ FULL_PID=$PW_DAEMON_PID
 pw_config "$PW_PIN_DIR" "$PW_STATE_DIR" r-pw >"$PW_CONFIG"
 pw_daemon_start
 pw_ctl blacklist add --file "$PW_TMP/sources.txt" >/dev/null || pw_die "pbxwallctl blacklist add --file"
+# The list's host half uses the buckets its entries need, not the whole [limits] size.
+bpftool -j map dump pinned "$PW_PIN_DIR/pw_gen" >"$PW_TMP/gen.json" || pw_die "bpftool map dump pw_gen"
+shrink=$(pw_json "$PW_TMP/gen.json" "(lambda v: (v['host_shrink'] >> (8 * v['hosts'])) & 31)(d[0]['formatted']['value'])")
+pw_check "the reject receiver's IPv4 host half is fitted to its $N entries (halved $shrink times)" test "$shrink" -gt 0
 in_ns "$(rx_ns full)" "$PBXWALLCTL" --pin-dir "$FULL_PIN" --state-dir "$PW_TMP/state-full" \
   blacklist add --file "$PW_TMP/sources6.txt" >/dev/null || pw_die "pbxwallctl blacklist add --file (full)"
 # The daemons' own work (sweeps, events) stays off the receivers' CPU.

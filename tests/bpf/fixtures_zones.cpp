@@ -537,13 +537,18 @@ TEST_CASE("the IPv4 host summary rules out sources in no host entry", "[bpf][zon
 {
     Harness h;
     PolicyStore store(h.maps());
-    const __u32 mask = h.maps().hosts4.mask();
+    // The active half's buckets: the table is fitted to its entries (pw_host_shrink).
+    const auto activeShrink = [&] {
+        const pw_gen_state g = *h.maps().gen.lookup(0);
+        return pw_host_shrink(g.host_shrink, 0, g.hosts);
+    };
     const auto summaryBit = [&](const std::string& text) {
         const Addr a = parseAddr(text);
         __u32 raw;
         std::memcpy(&raw, a.bytes.data() + 12, 4);
         const __u64 hash = pw_host4_hash(raw);
         const __u32 half = h.maps().gen.lookup(0)->hosts & 1;
+        const __u32 mask = h.maps().hosts4.mask() >> activeShrink();
         const auto* words = static_cast<const __u64*>(h.maps().hostbits4.half(half));
         return (words[pw_hostbit4_word(hash, mask)] & pw_hostbit4_bit(hash)) != 0;
     };
@@ -563,7 +568,7 @@ TEST_CASE("the IPv4 host summary rules out sources in no host entry", "[bpf][zon
         CHECK(summaryBit(a));
         CHECK(verdict(a) == XDP_DROP);
     }
-    // Few unlisted sources get past the summary (40 entries in 64 buckets of 128 bits).
+    // Few unlisted sources get past the summary (40 entries fitted into 16 buckets of 128 bits).
     int past = 0;
     std::string hidden;
     for (int i = 1; i <= 250; ++i) {
@@ -577,7 +582,8 @@ TEST_CASE("the IPv4 host summary rules out sources in no host entry", "[bpf][zon
     REQUIRE_FALSE(hidden.empty());
     // Written into the active half without its summary bit: the data plane never looks.
     const __u32 active = h.maps().gen.lookup(0)->hosts & 1;
-    REQUIRE(hosttab::put<Host4>(h.maps().hosts4.half(active), parseAddr(hidden), HostEntry{PW_ZONE_REJECT, PW_ORIGIN_CTL, 0, PW_ZONE_REJECT}));
+    REQUIRE(hosttab::put<Host4>(h.maps().hosts4.half(active, activeShrink()), parseAddr(hidden),
+                                HostEntry{PW_ZONE_REJECT, PW_ORIGIN_CTL, 0, PW_ZONE_REJECT}));
     CHECK(verdict(hidden) == XDP_PASS);
     // Through PolicyStore, which rebuilds the summary: seen.
     store.setZone(parseCidr(hidden), makeZoneEntry(std::nullopt, PW_ZONE_REJECT));

@@ -133,6 +133,12 @@ pw_check_eq "exactly one XDP program on the interface" \
   "$(ip -n "$PW_NS_PBX" -d link show dev "$PW_IF_PBX" | grep -c 'prog/xdp')" 1
 pw_check_eq "exactly one TC egress filter, the same one" "$(pw_tc_egress | grep -c 'name pw_tc_egress') $(pw_tc_egress | sed -n 's/.* id \([0-9]*\) name pw_tc_egress.*/\1/p')" "1 $tc1"
 check_policy "after the restart"
+# The adopted program is this build's: the host tables are fitted to the lab's few entries (a
+# program that predates pw_gen_state.host_shrink would keep them at their full [limits] size).
+bpftool -j map dump pinned "$PW_PIN_DIR/pw_gen" >"$PW_TMP/gen.json"
+pw_check_eq "after the restart, the active IPv4 host half is fitted to its entries (halved 13 times)" \
+  "$(pw_json "$PW_TMP/gen.json" "(lambda v: (v['host_shrink'] >> (8 * v['hosts'])) & 31)(d[0]['formatted']['value'])")" 13
+pw_check "no warning of an older program" bash -c "! grep -q 'predates this pbxwalld' '$PW_DAEMON_LOG'"
 
 # ---- a ban expiring while pbxwallctl holds the lock must not undo that pbxwallctl's change ----
 # pbxwalld sweeps expired bans every 5 s and then rewrites the bans file. The holder below does
