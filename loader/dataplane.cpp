@@ -406,26 +406,16 @@ Attachment Attacher::attach(const config::Interface& iface)
 
 namespace {
 
-// Does the program's BTF give struct pw_gen_state a member named `member`? False when the
-// program has no BTF or no such struct.
-bool programKnowsMember(int progFd, const char* member)
+// Does the program's BTF name pw_gen_state.host_shrink (btfReadsHostShrink)? False when the
+// program has no BTF.
+bool programReadsHostShrink(int progFd)
 {
     bpf_prog_info info{};
     __u32 len = sizeof(info);
     if (bpf_obj_get_info_by_fd(progFd, &info, &len) != 0 || !info.btf_id)
         return false;
     std::unique_ptr<btf, void (*)(btf*)> b(btf__load_from_kernel_by_id(info.btf_id), btf__free);
-    if (!b || libbpf_get_error(b.get()))
-        return false;
-    const int id = btf__find_by_name_kind(b.get(), "pw_gen_state", BTF_KIND_STRUCT);
-    if (id < 0)
-        return false;
-    const btf_type* t = btf__type_by_id(b.get(), static_cast<__u32>(id));
-    const btf_member* m = btf_members(t);
-    for (unsigned i = 0; i < btf_vlen(t); ++i, ++m)
-        if (const char* name = btf__name_by_offset(b.get(), m->name_off); name && std::strcmp(name, member) == 0)
-            return true;
-    return false;
+    return b && !libbpf_get_error(b.get()) && btfReadsHostShrink(b.get());
 }
 
 } // namespace
@@ -441,7 +431,7 @@ std::vector<std::string> interfacesWithOlderProgram(const config::Config& cfg)
         if (!ifindex)
             continue;
         if (auto found = findOurXdp(ifindex, genMapId);
-            found && !programKnowsMember(xdp_program__fd(found->prog.get()), "host_shrink"))
+            found && !programReadsHostShrink(xdp_program__fd(found->prog.get())))
             out.push_back(iface.name);
     }
     return out;

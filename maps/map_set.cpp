@@ -3,8 +3,10 @@
 #include "map_set.hpp"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include <cstring>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -108,5 +110,20 @@ __u32 MapSet::netsCapacity() const { return maxEntries(nets.fd(), nets.name()) /
 __u32 MapSet::bansCapacity() const { return maxEntries(bans.fd(), bans.name()); }
 
 __u32 MapSet::knownCapacity() const { return maxEntries(known.fd(), known.name()); }
+
+bool btfReadsHostShrink(const struct btf* b)
+{
+    if (!b)
+        return false;
+    const int id = btf__find_by_name_kind(b, "pw_gen_state", BTF_KIND_STRUCT);
+    if (id < 0)
+        return false;
+    const btf_type* t = btf__type_by_id(b, static_cast<__u32>(id));
+    const btf_member* m = btf_members(t);
+    for (unsigned i = 0; i < btf_vlen(t); ++i, ++m)
+        if (const char* name = btf__name_by_offset(b, m->name_off); name && std::strcmp(name, "host_shrink") == 0)
+            return true;
+    return false;
+}
 
 } // namespace pbxwall

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+struct btf;
+
 struct bpf_object;
 
 namespace pbxwall {
@@ -58,5 +60,10 @@ struct MapSet {
 
 // Names of every pinned map, in ABI order.
 const std::vector<std::string>& pinnedMapNames();
+
+// Whether the BTF of a pbxwall object or program gives struct pw_gen_state the member
+// host_shrink: a program built before it reads every host-table half whole, so the tables
+// must stay whole while one is attached (PolicyStore::allowHostShrink). False without BTF.
+bool btfReadsHostShrink(const struct btf* b);
 
 } // namespace pbxwall

@@ -98,6 +98,10 @@ void noCleanCache(pw_sip_rules& r) { r.clean_key = 0; }
 
 class Bench {
 public:
+    // Every host-table half stays whole (set when the --compare build predates host_shrink;
+    // it must be set before the first Bench is made).
+    static inline bool wholeHostTables = false;
+
     // Source indexes of the bench front program (benchSource): [0, hosts) are reject-zone host
     // entries, [bansFrom, bansFrom + bans) are banned, and the /24 of each of [netsFrom,
     // netsFrom + nets) is a reject-zone prefix (netsFrom >= 2^24: in 100.64.0.0/10, apart).
@@ -136,6 +140,10 @@ public:
         }
         if (!s_.pw)
             throw std::runtime_error("open pbxwall object");
+        // A build to compare that predates host_shrink reads every host half whole: then both
+        // builds' tables stay whole (wholeHostTables), or the comparison would be of layouts.
+        if (!elf_.empty() && !btfReadsHostShrink(bpf_object__btf(s_.pw->obj)))
+            wholeHostTables = true;
         bpf_map* m;
         bpf_object__for_each_map(m, s_.pw->obj) bpf_map__set_pin_path(m, nullptr);
         // Tables of the size pbxwalld gives them with the default [limits], or larger for more
@@ -171,6 +179,7 @@ public:
             Addr a = Addr::fromV4(htonl(benchSource(k) & 0xffffff00U));
             img.addrs[Cidr{a, static_cast<uint8_t>(kAddrBits - 8)}] = makeZoneEntry(PW_ZONE_REJECT, std::nullopt);
         }
+        PolicyStore(maps_).allowHostShrink(!wholeHostTables);
         PolicyStore(maps_).install(img);
         std::vector<pw_ban_key> bk;
         std::vector<pw_ban> bv;
@@ -407,13 +416,9 @@ int main(int argc, char** argv)
             throw std::runtime_error("--nets: at most 16384 (the /24s of 100.64.0.0/10)");
         if (sipFrom + kNewSources + (1U << 20) > netsFrom)
             throw std::runtime_error("--hosts and --bans too large: the SIP rows' sources would reach the prefixes");
-        Bench bench(hosts, bans, bansFrom, nets, netsFrom, repeat);
-        // The same program with smaller lists, loaded side by side: a host list a tenth the
-        // size, and no lists at all. Cost may grow with cache misses, never with entries.
+        // --compare: the other build, with the same three sets of tables (made first: it
+        // decides whether the host tables may be fitted to their entries).
         const uint32_t midHosts = std::max<uint32_t>(hosts / 10, 1);
-        Bench mid(midHosts, 0, 0, 0, 0, repeat);
-        Bench empty(0, 0, 0, 0, 0, repeat);
-        // --compare: the other build, with the same three sets of tables.
         std::string elf;
         std::unique_ptr<Bench> benchB, midB, emptyB;
         if (!compare.empty()) {
@@ -422,9 +427,17 @@ int main(int argc, char** argv)
             if (!in || elf.empty())
                 throw std::runtime_error("read " + compare);
             benchB = std::make_unique<Bench>(hosts, bans, bansFrom, nets, netsFrom, repeat, elf);
+            if (Bench::wholeHostTables)
+                std::printf("compare: %s predates pw_gen_state.host_shrink: every host table is read whole\n",
+                            compare.c_str());
             midB = std::make_unique<Bench>(midHosts, 0, 0, 0, 0, repeat, elf);
             emptyB = std::make_unique<Bench>(0, 0, 0, 0, 0, repeat, elf);
         }
+        Bench bench(hosts, bans, bansFrom, nets, netsFrom, repeat);
+        // The same program with smaller lists, loaded side by side: a host list a tenth the
+        // size, and no lists at all. Cost may grow with cache misses, never with entries.
+        Bench mid(midHosts, 0, 0, 0, 0, repeat);
+        Bench empty(0, 0, 0, 0, 0, repeat);
         // As many as the end-to-end bench sends, at most half a run's repetitions: each warm-up
         // run sends every source two packets or more, and a budget (burst 1) lets two through.
         const uint32_t overSources = std::min<uint32_t>(100000, repeat / 2);
