@@ -40,7 +40,8 @@
 #                                    (--rounds, --packets, --seconds, --warmup, --warmup-seconds;
 #                                    the whole run is bounded by PW_E2E_TIMEOUT, 300 s by default)
 #
-# Micro: a noisy row (median/min > 1.10) is judged on its minimum; the guards' rows (an INVITE
+# Micro: every row is judged on its median; a noisy one (median/min > 1.10) is flagged, its
+# verdict in doubt. The guards' rows (an INVITE
 # row less the same INVITE without signatures) are noisy when either row is, and their median is
 # the median of the rows' differences in the same round. End to end: every ratio is
 # the median over rounds of two receivers' figures taken in the same round, and goals are judged
