@@ -76,23 +76,30 @@ static __always_inline int pw_src4_unlisted(const struct pw_gen_state *g, const 
 	return w && !(*w & pw_src4_bit(addr));
 }
 
-/* The buckets the active half of the IPv4 (v6 = 0) or IPv6 (v6 = 1) host table uses, - 1. */
-static __always_inline __u32 pw_host_mask(const struct pw_gen_state *g, __u32 v6)
+/* Where a lookup in the active half of a host table reads: its first bucket's index in the
+ * map and the mask of the buckets it uses (pw_host_shrink). `hosts` is read once, before the
+ * half's shrink byte (written before the flip to that half): every read of one lookup is of one
+ * half, with that half's size, even when a flip lands in the middle of it. */
+struct pw_host_view {
+	__u32 base;
+	__u32 mask;
+};
+static __always_inline struct pw_host_view pw_host_view_of(const struct pw_gen_state *g, __u32 v6)
 {
-	return (v6 ? g->host6_mask : g->host4_mask) >> pw_host_shrink(g->host_shrink, v6, g->hosts);
+	struct pw_host_view v;
+	__u32 whole = v6 ? g->host6_mask : g->host4_mask;
+	__u32 half = *(volatile const __u32 *)&g->hosts & 1;
+
+	v.mask = whole >> pw_host_shrink(*(volatile const __u32 *)&g->host_shrink, v6, half);
+	v.base = half * (whole + 1);
+	return v;
 }
 
-/* Index in pw_hosts4 of the i-th bucket probed for an IPv4 address whose hash is h (mask:
- * pw_host_mask). */
-static __always_inline __u32 pw_host4_idx(const struct pw_gen_state *g, __u32 mask, __u64 h, __u32 i)
+/* The summary word of an IPv4 address whose hash is h, in the half of pw_hostbits4 that goes
+ * with v (two words per bucket). */
+static __always_inline __u64 *pw_hostbits4_of(struct pw_host_view v, __u64 h)
 {
-	return (g->hosts & 1) * (g->host4_mask + 1) + ((__u32)(h + i) & mask);
-}
-
-/* The summary word of an IPv4 address whose hash is h, in the active half of pw_hostbits4. */
-static __always_inline __u64 *pw_hostbits4_of(const struct pw_gen_state *g, __u32 mask, __u64 h)
-{
-	__u32 idx = (g->hosts & 1) * 2 * (g->host4_mask + 1) + pw_hostbit4_word(h, mask);
+	__u32 idx = 2 * v.base + pw_hostbit4_word(h, v.mask);
 
 	return bpf_map_lookup_elem(&pw_hostbits4, &idx);
 }
@@ -108,15 +115,15 @@ static __always_inline __u32 pw_net4_idx(const struct pw_gen_state *g, __u32 i)
 static __always_inline __u8 pw_host4_zone(const struct pw_gen_state *g, __u32 addr)
 {
 	__u64 h = pw_host4_hash(addr);
-	__u32 mask = pw_host_mask(g, 0);
-	__u64 *sum = pw_hostbits4_of(g, mask, h);
+	struct pw_host_view v = pw_host_view_of(g, 0);
+	__u64 *sum = pw_hostbits4_of(v, h);
 
 	if (sum && !(*sum & pw_hostbit4_bit(h)))
 		return PW_ZONE_NONE; /* no entry has this address's bit in its home bucket */
 
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {
-		__u32 idx = pw_host4_idx(g, mask, h, i);
+		__u32 idx = v.base + ((__u32)(h + i) & v.mask);
 		const struct pw_host4_bucket *b = bpf_map_lookup_elem(&pw_hosts4, &idx);
 		__u64 zone = 0;
 
@@ -141,12 +148,11 @@ static __always_inline __u8 pw_host4_zone(const struct pw_gen_state *g, __u32 ad
 static __always_inline __u8 pw_host6_zone(const struct pw_gen_state *g, __u64 hi, __u64 lo)
 {
 	__u64 h = pw_host_hash(hi, lo);
-	__u32 mask = pw_host_mask(g, 1);
-	__u32 base = (g->hosts & 1) * (g->host6_mask + 1);
+	struct pw_host_view v = pw_host_view_of(g, 1);
 
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {
-		__u32 idx = base + ((__u32)(h + i) & mask);
+		__u32 idx = v.base + ((__u32)(h + i) & v.mask);
 		const struct pw_host6_bucket *b = bpf_map_lookup_elem(&pw_hosts6, &idx);
 		__u64 zone = 0;
 

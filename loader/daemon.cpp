@@ -44,19 +44,16 @@ void applyPolicy(MapSet& maps, const config::Config& cfg, const CtlState& state)
 }
 
 // The host tables are fitted to their entries (pw_host_shrink) unless a program that predates
-// that is attached: an earlier pbxwalld's, adopted after an upgrade, would read them whole.
-// Called before the policy is installed, with the interfaces attached now and after a reload.
-void checkHostShrink(MapSet& maps, std::initializer_list<const config::Config*> cfgs)
+// that uses the maps: an earlier pbxwalld's, adopted after an upgrade, would read them whole.
+// Called under the pin lock before the policy is installed (start and reload).
+void checkHostShrink(MapSet& maps, const config::Config& cfg)
 {
-    std::set<std::string> older;
-    for (const auto* c : cfgs)
-        for (auto& name : interfacesWithOlderProgram(*c))
-            older.insert(std::move(name));
+    const std::vector<std::string> older = olderProgramsUsingMaps(cfg.pinDir);
     PolicyStore(maps).allowHostShrink(older.empty());
     if (!older.empty())
-        spdlog::warn("{}: the attached XDP program predates this pbxwalld: the host tables stay at their full "
-                     "[limits] size (lookups in a list much smaller than that cost more); run pbxwalld --detach "
-                     "and start it again to load the new program",
+        spdlog::warn("{} predate(s) this pbxwalld: the host tables stay at their full [limits] size (lookups in "
+                     "a list much smaller than that cost more); run pbxwalld --detach and start it again to "
+                     "load the new programs",
                      fmt::join(older, ", "));
 }
 
@@ -353,7 +350,7 @@ void reload(config::Config& cfg, MapSet& maps)
     }
     {
         PinLock lock(next.pinDir);
-        checkHostShrink(maps, {&cfg, &next});
+        checkHostShrink(maps, next);
         applyPolicy(maps, next, CtlState::load(next.stateDir));
         if (next.sip.ipv6Prefix != cfg.sip.ipv6Prefix) {
             refitPrefixBans(maps, next);
@@ -414,7 +411,7 @@ int runDaemon(config::Config cfg)
         PinLock lock(cfg.pinDir);
         Maps m = Maps::open(cfg);
         CtlState state = CtlState::load(cfg.stateDir);
-        checkHostShrink(m.set(), {&cfg});
+        checkHostShrink(m.set(), cfg);
         applyPolicy(m.set(), cfg, state);
         replayBans(m.set(), state);
         refitPrefixBans(m.set(), cfg); // ipv6_prefix may have changed while pbxwalld was stopped

@@ -420,19 +420,21 @@ bool programReadsHostShrink(int progFd)
 
 } // namespace
 
-std::vector<std::string> interfacesWithOlderProgram(const config::Config& cfg)
+std::vector<std::string> olderProgramsUsingMaps(const std::string& pinDir)
 {
     std::vector<std::string> out;
-    const unsigned genMapId = pinnedMapId(cfg.pinDir, PW_MAP_NAME_GEN);
+    const unsigned genMapId = pinnedMapId(pinDir, PW_MAP_NAME_GEN);
     if (!genMapId)
         return out;
-    for (const auto& iface : cfg.interfaces) {
-        const unsigned ifindex = if_nametoindex(iface.name.c_str());
-        if (!ifindex)
+    __u32 id = 0;
+    while (bpf_prog_get_next_id(id, &id) == 0) {
+        UniqueFd fd(bpf_prog_get_fd_by_id(id));
+        if (!fd || !usesMap(fd.get(), genMapId) || programReadsHostShrink(fd.get()))
             continue;
-        if (auto found = findOurXdp(ifindex, genMapId);
-            found && !programReadsHostShrink(xdp_program__fd(found->prog.get())))
-            out.push_back(iface.name);
+        bpf_prog_info info{};
+        __u32 len = sizeof(info);
+        bpf_obj_get_info_by_fd(fd.get(), &info, &len);
+        out.push_back("program " + std::to_string(id) + " (" + info.name + ")");
     }
     return out;
 }

@@ -87,10 +87,11 @@ std::vector<std::string> detachAll(const std::string& pinDir);
 // Detaches pbxwall's programs (those using the map with id genMapId) from one interface.
 bool detachInterface(unsigned ifindex, unsigned genMapId);
 
-// The interfaces of cfg whose attached pbxwall program (an earlier run's, adopted) predates
-// pw_gen_state.host_shrink (its BTF does not name the field): while there is one, the host
-// tables must stay whole (PolicyStore::allowHostShrink).
-std::vector<std::string> interfacesWithOlderProgram(const config::Config& cfg);
+// The loaded programs that use the maps pinned in pinDir (XDP or TC, attached anywhere, an
+// earlier run's) and predate pw_gen_state.host_shrink (their BTF does not name the field), as
+// "program ID (NAME)": while there is one, the host tables must stay whole
+// (PolicyStore::allowHostShrink).
+std::vector<std::string> olderProgramsUsingMaps(const std::string& pinDir);
 
 // Id of the map pinned at pinDir/name, 0 when absent.
 unsigned pinnedMapId(const std::string& pinDir, const std::string& name);

@@ -129,15 +129,16 @@ struct pw_gen_state {
 PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 48, "pw_gen_state ABI");
 
 /* A host-table half holds as many buckets as its entries need, not always the whole half that
- * [limits] sized, so that a list of 100,000 entries is spread over 2 MiB, not the 8 MiB of a
+ * [limits] sized, so that a list of 100,000 entries is spread over 1 MiB, not the 8 MiB of a
  * million (the lookups of a hit then stay in the cache; in a VM the larger region cost the
  * reject path twice the time end to end). host_shrink holds, per table and half, how many times
  * the half's buckets are halved: the half uses buckets 0 .. (host4_mask >> shrink) (IPv6:
- * host6_mask). Byte 0: IPv4 half 0, byte 1: IPv4 half 1, byte 2: IPv6 half 0, byte 3: IPv6
- * half 1, each 0..27; 0 is the whole half (what a pbxwalld that predates this wrote). Bit 31
- * (PW_HOST_SHRINK_OFF), userspace only: a program that predates this field is attached, so
- * every half stays whole. A half's byte is written before the flip to it. */
-#define PW_HOST_SHRINK_OFF (1U << 31)
+ * host6_mask). Bits 0-4: IPv4 half 0, 8-12: IPv4 half 1, 16-20: IPv6 half 0, 24-28: IPv6
+ * half 1; 0 is the whole half (what a pbxwalld that predates this wrote). A half's bits are
+ * written before the flip to it. Bit 31 (PW_HOST_SHRINK_ON), userspace only: halves may be
+ * fitted. pbxwalld sets it when no program that predates this field uses the maps (it clears
+ * it otherwise), and an older pbxwalld writes 0: pbxwallctl then keeps every half whole. */
+#define PW_HOST_SHRINK_ON (1U << 31)
 static inline __u32 pw_host_shrink(__u32 host_shrink, __u32 v6, __u32 half)
 {
 	return (host_shrink >> (8 * (2 * v6 + (half & 1)))) & 31;

@@ -114,45 +114,83 @@ void PolicyStore::setHostShrink(__u32 half, __u32 shrink4, __u32 shrink6)
 void PolicyStore::allowHostShrink(bool allow)
 {
     pw_gen_state g = genState();
-    g.host_shrink = allow ? g.host_shrink & ~PW_HOST_SHRINK_OFF : g.host_shrink | PW_HOST_SHRINK_OFF;
+    g.host_shrink = allow ? g.host_shrink | PW_HOST_SHRINK_ON : g.host_shrink & ~PW_HOST_SHRINK_ON;
     maps_.gen.update(0, g);
     hostShrink_ = g.host_shrink;
 }
 
 namespace {
 
-// Half `half` of table t, filled whole: moved into its first buckets() >> s buckets, s as large
-// as the entries allow (the buckets pw_host_buckets gives for them); returns s.
+// How many times table t's halves may be halved to hold n entries: down to the buckets
+// pw_host_buckets gives n (what [limits] hosts = n would make the whole half).
 template <typename T>
-__u32 fitHalf(const HostTable<T>& t, __u32 half)
+__u32 shrinkFor(const HostTable<T>& t, size_t n)
 {
-    const auto whole = t.half(half);
-    const __u32 want = pw_host_buckets(static_cast<__u32>(hosttab::count<T>(whole)), T::kSlots);
+    const __u32 want = pw_host_buckets(static_cast<__u32>(std::min<size_t>(n, UINT32_MAX)), T::kSlots);
     __u32 s = 0;
     while (s < 27 && (t.buckets() >> (s + 1)) >= want)
         ++s;
-    for (; s > 0; --s) {
+    return s;
+}
+
+// The entries of `from` (a view of any half, half `to` itself too) into the first
+// buckets() >> s buckets of half `to`, the rest of which is cleared. Crowded at that size (far
+// from the usual): the next size up. Returns the s used.
+template <typename T>
+__u32 placeHalf(const HostTable<T>& t, hosttab::ConstHalf<T> from, __u32 to, __u32 s)
+{
+    const auto whole = t.half(to);
+    for (;; --s) {
         std::vector<typename T::Bucket> fit(t.buckets() >> s);
         try {
-            hosttab::rehash<T>(whole, fit);
+            hosttab::rehash<T>(from, fit);
         } catch (const std::runtime_error&) {
-            continue; // crowded at this size (far from the usual): the next size up
+            if (s == 0)
+                throw;
+            continue;
         }
         std::fill(whole.begin(), whole.end(), typename T::Bucket{});
         std::copy(fit.begin(), fit.end(), whole.begin());
         return s;
     }
-    return 0;
+}
+
+// Half `to` of t as a copy of half `from` (its first buckets() >> from_s buckets), in
+// buckets() >> to_s buckets: a plain copy at the same size, else the entries placed anew.
+template <typename T>
+__u32 copyHalf(const HostTable<T>& t, __u32 from, __u32 fromShrink, __u32 to, __u32 toShrink)
+{
+    const auto src = t.half(from, fromShrink);
+    if (fromShrink == toShrink) {
+        std::copy(src.begin(), src.end(), t.half(to).begin());
+        return toShrink;
+    }
+    return placeHalf<T>(t, src, to, toShrink);
 }
 
 } // namespace
 
+__u32 PolicyStore::shrinkFor4(size_t n) const
+{
+    return (hostShrink() & PW_HOST_SHRINK_ON) ? shrinkFor(maps_.hosts4, n) : 0;
+}
+
+__u32 PolicyStore::shrinkFor6(size_t n) const
+{
+    return (hostShrink() & PW_HOST_SHRINK_ON) ? shrinkFor(maps_.hosts6, n) : 0;
+}
+
 void PolicyStore::fitHosts(__u32 half)
 {
-    if (hostShrink() & PW_HOST_SHRINK_OFF)
-        return setHostShrink(half, 0, 0);
-    const __u32 s4 = fitHalf(maps_.hosts4, half);
-    const __u32 s6 = fitHalf(maps_.hosts6, half);
+    const __u32 have4 = pw_host_shrink(hostShrink(), 0, half), have6 = pw_host_shrink(hostShrink(), 1, half);
+    __u32 s4 = shrinkFor4(hosttab::count<Host4>(hosts4Half(half)));
+    __u32 s6 = shrinkFor6(hosttab::count<Host6>(hosts6Half(half)));
+    if (s4 == have4 && s6 == have6)
+        return;
+    if (s4 != have4)
+        s4 = placeHalf<Host4>(maps_.hosts4, hosts4Half(half), half, s4);
+    if (s6 != have6)
+        s6 = placeHalf<Host6>(maps_.hosts6, hosts6Half(half), half, s6);
     setHostShrink(half, s4, s6);
 }
 
@@ -230,23 +268,18 @@ void PolicyStore::refreshKnownFilter()
     maps_.gen.update(0, n);
 }
 
-void PolicyStore::editTables(const std::function<void(__u32 half)>& edit)
+void PolicyStore::editTables(const std::function<void(__u32 half)>& edit, size_t add4, size_t add6)
 {
     const pw_gen_state g = genState();
     const __u32 from = g.hosts & 1, to = from ^ 1;
-    // The copy is edited whole (a half of the full size), then fitted to its entries.
-    setHostShrink(to, 0, 0);
-    auto h4from = hosts4Half(from), h4to = maps_.hosts4.half(to);
-    auto h6from = hosts6Half(from), h6to = maps_.hosts6.half(to);
+    // The copy gets the size its entries may reach (those there and those added), edited in
+    // place, then fitted to what is left.
+    const auto [n4, n6] = hostCounts();
+    const __u32 shrink = hostShrink();
+    const __u32 s4 = copyHalf<Host4>(maps_.hosts4, from, pw_host_shrink(shrink, 0, from), to, shrinkFor4(n4 + add4));
+    const __u32 s6 = copyHalf<Host6>(maps_.hosts6, from, pw_host_shrink(shrink, 1, from), to, shrinkFor6(n6 + add6));
+    setHostShrink(to, s4, s6);
     auto n4from = maps_.nets4.half(from), n4to = maps_.nets4.half(to);
-    if (h4from.size() == h4to.size())
-        std::copy(h4from.begin(), h4from.end(), h4to.begin());
-    else
-        hosttab::rehash<Host4>(h4from, h4to);
-    if (h6from.size() == h6to.size())
-        std::copy(h6from.begin(), h6from.end(), h6to.begin());
-    else
-        hosttab::rehash<Host6>(h6from, h6to);
     std::copy(n4from.begin(), n4from.end(), n4to.begin());
     edit(to); // may throw: the data plane still reads `from`
     fitHosts(to);
@@ -327,8 +360,8 @@ void PolicyStore::install(const PolicyImage& img)
             throw std::runtime_error("interface index " + std::to_string(i.ifindex) + " is out of range");
 
     // Build the next generation completely; the data plane does not look at it yet.
-    // The host halves are filled whole, then fitted to their entries.
-    setHostShrink(nextHosts, 0, 0);
+    // The host halves get the size their entries need (pw_host_shrink).
+    setHostShrink(nextHosts, shrinkFor4(hosts4), shrinkFor6(hosts6));
     auto h4 = maps_.hosts4.half(nextHosts);
     auto h6 = maps_.hosts6.half(nextHosts);
     std::fill(h4.begin(), h4.end(), pw_host4_bucket{});
@@ -450,8 +483,8 @@ void PolicyStore::setZones(const std::vector<ZoneRecord>& records)
     std::sort(added.begin(), added.end());
     added.erase(std::unique(added.begin(), added.end()), added.end());
     const size_t newHosts = added.size();
+    const size_t new4 = static_cast<size_t>(std::count_if(added.begin(), added.end(), [](const Addr& a) { return a.isV4(); }));
     if (newHosts) {
-        const size_t new4 = static_cast<size_t>(std::count_if(added.begin(), added.end(), [](const Addr& a) { return a.isV4(); }));
         const auto [have4, have6] = hostCounts();
         if (have4 + new4 > maps_.hosts4.capacity())
             throw std::runtime_error("the IPv4 host table would hold " + std::to_string(have4 + new4) +
@@ -481,7 +514,7 @@ void PolicyStore::setZones(const std::vector<ZoneRecord>& records)
         for (const auto& r : records)
             if (!r.cidr.isHost())
                 maps_.nets.update(netKey(gen, r.cidr), r.entry);
-    });
+    }, new4, newHosts - new4);
     // Entries first, then the flag: the trie is never skipped while it is in use.
     s.host_count += static_cast<__u32>(newHosts);
     s.net_count += static_cast<__u32>(newNets);

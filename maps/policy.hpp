@@ -85,9 +85,9 @@ public:
     // flips to it.
     void refreshKnownFilter();
 
-    // Whether host-table halves may be smaller than [limits] made them (pw_host_shrink): not
-    // while a program that predates it is attached (pbxwalld's start and reload tell). Takes
-    // effect from the next build of a half.
+    // Whether host-table halves may be smaller than [limits] made them (PW_HOST_SHRINK_ON):
+    // not while a program that predates it uses the maps (pbxwalld's start and reload tell; on
+    // new maps it is off until then). Takes effect from the next build of a half.
     void allowHostShrink(bool allow);
 
 private:
@@ -97,15 +97,19 @@ private:
     hosttab::Half<Host6> hosts6Half(__u32 half) const;
     // Records in pw_gen_state how far half `half` of each table is halved (before a flip to it).
     void setHostShrink(__u32 half, __u32 shrink4, __u32 shrink6);
-    // Half `half` of the host tables, just filled whole (shrink 0): moved into as few buckets
-    // as its entries need (as [limits] would size a table for them), unless shrinking is off.
+    // How far to halve a host half for n entries (0 unless PW_HOST_SHRINK_ON).
+    __u32 shrinkFor4(size_t n) const;
+    __u32 shrinkFor6(size_t n) const;
+    // Half `half` of the host tables, after an edit: moved into the buckets its entries need
+    // when that is another size (a rehash; nothing when the size holds).
     void fitHosts(__u32 half);
     std::optional<HostEntry> findHost(__u32 half, const Addr& a) const;
     bool putHost(__u32 half, const Addr& a, const HostEntry& e);
     bool eraseHost(__u32 half, const Addr& a);
     // Copies the active halves of the host and IPv4 prefix tables to the others, edits the
-    // copies, then makes them active (an exception before the flip changes nothing).
-    void editTables(const std::function<void(__u32 half)>& edit);
+    // copies, then makes them active (an exception before the flip changes nothing). add4 and
+    // add6: at most how many host entries the edit adds (the copies are sized for them).
+    void editTables(const std::function<void(__u32 half)>& edit, size_t add4 = 0, size_t add6 = 0);
     static net4::Prefix prefix4(const Cidr& c, __u8 zone);
     std::map<Cidr, __u8> activeNets4() const; // from pw_nets, the active generation
     void buildNets4(__u32 half, const std::map<Cidr, __u8>& prefixes);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 // Fixtures for the host tables' size: a half uses as many buckets as its entries need
 // (pw_host_shrink), grows and shrinks with every edit and reload, and stays whole while a
-// program that predates the field may be attached (PW_HOST_SHRINK_OFF).
+// program that predates the field may use the maps (PW_HOST_SHRINK_ON clear).
 #include "fixtures.hpp"
 
 #include "host_table.hpp"

@@ -182,6 +182,8 @@ Harness::Harness(const std::string& toml, Programs programs, const std::vector<T
         xdpFd_ = bpf_program__fd(skel_->progs.pw_xdp_main);
         if (programs == Programs::IngressAndEgress)
             egressFd_ = bpf_program__fd(skel_->progs.pw_tc_egress);
+        // What pbxwalld does once it knows every program that uses the maps reads host_shrink.
+        PolicyStore(maps_).allowHostShrink(true);
         install(toml);
     } catch (...) {
         pbxwall_bpf::destroy(skel_);

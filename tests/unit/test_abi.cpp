@@ -4,6 +4,7 @@
 #include "map_set.hpp"
 #include "pbxwall.skel.h"
 
+#include <bpf/btf.h>
 #include <catch2/catch.hpp>
 
 #include <memory>
@@ -65,4 +66,32 @@ TEST_CASE("the BPF object's maps match pbxwall_abi.h", "[abi]")
     CHECK(bpf_object__find_program_by_name(skel->obj, PW_PROG_NAME_XDP));
     CHECK(bpf_object__find_program_by_name(skel->obj, PW_PROG_NAME_EGRESS));
     CHECK(bpf_object__find_program_by_name(skel->obj, PW_PROG_NAME_SIP));
+}
+
+// pbxwalld keeps the host tables whole while a program that predates pw_gen_state.host_shrink
+// uses the maps: it tells by the program's BTF.
+TEST_CASE("a program's BTF tells whether it reads host_shrink", "[abi]")
+{
+    libbpf_set_print(nullptr);
+    std::unique_ptr<pbxwall_bpf, void (*)(pbxwall_bpf*)> skel(pbxwall_bpf::open(), pbxwall_bpf::destroy);
+    REQUIRE(skel);
+    CHECK(pbxwall::btfReadsHostShrink(bpf_object__btf(skel->obj)));
+
+    // An older layout: pw_gen_state with `pad` where host_shrink is now.
+    const auto build = [](const char* last) {
+        btf* b = btf__new_empty();
+        const int u32 = btf__add_int(b, "__u32", 4, 0);
+        const int st = btf__add_struct(b, "pw_gen_state", 8);
+        btf__add_field(b, "src4_built", u32, 0, 0);
+        btf__add_field(b, last, u32, 32, 0);
+        return st > 0 ? b : nullptr;
+    };
+    std::unique_ptr<btf, void (*)(btf*)> older(build("pad"), btf__free), newer(build("host_shrink"), btf__free);
+    REQUIRE(older);
+    REQUIRE(newer);
+    CHECK_FALSE(pbxwall::btfReadsHostShrink(older.get()));
+    CHECK(pbxwall::btfReadsHostShrink(newer.get()));
+    CHECK_FALSE(pbxwall::btfReadsHostShrink(nullptr));
+    std::unique_ptr<btf, void (*)(btf*)> none(btf__new_empty(), btf__free);
+    CHECK_FALSE(pbxwall::btfReadsHostShrink(none.get())); // no pw_gen_state at all
 }
