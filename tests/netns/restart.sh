@@ -140,6 +140,36 @@ pw_check_eq "after the restart, the active IPv4 host half is fitted to its entri
   "$(pw_json "$PW_TMP/gen.json" "(lambda v: (v['host_shrink'] >> (8 * v['hosts'])) & 31)(d[0]['formatted']['value'])")" 13
 pw_check "no warning of an older program" bash -c "! grep -q 'the host tables stay at their full' '$PW_DAEMON_LOG'"
 
+# An older program that uses the maps (one built before host_shrink, as after an upgrade that
+# adopted it; here a stand-in loaded against the pinned pw_gen, never attached): a reload keeps
+# the host tables whole and says why; once it is gone, the next reload fits them again.
+hup_and_wait() { # WHAT: SIGHUP, then wait for "reload complete" in the log lines after it
+  local before
+  before=$(wc -l <"$PW_DAEMON_LOG")
+  kill -HUP "$PW_DAEMON_PID"
+  for _ in $(seq 1 100); do
+    tail -n +"$((before + 1))" "$PW_DAEMON_LOG" | grep -q 'reload complete' && return 0
+    sleep 0.1
+  done
+  pw_bad "$1: no 'reload complete' within 10 s"
+  return 1
+}
+active_shrink() {
+  bpftool -j map dump pinned "$PW_PIN_DIR/pw_gen" >"$PW_TMP/gen.json"
+  pw_json "$PW_TMP/gen.json" "(lambda v: (v['host_shrink'] >> (8 * v['hosts'])) & 31)(d[0]['formatted']['value'])"
+}
+[[ -f ${PW_OLDER_GEN_OBJ:-} ]] || pw_die "PW_OLDER_GEN_OBJ (the build's bpf/older_gen.bpf.o) is missing"
+bpftool prog load "$PW_OLDER_GEN_OBJ" "$PW_PIN_DIR/older_prog" type xdp map name pw_gen pinned "$PW_PIN_DIR/pw_gen" ||
+  pw_die "load the older stand-in program against the pinned pw_gen"
+hup_and_wait "reload with an older program"
+pw_check_eq "with an older program using the maps, the reload leaves the IPv4 host half whole" "$(active_shrink)" 0
+pw_check "pbxwalld names the older program" grep -q "pw_older_xdp.* predate(s) this pbxwalld: the host tables stay at their full" "$PW_DAEMON_LOG"
+check_policy "with the host tables whole"
+rm -f "$PW_PIN_DIR/older_prog"
+hup_and_wait "reload once it is gone"
+pw_check_eq "once the older program is gone, the next reload fits the host half again" "$(active_shrink)" 13
+check_policy "with the host tables fitted again"
+
 # ---- a ban expiring while pbxwallctl holds the lock must not undo that pbxwallctl's change ----
 # pbxwalld sweeps expired bans every 5 s and then rewrites the bans file. The holder below does
 # what a long pbxwallctl command does: under the pin directory lock, it rewrites the bans file

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Test only (tests/netns/restart.sh): a stand-in for a pbxwall XDP program built before
+ * pw_gen_state.host_shrink. It uses a map named pw_gen whose value ends in `pad` where
+ * host_shrink is now; loaded against the pinned pw_gen, it is an older program that uses
+ * pbxwalld's maps, and pbxwalld must then keep every host-table half whole. Never attached. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct pw_gen_state {
+	__u32 active, hosts, host4_mask, host6_mask, nets4_blocks, ban_half, banbit_mask, rate_mask;
+	__u32 known_half, knownbit_mask, src4_built;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_gen_state);
+} pw_gen SEC(".maps");
+
+SEC("xdp")
+int pw_older_xdp(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
+
+	(void)ctx;
+	return g && g->hosts > 1 ? XDP_DROP : XDP_PASS;
+}
