@@ -88,14 +88,21 @@ void mkdirs(const std::string& path)
 // The map ids a program uses.
 std::vector<unsigned> progMapIds(int progFd)
 {
-    __u32 ids[32] = {};
+    // As many ids as the program uses: the kernel reports the count when asked for none.
     bpf_prog_info info{};
     __u32 len = sizeof(info);
-    info.nr_map_ids = 32;
-    info.map_ids = reinterpret_cast<__u64>(ids);
     if (bpf_obj_get_info_by_fd(progFd, &info, &len) != 0)
         return {};
-    return {ids, ids + std::min<__u32>(info.nr_map_ids, 32)};
+    std::vector<__u32> ids(info.nr_map_ids);
+    if (ids.empty())
+        return {};
+    bpf_prog_info again{};
+    len = sizeof(again);
+    again.nr_map_ids = static_cast<__u32>(ids.size());
+    again.map_ids = reinterpret_cast<__u64>(ids.data());
+    if (bpf_obj_get_info_by_fd(progFd, &again, &len) != 0)
+        return {};
+    return {ids.begin(), ids.begin() + std::min<size_t>(again.nr_map_ids, ids.size())};
 }
 
 bool usesMap(int progFd, unsigned mapId)
@@ -427,9 +434,20 @@ std::vector<std::string> olderProgramsUsingMaps(const std::string& pinDir)
     if (!genMapId)
         return out;
     __u32 id = 0;
-    while (bpf_prog_get_next_id(id, &id) == 0) {
+    for (;;) {
+        if (bpf_prog_get_next_id(id, &id) != 0) {
+            // Not being able to list the programs is no proof that none is older.
+            if (errno != ENOENT)
+                out.push_back(std::string("the loaded programs (they cannot be listed: ") + strerror(errno) + ")");
+            break;
+        }
         UniqueFd fd(bpf_prog_get_fd_by_id(id));
-        if (!fd || !usesMap(fd.get(), genMapId) || programReadsHostShrink(fd.get()))
+        if (!fd) {
+            if (errno != ENOENT) // gone meanwhile is fine; unreadable is not
+                out.push_back("program " + std::to_string(id) + " (cannot be read: " + strerror(errno) + ")");
+            continue;
+        }
+        if (!usesMap(fd.get(), genMapId) || programReadsHostShrink(fd.get()))
             continue;
         bpf_prog_info info{};
         __u32 len = sizeof(info);

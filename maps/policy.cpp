@@ -201,7 +201,22 @@ std::optional<HostEntry> PolicyStore::findHost(__u32 half, const Addr& a) const
 
 bool PolicyStore::putHost(__u32 half, const Addr& a, const HostEntry& e)
 {
-    return a.isV4() ? hosttab::put<Host4>(hosts4Half(half), a, e) : hosttab::put<Host6>(hosts6Half(half), a, e);
+    for (;;) {
+        try {
+            return a.isV4() ? hosttab::put<Host4>(hosts4Half(half), a, e) : hosttab::put<Host6>(hosts6Half(half), a, e);
+        } catch (const std::runtime_error&) {
+            // Crowded at a fitted size (PW_HOST_PROBES full buckets in a row: rare, but a given
+            // list meets it every time): the half one size up, then again. Whole, it is the
+            // limit's own answer.
+            const __u32 s4 = pw_host_shrink(hostShrink(), 0, half), s6 = pw_host_shrink(hostShrink(), 1, half);
+            if (a.isV4() ? s4 == 0 : s6 == 0)
+                throw;
+            if (a.isV4())
+                setHostShrink(half, placeHalf<Host4>(maps_.hosts4, hosts4Half(half), half, s4 - 1), s6);
+            else
+                setHostShrink(half, s4, placeHalf<Host6>(maps_.hosts6, hosts6Half(half), half, s6 - 1));
+        }
+    }
 }
 
 bool PolicyStore::eraseHost(__u32 half, const Addr& a)

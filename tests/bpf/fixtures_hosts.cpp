@@ -7,6 +7,7 @@
 #include "host_table.hpp"
 #include "policy.hpp"
 
+#include <arpa/inet.h>
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -118,6 +119,49 @@ TEST_CASE("host tables use the buckets their entries need, through edits and rel
     PolicyStore(h.maps()).allowHostShrink(true);
     h.install(kBaseDrop);
     CHECK(activeShrink(h) == std::pair{8u, 6u});
+}
+
+} // namespace pbxwall::bpftest
+
+namespace pbxwall::bpftest {
+
+// A list that the whole half holds but its fitted size cannot: 480 IPv4 addresses whose home
+// bucket is the same in a 64-bucket half (what 480 entries are fitted to). Linear probing
+// then meets more than PW_HOST_PROBES full buckets in a row; the half grows until they fit, by
+// an edit and by a reload alike, and every one of them is found.
+TEST_CASE("a list crowded at its fitted size grows the half until it fits", "[bpf][zones]")
+{
+    Harness h(kBaseDrop, Programs::Ingress, {{PW_MAP_NAME_HOSTS4, 2 * kBuckets4}});
+    std::vector<std::string> crowded;
+    for (__u32 k = 1; crowded.size() < 480 && k < 65536; ++k) {
+        const __u32 addr = htonl((198U << 24) | (19U << 16) | k); // 198.19.0.0/16
+        if ((pw_host4_hash(addr) & 63) == 0)
+            crowded.push_back("198.19." + std::to_string(k >> 8) + "." + std::to_string(k & 255));
+    }
+    REQUIRE(crowded.size() == 480);
+    const auto [base4, base6] = PolicyStore(h.maps()).hostCounts();
+    const __u32 fitted = expectedShrink(kBuckets4, base4 + 480, PW_HOST4_SLOTS);
+    REQUIRE((kBuckets4 >> fitted) == 64); // the size these entries would get
+    std::vector<ZoneRecord> records;
+    for (const auto& a : crowded)
+        records.push_back(rejectOf(a));
+    PolicyStore(h.maps()).setZones(records);
+    const __u32 grown = activeShrink(h).first;
+    CHECK(grown < fitted);
+    const auto verdict = [&](const std::string& src) {
+        const Peer p{src.c_str(), src.c_str()};
+        return h.action(ip(Family::V4, p, kHost).udp(40000, 5060).bytes());
+    };
+    for (const auto& a : crowded) {
+        CAPTURE(a);
+        REQUIRE(verdict(a) == XDP_DROP);
+    }
+    // A second edit keeps a size that holds them (the fit after it tries 64 buckets again).
+    PolicyStore(h.maps()).setZone(parseCidr("198.18.77.1"), makeZoneEntry(std::nullopt, PW_ZONE_REJECT));
+    CHECK(activeShrink(h).first < fitted);
+    CHECK(verdict(crowded.front()) == XDP_DROP);
+    CHECK(verdict(crowded.back()) == XDP_DROP);
+    CHECK(verdict("198.18.77.1") == XDP_DROP);
 }
 
 } // namespace pbxwall::bpftest

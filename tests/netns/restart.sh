@@ -166,6 +166,11 @@ pw_check_eq "with an older program using the maps, the reload leaves the IPv4 ho
 pw_check "pbxwalld names the older program" grep -q "pw_older_xdp.* predate(s) this pbxwalld: the host tables stay at their full" "$PW_DAEMON_LOG"
 check_policy "with the host tables whole"
 rm -f "$PW_PIN_DIR/older_prog"
+# The kernel frees the program after a grace period: wait until it is no longer listed.
+for _ in $(seq 1 50); do
+  bpftool prog show name pw_older_xdp 2>/dev/null | grep -q . || break
+  sleep 0.1
+done
 hup_and_wait "reload once it is gone"
 pw_check_eq "once the older program is gone, the next reload fits the host half again" "$(active_shrink)" 13
 check_policy "with the host tables fitted again"
