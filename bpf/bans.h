@@ -205,6 +205,23 @@ static __always_inline void pw_ban_addr(const union pw_addr *a, const struct pw_
 
 	b.prefix = pw_source_key(a, pol, zone, &key);
 	__builtin_memcpy(bk.addr, key.b, 16);
+	/* A ban in force under the same key is never shortened or narrowed (an administrator's ban
+	 * for good, say, when the PBX answers with failures requests that came in before it): one
+	 * that lasts as long and covers as much stays as it is, and its source is banned already,
+	 * nothing to report; else the new ban takes the later end and the wider cover of the two. */
+	struct pw_ban *old = bpf_map_lookup_elem(&pw_bans, &bk);
+
+	if (old && (old->expires_ns == 0 || now < old->expires_ns)) {
+		__u64 end = old->expires_ns;
+		__u8 wide = old->prefix;
+
+		if ((end == 0 || end >= b.expires_ns) && (wide == b.prefix || (wide && (!b.prefix || wide < b.prefix))))
+			return;
+		if (end == 0 || end > b.expires_ns)
+			b.expires_ns = end;
+		if (wide && (!b.prefix || wide < b.prefix))
+			b.prefix = wide;
+	}
 	err = bpf_map_update_elem(&pw_bans, &bk, &b, BPF_ANY);
 	pw_banbits_set(&key);
 	ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);

@@ -3,6 +3,7 @@
 // 401/407 beyond the allowance, 403 and 404 count as failures and ban at max_failures.
 #include "addr.hpp"
 #include "fixtures.hpp"
+#include "state.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -122,6 +123,46 @@ TEST_CASE("failed authentications ban the peer at max_failures", "[bpf][sip][egr
         CHECK(events[0].cause == PW_BAN_AUTH_FAILURE);
         // The ban takes effect on the next packet.
         CHECK(h.run(sipFrom(f, kNet).bytes()).action == XDP_DROP);
+    }
+}
+
+// A ban in force is never shortened or narrowed by one the data plane sets: the PBX may still
+// answer, with failures, requests that came in before an administrator's ban for good.
+TEST_CASE("a data-plane ban never shortens or narrows a ban in force", "[bpf][sip][egress][bans]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "a ban in force"));
+        Harness h(kConfig, Programs::IngressAndEgress);
+        const char* peer = f == Family::V4 ? kNet.v4 : kNet.v6;
+        // Under the data plane's own key: the IPv4 address, an internet IPv6 peer's /64.
+        const Addr keyAddr = f == Family::V4 ? parseAddr(peer) : masked(parseAddr(peer), 64);
+        const __u8 prefix = f == Family::V4 ? 0 : 64;
+        pw_ban_key k{};
+        std::memcpy(k.addr, keyAddr.bytes.data(), 16);
+        const auto failures = [&] {
+            h.runEgress(answer(f, kNet, response("401 Unauthorized", "CSeq: 1 REGISTER")).bytes());
+            h.runEgress(answer(f, kNet, response("401 Unauthorized", "CSeq: 2 REGISTER")).bytes());
+            for (int i = 0; i < 3; ++i)
+                h.runEgress(answer(f, kNet, response("403 Forbidden", "CSeq: 3 REGISTER")).bytes());
+        };
+        h.maps().bans.update(k, pw_ban{0, monotonicNowNs(), PW_BAN_MANUAL, prefix, {}}); // for good
+        failures();
+        auto ban = h.banOf(peer);
+        REQUIRE(ban);
+        CHECK(ban->expires_ns == 0);
+        CHECK(ban->cause == PW_BAN_MANUAL);
+        CHECK(ban->prefix == prefix);
+        CHECK(h.events().empty()); // banned already: nothing new to report
+        // One that ends before ban_seconds (60) would is extended to the data plane's end.
+        const uint64_t soon = monotonicNowNs() + 5'000'000'000ULL;
+        h.maps().bans.update(k, pw_ban{soon, monotonicNowNs(), PW_BAN_MANUAL, prefix, {}});
+        failures();
+        ban = h.banOf(peer);
+        REQUIRE(ban);
+        CHECK(ban->expires_ns > soon + 30'000'000'000ULL);
+        CHECK(ban->cause == PW_BAN_AUTH_FAILURE);
+        CHECK(ban->prefix == prefix);
+        CHECK_FALSE(h.events().empty());
     }
 }
 
