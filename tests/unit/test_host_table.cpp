@@ -169,3 +169,28 @@ TEST_CASE("host table sizes: a power of two with room for the limit", "[hosttab]
     }
     REQUIRE(pw_host_buckets(1048576, PW_HOST4_SLOTS) == 131072); // 8 MiB per half
 }
+
+// What a fitted half is built with (PolicyStore): the entries of one half placed anew into a
+// half of another size, and the other size's lookups find every one of them.
+TEST_CASE("rehash places a half's entries into a smaller or larger half", "[hosttab]")
+{
+    std::vector<pw_host4_bucket> big(1024);
+    std::map<Addr, HostEntry> model;
+    std::mt19937 rng(7);
+    for (int i = 0; i < 500; ++i) {
+        const Addr a = v4(rng());
+        const HostEntry e = zone(i % 2 ? PW_ZONE_REJECT : PW_ZONE_TRUSTED);
+        hosttab::put<Host4>(hosttab::Half<Host4>(big), a, e);
+        model[a] = e;
+    }
+    std::vector<pw_host4_bucket> small(64), larger(4096, pw_host4_bucket{{1}, {}, {}, 1}); // stale entries
+    hosttab::rehash<Host4>(hosttab::ConstHalf<Host4>(big), hosttab::Half<Host4>(small));
+    requireSame<Host4>(small, model);
+    hosttab::rehash<Host4>(hosttab::ConstHalf<Host4>(small), hosttab::Half<Host4>(larger));
+    requireSame<Host4>(larger, model); // what was in the target before is gone
+    // A target too small for them: refused, as put refuses.
+    std::vector<pw_host4_bucket> tiny(16);
+    REQUIRE_THROWS_WITH(hosttab::rehash<Host4>(hosttab::ConstHalf<Host4>(big), hosttab::Half<Host4>(tiny)),
+                        Catch::Contains("too crowded"));
+}
+
