@@ -396,6 +396,14 @@ int run(const std::string& specPath, const std::string& jsonPath, uint32_t round
                         {"goal", goal}, {"verdict", verdict},
                         {"problem", v.problem.empty() ? nlohmann::json() : nlohmann::json(v.problem)}});
     }
+    // The floor never reads the frame; a drop that reads its first line ("read") shows what that
+    // costs here. pbxwall's rows measured from it, round by round (no goal: an explanation).
+    std::optional<double> fullOverRead;
+    if (const Variant* read = byId("read"); read && full)
+        fullOverRead = pairedRatio(full->ns, read->ns);
+    if (fullOverRead)
+        std::printf("full SIP path over the drop that reads the frame: %.2fx (median of per-round ratios)\n",
+                    *fullOverRead);
     std::printf("ns: receiver CPU time per handled packet (its NAPI kthread; + the reader for the socket). "
                 "floor: bare XDP drop %.1f ns (min %.1f).\nratio, 'vs full': the median over rounds of the row's ns over "
                 "the floor's, over pbxwall's full SIP path's, in the same round; goals are judged on them. "
@@ -406,7 +414,9 @@ int run(const std::string& specPath, const std::string& jsonPath, uint32_t round
         std::ofstream(jsonPath) << nlohmann::json{{"rows", rows}, {"rounds", rounds}, {"packets", packets},
                                                   {"seconds", seconds}, {"warmup", warmup}, {"warmup_seconds", warmupSeconds},
                                                   {"sources", sources.size()}, {"frame_bytes", frame.size()},
-                                                  {"floor_median_ns", floorMed}, {"floor_min_ns", floorMin}}
+                                                  {"floor_median_ns", floorMed}, {"floor_min_ns", floorMin},
+                                                  {"full_over_read", fullOverRead ? nlohmann::json(*fullOverRead)
+                                                                                  : nlohmann::json()}}
                                        .dump(2)
                                 << "\n";
     return failed ? 1 : 0;
