@@ -205,23 +205,17 @@ static __always_inline void pw_ban_addr(const union pw_addr *a, const struct pw_
 
 	b.prefix = pw_source_key(a, pol, zone, &key);
 	__builtin_memcpy(bk.addr, key.b, 16);
-	/* A ban in force under the same key is never shortened or narrowed (an administrator's ban
-	 * for good, say, when the PBX answers with failures requests that came in before it): one
-	 * that lasts as long and covers as much stays as it is, and its source is banned already,
-	 * nothing to report; else the new ban takes the later end and the wider cover of the two. */
+	/* A ban in force of the same kind (the same prefix length) under the same key is never
+	 * shortened: an administrator's ban for good, say, when the PBX answers with failures
+	 * requests that came in before it. One that lasts at least as long stays as it is, and its
+	 * source is banned already: nothing to report. (A ban of another length under the same key,
+	 * an exact ban of a prefix's first address, is replaced as before: one entry cannot hold
+	 * both.) */
 	struct pw_ban *old = bpf_map_lookup_elem(&pw_bans, &bk);
 
-	if (old && (old->expires_ns == 0 || now < old->expires_ns)) {
-		__u64 end = old->expires_ns;
-		__u8 wide = old->prefix;
-
-		if ((end == 0 || end >= b.expires_ns) && (wide == b.prefix || (wide && (!b.prefix || wide < b.prefix))))
-			return;
-		if (end == 0 || end > b.expires_ns)
-			b.expires_ns = end;
-		if (wide && (!b.prefix || wide < b.prefix))
-			b.prefix = wide;
-	}
+	if (old && old->prefix == b.prefix &&
+	    (old->expires_ns == 0 || (now < old->expires_ns && old->expires_ns >= b.expires_ns)))
+		return;
 	err = bpf_map_update_elem(&pw_bans, &bk, &b, BPF_ANY);
 	pw_banbits_set(&key);
 	ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);

@@ -397,7 +397,8 @@ int run(const std::string& specPath, const std::string& jsonPath, uint32_t round
                         {"problem", v.problem.empty() ? nlohmann::json() : nlohmann::json(v.problem)}});
     }
     // The floor never reads the frame; a drop that reads its first line ("read") shows what that
-    // costs here. pbxwall's rows measured from it, round by round (no goal: an explanation).
+    // costs here. pbxwall's full SIP path measured from it, round by round (no goal: an
+    // explanation).
     std::optional<double> fullOverRead;
     if (const Variant* read = byId("read"); read && full)
         fullOverRead = pairedRatio(full->ns, read->ns);

@@ -126,9 +126,9 @@ TEST_CASE("failed authentications ban the peer at max_failures", "[bpf][sip][egr
     }
 }
 
-// A ban in force is never shortened or narrowed by one the data plane sets: the PBX may still
-// answer, with failures, requests that came in before an administrator's ban for good.
-TEST_CASE("a data-plane ban never shortens or narrows a ban in force", "[bpf][sip][egress][bans]")
+// A ban in force is never shortened by one of the same kind the data plane sets: the PBX may
+// still answer, with failures, requests that came in before an administrator's ban for good.
+TEST_CASE("a data-plane ban never shortens a ban in force", "[bpf][sip][egress][bans]")
 {
     for (Family f : kFamilies) {
         INFO(named(f, "a ban in force"));
@@ -153,7 +153,7 @@ TEST_CASE("a data-plane ban never shortens or narrows a ban in force", "[bpf][si
         CHECK(ban->cause == PW_BAN_MANUAL);
         CHECK(ban->prefix == prefix);
         CHECK(h.events().empty()); // banned already: nothing new to report
-        // One that ends before ban_seconds (60) would is extended to the data plane's end.
+        // One that ends before ban_seconds (60) would gives way to the data plane's.
         const uint64_t soon = monotonicNowNs() + 5'000'000'000ULL;
         h.maps().bans.update(k, pw_ban{soon, monotonicNowNs(), PW_BAN_MANUAL, prefix, {}});
         failures();

@@ -127,7 +127,7 @@ namespace pbxwall::bpftest {
 
 // A list that the whole half holds but its fitted size cannot: 480 IPv4 addresses whose home
 // bucket is the same in a 64-bucket half (what 480 entries are fitted to). Linear probing
-// then meets more than PW_HOST_PROBES full buckets in a row; the half grows until they fit, by
+// then meets PW_HOST_PROBES full buckets in a row; the half grows until they fit, by
 // an edit and by a reload alike, and every one of them is found.
 TEST_CASE("a list crowded at its fitted size grows the half until it fits", "[bpf][zones]")
 {
