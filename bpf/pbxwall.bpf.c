@@ -148,7 +148,7 @@ struct {
 
 /* Scratch copy of a SIP response, per CPU (not pinned: nothing outlives one packet). */
 struct pw_sip_buf {
-	__u8 b[PW_SIP_SCAN + 32]; /* + a window past the last scanned offset */
+	__u8 b[PW_SIP_SCAN + 96]; /* + a window past the last scanned offset: pw_cseq_at reads 72 bytes */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

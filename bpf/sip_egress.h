@@ -4,10 +4,13 @@
 #ifndef PBXWALL_SIP_EGRESS_H
 #define PBXWALL_SIP_EGRESS_H
 
+/* What an answer's CSeq says (pw_cseq_at): its method, from the first CSeq line. */
+enum { PW_ANSWER_UNREAD = 0, PW_ANSWER_REGISTER = 1, PW_ANSWER_OPTIONS = 2, PW_ANSWER_OTHER = 3 };
+
 struct pw_cseq_scan {
 	__u32 len;     /* bytes copied into pw_sipbuf */
-	__u32 found;   /* 1: the CSeq method is REGISTER */
-	__u32 options; /* 1: the CSeq method is OPTIONS */
+	__u32 ncseq;   /* CSeq lines in them: 0, 1, or 2 for more */
+	__u32 method;  /* PW_ANSWER_*: the first CSeq line's method; UNREAD when it cannot be read */
 	__u32 expires; /* the largest Expires header or contact expires= parameter, seconds */
 	__u32 has_expires;
 };
@@ -62,25 +65,59 @@ static long pw_cseq_at(__u32 i, void *arg)
 		return 1;
 	__u8 *q = s->b + i;
 
-	if (q[0] == ';' || q[0] == '\n')
+	/* An expiry, or a CSeq line: apart, so that the verifier does not walk the CSeq's reading
+	 * once per way out of the expiry's. */
+	if (q[0] == ';' || (q[0] == '\n' && pw_lc(q[1], 'e'))) {
 		pw_expires_at(sc, q);
-	/* RFC 3261 20.16: "CSeq:" then the sequence number, then the method. */
-	if (q[0] != '\n' || !pw_lc(q[1], 'c') || !pw_lc(q[2], 's') || !pw_lc(q[3], 'e') ||
-	    !pw_lc(q[4], 'q') || q[5] != ':')
 		return 0;
-	__u32 k = 6;
-	for (; k < 22; k++) /* verifier: bounded; k + 8 <= 30 stays in the window */
-		if (!(q[k] == ' ' || q[k] == '\t' || (q[k] >= '0' && q[k] <= '9')))
-			break;
+	}
+	/* RFC 3261 20.16 and 7.3.1: "CSeq", white space, ':', the sequence number, the method.
+	 * Read as ingress reads it (pw_sig_header, pw_cseq_ok). An answer copies the request's CSeq
+	 * lines, every one of them at some PBXes: only an answer with exactly one says which
+	 * request it answers (a second one, ingress may not have seen: in a later fragment). */
+	if (q[0] != '\n' || !pw_lc(q[1], 'c') || !pw_lc(q[2], 's') || !pw_lc(q[3], 'e') || !pw_lc(q[4], 'q'))
+		return 0;
+	__u32 k = 5, j;
+
+	for (j = 0; j < 4 && (q[k] == ' ' || q[k] == '\t'); j++)
+		k++;
+	if (q[k] != ':')
+		return 0; /* another header ("CSeqX") */
+	/* What is stored in *sc goes through pw_opaque: exact values there would have the verifier
+	 * check this callback once per combination of them. */
+	if (sc->ncseq) {
+		sc->ncseq = pw_opaque(2); /* two or more */
+		return 0;
+	}
+	sc->ncseq = pw_opaque(1);
+	/* Each loop's end goes through pw_opaque: exact offsets after each one would have the
+	 * verifier walk every combination of their lengths. */
+	for (k++, j = 0; j < 8 && (q[k] == ' ' || q[k] == '\t'); j++)
+		k++;
+	k = pw_opaque(k) & 31;
+	for (j = 0; j < 12 && q[k] >= '0' && q[k] <= '9'; j++) /* below 2^31: 10 digits and zeros */
+		k++;
+	if (!j)
+		return 0;
+	k = pw_opaque(k) & 63;
+	for (j = 0; j < 8 && (q[k] == ' ' || q[k] == '\t'); j++)
+		k++;
+	if (!j)
+		return 0;
+	k = pw_opaque(k) & 63;
 	if (i + k + 9 > sc->len)
-		return 1;
+		return 1; /* the method runs past what was copied */
 	/* The method ends at white space or the line end ("REGISTERX" is another method). */
 	__u64 w = pw_lower8(*(__u64 *)(q + k));
 
-	sc->found = w == 0x7265747369676572ULL /* "register" */ && pw_sip_token_end(q[k + 8]);
-	sc->options = (w & 0x00ffffffffffffffULL) == 0x736e6f6974706fULL /* "options" */ &&
-		      pw_sip_token_end(q[k + 7]);
-	return 0; /* go on: an expiry may follow */
+	__u32 method = PW_ANSWER_OTHER;
+
+	if (w == 0x7265747369676572ULL /* "register" */ && pw_sip_token_end(q[k + 8]))
+		method = PW_ANSWER_REGISTER;
+	else if ((w & 0x00ffffffffffffffULL) == 0x736e6f6974706fULL /* "options" */ && pw_sip_token_end(q[k + 7]))
+		method = PW_ANSWER_OPTIONS;
+	sc->method = pw_opaque(method);
+	return 0; /* go on: an expiry, or a second CSeq line, may follow */
 }
 
 #define PW_KNOWN_GRACE_NS (30ULL * 1000000000ULL) /* a re-registration may come a little late */
@@ -250,7 +287,9 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 		/* The CSeq names the request's method: ingress drops a request whose CSeq names
 		 * another (pw_cseq_ok), as a PBX may copy it into its answer unchecked. */
 		bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
-		if (status == 200 && sc.found) {
+		__u32 method = sc.ncseq == 1 ? sc.method : PW_ANSWER_UNREAD;
+
+		if (status == 200 && method == PW_ANSWER_REGISTER) {
 			/* A registration forgives the challenges; the failures end with their window.
 			 * The peer is known now, and a known peer is never banned for them; but a count
 			 * kept per IPv6 prefix is not one phone's, and a guesser beside a phone that
@@ -264,8 +303,11 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 		}
 		/* Success after a digest challenge (a call, a re-INVITE) is how digest works: the
 		 * challenges before it were not failures. Not an answer to OPTIONS, which a PBX
-		 * answers without a challenge: sent between password guesses, it would reset them. */
-		struct pw_fail *f = sc.options ? NULL : bpf_map_lookup_elem(&pw_fails, &k);
+		 * answers without a challenge: sent between password guesses, it would reset them;
+		 * nor an answer whose CSeq cannot be read, or that has more than one. */
+		struct pw_fail *f = method == PW_ANSWER_REGISTER || method == PW_ANSWER_OTHER
+					    ? bpf_map_lookup_elem(&pw_fails, &k)
+					    : NULL;
 
 		if (f)
 			f->challenges = 0;

@@ -100,6 +100,45 @@ TEST_CASE("other answers do not make the peer known", "[bpf][sip][egress]")
     }
 }
 
+// The CSeq of an answer is read as ingress reads a request's: white space before the colon and
+// around the number. An answer with two CSeq lines (a PBX may copy every one the request had, and
+// ingress sees only a datagram's first fragment) says nothing: it makes no peer known and forgives
+// no challenge, whichever comes first; nor does an answer with none.
+TEST_CASE("an answer's CSeq: read as ingress reads it, and only when there is exactly one",
+          "[bpf][sip][egress][bans]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "answer CSeq"));
+        Harness h(kConfig, Programs::IngressAndEgress); // challenge_allowance 2, max_failures 3
+        h.runEgress(answer(f, kNet, response("200 OK", "CSeq :\t 12345678 \t REGISTER")).bytes());
+        CHECK(known(h, f, kNet));
+        h.runEgress(answer(f, kNet2, response("200 OK", "CSeq:        1        REGISTER")).bytes());
+        CHECK(known(h, f, kNet2));
+        for (const char* two : {"CSeq: 1 OPTIONS\r\nCSeq: 1 REGISTER", "CSeq: 1 REGISTER\r\nCSeq: 1 OPTIONS",
+                                "CSeq: 1 REGISTER\r\nX-Pad: 1\r\ncseq : 2 REGISTER"}) {
+            INFO(two);
+            Harness h2(kConfig, Programs::IngressAndEgress);
+            h2.runEgress(answer(f, kNet, response("200 OK", two)).bytes());
+            CHECK_FALSE(known(h2, f, kNet));
+        }
+
+        // A guesser whose 401s are answered, in between, by 200s that forgive nothing: to an
+        // OPTIONS written with spaces, with two CSeq lines, or with none.
+        for (const char* cseq : {"CSeq :        1        OPTIONS", "CSeq: 2 INVITE\r\nCSeq: 2 OPTIONS",
+                                 "CSeq: 2 OPTIONS\r\nCSeq: 2 INVITE", "X-No-CSeq: 1"}) {
+            INFO(cseq);
+            Harness h2(kConfig, Programs::IngressAndEgress);
+            const char* guesser = f == Family::V4 ? kNet2.v4 : kNet2.v6;
+            for (int i = 0; i < 5; ++i) {
+                h2.runEgress(answer(f, kNet2, response("401 Unauthorized", "CSeq: 1 REGISTER")).bytes());
+                h2.runEgress(answer(f, kNet2, response("200 OK", cseq)).bytes());
+            }
+            REQUIRE(h2.banOf(guesser));
+            CHECK(h2.banOf(guesser)->cause == PW_BAN_AUTH_FAILURE);
+        }
+    }
+}
+
 TEST_CASE("failed authentications ban the peer at max_failures", "[bpf][sip][egress][bans]")
 {
     for (Family f : kFamilies) {
