@@ -39,10 +39,11 @@ struct {
 } pw_tollbuf SEC(".maps");
 
 /* Toll fraud: does the Request-URI at packet offset off ("sip:", "sips:", "tel:" or "urn:",
- * checked by the caller) dial one of the configured prefixes? The user part is percent-unescaped and
+ * checked by the caller) dial one of the configured prefixes? The user part is what comes
+ * before an '@' (a "tel:" URI's number: before a ';' or the end); it is percent-unescaped, and
  * visual separators (RFC 3966: - . ( ), and spaces) are ignored. What cannot be parsed within
- * PW_TOLL_SCAN bytes counts as a match: fail closed. A SIP URI without a user part dials
- * nothing. Returns 1: drop. A global function: verified once. */
+ * PW_TOLL_SCAN bytes counts as a match: fail closed. A URI without a user part dials nothing.
+ * Returns 1: drop. A global function: verified once. */
 __noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
 {
 	void *data = (void *)(long)ctx->data;
@@ -58,10 +59,11 @@ __noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
 
 	if ((void *)(u + 5) > data_end)
 		return 1;
-	if (pw_lc(u[0], 'u')) /* "urn:" (RFC 5031: urn:service:sos, an emergency call) dials no number */
-		return 0;
+	/* "urn:" (RFC 5031: urn:service:sos, an emergency call) has no user part, and dials no
+	 * number; but one written with an '@' has one to a PBX that parses it as a SIP URI's
+	 * (Kamailio does): it is judged as a "sip:" URI's. */
 	st->tel = pw_lc(u[0], 't');
-	u += !st->tel && u[3] != ':' ? 5 : 4; /* "sips:" : "sip:" or "tel:" */
+	u += !st->tel && u[3] != ':' ? 5 : 4; /* "sips:" : "sip:", "tel:" or "urn:" */
 	st->acc = 0;
 	st->n = 0;
 	st->skip = 0;
@@ -82,9 +84,11 @@ __noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
 				return 1;
 			break; /* the end of the user part */
 		}
-		if (ch == ' ' || ch == '>' || ch == '\r' || ch == '\n') {
+		/* The Request-URI ends at white space (RFC 3261 25.1: SP, then the version); a '>'
+		 * is no end there, and a PBX may take what comes before it for the user part. */
+		if (ch == ' ' || ch == '\r' || ch == '\n') {
 			if (!st->tel)
-				return 0; /* no '@': a SIP URI without a user part */
+				return 0; /* no '@': a URI without a user part */
 			break;
 		}
 		if (ch == ';') {

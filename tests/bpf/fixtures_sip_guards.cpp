@@ -509,6 +509,12 @@ TEST_CASE("toll fraud: international prefixes from zones not allowed to dial out
         {"an escaped letter", "sip:%61lice@198.18.0.1", PW_REASON_SIP_KNOWN},
         {"an emergency call (RFC 5031)", "urn:service:sos", PW_REASON_SIP_KNOWN},
         {"an emergency service URN, upper case", "URN:service:sos.police", PW_REASON_SIP_KNOWN},
+        // A URN with an '@' has a user part to a PBX that parses it as a SIP URI (Kamailio).
+        {"a urn: with a user part", "urn:00442071234567@pbx.example", PW_REASON_TOLL_FRAUD},
+        {"a urn: with a + user part", "urn:+442071234567@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"a urn: with an extension", "urn:2001@pbx.example", PW_REASON_SIP_KNOWN},
+        // A '>' does not end a Request-URI: the digits before it are a user part to Kamailio.
+        {"a '>' inside the user part", "sip:0044207123>@198.18.0.1", PW_REASON_TOLL_FRAUD},
     };
     for (const Case& c : cases)
         checkVerdict(h, expect(named(f, "known internet phone, " + std::string(c.what) + ": " + c.uri),
