@@ -176,6 +176,29 @@ std::vector<Fixture> malformedFixtures()
         malformed("IPv6: 7 extension headers are malformed", Packet(six).destOpts().udp(40000, 5060).sip(kSip)));
     t.push_back(malformed("IPv6: 7 extension headers ending in a fragment header",
                           Packet(six).ipv6Fragment(5, 0, true).udp(40000, 5060)));
+    // An AH header (RFC 4302) is (length + 2) * 4 bytes, every other extension header
+    // (length + 1) * 8: the length of the header being skipped decides, not the next one's.
+    // Built from 8-byte layers whose bytes are patched: AH of 16 bytes (length 2), after the
+    // IPv6 header, then after a 16-byte hop-by-hop header (length 1).
+    const size_t l3 = ip(Family::V6, kNet, kHost).l3Offset();
+    for (const bool tcp : {false, true}) {
+        Packet ah = ip(Family::V6, kNet, kHost).destOpts().destOpts();
+        Packet hopAh = ip(Family::V6, kNet, kHost).hopByHop().destOpts().destOpts().destOpts();
+        for (Packet* p : {&ah, &hopAh}) {
+            if (tcp)
+                p->tcp(40000, 22);
+            else
+                p->udp(40000, 5060).sip(kSip);
+        }
+        ah.patch(l3 + 6, {51}).patch(l3 + 40, {tcp ? uint8_t{6} : uint8_t{17}, 2});
+        hopAh.patch(l3 + 40, {51, 1}).patch(l3 + 56, {tcp ? uint8_t{6} : uint8_t{17}, 2});
+        const int action = tcp ? XDP_DROP : XDP_PASS;
+        const pw_reason reason = tcp ? PW_REASON_SERVICE_DENIED : PW_REASON_SERVICE;
+        t.push_back({std::string("IPv6: AH, then ") + (tcp ? "ssh: denied" : "SIP: passes"), ah, kLo, action,
+                     reason, PW_ZONE_INTERNET});
+        t.push_back({std::string("IPv6: hop-by-hop, AH, then ") + (tcp ? "ssh: denied" : "SIP: passes"), hopAh, kLo,
+                     action, reason, PW_ZONE_INTERNET});
+    }
     Packet past = ip(Family::V6, kNet, kHost).hopByHop().udp(40000, 5060);
     past.patch(past.l3Offset() + 40 + 1, {10}); // hop-by-hop length 88 bytes: past the payload
     t.push_back(malformed("IPv6: extension header running past the payload", past));
