@@ -157,7 +157,13 @@ void Validator::interface(const toml::table& t)
     const Pos at = posOf(t.get("name")->source());
     if (if_nametoindex(iface.name.c_str()) == 0) {
       warn(at, "interface " + inQuotes(iface.name) + " does not exist on this machine");
-    } else if (auto type = linkType(iface.name); type && *type != ARPHRD_ETHER && *type != ARPHRD_LOOPBACK) {
+    } else if (auto type = linkType(iface.name); type && *type == ARPHRD_LOOPBACK) {
+      // The host's own traffic: its sources (127.0.0.0/8, ::1) are martians on a wire.
+      error(at, "interface " + inQuotes(iface.name) +
+                    " is the loopback device: what arrives there is this host's own traffic, from 127.0.0.0/8 "
+                    "and ::1, which pbxwall drops as martian sources; name the interfaces that face the network");
+      return;
+    } else if (type && *type != ARPHRD_ETHER) {
       // XDP on a device without link-layer header (WireGuard, tun, GRE, PPP) sees the IP
       // header first: read as an Ethernet frame, nearly every packet would pass as non-IP.
       error(at, "interface " + inQuotes(iface.name) + " is not an Ethernet device (link type " +

@@ -117,12 +117,17 @@ broken_tunnel() {
   write_config ", \"$PW_PHONE2_4\""
   printf '[[interface]]\nname = "pwtun0"\nzone = "internet"\n' >>"$PW_CONFIG"
 }
-for kind in syntax zone tunnel; do
+broken_loopback() {
+  write_config ", \"$PW_PHONE2_4\""
+  printf '[[interface]]\nname = "lo"\nzone = "internet"\n' >>"$PW_CONFIG"
+}
+for kind in syntax zone tunnel loopback; do
   "broken_$kind"
   cp "$PW_CONFIG" "$PW_TMP/broken-$kind.toml"
   line=$(grep -n -E '^(reject|friends) = ' "$PW_CONFIG" | tail -n1 | cut -d: -f1)
   [[ $kind == syntax ]] && line=$((line + 1)) # the parser stops at the line after the open array
   [[ $kind == tunnel ]] && line=$(grep -n '^name = "pwtun0"' "$PW_CONFIG" | cut -d: -f1)
+  [[ $kind == loopback ]] && line=$(grep -n '^name = "lo"' "$PW_CONFIG" | cut -d: -f1)
   out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
   sed 's/^/  pbxwalld: /' <<<"$out"
   pw_check "broken ($kind) reload: refused, the running policy is kept" has 'reload refused'
@@ -143,6 +148,9 @@ for kind in syntax zone tunnel; do
   [[ $kind != tunnel ]] ||
     pw_check "pbxwalld --check on the tunnel file says it is not an Ethernet device" \
       grep -q 'interface "pwtun0" is not an Ethernet device' "$PW_TMP/check.err"
+  [[ $kind != loopback ]] ||
+    pw_check "pbxwalld --check on the loopback file says why lo cannot be named" \
+      grep -q 'interface "lo" is the loopback device' "$PW_TMP/check.err"
 done
 
 # ---- a [limits] size with a policy change: refused whole (the maps were made for the old ----
