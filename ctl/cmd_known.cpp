@@ -91,8 +91,21 @@ void addKnown(Context& ctx, const Addr& a, uint64_t ttl)
     if (auto e = ctx.policy().match(a); e && e->zone == PW_ZONE_REJECT)
         failure("refusing to make " + a.str() + " known: it is in the reject zone (" + ruleOf(ctx, a) + ")");
     const pw_ban_key key = knownKey(a);
-    if (auto b = maps.bans.lookup(key); b && (b->expires_ns == 0 || b->expires_ns > monotonicNowNs()))
+    const uint64_t nowNs = monotonicNowNs();
+    const auto inForce = [&](const std::optional<pw_ban>& b) { return b && (b->expires_ns == 0 || b->expires_ns > nowNs); };
+    if (auto b = maps.bans.lookup(key); inForce(b) && !b->prefix)
         failure("known add: " + a.str() + " is banned: unban it first");
+    // The data plane bans IPv6 internet sources by [sip] ipv6_prefix, and spares the known
+    // addresses of a banned prefix (its registered phones): so does a known entry made here.
+    // The prefix's ban is kept under its first address, which is such an address too.
+    std::string inBannedPrefix;
+    if (!a.isV4()) {
+        const auto pol = maps.policy.lookup(maps.activeGen());
+        const unsigned len = pol && pol->v6_prefix ? pol->v6_prefix : 128;
+        const Addr net = masked(a, len);
+        if (auto b = len < 128 ? maps.bans.lookup(knownKey(net)) : std::nullopt; inForce(b) && b->prefix)
+            inBannedPrefix = banText(net, b->prefix);
+    }
 
     if (!maps.known.lookup(key)) {
         const auto all = maps.known.entries();
@@ -112,12 +125,22 @@ void addKnown(Context& ctx, const Addr& a, uint64_t ttl)
     known.created_ns = now;
     maps.known.update(key, known);
 
+    const std::string note = inBannedPrefix.empty()
+                                 ? ""
+                                 : a.str() + " is in the banned prefix " + inBannedPrefix +
+                                       ": while known it passes that ban, as a registered phone does; the rest of "
+                                       "the prefix stays banned";
     if (ctx.json()) {
-        printJson(ctx, {{"added", knownJson(a, known, now)}});
+        nlohmann::ordered_json j{{"added", knownJson(a, known, now)}};
+        if (!note.empty())
+            j["note"] = note;
+        printJson(ctx, j);
         return;
     }
     std::cout << a.str() << " is known for " << ttl << " s (until " << localTime(unixNow() + static_cast<int64_t>(ttl))
               << ")\n";
+    if (!note.empty())
+        std::cerr << "pbxwallctl: note: " << note << "\n";
 }
 
 void delKnown(Context& ctx, const Addr& a)

@@ -279,6 +279,20 @@ pw_check "ban del of an address in a banned /64: names the prefix to lift" \
   grep -q "its prefix 2001:db8:77:1::/64 is (ban del 2001:db8:77:1::/64)" "$PW_TMP/ctl.err"
 ctl_expect 1 "ban add of a banned /64's first address" ban add 2001:db8:77:1::
 pw_check_eq "refused commands left the /64's ban as it was" "$(prefix_bans)" '[["2001:db8:77:1::/64", "manual"]]'
+# known add: refused for an address banned itself; in a banned prefix (its first address too,
+# which keys the prefix's ban) accepted with a note, as the data plane spares known addresses.
+for a in 2001:db8:77:1:: 2001:db8:77:1::5; do
+  rc=0
+  pw_ctl known add "$a" --ttl 60 >"$PW_TMP/ctl.out" 2>"$PW_TMP/ctl.err" || rc=$?
+  pw_check_eq "known add $a in a banned /64: accepted" "$rc" 0
+  pw_check "known add $a in a banned /64: the note names the prefix" \
+    grep -q "^pbxwallctl: note: $a is in the banned prefix 2001:db8:77:1::/64: while known it passes" "$PW_TMP/ctl.err"
+  pw_ctl known del "$a" >/dev/null
+done
+pw_ctl ban add 2001:db8:77:2::9 --ttl 600 >/dev/null
+ctl_expect 1 "known add of an address banned itself" known add 2001:db8:77:2::9
+pw_check "known add of an address banned itself: says so" grep -q "2001:db8:77:2::9 is banned: unban it first" "$PW_TMP/ctl.err"
+pw_ctl ban del 2001:db8:77:2::9 >/dev/null
 cp "$PW_CONFIG" "$PW_TMP/before-prefix.toml"
 printf '\n[sip]\nipv6_prefix = 48\n' >>"$PW_CONFIG"
 out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
