@@ -254,10 +254,13 @@ uint64_t unixToMonotonicNs(int64_t unixSeconds)
 {
     if (unixSeconds == 0)
         return 0;
+    // At most 200 years ahead (ban add takes 100): an expiry written by hand far beyond that
+    // must not wrap the nanoseconds around into one that ends at once.
+    constexpr int64_t kMaxAhead = 200LL * 365 * 86400;
     int64_t left = unixSeconds - unixNow();
     if (left <= 0)
         return 1;
-    return monotonicNowNs() + static_cast<uint64_t>(left) * 1000000000ULL;
+    return monotonicNowNs() + static_cast<uint64_t>(std::min(left, kMaxAhead)) * 1000000000ULL;
 }
 
 int64_t monotonicNsToUnix(uint64_t ns)

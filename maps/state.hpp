@@ -52,7 +52,7 @@ struct CtlState {
 // Clock conversions between CLOCK_MONOTONIC nanoseconds (the data plane) and Unix seconds.
 uint64_t monotonicNowNs();
 int64_t unixNow();
-uint64_t unixToMonotonicNs(int64_t unixSeconds); // 0 stays 0 (never); past times give 1
+uint64_t unixToMonotonicNs(int64_t unixSeconds); // 0 stays 0 (never); past times give 1; at most 200 years ahead
 int64_t monotonicNsToUnix(uint64_t ns);          // 0 stays 0
 
 } // namespace pbxwall

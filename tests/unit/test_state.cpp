@@ -153,6 +153,25 @@ TEST_CASE("state files: a broken line is named FILE:LINE", "[state]")
           d.path + "/bans:1: a ban names an address or an IPv6 prefix of /48 to /127, not 2001:db8::/32");
 }
 
+// A hand-edited state file may hold any expiry: one far in the future stays far in the future
+// (its nanoseconds must not wrap around to an expiry at once).
+TEST_CASE("state files: a far-future ban expiry stays in the future", "[state]")
+{
+    const uint64_t now = monotonicNowNs();
+    constexpr uint64_t kYear = 365ULL * 86400 * 1000000000ULL;
+    CHECK(unixToMonotonicNs(0) == 0);
+    CHECK(unixToMonotonicNs(unixNow() - 10) == 1);
+    const uint64_t hour = unixToMonotonicNs(unixNow() + 3600);
+    CHECK(hour >= now + 3599ULL * 1000000000ULL);
+    CHECK(hour <= now + 3602ULL * 1000000000ULL);
+    for (const int64_t ahead : {int64_t{18446744074}, int64_t{1} << 40, INT64_MAX - unixNow()}) {
+        INFO(ahead);
+        const uint64_t t = unixToMonotonicNs(unixNow() + ahead);
+        CHECK(t > now + 199 * kYear);
+        CHECK(t < now + 201 * kYear);
+    }
+}
+
 TEST_CASE("policy image: pbxwallctl entries win over the config file's, the last line of each wins", "[state]")
 {
     config::Config cfg;
