@@ -348,17 +348,26 @@ void reload(config::Config& cfg, MapSet& maps)
                       change);
         return;
     }
+    std::vector<std::string> problems; // after the new policy is in force
     {
         PinLock lock(next.pinDir);
         checkHostShrink(maps, next);
         applyPolicy(maps, next, CtlState::load(next.stateDir));
+        // The new policy is in force from here on: what fails below is reported as such, not
+        // as "the running policy is kept".
         if (next.sip.ipv6Prefix != cfg.sip.ipv6Prefix) {
-            refitPrefixBans(maps, next);
-            PolicyStore(maps).refreshBanFilter();
+            try {
+                refitPrefixBans(maps, next);
+            } catch (const std::exception& e) {
+                problems.push_back(std::string("refitting the IPv6 prefix bans failed (") + e.what() + ")");
+            }
+            try {
+                PolicyStore(maps).refreshBanFilter(); // whatever the refit wrote is enforced
+            } catch (const std::exception& e) {
+                problems.push_back(std::string("rebuilding the ban filter failed (") + e.what() + ")");
+            }
         }
     }
-    // The new policy is in force from here on: what fails below is reported as such, not as
-    // "the running policy is kept".
     const config::Config old = std::exchange(cfg, std::move(next));
     std::set<std::string> keep;
     for (const auto& i : cfg.interfaces)
@@ -373,12 +382,13 @@ void reload(config::Config& cfg, MapSet& maps)
         spdlog::error("detaching the interfaces no longer in the config: {}", e.what());
     }
     attachAll(cfg, &failed);
-    if (failed.empty())
+    if (!failed.empty())
+        problems.push_back(fmt::format("{} interface(s) are not filtered: {}", failed.size(), fmt::join(failed, ", ")));
+    if (problems.empty())
         spdlog::info("reload complete");
     else
-        spdlog::error("reload complete: the new policy is installed, but {} interface(s) are not filtered: {} "
-                      "(fix the cause and reload)",
-                      failed.size(), fmt::join(failed, ", "));
+        spdlog::error("reload complete: the new policy is installed, but {} (fix the cause and reload)",
+                      fmt::join(problems, "; "));
 }
 
 } // namespace

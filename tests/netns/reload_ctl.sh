@@ -304,6 +304,23 @@ out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
 pw_check "ipv6_prefix 48 -> 64: the /48 ban is lifted, and logged" has 'ban of 2001:db8:77::/48 lifted'
 pw_check_eq "ipv6_prefix 48 -> 64: ban list no longer shows it" "$(prefix_bans)" '[]'
 pw_check "ipv6_prefix 48 -> 64: nor the state file" bash -c "! grep -q '^2001:db8:77:' '$PW_STATE_DIR/bans'"
+# A refit whose state file cannot be saved (bans.tmp a directory): the new policy and the
+# refitted ban are in force, and the log says so, not that the running policy is kept.
+pw_ctl ban add 2001:db8:77:1::/64 --ttl 600 >/dev/null
+mkdir "$PW_STATE_DIR/bans.tmp"
+printf '\n[sip]\nipv6_prefix = 48\n' >>"$PW_CONFIG"
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+sed 's/^/  pbxwalld: /' <<<"$out"
+pw_check "a refit that cannot save: reported after the new policy is installed" \
+  has 'reload complete: the new policy is installed, but refitting the IPv6 prefix bans failed'
+pw_check "a refit that cannot save: not reported as a kept policy" lacks 'the running policy is kept'
+pw_check_eq "a refit that cannot save: the map holds the /48" "$(prefix_bans)" '[["2001:db8:77::/48", "manual"]]'
+rmdir "$PW_STATE_DIR/bans.tmp"
+cp "$PW_TMP/before-prefix.toml" "$PW_CONFIG"
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+pw_check "back to /64: the /48 is lifted" has 'ban of 2001:db8:77::/48 lifted'
+pw_check_eq "back to /64: ban list no longer shows it" "$(prefix_bans)" '[]'
+pw_check "back to /64: nor the state file" bash -c "! grep -q '^2001:db8:77:' '$PW_STATE_DIR/bans'"
 
 # ---- permissions ----
 pw_check_eq "pin dir mode" "$(stat -c %a "$PW_PIN_DIR")" 700
