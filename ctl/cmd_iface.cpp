@@ -3,6 +3,7 @@
 // per interface, and the counter slot each interface is counted in.
 #include "commands.hpp"
 #include "output.hpp"
+#include "stats.hpp"
 #include "xdp_status.hpp"
 
 #include "names.hpp"
@@ -92,6 +93,7 @@ void setIface(Context& ctx, const std::string& name, pw_zone zone)
             failure("iface set: no free counter slot for " + name + ": all " + std::to_string(PW_IFACE_SLOTS - 1) +
                     " are taken");
         entry = makeZoneEntry(std::nullopt, zone, slot);
+        clearSlotCounters(ctx.maps().statsFd, slot); // a free slot may hold an earlier interface's
     }
     store.setIface(ifindex, entry);
 

@@ -6,6 +6,7 @@
 #include "names.hpp"
 #include "policy_build.hpp"
 #include "state.hpp"
+#include "stats.hpp"
 
 #include <bpf/libbpf.h>
 #include <net/if.h>
@@ -33,10 +34,21 @@ unsigned ifindexOf(const std::string& name) { return if_nametoindex(name.c_str()
 void applyPolicy(MapSet& maps, const config::Config& cfg, const CtlState& state)
 {
     std::vector<std::string> notes;
-    PolicyImage img = buildPolicyImage(cfg, state, ifindexOf, &notes);
+    SlotsHeld held; // the counter slots of the policy in force: interfaces keep theirs
+    std::map<__u8, unsigned> owners;
+    for (const auto& r : PolicyStore(maps).ifaces()) {
+        held[r.ifindex] = r.entry.slot;
+        owners[r.entry.slot] = r.ifindex;
+    }
+    PolicyImage img = buildPolicyImage(cfg, state, ifindexOf, &notes, &held);
     for (const auto& n : notes)
         spdlog::warn("{}", n);
     PolicyStore(maps).install(img);
+    // A slot given to another interface than the one that held it starts from zero: its
+    // counters were the other's (and stay so until given away: `stats` shows them as slotN).
+    for (const auto& r : img.ifaces)
+        if (const auto it = owners.find(r.entry.slot); r.entry.slot != 0 && (it == owners.end() || it->second != r.ifindex))
+            clearSlotCounters(maps.statsFd, r.entry.slot);
     spdlog::info("policy installed: generation {}, {} zone entries ({} from pbxwallctl), {} services, "
                  "unlisted ports {}",
                  maps.activeGen(), img.addrs.size(), state.zones.size(), cfg.services.size(),

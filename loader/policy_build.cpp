@@ -119,7 +119,7 @@ pw_sip_rules makeSipRules(const config::Sip& sip)
 }
 
 PolicyImage buildPolicyImage(const config::Config& cfg, const CtlState& state, const IfindexResolver& ifindexOf,
-                             std::vector<std::string>* notes)
+                             std::vector<std::string>* notes, const SlotsHeld* slotsHeld)
 {
     PolicyImage img;
     img.settings.unlisted = static_cast<__u8>(cfg.unlisted);
@@ -182,15 +182,11 @@ PolicyImage buildPolicyImage(const config::Config& cfg, const CtlState& state, c
             names.push_back(i.name);
         ifaces[i.name].second = i.zone;
     }
-    __u8 slot = 1;
+    // Counter slots: an interface keeps the slot it holds (its counters go on across reloads
+    // and restarts); the others take the lowest free ones.
+    std::vector<std::pair<const std::string*, unsigned>> present; // name, ifindex
     for (const auto& name : names) {
-        if (slot >= PW_IFACE_SLOTS) {
-            if (notes)
-                notes->push_back("interface " + name + ": no counter slot left, counted with unnamed interfaces");
-        }
-        unsigned ifindex = ifindexOf(name);
-        __u8 s = slot < PW_IFACE_SLOTS ? slot : 0;
-        ++slot;
+        const unsigned ifindex = ifindexOf(name);
         if (ifindex == 0) {
             if (notes)
                 notes->push_back("interface " + name + " does not exist (yet): not filtered until a reload finds it");
@@ -202,8 +198,29 @@ PolicyImage buildPolicyImage(const config::Config& cfg, const CtlState& state, c
                                  ", above the supported " + std::to_string(PW_IFINDEX_LIMIT - 1));
             continue;
         }
-        const auto& [cfgZone, ctlZone] = ifaces[name];
-        img.ifaces.push_back({ifindex, makeZoneEntry(cfgZone, ctlZone, s)});
+        present.emplace_back(&name, ifindex);
+    }
+    std::vector<__u8> slots(present.size(), 0);
+    bool used[PW_IFACE_SLOTS] = {true}; // slot 0: the interfaces no entry names
+    for (size_t i = 0; i < present.size() && slotsHeld; ++i)
+        if (const auto it = slotsHeld->find(present[i].second);
+            it != slotsHeld->end() && it->second > 0 && it->second < PW_IFACE_SLOTS && !used[it->second]) {
+            slots[i] = it->second;
+            used[it->second] = true;
+        }
+    for (size_t i = 0; i < present.size(); ++i) {
+        if (slots[i] == 0) {
+            for (__u8 s = 1; s < PW_IFACE_SLOTS && slots[i] == 0; ++s)
+                if (!used[s]) {
+                    slots[i] = s;
+                    used[s] = true;
+                }
+            if (slots[i] == 0 && notes)
+                notes->push_back("interface " + *present[i].first +
+                                 ": no counter slot left, counted with unnamed interfaces");
+        }
+        const auto& [cfgZone, ctlZone] = ifaces[*present[i].first];
+        img.ifaces.push_back({present[i].second, makeZoneEntry(cfgZone, ctlZone, slots[i])});
     }
     return img;
 }

@@ -9,6 +9,7 @@
 #include "state.hpp"
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,9 +26,13 @@ pw_sip_rules makeSipRules(const config::Sip& sip);
 // User-Agent and From values (not "sip:", not address digits).
 size_t quietGram(std::string_view text);
 
-// Config interfaces take counter slots 1..n in file order, pbxwallctl-only interfaces the
-// next ones. Interfaces that do not exist are left out and reported in `notes`.
+// The counter slot each interface (by ifindex) holds in the policy in force.
+using SlotsHeld = std::map<unsigned, __u8>;
+
+// Counter slots: an interface keeps the one it holds in slotsHeld; the others (config
+// interfaces in file order, then pbxwallctl-only ones) take the lowest free ones, from 1.
+// Interfaces that do not exist are left out and reported in `notes`.
 PolicyImage buildPolicyImage(const config::Config& cfg, const CtlState& state, const IfindexResolver& ifindexOf,
-                             std::vector<std::string>* notes = nullptr);
+                             std::vector<std::string>* notes = nullptr, const SlotsHeld* slotsHeld = nullptr);
 
 } // namespace pbxwall

@@ -4,6 +4,12 @@
 
 #include "map.hpp"
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <string>
+
 namespace pbxwall {
 
 std::vector<CounterRow> readCounters(int statsFd)
@@ -21,6 +27,20 @@ std::vector<CounterRow> readCounters(int statsFd)
                     rows.push_back(r);
             }
     return rows;
+}
+
+void clearSlotCounters(int statsFd, unsigned slot)
+{
+    const int ncpu = libbpf_num_possible_cpus();
+    if (ncpu <= 0)
+        throwErrno(ncpu, "count possible CPUs");
+    const std::vector<pw_counter> zeros(static_cast<size_t>(ncpu));
+    for (unsigned zone = 0; zone < PW_ZONE__COUNT; ++zone)
+        for (unsigned reason = 0; reason < PW_REASON_SLOTS; ++reason) {
+            const __u32 index = statsIndex(slot, zone, reason);
+            if (bpf_map_update_elem(statsFd, &index, zeros.data(), BPF_ANY) != 0)
+                throwErrno(errno, "clear " + std::string(PW_MAP_NAME_STATS) + " slot " + std::to_string(slot));
+        }
 }
 
 } // namespace pbxwall

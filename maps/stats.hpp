@@ -25,4 +25,8 @@ inline constexpr __u32 statsIndex(unsigned slot, unsigned zone, unsigned reason)
 // Every counter that moved (packets > 0), in index order.
 std::vector<CounterRow> readCounters(int statsFd);
 
+// Zeroes every counter of a slot (on every CPU): for a slot given to another interface, whose
+// counters must not start from the previous one's.
+void clearSlotCounters(int statsFd, unsigned slot);
+
 } // namespace pbxwall

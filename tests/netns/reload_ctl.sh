@@ -322,6 +322,59 @@ pw_check "back to /64: the /48 is lifted" has 'ban of 2001:db8:77::/48 lifted'
 pw_check_eq "back to /64: ban list no longer shows it" "$(prefix_bans)" '[]'
 pw_check "back to /64: nor the state file" bash -c "! grep -q '^2001:db8:77:' '$PW_STATE_DIR/bans'"
 
+# ---- counter slots: an interface keeps its slot whatever the config order; a slot given ----
+# ---- to another interface starts from zero                                               ----
+slot_of() { # the counter slot `iface list` gives NAME
+  pw_ctl --json iface list >"$PW_TMP/ifl.json"
+  pw_json "$PW_TMP/ifl.json" "([i['slot'] for i in d['interfaces'] if i['name'] == '$1'] or [''])[0]"
+}
+slot_packets() { # packets `stats` counts in slot N
+  pw_stats "$PW_TMP/sl.json"
+  pw_json "$PW_TMP/sl.json" "sum(c['packets'] for c in d['counters'] if c['slot'] == $1)"
+}
+xa=${PW_ID}x xb=${PW_ID}y
+ip -n "$PW_NS_PBX" link add "$xa" type veth peer name "$xb" || pw_die "create the second veth pair"
+ip -n "$PW_NS_PBX" link set "$xa" up
+ip -n "$PW_NS_PBX" link set "$xb" up
+frames_to() { # N non-IP frames into interface $1 (sent on its veth peer $2)
+  nsenter --net="/var/run/netns/$PW_NS_PBX" "$PW_PY" -c "
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('$2', 0))
+for _ in range($3):
+    s.send(b'\xff' * 6 + b'\x02\x00\x00\x00\x00\x01' + b'\x88\xb5' + bytes(46))"
+}
+pbx_slot=$(slot_of "$PW_IF_PBX")
+pbx_before=$(slot_packets "$pbx_slot")
+with_extra() { # the config in force with the second interface named before the pbx interface
+  "$PW_PY" - "$PW_CONFIG" "$xa" <<'PY'
+import sys
+path, name = sys.argv[1], sys.argv[2]
+text = open(path).read()
+i = text.index('[[interface]]')
+open(path, 'w').write(text[:i] + '[[interface]]\nname = "%s"\nzone = "internet"\n\n' % name + text[i:])
+PY
+}
+cp "$PW_CONFIG" "$PW_TMP/before-slots.toml"
+with_extra
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+pw_check "second interface named first: reload complete" has '^.*reload complete$'
+pw_check_eq "the pbx interface keeps its counter slot" "$(slot_of "$PW_IF_PBX")" "$pbx_slot"
+pw_check_ge "its counters go on (packets in its slot)" "$(slot_packets "$pbx_slot")" "$pbx_before"
+x_slot=$(slot_of "$xa")
+pw_check "the second interface takes another slot ($x_slot)" test -n "$x_slot" -a "$x_slot" != "$pbx_slot"
+frames_to "$xa" "$xb" 7
+pw_check_ge "7 frames counted in the second interface's slot" "$(slot_packets "$x_slot")" 7
+# Its slot, freed by a reload without it, keeps its counts until another interface takes it;
+# then it starts from zero.
+cp "$PW_TMP/before-slots.toml" "$PW_CONFIG"
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+pw_check_eq "without the second interface: the pbx interface keeps its slot" "$(slot_of "$PW_IF_PBX")" "$pbx_slot"
+pw_ctl iface set "$xb" internet >"$PW_TMP/ctl.out"
+pw_check_eq "iface set on a third interface takes the freed slot" "$(slot_of "$xb")" "$x_slot"
+pw_check_eq "the freed slot starts from zero for it" "$(slot_packets "$x_slot")" 0
+pw_ctl iface del "$xb" >/dev/null
+
 # ---- permissions ----
 pw_check_eq "pin dir mode" "$(stat -c %a "$PW_PIN_DIR")" 700
 pw_check_eq "state dir mode" "$(stat -c %a "$PW_STATE_DIR")" 700

@@ -201,3 +201,30 @@ TEST_CASE("policy image: pbxwallctl entries win over the config file's, the last
     CHECK(ctlOnly.zone == PW_ZONE_REJECT);
     CHECK(img.addrs.count(parseCidr("2001:db8::1")) == 1);
 }
+
+// Counter slots: an interface keeps the slot it holds whatever the config order, so that its
+// counters go on; the others take the lowest free slots; one that does not exist takes none.
+TEST_CASE("policy image: interfaces keep their counter slots", "[state]")
+{
+    const std::map<std::string, unsigned> ifindex = {{"eth0", 11}, {"eth1", 12}, {"eth2", 13}, {"eth3", 14}};
+    const IfindexResolver resolve = [&](const std::string& n) { return ifindex.count(n) ? ifindex.at(n) : 0u; };
+    const auto slots = [&](std::vector<std::string> names, const SlotsHeld* held) {
+        config::Config cfg;
+        for (const auto& n : names)
+            cfg.interfaces.push_back({n, PW_ZONE_INTERNET, config::XdpMode::Auto, 1});
+        std::map<unsigned, unsigned> out; // ifindex -> slot
+        for (const auto& r : buildPolicyImage(cfg, CtlState{}, resolve, nullptr, held).ifaces)
+            out[r.ifindex] = r.entry.slot;
+        return out;
+    };
+    CHECK(slots({"eth0", "eth1", "eth2"}, nullptr) == std::map<unsigned, unsigned>{{11, 1}, {12, 2}, {13, 3}});
+    const SlotsHeld held = {{11, 1}, {12, 2}, {13, 3}};
+    // eth0 leaves: the others keep theirs; a new one named first takes the lowest free slot.
+    CHECK(slots({"eth1", "eth2"}, &held) == std::map<unsigned, unsigned>{{12, 2}, {13, 3}});
+    CHECK(slots({"eth3", "eth2", "eth1"}, &held) == std::map<unsigned, unsigned>{{14, 1}, {13, 3}, {12, 2}});
+    // One that does not exist takes no slot; the order of the others does not move them.
+    CHECK(slots({"nosuch0", "eth2"}, &held) == std::map<unsigned, unsigned>{{13, 3}});
+    // A held slot out of range is not kept.
+    const SlotsHeld bad = {{11, 0}, {12, PW_IFACE_SLOTS}};
+    CHECK(slots({"eth0", "eth1"}, &bad) == std::map<unsigned, unsigned>{{11, 1}, {12, 2}});
+}
