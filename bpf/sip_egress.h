@@ -267,6 +267,16 @@ static __always_inline void pw_count_failure(struct __sk_buff *skb, const struct
 	}
 }
 
+/* Is the peer a known address whose failure count is kept per IPv6 prefix (pw_sip_answer)? */
+static __always_inline int pw_known_apart(const struct pw_meta *m, const struct pw_policy *pol, __u8 zone)
+{
+	union pw_addr key;
+
+	/* Through pw_opaque: one verifier state on, not one per way through the lookups. */
+	return pw_opaque(pw_source_key(&m->dst, pol, zone, &key) &&
+			 pw_known_now(&m->dst, bpf_ktime_get_coarse_ns()) == PW_KNOWN_YES);
+}
+
 /* A SIP answer of the PBX to a peer: 200 to REGISTER makes the peer known (and forgives its
  * challenges); 401/407/403/404 count as failures. */
 static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
@@ -280,13 +290,23 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 	if (!s)
 		return;
 	status = pw_sip_status(skb, m->l4_off + sizeof(struct udphdr), s, &sc.len);
-	if (status >= 200 && status < 300) {
+	if (status < 200 || (status >= 300 && status != 401 && status != 407 && status != 403 && status != 404))
+		return;
+	/* A count kept per IPv6 prefix is not one phone's: the answers to a known address in it
+	 * (a registered phone, never banned for failures) neither forgive the others' challenges
+	 * nor add to their count. Else a busy phone's calls would keep resetting a guesser's
+	 * challenges beside it, and its own misdials could get the prefix banned on the answer
+	 * to a neighbour that is booting. */
+	__u8 zone = pw_peer_zone(skb, m, gen, pol);
+
+	if (status < 300) {
 		struct pw_ban_key k;
 
-		pw_fail_key(m, pol, pw_peer_zone(skb, m, gen, pol), &k);
+		pw_fail_key(m, pol, zone, &k);
 		/* The CSeq names the request's method: ingress drops a request whose CSeq names
 		 * another (pw_cseq_ok), as a PBX may copy it into its answer unchecked. */
 		bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
+		int apart = pw_known_apart(m, pol, zone);
 		__u32 method = sc.ncseq == 1 ? sc.method : PW_ANSWER_UNREAD;
 
 		if (status == 200 && method == PW_ANSWER_REGISTER) {
@@ -294,7 +314,7 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 			 * The peer is known now, and a known peer is never banned for them; but a count
 			 * kept per IPv6 prefix is not one phone's, and a guesser beside a phone that
 			 * registers would otherwise start afresh at each registration. */
-			struct pw_fail *g = bpf_map_lookup_elem(&pw_fails, &k);
+			struct pw_fail *g = apart ? NULL : bpf_map_lookup_elem(&pw_fails, &k);
 
 			if (g)
 				g->challenges = 0;
@@ -305,13 +325,13 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 		 * challenges before it were not failures. Not an answer to OPTIONS, which a PBX
 		 * answers without a challenge: sent between password guesses, it would reset them;
 		 * nor an answer whose CSeq cannot be read, or that has more than one. */
-		struct pw_fail *f = method == PW_ANSWER_REGISTER || method == PW_ANSWER_OTHER
+		struct pw_fail *f = !apart && (method == PW_ANSWER_REGISTER || method == PW_ANSWER_OTHER)
 					    ? bpf_map_lookup_elem(&pw_fails, &k)
 					    : NULL;
 
 		if (f)
 			f->challenges = 0;
-	} else if (status == 401 || status == 407 || status == 403 || status == 404) {
+	} else if (!pw_known_apart(m, pol, zone)) {
 		pw_count_failure(skb, m, gen, pol, status);
 	}
 }

@@ -351,6 +351,44 @@ TEST_CASE("a success after digest challenges forgives the challenges", "[bpf][si
     }
 }
 
+// A count kept per IPv6 /64 is not one phone's: the answers to a known address in it (a
+// registered phone) neither forgive the others' challenges nor add to their count.
+TEST_CASE("a known IPv6 address stays apart from its /64's failure count", "[bpf][sip][egress][bans]")
+{
+    const Peer phone{"", "2001:db8:9:7::10"}, guesser{"", "2001:db8:9:7::66"}, booting{"", "2001:db8:9:7::20"};
+    const auto to = [](Harness& h, Peer p, const char* status, const char* cseq) {
+        h.runEgress(answer(Family::V6, p, response(status, cseq)).bytes());
+    };
+    {
+        INFO("a busy phone's calls do not reset a guesser's challenges beside it");
+        Harness h(kConfig, Programs::IngressAndEgress); // challenge_allowance 2, max_failures 3
+        to(h, phone, "200 OK", "CSeq: 1 REGISTER");
+        REQUIRE(known(h, Family::V6, phone));
+        for (int i = 0; i < 5; ++i) {
+            to(h, guesser, "401 Unauthorized", "CSeq: 1 REGISTER");
+            to(h, phone, "407 Proxy Authentication Required", "CSeq: 2 INVITE");
+            to(h, phone, "200 OK", "CSeq: 3 INVITE");
+        }
+        const auto b = h.maps().bans.lookup(addrKey("2001:db8:9:7::"));
+        REQUIRE(b.has_value());
+        CHECK(b->prefix == 64);
+        CHECK(b->cause == PW_BAN_AUTH_FAILURE);
+    }
+    {
+        INFO("a phone's misdials do not count towards a ban of a neighbour that is booting");
+        Harness h(kConfig, Programs::IngressAndEgress);
+        to(h, phone, "200 OK", "CSeq: 1 REGISTER");
+        to(h, phone, "404 Not Found", "CSeq: 2 INVITE");
+        to(h, phone, "404 Not Found", "CSeq: 3 INVITE");
+        to(h, booting, "403 Forbidden", "CSeq: 1 REGISTER");
+        CHECK(h.maps().bans.keys().empty());
+        // The booting neighbour's own failures count as before.
+        to(h, booting, "403 Forbidden", "CSeq: 2 REGISTER");
+        to(h, booting, "403 Forbidden", "CSeq: 3 REGISTER");
+        CHECK(h.maps().bans.lookup(addrKey("2001:db8:9:7::")).has_value());
+    }
+}
+
 // An internet peer's IPv6 failures count per /64, as its budget and its ban: a guesser that
 // moves to a new address of its /64 after each failure is banned all the same (its /64). A
 // peer of a zone the config names counts per address.

@@ -26,12 +26,15 @@ struct Budget {
     long insns; // processed instructions, every subprogram included
 };
 
-// Measured (kernel 6.18, 2026-12-05): pw_xdp_main about 138,000, pw_xdp_sip about 342,000,
-// pw_tc_egress about 170,000 (docs/performance.md has the history).
+// Measured (kernel 6.18, 2026-12-06): pw_xdp_main about 166,000, pw_xdp_sip about 345,000,
+// pw_tc_egress about 278,000 (docs/performance.md has the history). pw_tc_egress's budget
+// went from 250,000 to 350,000 with the answer rules of 2026-12-06 (exactly one CSeq, read as
+// ingress reads it; a known address apart from its prefix's failure count): still a third of
+// the kernel's million.
 constexpr Budget kBudgets[] = {
     {"pw_xdp_main", 450000},
     {"pw_xdp_sip", 450000},
-    {"pw_tc_egress", 250000},
+    {"pw_tc_egress", 350000},
 };
 
 long processedInsns(const std::string& log)
