@@ -101,6 +101,7 @@ struct pw_uf_lines {
 	__u32 ncseq;      /* CSeq lines found */
 	__u32 cseq_voff;  /* the packet offset of the first one's value */
 	__u32 line_half;  /* pw_sip_headers: the half of pw_line_start to use (0 or PW_LINE_CSEQ_HALF) */
+	__u32 ended;      /* pw_sip_headers: 1 when it found the empty line that ends the headers */
 	__u64 c_mask;     /* pw_sip_headers: all ones when lines that start with C are noted */
 };
 struct {
@@ -340,6 +341,7 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 	volatile __u32 *words = &ul->nw, *count = &ul->n;
 	__u8 *p = data + pw_pkt_off(off);
 	*words = 0;
+	*(volatile __u32 *)&ul->ended = 0;
 	__u64 o = 0; /* the offset from p: the loop's one moving number */
 
 	for (; o < PW_SIP_HDR_SCAN; o += 32) {
@@ -371,16 +373,21 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 		    (n1 && pw_hdr_lines(q + 8, o + 8, n1, ul, words)) ||
 		    (n2 && pw_hdr_lines(q + 16, o + 16, n2, ul, words)) ||
 		    (n3 && pw_hdr_lines(q + 24, o + 24, n3, ul, words)))
-			goto listed;
+			goto ended;
 	}
 	if (o < PW_SIP_HDR_SCAN) {
 		for (__u32 k = 0; k < 3; k++) { /* a fourth would need 33 bytes */
 			__u8 *q = p + o + k * 8;
 
-			if ((void *)(q + 9) > data_end || pw_hdr_word(q, o + k * 8, ul, words))
+			if ((void *)(q + 9) > data_end)
 				break;
+			if (pw_hdr_word(q, o + k * 8, ul, words))
+				goto ended;
 		}
 	}
+	goto listed;
+ended:
+	*(volatile __u32 *)&ul->ended = 1;
 listed:;
 	__u32 nw = *words;
 
@@ -604,6 +611,14 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 		}
 		if (hdrs == PW_HDRS_TOO_MANY || hdrs == PW_HDRS_BAD_CSEQ)
 			return PW_REASON_MALFORMED_SIP;
+		/* A CSeq checked in headers that go on past what was read (past the scan, or in
+		 * a later fragment) may not be the only one, and a PBX that keeps the last one
+		 * (pjsip) answers with another: taken as none was found, below. The datagram's
+		 * last eight bytes are not scanned for the empty line: a datagram read whole, not
+		 * a first fragment, has no more headers either way. */
+		if (hdrs == PW_HDRS_CLEAN && *(volatile __u32 *)&ul->cseq_check && !*(volatile __u32 *)&ul->ended &&
+		    (c->m.frag == PW_FRAG_FIRST || (__u64)ctx->data_end - (__u64)ctx->data > uri_off + PW_SIP_HDR_SCAN))
+			hdrs = PW_HDRS_NO_CSEQ;
 		/* No CSeq in what was read: a long request's may follow, past the scan or in a later
 		 * fragment (an in-dialog BYE or ACK with many Via and Route lines). It passes from a
 		 * known source only: the PBX would see a CSeq pbxwall did not, and an OPTIONS whose

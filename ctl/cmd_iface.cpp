@@ -93,7 +93,6 @@ void setIface(Context& ctx, const std::string& name, pw_zone zone)
             failure("iface set: no free counter slot for " + name + ": all " + std::to_string(PW_IFACE_SLOTS - 1) +
                     " are taken");
         entry = makeZoneEntry(std::nullopt, zone, slot);
-        clearSlotCounters(ctx.maps().statsFd, slot); // a free slot may hold an earlier interface's
     }
     store.setIface(ifindex, entry);
 
@@ -103,6 +102,8 @@ void setIface(Context& ctx, const std::string& name, pw_zone zone)
     else
         state.ifaces.push_back({name, zone});
     ctx.commit([&] { store.setIface(ifindex, old ? old->entry : pw_zone_entry{}); });
+    if (!old) // a free slot may still hold the counts of an interface that left: not this one's
+        clearSlotCounters(ctx.maps().statsFd, entry.slot);
 
     const IfaceRecord now{ifindex, entry};
     if (ctx.json()) {

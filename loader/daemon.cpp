@@ -47,8 +47,14 @@ void applyPolicy(MapSet& maps, const config::Config& cfg, const CtlState& state)
     // A slot given to another interface than the one that held it starts from zero: its
     // counters were the other's (and stay so until given away: `stats` shows them as slotN).
     for (const auto& r : img.ifaces)
-        if (const auto it = owners.find(r.entry.slot); r.entry.slot != 0 && (it == owners.end() || it->second != r.ifindex))
-            clearSlotCounters(maps.statsFd, r.entry.slot);
+        if (const auto it = owners.find(r.entry.slot); r.entry.slot != 0 && (it == owners.end() || it->second != r.ifindex)) {
+            try {
+                clearSlotCounters(maps.statsFd, r.entry.slot);
+            } catch (const std::exception& e) { // the policy is in force: not a reason to fail
+                spdlog::warn("counter slot {}: the earlier interface's counts could not be cleared: {}", r.entry.slot,
+                             e.what());
+            }
+        }
     spdlog::info("policy installed: generation {}, {} zone entries ({} from pbxwallctl), {} services, "
                  "unlisted ports {}",
                  maps.activeGen(), img.addrs.size(), state.zones.size(), cfg.services.size(),
@@ -99,9 +105,11 @@ void replayBans(MapSet& maps, const CtlState& state)
 // the new policy is already in force, and it reads only bans of the new length (for the few
 // milliseconds before they are written, the prefixes pass). A ban of one address at a widened
 // prefix's key gives way to the prefix's ban (logged). The state file's prefix bans are then
-// rewritten from the map, which also records bans whose events are still waiting in the ring.
-// Under the pin lock; the caller rebuilds the ban filter.
-void refitPrefixBans(MapSet& maps, const config::Config& cfg)
+// rewritten from the map, which also records bans whose events are still waiting in the ring;
+// so is a state file that still holds prefix bans of another length (its save failed after
+// an earlier refit). Under the pin lock; returns whether the map changed, and the caller then
+// rebuilds the ban filter.
+bool refitPrefixBans(MapSet& maps, const config::Config& cfg)
 {
     const unsigned len = cfg.sip.ipv6Prefix;
     auto later = [](uint64_t a, uint64_t b) { return !a || !b ? 0 : std::max(a, b); }; // 0: never ends
@@ -125,8 +133,11 @@ void refitPrefixBans(MapSet& maps, const config::Config& cfg)
             ++lifted;
         }
     }
-    if (old.empty())
-        return;
+    const std::vector<CtlBan> saved = CtlState::loadBans(cfg.stateDir);
+    const bool staleFile =
+        std::any_of(saved.begin(), saved.end(), [&](const CtlBan& b) { return b.prefix && b.prefix != len; });
+    if (old.empty() && !staleFile)
+        return false;
     for (const auto& k : old)
         maps.bans.erase(k);
     for (auto [to, ban] : widened) {
@@ -138,10 +149,13 @@ void refitPrefixBans(MapSet& maps, const config::Config& cfg)
             spdlog::warn("ban of {} replaced by the ban of {}", to.str(), banText(to, ban.prefix));
         maps.bans.update(key, ban);
     }
-    spdlog::info("IPv6 prefix bans refitted to /{}: {} widened into {}, {} lifted", len, old.size() - lifted,
-                 widened.size(), lifted);
+    if (!old.empty())
+        spdlog::info("IPv6 prefix bans refitted to /{}: {} widened into {}, {} lifted", len, old.size() - lifted,
+                     widened.size(), lifted);
+    else
+        spdlog::info("IPv6 prefix bans: the state file's are rewritten at /{}, as the map holds them", len);
     std::map<Addr, CtlBan> bans; // one per key
-    for (const CtlBan& b : CtlState::loadBans(cfg.stateDir))
+    for (const CtlBan& b : saved)
         if (!b.prefix)
             bans[b.addr] = b;
     for (const auto& [k, b] : maps.bans.entries()) {
@@ -155,6 +169,7 @@ void refitPrefixBans(MapSet& maps, const config::Config& cfg)
     for (const auto& [a, b] : bans)
         list.push_back(b);
     CtlState::saveBans(cfg.stateDir, list);
+    return !old.empty();
 }
 
 // Deletes expired bans from the map and from the state file.
@@ -367,17 +382,19 @@ void reload(config::Config& cfg, MapSet& maps)
         applyPolicy(maps, next, CtlState::load(next.stateDir));
         // The new policy is in force from here on: what fails below is reported as such, not
         // as "the running policy is kept".
-        if (next.sip.ipv6Prefix != cfg.sip.ipv6Prefix) {
-            try {
-                refitPrefixBans(maps, next);
-            } catch (const std::exception& e) {
-                problems.push_back(std::string("refitting the IPv6 prefix bans failed (") + e.what() + ")");
-            }
-            try {
+        // Every reload: after a change of ipv6_prefix, and after a refit whose save failed.
+        bool refilter = next.sip.ipv6Prefix != cfg.sip.ipv6Prefix;
+        try {
+            refilter = refitPrefixBans(maps, next) || refilter;
+        } catch (const std::exception& e) {
+            refilter = true;
+            problems.push_back(std::string("refitting the IPv6 prefix bans failed (") + e.what() + ")");
+        }
+        try {
+            if (refilter)
                 PolicyStore(maps).refreshBanFilter(); // whatever the refit wrote is enforced
-            } catch (const std::exception& e) {
-                problems.push_back(std::string("rebuilding the ban filter failed (") + e.what() + ")");
-            }
+        } catch (const std::exception& e) {
+            problems.push_back(std::string("rebuilding the ban filter failed (") + e.what() + ")");
         }
     }
     const config::Config old = std::exchange(cfg, std::move(next));

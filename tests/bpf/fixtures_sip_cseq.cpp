@@ -137,4 +137,50 @@ TEST_CASE("CSeq: none in what is read passes from known sources only",
     checkVerdict(h, expect(named(f, "no CSeq, known source"), sipUdp(f, phone, none), PW_REASON_SIP_KNOWN));
 }
 
+// A CSeq read in headers that go on past what is read (past the scan, or in a later fragment)
+// may not be the only one: a PBX that keeps the last one (pjsip) would answer an OPTIONS whose
+// hidden second CSeq says REGISTER with a 200 OK that says REGISTER, and egress would make its
+// sender known. Such a request passes from known sources only, as one with no CSeq read.
+TEST_CASE("CSeq: headers that go on past what is read pass from known sources only", "[bpf][sip][guards][cseq]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig());
+    std::deque<std::string> keep;
+    std::string routes;
+    for (int i = 0; routes.size() <= 1600; ++i)
+        routes += "Record-Route: <sip:198.18.7." + std::to_string(i % 250) + ";lr;ftag=abcdefghijklmnop>\r\n";
+    const std::string hidden = bare("OPTIONS", "CSeq: 1 OPTIONS\r\n" + routes + "CSeq: 1 REGISTER\r\n");
+    const Peer stranger = source(11, keep), phone = source(12, keep);
+
+    checkVerdict(h, expect(named(f, "a second CSeq past the scan, unknown source"), sipUdp(f, stranger, hidden),
+                           PW_REASON_MALFORMED_SIP));
+    h.addKnown(addrOf(f, phone), std::chrono::seconds(600));
+    checkVerdict(h, expect(named(f, "a second CSeq past the scan, known source"), sipUdp(f, phone, hidden),
+                           PW_REASON_SIP_KNOWN));
+
+    // A first fragment: its headers must end in it. The datagram's rest (a later fragment)
+    // could hold another CSeq line.
+    const auto firstFragment = [&](Peer src, uint16_t id, const std::string& text) {
+        Packet p = ip(f, src, kHost);
+        if (f == Family::V4)
+            p.ipv4Fragment(id, 0, true);
+        else
+            p.ipv6Fragment(id, 0, true);
+        return p.udp(5062, kSipPort).sip(text);
+    };
+    const std::string open = "OPTIONS sip:2001@198.18.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-2\r\n"
+                             "From: <sip:2001@pbx.example>;tag=1\r\nTo: <sip:2001@pbx.example>\r\n"
+                             "Call-ID: 78@198.18.9.9\r\nCSeq: 1 OPTIONS\r\nX-Pad: " +
+                             std::string(300, 'p') + "\r\n";
+    checkVerdict(h, expect(named(f, "a first fragment whose headers go on, unknown source"),
+                           firstFragment(source(13, keep), 0x91, open), PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "a first fragment whose headers end in it, unknown source"),
+                           firstFragment(source(14, keep), 0x92, open + "Content-Length: 400\r\n\r\n" + std::string(300, 'b')),
+                           PW_REASON_SIP_RESPONSIVE));
+    // A whole datagram read to its end has no more headers, whether or not its empty line is
+    // in the bytes the scan reads (its last eight are not).
+    checkVerdict(h, expect(named(f, "a whole datagram without its empty line, unknown source"),
+                           sipUdp(f, source(15, keep), open), PW_REASON_SIP_RESPONSIVE));
+}
+
 } // namespace pbxwall::bpftest

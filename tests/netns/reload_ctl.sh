@@ -315,7 +315,12 @@ pw_check "a refit that cannot save: reported after the new policy is installed" 
   has 'reload complete: the new policy is installed, but refitting the IPv6 prefix bans failed'
 pw_check "a refit that cannot save: not reported as a kept policy" lacks 'the running policy is kept'
 pw_check_eq "a refit that cannot save: the map holds the /48" "$(prefix_bans)" '[["2001:db8:77::/48", "manual"]]'
+pw_check "a refit that cannot save: the state file still holds the /64" grep -q "^2001:db8:77:1::/64 " "$PW_STATE_DIR/bans"
 rmdir "$PW_STATE_DIR/bans.tmp"
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+pw_check "the cause fixed, the next reload rewrites the state file" has "state file's are rewritten at /48"
+pw_check "the cause fixed: the state file holds the /48" grep -q "^2001:db8:77::/48 " "$PW_STATE_DIR/bans"
+pw_check "the cause fixed: and no longer the /64" bash -c "! grep -q '^2001:db8:77:1::/64 ' '$PW_STATE_DIR/bans'"
 cp "$PW_TMP/before-prefix.toml" "$PW_CONFIG"
 out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
 pw_check "back to /64: the /48 is lifted" has 'ban of 2001:db8:77::/48 lifted'
