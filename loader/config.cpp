@@ -94,8 +94,15 @@ void Validator::rejectUnknownKeys(const toml::table& t, std::string_view where,
 
 std::optional<std::string> Validator::stringOf(const toml::node& n, std::string_view what)
 {
-  if (const auto* s = n.as_string())
+  if (const auto* s = n.as_string()) {
+    // TOML allows "\u0000"; no name, path or pattern here has one, and C strings end there
+    // ("eth0\u0000" would be a second spelling of eth0).
+    if (s->get().find('\0') != std::string::npos) {
+      error(n, std::string(what) + " must not hold a NUL character (\\u0000)");
+      return std::nullopt;
+    }
     return s->get();
+  }
   typeError(n, what, "a string");
   return std::nullopt;
 }

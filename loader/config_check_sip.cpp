@@ -107,15 +107,19 @@ void Validator::sip(const toml::node& n)
   // The data plane's clock moves in ticks of up to 10 ms: a budget finer than that needs a
   // burst of a tick's worth, or a source gets one packet per tick whatever the rate says.
   constexpr uint64_t kTickNs = 10'000'000;
+  constexpr uint64_t kBurstMax = 1000; // burst's range, above
   const uint64_t intervalNs = uint64_t{sip.period} * 1'000'000'000 / std::max<uint32_t>(sip.rate, 1);
   if (ratesOk && intervalNs < kTickNs && uint64_t{sip.burst} * intervalNs < kTickNs) {
     const toml::node* at = t->get("rate") ? t->get("rate") : t->get("period") ? t->get("period") : t->get("burst");
     const uint64_t need = (kTickNs + intervalNs - 1) / intervalNs;
     const Pos pos = at ? posOf(at->source()) : sipPos_;
-    warn(pos, "sip.rate = " + std::to_string(sip.rate) + " per " + std::to_string(sip.period) +
-                  " s is more than one packet per tick of the data plane's clock (10 ms): with burst = " +
-                  std::to_string(sip.burst) + " a source gets about 100 a second; set burst to " +
-                  std::to_string(need) + " or more for the rate to hold");
+    const std::string head = "sip.rate = " + std::to_string(sip.rate) + " per " + std::to_string(sip.period) +
+                             " s is more than one packet per tick of the data plane's clock (10 ms): with burst = " +
+                             std::to_string(sip.burst) + " a source gets about " + std::to_string(sip.burst + 1) +
+                             " per tick";
+    warn(pos, need <= kBurstMax ? head + "; set burst to " + std::to_string(need) + " or more for the rate to hold"
+                                : head + ", and no burst (at most " + std::to_string(kBurstMax) +
+                                      ") makes this rate hold: lower rate, or set responsive = false");
   }
 
   if (const toml::node* p = t->get("trap_ports"))

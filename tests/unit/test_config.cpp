@@ -379,6 +379,11 @@ TEST_CASE("interface errors", "[config]")
   requireOneError(load("[[interface]]\nname = \"eth 0\"\nzone = \"local\"\n"), 2, "invalid interface name");
   requireOneError(load(withIface("[[interface]]\nname = \"eth0\"\nzone = \"local\"\n")), 5,
                   "interface \"eth0\" is listed twice (first at line 1)");
+  // TOML allows \u0000: "eth0\u0000" would be a second spelling of eth0 for the kernel.
+  requireOneError(load(withIface("[[interface]]\nname = \"eth0\\u0000\"\nzone = \"trusted\"\n")), 5,
+                  "interface name must not hold a NUL character");
+  requireOneError(load(ifaceAfter("pin_dir = \"/sys/fs/bpf/pw\\u0000x\"\n")), 1,
+                  "pin_dir must not hold a NUL character");
   CHECK(load("[[interface]]\nname = \"abcdefghijklmno\"\nzone = \"reject\"\n").ok());
 }
 

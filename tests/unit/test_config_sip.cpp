@@ -288,7 +288,11 @@ TEST_CASE("[sip] warnings", "[config]")
   CHECK(fine.diagnostics[0].line == 6); // the rate
   CHECK(fine.diagnostics[0].message ==
         "sip.rate = 1000 per 1 s is more than one packet per tick of the data plane's clock (10 ms): with burst = 2 a "
-        "source gets about 100 a second; set burst to 10 or more for the rate to hold");
+        "source gets about 3 per tick; set burst to 10 or more for the rate to hold");
+  // A rate no burst in range can make hold.
+  const LoadResult tooFine = load(withIface("[sip]\nresponsive = false\nrate = 200000\nperiod = 1\nknown_rate = 200000\n"));
+  REQUIRE(tooFine.diagnostics.size() == 1);
+  CHECK(tooFine.diagnostics[0].message.find("and no burst (at most 1000) makes this rate hold") != std::string::npos);
   CHECK(load(withIface("[sip]\nresponsive = false\nrate = 1000\nperiod = 1\nburst = 10\n")).diagnostics.empty());
   CHECK(load(withIface("[sip]\nresponsive = false\nrate = 100\nperiod = 1\nburst = 0\n")).diagnostics.empty());
 }
