@@ -340,8 +340,11 @@ void attachAll(const config::Config& cfg, std::vector<std::string>* failed = nul
     Attacher attacher(cfg);
     for (const auto& iface : cfg.interfaces) {
         if (!ifindexOf(iface.name)) {
-            spdlog::warn("{}: interface does not exist (yet); it will be attached on a reload (SIGHUP)",
-                         iface.name);
+            // An error: nothing attaches it by itself when it appears (a VLAN, bond or bridge
+            // device made after pbxwalld started): a reload does (systemctl reload pbxwalld).
+            spdlog::error("{}: interface does not exist (yet): NOT FILTERED until a reload (SIGHUP) after it "
+                          "appears",
+                          iface.name);
             continue;
         }
         try {

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <net/if.h>
 #include <spdlog/spdlog.h>
@@ -470,38 +471,54 @@ unsigned pinnedMapId(const std::string& pinDir, const std::string& name)
     return info.id;
 }
 
-bool detachInterface(unsigned ifindex, unsigned genMapId)
+bool detachInterface(unsigned ifindex, unsigned genMapId, bool* failed)
 {
     bool any = false;
     char name[IF_NAMESIZE] = "?";
     if_indextoname(ifindex, name);
     if (auto found = findOurXdp(ifindex, genMapId)) {
         int err = xdp_program__detach(found->prog.get(), static_cast<int>(ifindex), found->mode, 0);
-        if (err)
+        if (err) {
             spdlog::error("{}: detach XDP: {}", name, xdpError(err));
+            if (failed)
+                *failed = true;
+        }
         any = err == 0;
     }
     if (tcProgUsesMap(tcEgressProgId(ifindex), genMapId)) {
         auto hook = egressHook(ifindex);
         auto o = tcOpts(0);
-        if (int err = bpf_tc_detach(&hook, &o))
+        if (int err = bpf_tc_detach(&hook, &o)) {
             spdlog::error("{}: detach TC egress: {}", name, std::strerror(-err));
+            if (failed)
+                *failed = true;
+        }
         any = true;
     }
     return any;
 }
 
-std::vector<std::string> detachAll(const std::string& pinDir)
+std::vector<std::string> detachAll(const std::string& pinDir, const std::string& stateDir)
 {
+    // Not under a running pbxwalld: it would go on with its maps unpinned and nothing attached,
+    // and report itself active. Its instance lock tells (taken, never waited for).
+    const std::string lockPath = stateDir + "/pbxwalld.lock";
+    if (UniqueFd lock(::open(lockPath.c_str(), O_RDWR | O_CLOEXEC)); lock && ::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+        throw std::runtime_error("a pbxwalld is running with state_dir " + stateDir +
+                                 ": stop it first (systemctl stop pbxwalld), then --detach");
     std::vector<std::string> detached;
+    bool failed = false;
     const unsigned genId = pinnedMapId(pinDir, PW_MAP_NAME_GEN);
     if (genId) {
         struct if_nameindex* all = ::if_nameindex();
         for (struct if_nameindex* i = all; i && i->if_index; ++i)
-            if (detachInterface(i->if_index, genId))
+            if (detachInterface(i->if_index, genId, &failed))
                 detached.emplace_back(i->if_name);
         if_freenameindex(all);
     }
+    if (failed) // a program left attached keeps its maps: the next start adopts them
+        throw std::runtime_error("not every program could be detached (see above): the pins in " + pinDir +
+                                 " are kept");
     for (const auto& name : pinnedMapNames())
         ::unlink((pinDir + "/" + name).c_str());
     ::rmdir(pinDir.c_str());

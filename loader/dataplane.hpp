@@ -81,11 +81,14 @@ private:
 };
 
 // Detaches pbxwall's programs (those using pinDir's maps) from every interface of this
-// network namespace, then removes the pins. Returns the interfaces it detached from.
-std::vector<std::string> detachAll(const std::string& pinDir);
+// network namespace, then removes the pins. Returns the interfaces it detached from. Throws,
+// touching nothing, while a pbxwalld holds stateDir's instance lock; throws, keeping the pins,
+// when a program could not be detached.
+std::vector<std::string> detachAll(const std::string& pinDir, const std::string& stateDir);
 
-// Detaches pbxwall's programs (those using the map with id genMapId) from one interface.
-bool detachInterface(unsigned ifindex, unsigned genMapId);
+// Detaches pbxwall's programs (those using the map with id genMapId) from one interface; sets
+// *failed when one could not be.
+bool detachInterface(unsigned ifindex, unsigned genMapId, bool* failed = nullptr);
 
 // The loaded programs that use the maps pinned in pinDir (XDP or TC, attached anywhere, an
 // earlier run's) and predate pw_gen_state.host_shrink (their BTF does not name the field), as

@@ -8,6 +8,8 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <signal.h>
+
 #include <iostream>
 
 using namespace pbxwall;
@@ -29,6 +31,16 @@ std::optional<config::Config> load(const std::string& path, bool checkInterfaces
 
 int main(int argc, char** argv)
 {
+    // The daemon reads SIGHUP, SIGTERM and SIGINT through a signalfd. Blocked from the start,
+    // one that comes while the config loads waits for it (a `systemctl reload` right after
+    // `start` would otherwise kill pbxwalld, which systemd takes for a clean exit).
+    sigset_t daemonSignals;
+    sigemptyset(&daemonSignals);
+    sigaddset(&daemonSignals, SIGHUP);
+    sigaddset(&daemonSignals, SIGTERM);
+    sigaddset(&daemonSignals, SIGINT);
+    sigprocmask(SIG_BLOCK, &daemonSignals, nullptr);
+
     CLI::App app{"pbxwalld: the pbxwall XDP firewall daemon for VoIP PBXes"};
     std::string configPath = "/etc/pbxwall/pbxwall.toml";
     bool check = false;
@@ -46,6 +58,8 @@ int main(int argc, char** argv)
     spdlog::set_level(spdlog::level::from_str(logLevel));
     loader::routeLibraryLogs();
 
+    if (check || detach) // short, one-off runs: the signals act as usual
+        sigprocmask(SIG_UNBLOCK, &daemonSignals, nullptr);
     try {
         if (check) {
             auto cfg = load(configPath, true);
@@ -59,7 +73,7 @@ int main(int argc, char** argv)
         if (!cfg)
             return 1;
         if (detach) {
-            auto done = loader::detachAll(cfg->pinDir);
+            auto done = loader::detachAll(cfg->pinDir, cfg->stateDir);
             for (const auto& i : done)
                 spdlog::info("{}: detached", i);
             spdlog::info("removed the pins in {} ({} interfaces detached); state in {} is kept", cfg->pinDir,

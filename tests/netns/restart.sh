@@ -196,6 +196,15 @@ pw_check "the sweep removed the expired ban from the state" no_ban_in_state
 pw_check "the sweep kept the ban committed under the lock" grep -q '^2001:db8:f::1 never ' "$PW_STATE_DIR/bans"
 
 # ---- detach (as before a reboot), then a fresh start replays state_dir ----
+# Not while pbxwalld runs: it would go on, reported active, with nothing attached.
+rc=0
+pw_pbxwalld --detach -c "$PW_CONFIG" >"$PW_TMP/detach-running.log" 2>&1 || rc=$?
+pw_check_eq "--detach while pbxwalld runs: refused" "$rc" 1
+pw_check "--detach while pbxwalld runs: says to stop it first" \
+  grep -q "a pbxwalld is running with state_dir .*: stop it first" "$PW_TMP/detach-running.log"
+read -r mode4 prog4 < <(pw_xdp_info)
+pw_check "--detach while pbxwalld runs: the program stays attached ($mode4 $prog4)" test "$prog4" != 0
+pw_check "--detach while pbxwalld runs: the pins stay" test -e "$PW_PIN_DIR/pw_gen"
 pw_daemon_stop TERM
 pw_check "SIGTERM: pbxwalld logs that the filter stays" grep -q "the filter stays attached" "$PW_DAEMON_LOG"
 if pw_pbxwalld --detach -c "$PW_CONFIG" >"$PW_TMP/detach.log" 2>&1; then pw_ok "pbxwalld --detach exits 0"
@@ -243,6 +252,24 @@ read -r mode6 prog6 < <(pw_xdp_info)
 pw_check_eq "the filter stays attached through the refusal" "$prog6" "$prog5"
 pw_daemon_start
 pw_check "with its own pw_gen back, pbxwalld starts and adopts the program" grep -q adopted "$PW_DAEMON_LOG"
+
+# ---- a SIGHUP while pbxwalld loads its config waits for the start (it used to kill it, ----
+# ---- which systemd takes for a clean exit). The config is a FIFO: the load waits for it ----
+pw_daemon_stop TERM
+fifo=$PW_TMP/config.fifo
+mkfifo "$fifo"
+nsenter --net="/var/run/netns/$PW_NS_PBX" "$PBXWALLD" -c "$fifo" >"$PW_TMP/fifo.log" 2>&1 &
+fifo_pid=$!
+pw_track "$fifo_pid"
+sleep 0.5
+kill -HUP "$fifo_pid"
+sleep 0.3
+pw_check "a SIGHUP while the config loads: pbxwalld still runs" kill -0 "$fifo_pid"
+timeout 10 cp "$PW_CONFIG" "$fifo" || pw_bad "pbxwalld did not read its config"
+pw_check "a SIGHUP while the config loads: then pbxwalld starts" pw_wait_log "$PW_TMP/fifo.log" 'pbxwalld running' 10
+timeout 10 cp "$PW_CONFIG" "$fifo" || pw_bad "pbxwalld did not read its config again for the reload"
+pw_check "a SIGHUP while the config loads: it reloads once started" pw_wait_log "$PW_TMP/fifo.log" 'reload complete' 10
+pw_stop "$fifo_pid" TERM
 
 [[ -n ${PW_SHOW_LOGS:-} ]] && cat "$PW_TMP"/pbxwalld.*.log
 pw_finish
