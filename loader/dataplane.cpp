@@ -377,8 +377,7 @@ Attachment Attacher::attach(const config::Interface& iface)
                 break;
             }
             if (mode == XDP_MODE_NATIVE && modes.size() > 1)
-                spdlog::warn("{}: native XDP failed ({}), falling back to generic XDP (slower)", iface.name,
-                             xdpError(err));
+                spdlog::warn("{}: native XDP failed ({}), trying generic XDP (slower)", iface.name, xdpError(err));
         }
         if (err)
             throw std::runtime_error("attach XDP to " + iface.name + ": " + xdpError(err));
@@ -390,11 +389,17 @@ Attachment Attacher::attach(const config::Interface& iface)
     if (!tcProgUsesMap(tcId, genMapId_)) {
         loadPrograms();
         int tcFd = bpf_program__fd(skel_->progs.pw_tc_egress);
-        if (tcFd < 0) { // every XDP attachment was adopted: libxdp never loaded the object
-            bpf_program__set_autoload(skel_->progs.pw_xdp_main, false);
-            if (int err = ::pbxwall_bpf::load(skel_.get()))
-                throwErrno(err, "load the TC egress program");
-            tcFd = bpf_program__fd(skel_->progs.pw_tc_egress);
+        if (tcFd < 0) {
+            // Every XDP attachment so far was adopted: libxdp has not loaded skel_, and a later
+            // interface's fresh attach needs it unloaded (libxdp sets its attach target before
+            // loading it). The TC program comes from an object of its own.
+            if (!tcSkel_) {
+                tcSkel_ = openSkeleton(cfg_);
+                bpf_program__set_autoload(tcSkel_->progs.pw_xdp_main, false);
+                if (int err = ::pbxwall_bpf::load(tcSkel_.get()))
+                    throwErrno(err, "load the TC egress program");
+            }
+            tcFd = bpf_program__fd(tcSkel_->progs.pw_tc_egress);
         }
         auto hook = egressHook(a.ifindex);
         int err;

@@ -78,6 +78,7 @@ private:
     unsigned genMapId_ = 0;
     SkelPtr skel_;           // opened lazily, loaded by libxdp on the first attach
     XdpProgramPtr program_;
+    SkelPtr tcSkel_;         // the TC program's own object, while every XDP program was adopted
 };
 
 // Detaches pbxwall's programs (those using pinDir's maps) from every interface of this

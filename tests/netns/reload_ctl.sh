@@ -379,6 +379,19 @@ pw_ctl iface set "$xb" internet >"$PW_TMP/ctl.out"
 pw_check_eq "iface set on a third interface takes the freed slot" "$(slot_of "$xb")" "$x_slot"
 pw_check_eq "the freed slot starts from zero for it" "$(slot_packets "$x_slot")" 0
 pw_ctl iface del "$xb" >/dev/null
+# A reload that re-attaches the TC egress program where the XDP one is adopted (the pbx
+# interface, its filter deleted), then attaches a new interface's XDP program (named after
+# it): the TC program's load must not spend the object libxdp attaches with.
+ip netns exec "$PW_NS_PBX" tc filter del dev "$PW_IF_PBX" egress
+pw_check_eq "the pbx interface's TC egress filter is gone" "$(pw_tc_egress | grep -c pw_tc_egress || true)" 0
+printf '\n[[interface]]\nname = "%s"\nzone = "internet"\n' "$xa" >>"$PW_CONFIG"
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+sed 's/^/  pbxwalld: /' <<<"$out"
+pw_check "TC re-attached, then a fresh XDP attach: reload complete" has '^.*reload complete$'
+pw_check "the pbx interface has its TC egress filter again" test "$(pw_tc_egress | grep -c pw_tc_egress || true)" -ge 1
+pw_check "the second interface has an XDP program" bash -c "ip -n '$PW_NS_PBX' -d link show dev '$xa' | grep -q 'prog/xdp id'"
+cp "$PW_TMP/before-slots.toml" "$PW_CONFIG"
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
 
 # ---- permissions ----
 pw_check_eq "pin dir mode" "$(stat -c %a "$PW_PIN_DIR")" 700
