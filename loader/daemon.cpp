@@ -9,6 +9,8 @@
 #include "stats.hpp"
 
 #include <bpf/libbpf.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +18,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -340,11 +343,8 @@ void attachAll(const config::Config& cfg, std::vector<std::string>* failed = nul
     Attacher attacher(cfg);
     for (const auto& iface : cfg.interfaces) {
         if (!ifindexOf(iface.name)) {
-            // An error: nothing attaches it by itself when it appears (a VLAN, bond or bridge
-            // device made after pbxwalld started): a reload does (systemctl reload pbxwalld).
-            spdlog::error("{}: interface does not exist (yet): NOT FILTERED until a reload (SIGHUP) after it "
-                          "appears",
-                          iface.name);
+            // Attached when it appears (the link watch), or by a reload.
+            spdlog::warn("{}: interface does not exist (yet): not filtered until it appears", iface.name);
             continue;
         }
         try {
@@ -358,6 +358,54 @@ void attachAll(const config::Config& cfg, std::vector<std::string>* failed = nul
             failed->push_back(iface.name);
         }
     }
+}
+
+// Link changes of this network namespace (rtnetlink, RTMGRP_LINK): so that an interface the
+// config names is filtered as soon as it appears (a VLAN, bond or bridge device that the network
+// configuration makes after pbxwalld started at boot), not only from the next reload.
+UniqueFd openLinkWatch()
+{
+    UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE));
+    if (!fd)
+        throwErrno(errno, "open a netlink socket for link changes");
+    sockaddr_nl sa{};
+    sa.nl_family = AF_NETLINK;
+    sa.nl_groups = RTMGRP_LINK;
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0)
+        throwErrno(errno, "listen to link changes");
+    return fd;
+}
+
+// Reads what the link watch has; true when an interface the config names appeared (or came
+// back with another index) and is not in the policy in force. On a lost message (ENOBUFS),
+// looks at every configured interface.
+bool configuredLinkAppeared(int fd, const config::Config& cfg, MapSet& maps)
+{
+    bool look = false;
+    alignas(nlmsghdr) char buf[16384];
+    for (;;) {
+        const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+        if (n < 0) {
+            if (errno == ENOBUFS)
+                look = true;
+            if (errno == EINTR || errno == ENOBUFS)
+                continue;
+            break; // EAGAIN: all read
+        }
+        int left = static_cast<int>(n);
+        for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
+            if (h->nlmsg_type == RTM_NEWLINK)
+                look = true;
+    }
+    if (!look)
+        return false;
+    std::set<unsigned> inPolicy;
+    for (const auto& r : PolicyStore(maps).ifaces())
+        inPolicy.insert(r.ifindex);
+    for (const auto& i : cfg.interfaces)
+        if (const unsigned ifindex = ifindexOf(i.name); ifindex && ifindex < PW_IFINDEX_LIMIT && !inPolicy.count(ifindex))
+            return true;
+    return false;
 }
 
 // SIGHUP: a complete new policy, or nothing at all.
@@ -469,13 +517,33 @@ int runDaemon(config::Config cfg)
     spdlog::info("pbxwalld running (pin_dir {}, state_dir {})", cfg.pinDir, cfg.stateDir);
 
     EventLog events(maps.set().eventsFd, maps.set());
+    const UniqueFd links = openLinkWatch();
     uint64_t lastSweep = monotonicNowNs();
     unsigned sweeps = 0;
     for (;;) {
-        pollfd p[2] = {{sfd.get(), POLLIN, 0}, {events.fd(), POLLIN, 0}};
-        int n = poll(p, 2, events.cachePending() ? 1000 : 5000);
+        pollfd p[3] = {{sfd.get(), POLLIN, 0}, {events.fd(), POLLIN, 0}, {links.get(), POLLIN, 0}};
+        int n = poll(p, 3, events.cachePending() ? 1000 : 5000);
         if (n < 0 && errno != EINTR)
             throwErrno(errno, "poll");
+        if (n > 0 && (p[2].revents & POLLIN)) {
+            // The config in force, applied again: the new interface gets its zone entry and
+            // counter slot, then its programs (the others keep theirs).
+            try {
+                if (configuredLinkAppeared(links.get(), cfg, maps.set())) {
+                    spdlog::info("a configured interface appeared: applying the policy again");
+                    std::vector<std::string> failed;
+                    {
+                        PinLock lock(cfg.pinDir);
+                        applyPolicy(maps.set(), cfg, CtlState::load(cfg.stateDir));
+                    }
+                    attachAll(cfg, &failed);
+                    if (!failed.empty())
+                        spdlog::error("{} interface(s) are not filtered: {}", failed.size(), fmt::join(failed, ", "));
+                }
+            } catch (const std::exception& e) {
+                spdlog::error("attaching a configured interface that appeared: {}", e.what());
+            }
+        }
         if (n > 0 && (p[1].revents & POLLIN)) {
             try {
                 events.drain(cfg);

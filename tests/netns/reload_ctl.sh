@@ -390,6 +390,20 @@ sed 's/^/  pbxwalld: /' <<<"$out"
 pw_check "TC re-attached, then a fresh XDP attach: reload complete" has '^.*reload complete$'
 pw_check "the pbx interface has its TC egress filter again" test "$(pw_tc_egress | grep -c pw_tc_egress || true)" -ge 1
 pw_check "the second interface has an XDP program" bash -c "ip -n '$PW_NS_PBX' -d link show dev '$xa' | grep -q 'prog/xdp id'"
+# An interface the config names that does not exist yet is attached when it appears (the
+# link watch), without a reload.
+late=${PW_ID}z
+printf '\n[[interface]]\nname = "%s"\nzone = "internet"\n' "$late" >>"$PW_CONFIG"
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+pw_check "a named interface that does not exist: not filtered until it appears" \
+  has "$late: interface does not exist \\(yet\\): not filtered until it appears"
+ip -n "$PW_NS_PBX" link add "$late" type veth peer name "${PW_ID}w" || pw_die "create the late veth pair"
+ip -n "$PW_NS_PBX" link set "${PW_ID}w" up
+ip -n "$PW_NS_PBX" link set "$late" up
+pw_check "the named interface is attached when it appears" pw_wait_log "$PW_DAEMON_LOG" "$late: attached XDP program" 10
+pw_check "the named interface that appeared has an XDP program" \
+  bash -c "ip -n '$PW_NS_PBX' -d link show dev '$late' | grep -q 'prog/xdp id'"
+pw_check "the named interface that appeared has its zone entry" test -n "$(slot_of "$late")"
 cp "$PW_TMP/before-slots.toml" "$PW_CONFIG"
 out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
 
