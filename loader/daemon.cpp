@@ -385,6 +385,8 @@ bool configuredLinkAppeared(int fd, const config::Config& cfg, MapSet& maps)
     alignas(nlmsghdr) char buf[16384];
     for (;;) {
         const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+        if (n == 0)
+            break;
         if (n < 0) {
             if (errno == ENOBUFS)
                 look = true;
