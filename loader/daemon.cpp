@@ -376,10 +376,21 @@ UniqueFd openLinkWatch()
     return fd;
 }
 
-// Reads what the link watch has; true when an interface the config names appeared (or came
-// back with another index) and is not in the policy in force. On a lost message (ENOBUFS),
-// looks at every configured interface.
-bool configuredLinkAppeared(int fd, const config::Config& cfg, MapSet& maps)
+// Does an interface the config names exist without pbxwall's XDP program (new, made again
+// with another index, or one whose attach failed before)?
+bool configuredLinkUnfiltered(const config::Config& cfg)
+{
+    const unsigned genId = pinnedMapId(cfg.pinDir, PW_MAP_NAME_GEN);
+    for (const auto& i : cfg.interfaces)
+        if (const unsigned ifindex = ifindexOf(i.name); ifindex && ifindex < PW_IFINDEX_LIMIT && !xdpAttached(ifindex, genId))
+            return true;
+    return false;
+}
+
+// Reads what the link watch has; true when a link appeared or changed and an interface the
+// config names is unfiltered (configuredLinkUnfiltered). On a lost message (ENOBUFS), looks
+// all the same.
+bool configuredLinkAppeared(int fd, const config::Config& cfg)
 {
     bool look = false;
     alignas(nlmsghdr) char buf[16384];
@@ -399,15 +410,22 @@ bool configuredLinkAppeared(int fd, const config::Config& cfg, MapSet& maps)
             if (h->nlmsg_type == RTM_NEWLINK)
                 look = true;
     }
-    if (!look)
-        return false;
-    std::set<unsigned> inPolicy;
-    for (const auto& r : PolicyStore(maps).ifaces())
-        inPolicy.insert(r.ifindex);
-    for (const auto& i : cfg.interfaces)
-        if (const unsigned ifindex = ifindexOf(i.name); ifindex && ifindex < PW_IFINDEX_LIMIT && !inPolicy.count(ifindex))
-            return true;
-    return false;
+    return look && configuredLinkUnfiltered(cfg);
+}
+
+// The policy in force, applied again (a new interface gets its zone entry and counter slot),
+// then every configured interface attached (the others keep their programs).
+void attachAppeared(MapSet& maps, const config::Config& cfg)
+{
+    spdlog::info("a configured interface is there without its program: applying the policy again");
+    std::vector<std::string> failed;
+    {
+        PinLock lock(cfg.pinDir);
+        applyPolicy(maps, cfg, CtlState::load(cfg.stateDir));
+    }
+    attachAll(cfg, &failed);
+    if (!failed.empty())
+        spdlog::error("{} interface(s) are not filtered: {}", failed.size(), fmt::join(failed, ", "));
 }
 
 // SIGHUP: a complete new policy, or nothing at all.
@@ -498,6 +516,9 @@ int runDaemon(config::Config cfg)
     if (::flock(instance.get(), LOCK_EX | LOCK_NB) != 0)
         throw std::runtime_error("another pbxwalld is running with state_dir " + cfg.stateDir);
 
+    // Opened before the first attach: an interface that appears while pbxwalld starts queues
+    // its event, read in the first poll below.
+    const UniqueFd links = openLinkWatch();
     preparePinDir(cfg.pinDir);
     Maps maps = [&] {
         PinLock lock(cfg.pinDir);
@@ -519,7 +540,6 @@ int runDaemon(config::Config cfg)
     spdlog::info("pbxwalld running (pin_dir {}, state_dir {})", cfg.pinDir, cfg.stateDir);
 
     EventLog events(maps.set().eventsFd, maps.set());
-    const UniqueFd links = openLinkWatch();
     uint64_t lastSweep = monotonicNowNs();
     unsigned sweeps = 0;
     for (;;) {
@@ -528,20 +548,9 @@ int runDaemon(config::Config cfg)
         if (n < 0 && errno != EINTR)
             throwErrno(errno, "poll");
         if (n > 0 && (p[2].revents & POLLIN)) {
-            // The config in force, applied again: the new interface gets its zone entry and
-            // counter slot, then its programs (the others keep theirs).
             try {
-                if (configuredLinkAppeared(links.get(), cfg, maps.set())) {
-                    spdlog::info("a configured interface appeared: applying the policy again");
-                    std::vector<std::string> failed;
-                    {
-                        PinLock lock(cfg.pinDir);
-                        applyPolicy(maps.set(), cfg, CtlState::load(cfg.stateDir));
-                    }
-                    attachAll(cfg, &failed);
-                    if (!failed.empty())
-                        spdlog::error("{} interface(s) are not filtered: {}", failed.size(), fmt::join(failed, ", "));
-                }
+                if (configuredLinkAppeared(links.get(), cfg))
+                    attachAppeared(maps.set(), cfg);
             } catch (const std::exception& e) {
                 spdlog::error("attaching a configured interface that appeared: {}", e.what());
             }

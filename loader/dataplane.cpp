@@ -476,6 +476,8 @@ unsigned pinnedMapId(const std::string& pinDir, const std::string& name)
     return info.id;
 }
 
+bool xdpAttached(unsigned ifindex, unsigned genMapId) { return findOurXdp(ifindex, genMapId).has_value(); }
+
 bool detachInterface(unsigned ifindex, unsigned genMapId, bool* failed)
 {
     bool any = false;

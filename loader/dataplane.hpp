@@ -87,6 +87,9 @@ private:
 // when a program could not be detached.
 std::vector<std::string> detachAll(const std::string& pinDir, const std::string& stateDir);
 
+// Is pbxwall's XDP program (one using the map with id genMapId) attached to the interface?
+bool xdpAttached(unsigned ifindex, unsigned genMapId);
+
 // Detaches pbxwall's programs (those using the map with id genMapId) from one interface; sets
 // *failed when one could not be.
 bool detachInterface(unsigned ifindex, unsigned genMapId, bool* failed = nullptr);

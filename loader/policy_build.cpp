@@ -189,7 +189,7 @@ PolicyImage buildPolicyImage(const config::Config& cfg, const CtlState& state, c
         const unsigned ifindex = ifindexOf(name);
         if (ifindex == 0) {
             if (notes)
-                notes->push_back("interface " + name + " does not exist (yet): not filtered until a reload finds it");
+                notes->push_back("interface " + name + " does not exist (yet): not filtered until it appears");
             continue;
         }
         if (ifindex >= PW_IFINDEX_LIMIT) {
