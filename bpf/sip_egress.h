@@ -227,9 +227,10 @@ static __always_inline void pw_fail_key(const struct pw_meta *m, const struct pw
 }
 
 /* Counts a failed authentication of the peer (403, 404, or a 401/407 challenge beyond the
- * allowance) in a window, and bans it at max_failures. Trusted peers are never counted. */
-static __always_inline void pw_count_failure(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
-					     const struct pw_policy *pol, __u32 status)
+ * allowance) in a window, and bans it at max_failures. Trusted peers (zone: pw_peer_zone) are never
+ * counted. */
+static __always_inline void pw_count_failure(const struct pw_meta *m, const struct pw_policy *pol, __u8 zone,
+					     __u32 status)
 {
 	struct pw_ban_key k;
 	struct pw_fail *f;
@@ -237,8 +238,6 @@ static __always_inline void pw_count_failure(struct __sk_buff *skb, const struct
 
 	if (!pol->max_failures)
 		return;
-	__u8 zone = pw_peer_zone(skb, m, gen, pol);
-
 	if (zone == PW_ZONE_TRUSTED)
 		return;
 	pw_fail_key(m, pol, zone, &k);
@@ -332,7 +331,7 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 		if (f)
 			f->challenges = 0;
 	} else if (!pw_known_apart(m, pol, zone)) {
-		pw_count_failure(skb, m, gen, pol, status);
+		pw_count_failure(m, pol, zone, status);
 	}
 }
 
