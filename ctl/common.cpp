@@ -3,8 +3,10 @@
 // argument parsing with exit codes, and saving the pbxwallctl state with rollback.
 #include "common.hpp"
 
+#include "btf_layout.hpp"
 #include "config.hpp"
 #include "names.hpp"
+#include "pbxwall.skel.h"
 
 #include <bpf/bpf.h>
 #include <fcntl.h>
@@ -86,6 +88,20 @@ void checkLayouts(const MapSet& m)
                     std::to_string(info.value_size) + " and " + std::to_string(info.max_entries) +
                     " entries, this pbxwallctl expects " + std::to_string(l.keySize) + "/" +
                     std::to_string(l.valueSize) + ": pbxwallctl and pbxwalld come from different versions");
+    }
+
+    // The same sizes can still hold another layout (fields that swapped places or changed
+    // meaning): compare each map's key and value types, as this build's object has them.
+    std::unique_ptr<pbxwall_bpf, void (*)(pbxwall_bpf*)> skel(pbxwall_bpf::open(), pbxwall_bpf::destroy);
+    if (!skel)
+        return; // cannot happen short of memory: the size checks above still hold
+    for (const auto& l : layouts) {
+        const bpf_map* ours = bpf_object__find_map_by_name(skel->obj, l.name);
+        if (!ours)
+            continue;
+        if (std::string d = pinnedLayoutDifference(l.fd, skel->obj, ours); !d.empty())
+            failure(std::string("pinned map ") + l.name + " has another layout than this pbxwallctl's (" + d +
+                    "): pbxwallctl and pbxwalld come from different versions");
     }
 }
 

@@ -2,6 +2,8 @@
 // bpffs, pins, map creation/adoption and XDP/TC attachment for pbxwalld.
 #include "dataplane.hpp"
 
+#include "btf_layout.hpp"
+
 #include "pbxwall.skel.h"
 
 #include <bpf/bpf.h>
@@ -225,6 +227,11 @@ void checkPinnedSizes(::pbxwall_bpf* skel, const std::string& pinDir)
                                      std::to_string(bpf_map__key_size(m)) + " and " +
                                      std::to_string(bpf_map__value_size(m)) +
                                      " (another pbxwall build made it): run pbxwalld --detach first (this drops the "
+                                     "counters and flow state; ctl changes are replayed from state_dir)");
+        if (std::string d = pinnedLayoutDifference(fd.get(), skel->obj, m); !d.empty())
+            throw std::runtime_error(std::string("pinned map ") + bpf_map__pin_path(m) +
+                                     " has another layout than this pbxwalld's (" + d +
+                                     "): another pbxwall build made it; run pbxwalld --detach first (this drops the "
                                      "counters and flow state; ctl changes are replayed from state_dir)");
     }
 

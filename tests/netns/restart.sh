@@ -253,6 +253,39 @@ pw_check_eq "the filter stays attached through the refusal" "$prog6" "$prog5"
 pw_daemon_start
 pw_check "with its own pw_gen back, pbxwalld starts and adopts the program" grep -q adopted "$PW_DAEMON_LOG"
 
+# ---- the same sizes in another layout: told apart by the BTF types the kernel keeps ----
+# The stand-in object's maps, pinned in place of pbxwalld's: its pw_gen has `pad` where
+# host_shrink is (accepted: padding given a use), its pw_fails the two counts swapped.
+pw_daemon_stop TERM
+fails_id=$(bpftool map show pinned "$PW_PIN_DIR/pw_fails" | sed -n '1s/^\([0-9]*\):.*/\1/p')
+pw_check "pw_fails' map id ($fails_id)" test -n "$fails_id"
+rm "$PW_PIN_DIR/pw_gen" "$PW_PIN_DIR/pw_fails"
+bpftool prog load "$PW_OLDER_GEN_OBJ" "$PW_PIN_DIR/other_build" type xdp pinmaps "$PW_PIN_DIR" ||
+  pw_die "load the stand-in with its maps pinned"
+if timeout 30 nsenter --net="/var/run/netns/$PW_NS_PBX" "$PBXWALLD" -c "$PW_CONFIG" >"$PW_TMP/btf.log" 2>&1; then
+  pw_bad "pbxwalld started on a pinned pw_fails whose counts swapped places"
+else
+  pw_ok "pbxwalld refuses a pinned pw_fails of the same sizes in another layout"
+fi
+pw_check "the refusal names pw_fails, where the layouts differ, and --detach" \
+  grep -q "pw_fails has another layout than this pbxwalld's (value pw_fail: member 1 is .challenges. there, .failures. here).*pbxwalld --detach" \
+  "$PW_TMP/btf.log"
+pw_check "pw_gen's older layout (pad where host_shrink is) passed: it is checked first" \
+  bash -c "! grep -q 'pw_gen has another layout' '$PW_TMP/btf.log'"
+rc=0
+pw_ctl stats >"$PW_TMP/btf-ctl.log" 2>&1 || rc=$?
+pw_check_eq "pbxwallctl refuses the same maps (exit 1)" "$rc" 1
+pw_check "pbxwallctl names pw_fails and says the versions differ" \
+  grep -q "pinned map pw_fails has another layout than this pbxwallctl's (value pw_fail: member 1 .*different versions" \
+  "$PW_TMP/btf-ctl.log"
+rm "$PW_PIN_DIR/pw_gen" "$PW_PIN_DIR/pw_fails" "$PW_PIN_DIR/other_build"
+bpftool map pin id "$gen_id" "$PW_PIN_DIR/pw_gen"
+bpftool map pin id "$fails_id" "$PW_PIN_DIR/pw_fails"
+read -r mode7 prog7 < <(pw_xdp_info)
+pw_check_eq "the filter stays attached through both refusals" "$prog7" "$prog5"
+pw_daemon_start
+pw_check "with its own maps back, pbxwalld starts and adopts the program" grep -q adopted "$PW_DAEMON_LOG"
+
 # ---- a SIGHUP while pbxwalld loads its config waits for the start (it used to kill it, ----
 # ---- which systemd takes for a clean exit). The config is a FIFO: the load waits for it ----
 pw_daemon_stop TERM
