@@ -76,19 +76,26 @@ static __always_inline int pw_src4_unlisted(const struct pw_gen_state *g, const 
 	return w && !(*w & pw_src4_bit(addr));
 }
 
-/* Where a lookup in the active half of a host table reads: its first bucket's index in the
- * map and the mask of the buckets it uses (pw_host_shrink). `hosts` is read once, before the
- * half's shrink byte (written before the flip to that half): every read of one lookup is of one
- * half, with that half's size, even when a flip lands in the middle of it. */
+/* The half of the host and prefix tables a packet reads: pw_gen's `hosts`, read once per
+ * packet (pw_hosts_half) and handed to every zone lookup, so that all of them read one half
+ * even when a flip lands in the middle (pbxwalld waits for the programs that started before a
+ * flip to end before it writes the other half again). */
+static __always_inline __u32 pw_hosts_half(const struct pw_gen_state *g)
+{
+	return *(volatile const __u32 *)&g->hosts & 1;
+}
+
+/* Where a lookup in half `half` of a host table reads: its first bucket's index in the map and
+ * the mask of the buckets it uses (pw_host_shrink). The half's shrink byte is written before
+ * the flip to that half, and read after `hosts`. */
 struct pw_host_view {
 	__u32 base;
 	__u32 mask;
 };
-static __always_inline struct pw_host_view pw_host_view_of(const struct pw_gen_state *g, __u32 v6)
+static __always_inline struct pw_host_view pw_host_view_of(const struct pw_gen_state *g, __u32 half, __u32 v6)
 {
 	struct pw_host_view v;
 	__u32 whole = v6 ? g->host6_mask : g->host4_mask;
-	__u32 half = *(volatile const __u32 *)&g->hosts & 1;
 
 	v.mask = whole >> pw_host_shrink(*(volatile const __u32 *)&g->host_shrink, v6, half);
 	v.base = half * (whole + 1);
@@ -104,18 +111,18 @@ static __always_inline __u64 *pw_hostbits4_of(struct pw_host_view v, __u64 h)
 	return bpf_map_lookup_elem(&pw_hostbits4, &idx);
 }
 
-/* Index in pw_nets4 of the block that holds entry i of the active half. */
-static __always_inline __u32 pw_net4_idx(const struct pw_gen_state *g, __u32 i)
+/* Index in pw_nets4 of the block that holds entry i of half `half`. */
+static __always_inline __u32 pw_net4_idx(const struct pw_gen_state *g, __u32 half, __u32 i)
 {
-	return (g->hosts & 1) * g->nets4_blocks + (i >> 4);
+	return half * g->nets4_blocks + (i >> 4);
 }
 
 /* The zone of an exact address in the host tables, or PW_ZONE_NONE. Array lookups are
  * inlined by the verifier: no helper call, one cache line per bucket probed. */
-static __always_inline __u8 pw_host4_zone(const struct pw_gen_state *g, __u32 addr)
+static __always_inline __u8 pw_host4_zone(const struct pw_gen_state *g, __u32 half, __u32 addr)
 {
 	__u64 h = pw_host4_hash(addr);
-	struct pw_host_view v = pw_host_view_of(g, 0);
+	struct pw_host_view v = pw_host_view_of(g, half, 0);
 	__u64 *sum = pw_hostbits4_of(v, h);
 
 	if (sum && !(*sum & pw_hostbit4_bit(h)))
@@ -145,10 +152,10 @@ static __always_inline __u8 pw_host4_zone(const struct pw_gen_state *g, __u32 ad
 	return PW_ZONE_NONE;
 }
 
-static __always_inline __u8 pw_host6_zone(const struct pw_gen_state *g, __u64 hi, __u64 lo)
+static __always_inline __u8 pw_host6_zone(const struct pw_gen_state *g, __u32 half, __u64 hi, __u64 lo)
 {
 	__u64 h = pw_host_hash(hi, lo);
-	struct pw_host_view v = pw_host_view_of(g, 1);
+	struct pw_host_view v = pw_host_view_of(g, half, 1);
 
 #pragma clang loop unroll(disable)
 	for (__u32 i = 0; i < PW_HOST_PROBES; i++) {
@@ -175,14 +182,14 @@ static __always_inline __u8 pw_host6_zone(const struct pw_gen_state *g, __u64 hi
 
 /* The zone of the longest IPv4 prefix that holds addr (host order), or PW_ZONE_NONE: level 0
  * is indexed by the /16, every chunk below it by the next 4 bits. */
-static __always_inline __u8 pw_net4_zone(const struct pw_gen_state *g, __u32 addr)
+static __always_inline __u8 pw_net4_zone(const struct pw_gen_state *g, __u32 half, __u32 addr)
 {
 	__u32 i = addr >> 16; /* entry of the half */
 	__u32 shift = 16;
 
 #pragma clang loop unroll(disable)
 	for (int level = 0; level < 5; level++) {
-		__u32 idx = pw_net4_idx(g, i);
+		__u32 idx = pw_net4_idx(g, half, i);
 		const struct pw_net4_block *b = bpf_map_lookup_elem(&pw_nets4, &idx);
 		__u32 e;
 
@@ -204,15 +211,15 @@ static __always_inline __u8 pw_net4_zone(const struct pw_gen_state *g, __u32 add
  * Inlined: a BPF-to-BPF call costs ~23 ns on machines whose returns go through a mitigation
  * thunk (SRSO), more than a hot lookup itself; the SIP stage's deep code lives in another
  * program (pw_xdp_sip). */
-static __always_inline __u32 pw_addr_zone_in(const struct pw_gen_state *g, __u64 hi, __u64 lo)
+static __always_inline __u32 pw_addr_zone_in(const struct pw_gen_state *g, __u32 half, __u64 hi, __u64 lo)
 {
 	__u32 v4 = lo >> 32, z;
 
 	if (hi != 0 || (__u32)lo != bpf_htonl(0xffff)) /* not IPv4-mapped: an IPv6 packet */
-		return pw_host6_zone(g, hi, lo);
-	z = pw_host4_zone(g, v4);
+		return pw_host6_zone(g, half, hi, lo);
+	z = pw_host4_zone(g, half, v4);
 	if (z == PW_ZONE_NONE)
-		z = pw_net4_zone(g, bpf_ntohl(v4));
+		z = pw_net4_zone(g, half, bpf_ntohl(v4));
 	return z | PW_ADDR_V4;
 }
 
@@ -223,7 +230,7 @@ static __always_inline __u32 pw_addr_zone(__u64 hi, __u64 lo)
 
 	if (!g)
 		return PW_ZONE_NONE;
-	return pw_addr_zone_in(g, hi, lo);
+	return pw_addr_zone_in(g, pw_hosts_half(g), hi, lo);
 }
 
 /* pw_addr_zone as a function of its own, for the TC egress program, whose per-packet cost

@@ -339,7 +339,7 @@ static __always_inline __u8 pw_zone_of(__u32 gen, const struct pw_policy *pol, c
  * their loops; made opaque, the zone lets those states merge before the rest is checked. */
 static __always_inline __u8 pw_classify(const struct pw_gen_state *g, struct pw_ctx *c, __u8 if_zone)
 {
-	__u32 z = pw_opaque(pw_addr_zone_in(g, c->m.src.d[0], c->m.src.d[1]));
+	__u32 z = pw_opaque(pw_addr_zone_in(g, pw_hosts_half(g), c->m.src.d[0], c->m.src.d[1]));
 
 	return pw_zone_of(c->gen, c->policy, &c->m.src, if_zone, z);
 }

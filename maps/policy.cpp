@@ -3,11 +3,16 @@
 #include "policy.hpp"
 
 #include <arpa/inet.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 namespace pbxwall {
 
@@ -50,6 +55,19 @@ pw_net_key netKey(__u32 gen, const Cidr& c)
 }
 
 namespace {
+
+// Returns once every XDP and TC program run that began before the call has ended, so that the
+// half or generation a flip of pw_gen left can be written again: a packet reads pw_gen once and
+// then the tables it names. The programs run inside RCU read-side sections, and
+// MEMBARRIER_CMD_GLOBAL waits for an RCU grace period (tens of microseconds here, with
+// expedited grace periods). Kernels with nohz_full refuse it; a program run lasts microseconds,
+// so a pause of 20 ms stands in there.
+void waitForProgramRuns()
+{
+    if (::syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
 
 Addr addrOf(const __u8 (&raw)[16])
 {
@@ -245,6 +263,7 @@ void PolicyStore::flip(__u32 active, __u32 hosts)
                                      maps_.nets4.blocksPerHalf(), g.ban_half & 1, maps_.bans.bitMask(),
                                      maps_.rate.mask(), g.known_half & 1, maps_.known.bitMask(), g.src4_built,
                                      g.host_shrink});
+    waitForProgramRuns();
 }
 
 size_t PolicyStore::refreshBanFilter()
@@ -269,6 +288,7 @@ size_t PolicyStore::refreshBans(std::initializer_list<__u32> zoneHalves)
     n.banbit_mask = maps_.bans.bitMask();
     n.src4_built = maps_.src4.mapped() && n.banbit_mask; // without a ban filter, bans are not marked
     maps_.gen.update(0, n);
+    waitForProgramRuns();
     return overflow;
 }
 
@@ -281,6 +301,7 @@ void PolicyStore::refreshKnownFilter()
     n.known_half = next;
     n.knownbit_mask = maps_.known.bitMask();
     maps_.gen.update(0, n);
+    waitForProgramRuns();
 }
 
 void PolicyStore::editTables(const std::function<void(__u32 half)>& edit, size_t add4, size_t add6)
