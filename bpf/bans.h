@@ -177,18 +177,43 @@ static __always_inline int pw_is_v4mapped(const union pw_addr *a)
 	return a->d[0] == 0 && a->w[2] == bpf_htonl(0xffff);
 }
 
+/* The prefix length an IPv6 address's per-prefix state is kept by: v6_prefix, or 128 for a
+ * link-local address (fe80::/10), since every neighbour on the link, the router among them,
+ * shares fe80::/64. Worked out without a branch. */
+static __always_inline __u32 pw_v6_key_bits(const union pw_addr *a, __u32 v6_prefix)
+{
+	__u32 x = (a->w[0] & bpf_htonl(0xffc00000)) ^ bpf_htonl(0xfe800000);
+	__u32 not_ll = (x | (0 - x)) >> 31;
+
+	return 128 - not_ll * (128 - v6_prefix);
+}
+
+/* pw_source_key's prefix length for an address (hi, lo: its two halves as loaded), or 0 for a
+ * key of the address itself. A global function: verified once, not once per way into each of
+ * its callers (the TC egress program calls it twice per answer; ingress, once per ban). */
+__noinline __u32 pw_source_bits(__u64 hi, __u64 lo, __u32 zone, __u32 v6_prefix)
+{
+	union pw_addr a = { .d = { hi, lo } };
+	__u32 bits = pw_v6_key_bits(&a, v6_prefix);
+
+	if (zone != PW_ZONE_INTERNET || pw_is_v4mapped(&a) || bits >= 128)
+		return 0;
+	return bits;
+}
+
 /* The key of a source's state that an internet source's IPv6 address keeps per prefix (its
  * ban, its failure count; its budget is pw_budget_key): the address masked to v6_prefix, and
- * the prefix's length; for any other source (IPv4, or a zone the config names: an office's LAN
- * /64 must not go with one of its devices) the address itself, and 0. */
+ * the prefix's length; for any other source (IPv4, a link-local address, or a zone the config
+ * names: an office's LAN /64 must not go with one of its devices) the address itself, and 0. */
 static __always_inline __u8 pw_source_key(const union pw_addr *a, const struct pw_policy *pol, __u32 zone,
 					  union pw_addr *key)
 {
+	__u32 bits = pw_source_bits(a->d[0], a->d[1], zone, pol->v6_prefix);
+
 	*key = *a;
-	if (zone != PW_ZONE_INTERNET || pw_is_v4mapped(a) || pol->v6_prefix >= 128)
-		return 0;
-	pw_mask6(key, pol->v6_prefix);
-	return pol->v6_prefix;
+	if (bits)
+		pw_mask6(key, bits);
+	return bits;
 }
 
 /* Bans a source of zone `zone` for the policy's ban time and reports it: by its pw_source_key

@@ -17,13 +17,14 @@ static __always_inline int pw_gcra(__u64 *tat, __u64 now, __u64 interval, __u32 
 	return 1;
 }
 
-/* The budget key: IPv4 per address, IPv6 per prefix of the configured length. */
+/* The budget key: IPv4 per address, IPv6 per prefix of the configured length (a link-local
+ * address per address: pw_v6_key_bits). */
 static __always_inline void pw_budget_key(struct pw_ctx *c, const struct pw_policy *pol, struct pw_ban_key *k)
 {
 	union pw_addr a = c->m.src;
 
 	if (c->m.family == 6)
-		pw_mask6(&a, pol->v6_prefix);
+		pw_mask6(&a, pw_v6_key_bits(&a, pol->v6_prefix));
 	__builtin_memcpy(k->addr, a.b, 16);
 }
 
@@ -417,11 +418,12 @@ static __always_inline int pw_is_prefix_banned(const struct pw_gen_state *g, str
 {
 	struct pw_ban_key k;
 	union pw_addr a = c->m.src;
+	__u32 bits = pw_v6_key_bits(&a, c->policy->v6_prefix);
 	__u64 bit, *w;
 
-	if (c->m.family != 6 || c->policy->v6_prefix >= 128)
+	if (c->m.family != 6 || bits >= 128)
 		return 0;
-	pw_mask6(&a, c->policy->v6_prefix);
+	pw_mask6(&a, bits);
 	if (g->banbit_mask) {
 		w = pw_banbit(g, g->ban_half, pw_ban_hash(g, &a), &bit);
 		if (w && !(*w & bit))

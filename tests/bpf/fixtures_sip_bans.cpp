@@ -189,6 +189,33 @@ TEST_CASE("IPv6 sources share a budget and a ban per ipv6_prefix", "[bpf][sip][b
         CHECK(hasRateKey(h96, "2001:db8:9:1:0:1::"));
         CHECK(h96.maps().rate.keys().size() == 2);
     }
+    SECTION("link-local sources (fe80::/10) have a budget and a ban per address")
+    {
+        // Every neighbour on the link shares fe80::/64, the PBX's router among them: a ban of
+        // that /64 would take the router's neighbour discovery, and with it all IPv6 calls.
+        Harness h(sipConfig());
+        const char* a1 = "fe80::1:1";
+        const char* a2 = "fe80::2:2"; // the same fe80::/64: the router, say
+        checkVerdict(h, expect("a1 #1", sipUdpFrom(a1), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect("a1 #2", sipUdpFrom(a1), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect("a1 #3", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
+        checkVerdict(h, expect("a2 has its own budget", sipUdpFrom(a2), PW_REASON_SIP_RESPONSIVE));
+        CHECK(hasRateKey(h, a1));
+        CHECK(hasRateKey(h, a2));
+        checkVerdict(h, expect("a1 (strike 2)", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
+        checkVerdict(h, expect("a1 (strike 3) bans it", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
+        const auto b = h.maps().bans.lookup(addrKey(a1));
+        REQUIRE(b.has_value());
+        CHECK(b->prefix == 0);
+        CHECK(h.maps().bans.keys().size() == 1);
+        checkVerdict(h, expect("a1 is banned", sipUdpFrom(a1), PW_REASON_BANNED));
+        checkVerdict(h, expect("a2 is not", sipUdpFrom(a2), PW_REASON_SIP_RESPONSIVE));
+        checkVerdict(h, expect("a trap port hit of a2 bans a2 alone",
+                                      Packet().eth().ipv6(a2, kHost.v6).udp(5060, kTrapPort),
+                               PW_REASON_TRAP_PORT));
+        CHECK(h.maps().bans.lookup(addrKey(a2)).value().prefix == 0);
+        checkVerdict(h, expect("a third neighbour passes", sipUdpFrom("fe80::3:3"), PW_REASON_SIP_RESPONSIVE));
+    }
     SECTION("IPv4 sources have a budget per address whatever ipv6_prefix says")
     {
         Harness h(sipConfig({.ipv6Prefix = 48}));
