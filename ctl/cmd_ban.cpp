@@ -285,8 +285,11 @@ void addBanCommands(CLI::App& app, Context& ctx)
         ->type_name("SECONDS");
     add->callback([&ctx, o] {
         ctx.action = [o](Context& c) {
-            const BanTarget t = banTarget(c, "ban add", o->addr);
-            addBan(c, t, parseTtl(o->ttl));
+            // Every argument before the maps open (a prefix's length is checked against them):
+            // the address's form, then --ttl.
+            parseCidrArg("ban add", o->addr);
+            const auto ttl = parseTtl(o->ttl);
+            addBan(c, banTarget(c, "ban add", o->addr), ttl);
         };
     });
 

@@ -51,28 +51,40 @@ void Table::print(std::ostream& out) const
         line(r);
 }
 
+namespace {
+
+// JSON text of j. Strings come from the command line, input files and interface names, none of
+// which need be UTF-8: a byte that is not becomes U+FFFD instead of an exception (which, thrown
+// while an error is reported, would end pbxwallctl without its JSON document).
+std::string text(const nlohmann::ordered_json& j, int indent = -1)
+{
+    return j.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+} // namespace
+
 void printJson(const Context& ctx, const nlohmann::ordered_json& doc)
 {
-    std::cout << doc.dump(ctx.opt.pretty ? 2 : -1) << '\n';
+    std::cout << text(doc, ctx.opt.pretty ? 2 : -1) << '\n';
 }
 
 void printJsonArray(const Context& ctx, const std::string& key, size_t n,
                     const std::function<nlohmann::ordered_json(size_t)>& item)
 {
     // The same text dump(2) would give for the whole document, without building it.
-    const std::string name = nlohmann::ordered_json(key).dump();
+    const std::string name = text(nlohmann::ordered_json(key));
     if (!ctx.opt.pretty) {
         std::cout << '{' << name << ":[";
         for (size_t i = 0; i < n; ++i)
-            std::cout << (i ? "," : "") << item(i).dump();
+            std::cout << (i ? "," : "") << text(item(i));
         std::cout << "]}\n";
         return;
     }
     std::cout << "{\n  " << name << ": [";
     for (size_t i = 0; i < n; ++i) {
-        std::string text = item(i).dump(2);
+        const std::string itemText = text(item(i), 2);
         std::string indented = "    ";
-        for (char c : text) {
+        for (char c : itemText) {
             indented += c;
             if (c == '\n')
                 indented += "    ";
@@ -87,7 +99,7 @@ void printError(bool json, const std::string& message)
     std::string line = message;
     std::replace(line.begin(), line.end(), '\n', ' ');
     if (json)
-        std::cout << nlohmann::ordered_json{{"error", line}}.dump() << '\n';
+        std::cout << text(nlohmann::ordered_json{{"error", line}}) << '\n';
     else
         std::cerr << "pbxwallctl: error: " << line << '\n';
 }

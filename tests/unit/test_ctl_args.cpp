@@ -222,6 +222,25 @@ TEST_CASE("pbxwallctl: --json errors are one JSON document on stdout", "[ctl]")
     check(ctl({"known", "add", "192.0.2.1", "--ttl", "604801", "-j"}), 2, "--ttl");
     check(ctl({"--json", "known", "del", "192.0.2.300"}), 2, "192.0.2.300");
     check(ctl({"known", "list", "--json"}), 1, "does not exist");
+    // Bytes that are not UTF-8 (a Latin-1 blocklist, say) are replaced in the document, which
+    // stays one valid JSON document (it used to end pbxwallctl with an exception).
+    check(ctl({"--json", "zone", "add", "10.0.0.\xff", "reject"}), 2, "10.0.0.\xef\xbf\xbd");
+    check(ctl({"--json", "zone", "add", "10.0.0.1", "reject", "\xe9"}), 2, "");
+    char path[] = "/tmp/pbxwallctl-test-XXXXXX";
+    const int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    REQUIRE(write(fd, "10.1.0.0/16 caf\xe9\n", 17) == 17);
+    close(fd);
+    check(ctl({"--json", "blacklist", "add", "--file", path}), 2, std::string(path) + ":1:");
+    std::remove(path);
+}
+
+TEST_CASE("pbxwallctl: ban add checks --ttl before the maps, for an IPv6 prefix too", "[ctl]")
+{
+    // The prefix's length is checked against the policy in force, so the maps open for it:
+    // after --ttl, which is a usage error (2) whether the maps are there or not.
+    checkUsage(ctl({"ban", "add", "2001:db8::/64", "--ttl", "bogus"}), "--ttl");
+    checkUsage(ctl({"ban", "add", "2001:db8::1", "--ttl", "bogus"}), "--ttl");
 }
 
 TEST_CASE("pbxwallctl: a missing pin dir is a run-time error with a hint", "[ctl]")
