@@ -507,8 +507,7 @@ int runDaemon(config::Config cfg)
         throwErrno(errno, "signalfd");
 
     // One pbxwalld per state directory: a second one would fight over the same policy.
-    if (::mkdir(cfg.stateDir.c_str(), 0700) != 0 && errno != EEXIST)
-        throwErrno(errno, "create " + cfg.stateDir);
+    prepareStateDir(cfg.stateDir);
     const std::string lockPath = cfg.stateDir + "/pbxwalld.lock";
     UniqueFd instance(::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!instance)

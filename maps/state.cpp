@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <charconv>
 #include <functional>
 #include <stdexcept>
@@ -147,8 +148,22 @@ std::string writeTemp(const std::string& dir, const std::string& name, const std
     return tmp;
 }
 
+void syncDir(const std::string& dir)
+{
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || ::fsync(fd) != 0) {
+        const int err = errno;
+        if (fd >= 0)
+            ::close(fd);
+        throw std::system_error(err, std::generic_category(), "sync " + dir);
+    }
+    ::close(fd);
+}
+
 // Replaces the files of one save: every new file is written and synced before the first is
-// renamed into place, so a full disk or an I/O error leaves all of them as they were.
+// renamed into place, so a full disk or an I/O error leaves all of them as they were. The old
+// files are linked aside first: a rename that fails after others took effect puts those back.
+// The directory is synced last, so that a save that returned survives a power cut.
 void writeAtomically(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files)
 {
     std::vector<std::string> temps;
@@ -160,9 +175,29 @@ void writeAtomically(const std::string& dir, const std::vector<std::pair<std::st
             ::unlink(t.c_str());
         throw;
     }
-    for (size_t i = 0; i < files.size(); ++i)
-        if (::rename(temps[i].c_str(), (dir + "/" + files[i].first).c_str()) != 0)
-            throw std::system_error(errno, std::generic_category(), "rename " + temps[i]);
+    std::vector<std::string> finals, olds;
+    std::vector<bool> hadOld;
+    for (const auto& f : files) {
+        finals.push_back(dir + "/" + f.first);
+        olds.push_back(dir + "/" + f.first + ".old");
+        ::unlink(olds.back().c_str());
+        hadOld.push_back(::link(finals.back().c_str(), olds.back().c_str()) == 0);
+    }
+    for (size_t i = 0; i < files.size(); ++i) {
+        if (::rename(temps[i].c_str(), finals[i].c_str()) == 0)
+            continue;
+        const int err = errno;
+        for (size_t j = 0; j < i; ++j) // back to the old files; a file that was not there goes
+            hadOld[j] ? (void)::rename(olds[j].c_str(), finals[j].c_str()) : (void)::unlink(finals[j].c_str());
+        for (size_t j = i; j < files.size(); ++j)
+            ::unlink(temps[j].c_str());
+        for (size_t j = 0; j < files.size(); ++j)
+            ::unlink(olds[j].c_str());
+        throw std::system_error(err, std::generic_category(), "rename " + temps[i]);
+    }
+    for (const auto& o : olds)
+        ::unlink(o.c_str());
+    syncDir(dir);
 }
 
 std::string bansText(const std::vector<CtlBan>& bans)
@@ -215,12 +250,30 @@ std::vector<CtlBan> CtlState::loadBans(const std::string& dir)
     return bans;
 }
 
+void prepareStateDir(const std::string& dir)
+{
+    if (::mkdir(dir.c_str(), 0700) == 0)
+        return;
+    if (errno != EEXIST)
+        throw std::system_error(errno, std::generic_category(), "create " + dir);
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) != 0)
+        throw std::system_error(errno, std::generic_category(), "inspect " + dir);
+    if (!S_ISDIR(st.st_mode))
+        throw std::runtime_error("state_dir " + dir + " is not a directory");
+    // Whoever may write there may write the policy (a zone entry that trusts them): the
+    // directory must be its owner's alone. Its mode is not changed: it may be shared (/tmp).
+    char mode[8];
+    std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    if (st.st_uid != ::geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        throw std::runtime_error("state_dir " + dir + " (mode " + mode + ", owner uid " + std::to_string(st.st_uid) +
+                                 ") may be written by others: pbxwall keeps its policy there, so it must be a "
+                                 "directory of its own (the default is /var/lib/pbxwall)");
+}
+
 void CtlState::save(const std::string& dir) const
 {
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-        throw std::system_error(errno, std::generic_category(), "create " + dir);
-    if (::chmod(dir.c_str(), 0700) != 0)
-        throw std::system_error(errno, std::generic_category(), "chmod " + dir);
+    prepareStateDir(dir);
 
     std::string zonesText = "# pbxwallctl zone entries: CIDR ZONE\n";
     zonesText.reserve(zonesText.size() + zones.size() * 28);
@@ -238,6 +291,7 @@ void CtlState::save(const std::string& dir) const
 
 void CtlState::saveBans(const std::string& dir, const std::vector<CtlBan>& bans)
 {
+    prepareStateDir(dir);
     writeAtomically(dir, {{"bans", bansText(bans)}});
 }
 

@@ -41,13 +41,18 @@ struct CtlState {
 
     // Missing files are empty. A broken line throws std::runtime_error "FILE:LINE: ...".
     static CtlState load(const std::string& dir);
-    // Creates dir (0700) if needed; each file is replaced atomically (write, fsync, rename).
+    // Creates dir (0700) if needed (prepareStateDir); the files are replaced together (write,
+    // fsync, rename; the renames undone if one fails; the directory synced).
     void save(const std::string& dir) const;
 
     // The bans file alone (pbxwalld's expiry sweep must not re-read a million zone entries).
     static std::vector<CtlBan> loadBans(const std::string& dir);
     static void saveBans(const std::string& dir, const std::vector<CtlBan>& bans);
 };
+
+// Creates the state directory (0700), or checks that an existing one is a directory only its
+// owner, this process's user, may write: throws std::runtime_error otherwise.
+void prepareStateDir(const std::string& dir);
 
 // Clock conversions between CLOCK_MONOTONIC nanoseconds (the data plane) and Unix seconds.
 uint64_t monotonicNowNs();

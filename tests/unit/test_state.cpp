@@ -112,6 +112,66 @@ TEST_CASE("state files: a save that fails on its last file leaves every file as 
     CHECK(CtlState::load(d.path).bans.size() == 1);
 }
 
+TEST_CASE("state files: a rename that fails after others took effect puts those back", "[state]")
+{
+    TempDir d;
+    CtlState s;
+    s.zones = {{parseCidr("198.18.5.0/24"), PW_ZONE_REJECT}};
+    s.ifaces = {{"eth0", PW_ZONE_INTERNET}};
+    s.save(d.path);
+    const auto read = [&](const std::string& name) {
+        std::ifstream in(d.path + "/" + name);
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    const std::string zonesBefore = read("zones"), ifacesBefore = read("ifaces");
+
+    // bans, the last file renamed, is a directory that is not empty: its rename fails after
+    // zones and ifaces were replaced.
+    std::filesystem::remove(d.path + "/bans");
+    std::filesystem::create_directory(d.path + "/bans");
+    d.write("bans/keep", "x");
+    CtlState next = s;
+    next.zones.push_back({parseCidr("198.18.6.0/24"), PW_ZONE_TRUSTED});
+    next.ifaces = {{"eth1", PW_ZONE_LOCAL}};
+    CHECK_THROWS_AS(next.save(d.path), std::system_error);
+    CHECK(read("zones") == zonesBefore);
+    CHECK(read("ifaces") == ifacesBefore);
+    for (const auto& e : std::filesystem::directory_iterator(d.path)) {
+        INFO(e.path());
+        CHECK((e.path().filename() == "zones" || e.path().filename() == "ifaces" || e.path().filename() == "bans"));
+    }
+}
+
+TEST_CASE("state files: the state directory is created 0700, or must be its owner's alone", "[state]")
+{
+    TempDir d;
+    const auto mode = [](const std::string& p) {
+        return std::filesystem::status(p).permissions() & std::filesystem::perms::all;
+    };
+    const std::string fresh = d.path + "/state";
+    prepareStateDir(fresh);
+    CHECK(mode(fresh) == std::filesystem::perms::owner_all);
+
+    std::filesystem::permissions(fresh, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                            std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                            std::filesystem::perms::others_exec);
+    prepareStateDir(fresh); // 0755: accepted as it is, not changed
+    CHECK(mode(fresh) == (std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                          std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                          std::filesystem::perms::others_exec));
+
+    for (const auto perms : {std::filesystem::perms::all, std::filesystem::perms::owner_all | std::filesystem::perms::group_write}) {
+        std::filesystem::permissions(fresh, perms);
+        CHECK_THROWS_WITH(prepareStateDir(fresh), Catch::Contains("may be written by others"));
+        CHECK_THROWS_WITH(CtlState{}.save(fresh), Catch::Contains("may be written by others"));
+        CHECK(mode(fresh) == perms); // a refusal changes nothing
+    }
+    std::filesystem::permissions(fresh, std::filesystem::perms::all | std::filesystem::perms::sticky_bit);
+    CHECK_THROWS_WITH(prepareStateDir(fresh), Catch::Contains("mode 1777"));
+    d.write("file", "x");
+    CHECK_THROWS_WITH(prepareStateDir(d.path + "/file"), Catch::Contains("not a directory"));
+}
+
 TEST_CASE("state files: missing files are empty; comments, blank lines and spacing are skipped", "[state]")
 {
     TempDir d;
