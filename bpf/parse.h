@@ -65,7 +65,7 @@ struct pw_meta {
 	__u8 icmp_type;
 	__u8 tcp_flags;
 	__u8 hop_limit;
-	__u8 frag_proto; /* fragments: the protocol named next to the fragment id (the frag key) */
+	__u8 frag_proto; /* fragments: IPv4's protocol, part of the frag key (IPv6: the id's low byte) */
 	__u16 l4_off;    /* offset of the L4 header in the frame (valid with has_ports) */
 	__u16 pad;
 };
@@ -315,7 +315,11 @@ static __always_inline int pw_parse_ipv6(void *data, void *data_end, __u32 beyon
 			nexthdr = fh->nexthdr;
 			hoff += sizeof(*fh);
 			m->frag_id = bpf_ntohl(fh->id);
-			m->frag_proto = nexthdr;
+			/* The next header is not in the key: only the first fragment's counts (RFC 8200
+			 * 4.5), and Linux reassembles by (source, destination, id) alone. The key's proto
+			 * byte repeats the id's low byte instead, the same in every fragment: a constant
+			 * there would cost the verifier a state of its own (35k more instructions). */
+			m->frag_proto = (__u8)m->frag_id;
 			if (fo & 0xfff8) {
 				m->frag = PW_FRAG_LATER;
 				m->proto = nexthdr;
