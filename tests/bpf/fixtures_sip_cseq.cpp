@@ -68,6 +68,11 @@ TEST_CASE("CSeq: a request other than INVITE and REGISTER must name its own meth
     check("OPTIONS, white space before the colon and after the method",
           bare("OPTIONS", "CSeq :  4294967 OPTIONS \r\n"), ok);
     check("OPTIONS, no CSeq", bare("OPTIONS", ""), bad);
+    // More white space before the colon than is read: the line counts as a CSeq, and one read
+    // from inside the white space does not parse.
+    check("OPTIONS, a second CSeq behind white space", bare("OPTIONS", "CSeq: 1 OPTIONS\r\nCSeq      : 1 REGISTER\r\n"),
+          bad);
+    check("OPTIONS, its only CSeq behind white space", bare("OPTIONS", "CSeq \t \t \t: 1 OPTIONS\r\n"), bad);
     check("OPTIONS, no sequence number", bare("OPTIONS", "CSeq: OPTIONS\r\n"), bad);
     check("OPTIONS, no space after the number", bare("OPTIONS", "CSeq: 1OPTIONS\r\n"), bad);
     check("OPTIONS, two CSeq lines", bare("OPTIONS", "CSeq: 1 OPTIONS\r\nCSeq: 1 REGISTER\r\n"), bad);

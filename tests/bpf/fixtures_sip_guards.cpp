@@ -75,6 +75,14 @@ TEST_CASE("scanner signatures in User-Agent drop and ban the source", "[bpf][sip
     const Peer b = internetSource(n++, keep);
     checkVerdict(h, expect(named(f, "white space before the colon"),
                            sipUdp(f, b, options("User-Agent \t: sipvicious\r\n")), PW_REASON_SCANNER));
+    // More white space than is read before the colon (RFC 3261 allows any; pjsip reads the
+    // header): the line still counts, its value searched from inside the white space.
+    for (const char* line : {"User-Agent     : friendly-scanner\r\n", "User-Agent\t\t\t\t\t\t: sipvicious\r\n",
+                             "From          : <sip:100@1.1.1.1>;tag=1\r\n", "f      : \"sipvicious\"<sip:1@a>\r\n"}) {
+        const Peer w = internetSource(n++, keep);
+        checkVerdict(h, expect(named(f, std::string("white space past what is read: ") + line),
+                               sipUdp(f, w, options(line)), PW_REASON_SCANNER));
+    }
     const Peer c = internetSource(n++, keep);
     checkVerdict(h, expect(named(f, "the last bytes of the datagram"),
                            sipUdp(f, c, "REGISTER sip:198.18.0.1 SIP/2.0\r\nCSeq: 1 REGISTER\r\nUser-Agent: iWar"),
