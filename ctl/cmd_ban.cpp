@@ -91,15 +91,6 @@ std::string trustedByInterface(Context& ctx, const Addr& a)
            " (zone trusted) take that zone and still pass: trusted sources are never banned";
 }
 
-// The length the data plane bans IPv6 sources by ([sip] ipv6_prefix of the policy in force);
-// 128: by address.
-unsigned banPrefix6(Context& ctx)
-{
-    MapSet& maps = ctx.maps();
-    const auto pol = maps.policy.lookup(maps.activeGen());
-    return pol && pol->v6_prefix ? pol->v6_prefix : 128;
-}
-
 // The ban a `ban add|del` argument names: an address, or an IPv6 prefix of the length IPv6
 // sources are banned by. prefix: as pw_ban's.
 struct BanTarget {
@@ -115,6 +106,9 @@ BanTarget banTarget(Context& ctx, const std::string& command, const std::string&
         return {c.addr, 0};
     if (c.isV4())
         usageError(command + ": " + text + " is a prefix: bans name an address or an IPv6 prefix");
+    if (c.addr.isLinkLocal6())
+        usageError(command + ": " + text + " is a link-local prefix: link-local sources are banned by address "
+                   "(every neighbour on the link, the router among them, shares fe80::/64)");
     ctx.lockExclusive(); // the length read here holds until the ban is written (a reload waits)
     const unsigned len = banPrefix6(ctx);
     if (c.len != len)

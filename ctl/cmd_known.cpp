@@ -99,9 +99,8 @@ void addKnown(Context& ctx, const Addr& a, uint64_t ttl)
     // addresses of a banned prefix (its registered phones): so does a known entry made here.
     // The prefix's ban is kept under its first address, which is such an address too.
     std::string inBannedPrefix;
-    if (!a.isV4()) {
-        const auto pol = maps.policy.lookup(maps.activeGen());
-        const unsigned len = pol && pol->v6_prefix ? pol->v6_prefix : 128;
+    if (!a.isV4() && !a.isLinkLocal6()) {
+        const unsigned len = banPrefix6(ctx);
         const Addr net = masked(a, len);
         if (auto b = len < 128 ? maps.bans.lookup(knownKey(net)) : std::nullopt; inForce(b) && b->prefix)
             inBannedPrefix = banText(net, b->prefix);

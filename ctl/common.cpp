@@ -349,4 +349,11 @@ std::string ruleOf(Context& ctx, const Addr& a)
     return r->first.str() + ", set by " + by;
 }
 
+unsigned banPrefix6(Context& ctx)
+{
+    MapSet& maps = ctx.maps();
+    const auto pol = maps.policy.lookup(maps.activeGen());
+    return pol && pol->v6_prefix ? pol->v6_prefix : 128;
+}
+
 } // namespace pbxwall::ctl

@@ -100,4 +100,8 @@ private:
 // The rule that puts a in its zone, for messages: "203.0.113.0/24, set by the config file".
 std::string ruleOf(Context& ctx, const Addr& a);
 
+// The length the data plane bans IPv6 sources by ([sip] ipv6_prefix of the policy in force);
+// 128: by address.
+unsigned banPrefix6(Context& ctx);
+
 } // namespace pbxwall::ctl

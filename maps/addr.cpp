@@ -167,7 +167,11 @@ std::string banText(const Addr& a, uint8_t prefix)
 
 std::optional<Addr> refitBan(const Addr& a, uint8_t prefix, unsigned len)
 {
-  if (!prefix || prefix == len)
+  if (!prefix)
+    return a;
+  if (a.isLinkLocal6())
+    return std::nullopt;
+  if (prefix == len)
     return a;
   if (len < prefix)
     return masked(a, len);

@@ -20,6 +20,9 @@ struct Addr {
   std::array<uint8_t, 16> bytes{};
 
   bool isV4() const; // inside ::ffff:0:0/96
+  // Inside fe80::/10: every neighbour on the link shares fe80::/64, so the data plane keeps
+  // such a source's bans, budget and failure count per address (pw_v6_key_bits).
+  bool isLinkLocal6() const { return bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80; }
   std::string str() const; // dotted quad for IPv4, RFC 5952 text for IPv6
   static Addr fromV4(uint32_t netOrder); // address as in struct iphdr (network byte order)
 
@@ -55,7 +58,8 @@ inline constexpr uint8_t kBanPrefixMin = 48;
 std::string banText(const Addr& a, uint8_t prefix);
 // The key of a ban (address a, prefix as pw_ban's) once IPv6 sources are banned by /len: itself
 // for one address or a prefix of that length; the wider prefix holding it when len is shorter;
-// nothing when len is longer (128 included), as which part of the prefix offended is not known.
+// nothing when len is longer (128 included), as which part of the prefix offended is not known,
+// and nothing for a link-local prefix (such sources are banned by address only).
 std::optional<Addr> refitBan(const Addr& a, uint8_t prefix, unsigned len);
 
 struct PortRange {

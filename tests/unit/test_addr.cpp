@@ -171,6 +171,15 @@ TEST_CASE("bans: their text, and where an IPv6 prefix ban goes when ipv6_prefix 
   CHECK(refitBan(p64, 64, 64) == p64);                       // the same length: stays
   CHECK(refitBan(p64, 64, 48) == parseAddr("2001:db8:4::")); // wider: the prefix holding it
   CHECK_FALSE(refitBan(p64, 64, 80).has_value());           // narrower: which /80 is not known
+  // Link-local sources are banned by address: a prefix ban of fe80:: bans nothing there.
+  const Addr ll = parseAddr("fe80::");
+  CHECK_FALSE(refitBan(ll, 64, 64).has_value());
+  CHECK(refitBan(parseAddr("fe80::1"), 0, 64) == parseAddr("fe80::1"));
+  CHECK(ll.isLinkLocal6());
+  CHECK(parseAddr("febf:ffff::1").isLinkLocal6());
+  CHECK_FALSE(parseAddr("fec0::1").isLinkLocal6());
+  CHECK_FALSE(parseAddr("fe7f::1").isLinkLocal6());
+  CHECK_FALSE(parseAddr("198.18.0.1").isLinkLocal6());
   CHECK_FALSE(refitBan(p64, 64, 128).has_value());          // by address: which one is not known
   const Addr one = parseAddr("2001:db8:4:5::9");
   CHECK(refitBan(one, 0, 48) == one); // a ban of one address never moves

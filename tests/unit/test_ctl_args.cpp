@@ -241,6 +241,9 @@ TEST_CASE("pbxwallctl: ban add checks --ttl before the maps, for an IPv6 prefix 
     // after --ttl, which is a usage error (2) whether the maps are there or not.
     checkUsage(ctl({"ban", "add", "2001:db8::/64", "--ttl", "bogus"}), "--ttl");
     checkUsage(ctl({"ban", "add", "2001:db8::1", "--ttl", "bogus"}), "--ttl");
+    // Link-local sources are banned by address (the data plane never judges them by prefix).
+    checkUsage(ctl({"ban", "add", "fe80::/64"}), "link-local sources are banned by address");
+    checkUsage(ctl({"ban", "del", "fe80::/64"}), "link-local");
 }
 
 TEST_CASE("pbxwallctl: a missing pin dir is a run-time error with a hint", "[ctl]")
