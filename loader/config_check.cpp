@@ -155,7 +155,8 @@ void Validator::interface(const toml::table& t)
     return;
   if (options_.checkInterfaces) {
     const Pos at = posOf(t.get("name")->source());
-    if (if_nametoindex(iface.name.c_str()) == 0) {
+    const unsigned index = if_nametoindex(iface.name.c_str());
+    if (index == 0) {
       warn(at, "interface " + inQuotes(iface.name) + " does not exist on this machine");
     } else if (auto type = linkType(iface.name); type && *type == ARPHRD_LOOPBACK) {
       // The host's own traffic: its sources (127.0.0.0/8, ::1) are martians on a wire.
@@ -172,6 +173,14 @@ void Validator::interface(const toml::table& t)
                     "its packets; name the Ethernet interface that carries the traffic instead (for PPP over "
                     "Ethernet, the interface under it)");
       return;
+    } else if (const auto it = interfaceIndexes_.find(index); it != interfaceIndexes_.end()) {
+      // One device by two of its names (an altname): the zone of the later would win silently.
+      error(at, "interface " + inQuotes(iface.name) + " is the device listed as " + inQuotes(it->second.first) +
+                    " at line " + std::to_string(it->second.second) + " (index " + std::to_string(index) +
+                    ", by another of its names): name each device once");
+      return;
+    } else {
+      interfaceIndexes_.emplace(index, std::make_pair(iface.name, pos.line));
     }
   }
   config_.interfaces.push_back(std::move(iface));

@@ -101,6 +101,7 @@ private:
   bool failed_ = false;
   const toml::table* root_ = nullptr;
   std::map<std::string, int> interfaceLines_;
+  std::map<unsigned, std::pair<std::string, int>> interfaceIndexes_; // ifindex -> name, line (checkInterfaces)
   std::vector<std::pair<Pos, ZoneRule>> zoneRules_;
   std::vector<ServiceDraft> services_;
   Pos sipPos_;                       // of the [sip] header

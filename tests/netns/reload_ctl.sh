@@ -121,13 +121,20 @@ broken_loopback() {
   write_config ", \"$PW_PHONE2_4\""
   printf '[[interface]]\nname = "lo"\nzone = "internet"\n' >>"$PW_CONFIG"
 }
-for kind in syntax zone tunnel loopback; do
+# One device under two of its names (an altname): the later zone would win silently.
+nsenter --net="/var/run/netns/$PW_NS_PBX" ip link property add dev "$PW_IF_PBX" altname pwalt0
+broken_altname() {
+  write_config ", \"$PW_PHONE2_4\""
+  printf '[[interface]]\nname = "pwalt0"\nzone = "trusted"\n' >>"$PW_CONFIG"
+}
+for kind in syntax zone tunnel loopback altname; do
   "broken_$kind"
   cp "$PW_CONFIG" "$PW_TMP/broken-$kind.toml"
   line=$(grep -n -E '^(reject|friends) = ' "$PW_CONFIG" | tail -n1 | cut -d: -f1)
   [[ $kind == syntax ]] && line=$((line + 1)) # the parser stops at the line after the open array
   [[ $kind == tunnel ]] && line=$(grep -n '^name = "pwtun0"' "$PW_CONFIG" | cut -d: -f1)
   [[ $kind == loopback ]] && line=$(grep -n '^name = "lo"' "$PW_CONFIG" | cut -d: -f1)
+  [[ $kind == altname ]] && line=$(grep -n '^name = "pwalt0"' "$PW_CONFIG" | cut -d: -f1)
   out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
   sed 's/^/  pbxwalld: /' <<<"$out"
   pw_check "broken ($kind) reload: refused, the running policy is kept" has 'reload refused'
@@ -151,6 +158,9 @@ for kind in syntax zone tunnel loopback; do
   [[ $kind != loopback ]] ||
     pw_check "pbxwalld --check on the loopback file says why lo cannot be named" \
       grep -q 'interface "lo" is the loopback device' "$PW_TMP/check.err"
+  [[ $kind != altname ]] ||
+    pw_check "pbxwalld --check on the altname file names the device's first listing" \
+      grep -q "interface \"pwalt0\" is the device listed as \"$PW_IF_PBX\" at line [0-9]* (index" "$PW_TMP/check.err"
 done
 
 # ---- a [limits] size with a policy change: refused whole (the maps were made for the old ----
