@@ -488,7 +488,7 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 	if (ref.over)
 		return PW_REASON_RATE_LIMITED;
 	if (!r) {
-		__u32 first = ul ? pw_sip_first_line(ctx, c, ul) : 0;
+		__u32 first = ul ? pw_sip_first_line(ctx, c, ul, 1) : 0;
 
 		if (first)
 			return first;

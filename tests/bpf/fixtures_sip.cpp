@@ -371,9 +371,21 @@ TEST_CASE("SIP guards: malformed datagrams and anonymous INVITEs", "[bpf][sip][g
     checkVerdict(h, expect(named(f, "a lone byte"), sipUdp(f, kNet3, "x"), PW_REASON_MALFORMED_SIP));
     checkVerdict(h, expect(named(f, "malformed from the local zone too"), sipUdp(f, kLocal, "\x01\x02garbage-garbage-garbage"),
                            PW_REASON_MALFORMED_SIP, PW_ZONE_LOCAL));
-    // Well-formed: requests with sips: URIs and responses pass the guards (then the budget).
+    // Well-formed: requests with sips: URIs pass the guards (then the budget). A response
+    // passes from a known internet source, and from the other zones; from an unknown internet
+    // source it answers nothing the PBX sent, and a stateless proxy would forward it from the
+    // SIP port to the address its second Via names (a forged 200 to REGISTER: its sender
+    // known; forged 403s: another address banned).
     checkVerdict(h, expect(named(f, "a response from an unknown source"), sipUdp(f, kNet3, "SIP/2.0 180 Ringing\r\n\r\n"),
-                           PW_REASON_SIP_RESPONSIVE));
+                           PW_REASON_NOT_WHITELISTED));
+    checkVerdict(h, expect(named(f, "a forged 200 to REGISTER from an unknown source"),
+                           sipUdp(f, kScanner3, "SIP/2.0 200 OK\r\nCSeq: 1 REGISTER\r\n\r\n"), PW_REASON_NOT_WHITELISTED));
+    checkVerdict(h, expect(named(f, "a response from a known source"), sipUdp(f, kNet2, "SIP/2.0 200 OK\r\n\r\n"),
+                           PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "a response from the local zone"), sipUdp(f, kLocal, "SIP/2.0 486 Busy Here\r\n\r\n"),
+                           PW_REASON_SERVICE, PW_ZONE_LOCAL));
+    checkVerdict(h, expect(named(f, "a response from a trusted source"), sipUdp(f, kTrusted, "SIP/2.0 200 OK\r\n\r\n"),
+                           PW_REASON_TRUSTED, PW_ZONE_TRUSTED));
     checkVerdict(h, expect(named(f, "REGISTER to a sips: URI from local"),
                            sipUdp(f, kLocal, "REGISTER sips:pbx.example SIP/2.0\r\n\r\n"), PW_REASON_SERVICE,
                            PW_ZONE_LOCAL));

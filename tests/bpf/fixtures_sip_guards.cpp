@@ -108,9 +108,11 @@ TEST_CASE("scanner signatures in User-Agent drop and ban the source", "[bpf][sip
                            sipUdp(f, e, request("MESSAGE sip:2001@198.18.0.1 SIP/2.0", "Content-Type: text/plain\r\n",
                                                 "From: <sip:2001@pbx.example>;tag=1", "User-Agent: friendly-scanner\r\n")),
                            PW_REASON_SIP_RESPONSIVE));
+    // (A response from an internet source that is not known drops, but as an answer to
+    // nothing, not as a scanner's.)
     checkVerdict(h, expect(named(f, "a response"),
                            sipUdp(f, e, "SIP/2.0 200 OK\r\nCSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\n\r\n"),
-                           PW_REASON_SIP_RESPONSIVE));
+                           PW_REASON_NOT_WHITELISTED));
     CHECK_FALSE(h.banOf(addrOf(f, e)));
 
     // A 1,400-byte INVITE (headers, then SDP) whose User-Agent is the last header.
