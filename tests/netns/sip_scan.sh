@@ -179,6 +179,29 @@ else
   pw_ok "neither OPTIONS made $PW_PHONE2_4 known"
 fi
 
+# ---- 2c. a forged answer: Kamailio forwards a response that matches none of its ----
+# ---- transactions to the response's second Via, from its SIP port                 ----
+# A 200 OK to REGISTER that names its own sender in that Via came back out of the PBX's port
+# to the sender, and egress made the sender known. A response from an internet source that is
+# not known now drops before the PBX sees it.
+forged_answer() { # SRC
+  printf 'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK-fwd-a\r\nVia: SIP/2.0/UDP %s:5070;branch=z9hG4bK-fwd-b;rport\r\nFrom: <sip:200@%s>;tag=8\r\nTo: <sip:200@%s>;tag=9\r\nCall-ID: fwd@%s\r\nCSeq: 1 REGISTER\r\nContact: <sip:200@%s:5070>;expires=3600\r\nContent-Length: 0\r\n\r\n' \
+    "$PW_PBX4" "$1" "$PW_PBX4" "$PW_PBX4" "$1" "$1"
+}
+pw_stats "$PW_TMP/fwd0.json"
+pw_in_wan "$PW_PY" "$PW_NETTOOL" udp --src "$PW_PHONE2_4" --sport 5070 --dst "$PW_PBX4" --port 5060 --count 1 \
+  --payload "$(forged_answer "$PW_PHONE2_4")" >/dev/null
+sleep 0.5
+pw_stats "$PW_TMP/fwd1.json"
+pw_check_eq "a forged 200 OK to REGISTER from an unknown source drops as not_whitelisted" \
+  "$(pw_stat_delta "$PW_TMP/fwd0.json" "$PW_TMP/fwd1.json" not_whitelisted internet)" 1
+pw_ctl --json known list >"$PW_TMP/known-fwd.json"
+if in_json_list "$PW_TMP/known-fwd.json" known "$PW_PHONE2_4"; then
+  pw_bad "the forged answer made $PW_PHONE2_4 known"
+else
+  pw_ok "the forged answer made nobody known"
+fi
+
 # ---- 3. the scanners ----
 
 # capture_settle NAME: waits until the capture file stops growing (packets still being written).
