@@ -558,8 +558,9 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 	if (c->m.frag == PW_FRAG_LATER)
 		return pw_judge_later_fragment(c);
 
-	/* 7: ICMP the network needs. */
-	if (c->m.proto == IPPROTO_ICMP || c->m.proto == IPPROTO_ICMPV6)
+	/* 7: ICMP the network needs, of the packet's own family (ICMPv6 in IPv4, or ICMP in
+	 * IPv6, is no ICMP to any host: a protocol without ports, as below). */
+	if (c->m.proto == (c->m.family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6))
 		return pw_judge_icmp(c);
 
 	/* 8-9: services by destination port; replies to the host's own flows. */

@@ -70,6 +70,17 @@ std::vector<Fixture> icmpFixtures()
         icmpOk("IPv6: MLDv1 report (131) passes",
                Packet().eth().ipv6("fe80::1", "ff02::1").icmp6(131, 0).ttl(1).payload(std::vector<uint8_t>(16, 0))),
         icmpDenied("IPv6: unknown type 200 is denied", ip(v6, kNet, kHost).icmp6(200, 0)),
+        // The other family's ICMP is no ICMP to any host: a protocol without ports, which
+        // follows unlisted_ports (drop here), whatever its type says.
+        {"IPv4: protocol 58 (ICMPv6 unreachable) is a protocol without ports",
+         ip(v4, kNet, kHost).ipProto(58).payload({1, 0, 0, 0, 0, 0, 0, 0}), kLo, XDP_DROP, PW_REASON_UNLISTED_DROP,
+         PW_ZONE_INTERNET},
+        {"IPv4: protocol 58 (neighbour advertisement, TTL 255) is a protocol without ports",
+         ip(v4, kNet, kHost).ipProto(58).ttl(255).payload({136, 0, 0, 0, 0, 0, 0, 0}), kLo, XDP_DROP,
+         PW_REASON_UNLISTED_DROP, PW_ZONE_INTERNET},
+        {"IPv6: next header 1 (ICMP unreachable) is a protocol without ports",
+         ip(v6, kNet, kHost).ipProto(1).payload({3, 3, 0, 0, 0, 0, 0, 0}), kLo, XDP_DROP, PW_REASON_UNLISTED_DROP,
+         PW_ZONE_INTERNET},
     };
     for (Family f : kFamilies) {
         t.push_back(icmpDenied(named(f, "echo request from the internet is denied"),
