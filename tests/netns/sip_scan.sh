@@ -272,7 +272,7 @@ EOF
   local sent reached sent_before reached_before reached_after ms
   read -r sent reached sent_before reached_before reached_after ms <<<"$m"
   pw_check_ge "$name: the tool sent probes" "$sent" 1
-  SCAN_BANNED=$banned SCAN_REACHED_BEFORE=$reached_before
+  SCAN_BANNED=$banned SCAN_REACHED=$reached
   if ((banned)); then
     pw_log "MEASURE: $name: packets reaching the PBX before the ban: $reached_before (of $sent_before sent before it, $sent in all); time from first probe to ban: <= $ms ms; cause: $cause"
     MEASURES+=("$(printf '%-26s %-15s %-13s %6s %7s %9s %8s' "$name" "$addr" "$cause" "$sent" "$reached_before" "$reached_after" "$ms")")
@@ -327,8 +327,9 @@ scan svcrack-nosig-ipv6 "${SCAN_ADDRS6[0]}" 6 "$SVCRACK_FOUND" \
   svcrack -6 -c -x "[${SCAN_ADDRS6[0]}]" "${SV_COMMON[@]}" -u "$PHONE_USER" -r "$CRACK_RANGE" --maximumtime 2 "$PW_PBX6"
 scan svwar-nosig-ipv6-same64 "${SCAN_ADDRS6[1]}" 15 "$SVWAR_FOUND" \
   svwar -6 -c -x "[${SCAN_ADDRS6[1]}]" "${SV_COMMON[@]}" -m OPTIONS -e 2000-2100 --maximumtime 2 "$PW_PBX6"
+# (Its ban line is the earlier tool's, from before its first probe: every packet it sent counts.)
 pw_check "svwar-nosig-ipv6-same64: its /64 is banned already, nothing reached the PBX" \
-  test "$SCAN_BANNED" -eq 1 -a "$SCAN_REACHED_BEFORE" -eq 0
+  test "$SCAN_BANNED" -eq 1 -a "$SCAN_REACHED" -eq 0
 
 # The control: the same svcrack from inside the pbx namespace (loopback, no pbxwall on the way)
 # finds the password, so the runs above found nothing because of the filter.
