@@ -239,10 +239,14 @@ gen_id=$(bpftool map show pinned "$PW_PIN_DIR/pw_gen" | sed -n '1s/^\([0-9]*\):.
 pw_check "pw_gen's map id ($gen_id)" test -n "$gen_id"
 rm "$PW_PIN_DIR/pw_gen"
 bpftool map create "$PW_PIN_DIR/pw_gen" type array key 4 value 32 entries 1 name pw_gen
-# A pbxwalld that wrongly starts runs on: the timeout (exit 124) is no refusal.
-rc=0
-timeout 30 nsenter --net="/var/run/netns/$PW_NS_PBX" "$PBXWALLD" -c "$PW_CONFIG" >"$PW_TMP/layout.log" 2>&1 || rc=$?
-pw_check_eq "pbxwalld refuses a pinned pw_gen of another layout (exit 1)" "$rc" 1
+# start_status LOG: the exit status of a pbxwalld start, its output in LOG. One that wrongly
+# starts runs on: its timeout (exit 124) is no refusal.
+start_status() {
+  local rc=0
+  timeout 30 nsenter --net="/var/run/netns/$PW_NS_PBX" "$PBXWALLD" -c "$PW_CONFIG" >"$1" 2>&1 || rc=$?
+  echo "$rc"
+}
+pw_check_eq "pbxwalld refuses a pinned pw_gen of another layout (exit 1)" "$(start_status "$PW_TMP/layout.log")" 1
 pw_check "the refusal names the map, both layouts and --detach" \
   grep -q "pw_gen has keys of 4 and values of 32 bytes, but this pbxwalld needs 4 and [0-9][0-9]* .*pbxwalld --detach" \
   "$PW_TMP/layout.log"
@@ -262,9 +266,8 @@ pw_check "pw_fails' map id ($fails_id)" test -n "$fails_id"
 rm "$PW_PIN_DIR/pw_gen" "$PW_PIN_DIR/pw_fails"
 bpftool prog load "$PW_OLDER_GEN_OBJ" "$PW_PIN_DIR/other_build" type xdp pinmaps "$PW_PIN_DIR" ||
   pw_die "load the stand-in with its maps pinned"
-rc=0
-timeout 30 nsenter --net="/var/run/netns/$PW_NS_PBX" "$PBXWALLD" -c "$PW_CONFIG" >"$PW_TMP/btf.log" 2>&1 || rc=$?
-pw_check_eq "pbxwalld refuses a pinned pw_fails of the same sizes in another layout (exit 1)" "$rc" 1
+pw_check_eq "pbxwalld refuses a pinned pw_fails of the same sizes in another layout (exit 1)" \
+  "$(start_status "$PW_TMP/btf.log")" 1
 pw_check "the refusal names pw_fails, where the layouts differ, and --detach" \
   grep -q "pw_fails has another layout than this pbxwalld's (value pw_fail: member 1 is .challenges. there, .failures. here).*pbxwalld --detach" \
   "$PW_TMP/btf.log"
