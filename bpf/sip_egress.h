@@ -13,6 +13,8 @@ struct pw_cseq_scan {
 	__u32 method;  /* PW_ANSWER_*: the first CSeq line's method; UNREAD when it cannot be read */
 	__u32 expires; /* the largest Expires header or contact expires= parameter, seconds */
 	__u32 has_expires;
+	__u32 via;   /* the line being scanned is a Via ("Via" or "v") */
+	__u32 maddr; /* a Via line has a maddr parameter */
 };
 
 /* At q (a '\n' or a ';'): an Expires header (RFC 3261 20.19) or a Contact's expires= parameter
@@ -65,6 +67,20 @@ static long pw_cseq_at(__u32 i, void *arg)
 		return 1;
 	__u8 *q = s->b + i;
 
+	/* Which line this is: a Via ("Via" or "v", white space, ':')? Through pw_opaque, as below. */
+	if (q[0] == '\n') {
+		__u32 k = pw_lc(q[1], 'v') ? (pw_lc(q[2], 'i') && pw_lc(q[3], 'a') ? 4 : 2) : 0;
+		__u32 via = k && (q[k] == ':' || q[k] == ' ' || q[k] == '\t');
+
+		sc->via = pw_opaque(via);
+	}
+	/* A Via's maddr parameter (RFC 3261 18.2.2: the answer goes to that address, not to the
+	 * request's source): pw_sip_answer then credits the answer to nobody. */
+	if (q[0] == ';' && sc->via && pw_lc(q[1], 'm') && pw_lc(q[2], 'a') && pw_lc(q[3], 'd') && pw_lc(q[4], 'd') &&
+	    pw_lc(q[5], 'r') && (q[6] == '=' || q[6] == ' ' || q[6] == '\t')) {
+		sc->maddr = pw_opaque(1);
+		return 0;
+	}
 	/* An expiry, or a CSeq line: apart, so that the verifier does not walk the CSeq's reading
 	 * once per way out of the expiry's. */
 	if (q[0] == ';' || (q[0] == '\n' && pw_lc(q[1], 'e'))) {
@@ -118,6 +134,29 @@ static long pw_cseq_at(__u32 i, void *arg)
 		method = PW_ANSWER_OPTIONS;
 	sc->method = pw_opaque(method);
 	return 0; /* go on: an expiry, or a second CSeq line, may follow */
+}
+
+/* The scan of an answer's first len bytes (in pw_sipbuf), as one number: a global function,
+ * verified once, whatever the state of its caller (the callback's verification under every
+ * state that reaches the loop took pw_tc_egress past 400k instructions). */
+__noinline __u64 pw_answer_scan(__u32 len)
+{
+	struct pw_cseq_scan sc = { .len = len };
+
+	bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
+	return (__u64)sc.expires << 32 | (sc.ncseq & 3) | (sc.method & 3) << 2 | (sc.has_expires & 1) << 4 |
+	       (sc.maddr & 1) << 5;
+}
+
+static __always_inline void pw_scan_answer(__u32 len, struct pw_cseq_scan *sc)
+{
+	__u64 r = pw_answer_scan(len);
+
+	sc->expires = r >> 32;
+	sc->ncseq = r & 3;
+	sc->method = (r >> 2) & 3;
+	sc->has_expires = (r >> 4) & 1;
+	sc->maddr = (r >> 5) & 1;
 }
 
 #define PW_KNOWN_GRACE_NS (30ULL * 1000000000ULL) /* a re-registration may come a little late */
@@ -277,8 +316,9 @@ static __always_inline int pw_known_apart(const struct pw_meta *m, const struct 
 }
 
 /* A SIP answer of the PBX to a peer: 200 to REGISTER makes the peer known (and forgives its
- * challenges); 401/407/403/404 count as failures. */
-static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
+ * challenges); 401/407/403/404 count as failures. Returns the status, 0 when the datagram is
+ * no response (a request of the PBX's own, a keepalive). */
+static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
 					  const struct pw_policy *pol)
 {
 	__u32 zero = 0;
@@ -287,10 +327,18 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 	__u32 status;
 
 	if (!s)
-		return;
+		return 0;
 	status = pw_sip_status(skb, m->l4_off + sizeof(struct udphdr), s, &sc.len);
 	if (status < 200 || (status >= 300 && status != 401 && status != 407 && status != 403 && status != 404))
-		return;
+		return status;
+	/* The CSeq names the request's method: ingress drops a request whose CSeq names another
+	 * (pw_cseq_ok), as a PBX may copy it into its answer unchecked. */
+	pw_scan_answer(sc.len, &sc);
+	/* An answer sent to a Via's maddr (pjsip honours it) goes where the request asked, not
+	 * necessarily to its source: it makes nobody known and counts against nobody. Else a
+	 * guesser naming another address there would get that address banned. */
+	if (sc.maddr)
+		return status;
 	/* A count kept per IPv6 prefix is not one phone's: the answers to a known address in it
 	 * (a registered phone, never banned for failures) neither forgive the others' challenges
 	 * nor add to their count. Else a busy phone's calls would keep resetting a guesser's
@@ -302,9 +350,6 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 		struct pw_ban_key k;
 
 		pw_fail_key(m, pol, zone, &k);
-		/* The CSeq names the request's method: ingress drops a request whose CSeq names
-		 * another (pw_cseq_ok), as a PBX may copy it into its answer unchecked. */
-		bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
 		int apart = pw_known_apart(m, pol, zone);
 		__u32 method = sc.ncseq == 1 ? sc.method : PW_ANSWER_UNREAD;
 
@@ -318,7 +363,7 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 			if (g)
 				g->challenges = 0;
 			pw_promote_known(m, pol, &sc);
-			return;
+			return status;
 		}
 		/* Success after a digest challenge (a call, a re-INVITE) is how digest works: the
 		 * challenges before it were not failures. Not an answer to OPTIONS, which a PBX
@@ -333,6 +378,7 @@ static __always_inline void pw_sip_answer(struct __sk_buff *skb, const struct pw
 	} else if (!pw_known_apart(m, pol, zone)) {
 		pw_count_failure(m, pol, zone, status);
 	}
+	return status;
 }
 
 #endif /* PBXWALL_SIP_EGRESS_H */

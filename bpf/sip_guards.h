@@ -533,11 +533,11 @@ static __always_inline __u32 pw_stun_binding(struct xdp_md *ctx, __u32 l4off, __
  * keepalives (RFC 5626: CRLF or CRLFCRLF alone, a STUN Binding request) pass. Cheap (the
  * first 20 bytes): it comes before the content
  * guards, and before a new source's budget is made (an existing source's budget comes first).
- * With no_answers (an internet source that is not known), a response drops as not_whitelisted:
- * it answers nothing the PBX sent (the PBX sends requests to registered phones, and to trunks,
- * which are trusted), and a stateless proxy such as Kamailio forwards an answer that matches
- * none of its transactions to the answer's second Via, from the PBX's SIP port: a forged 200 to
- * REGISTER naming its sender there would make the sender known at egress, and forged 403s
+ * With no_answers (an internet source that is not known), a response drops as not_whitelisted
+ * unless the PBX sent the source a request (a flow egress recorded: a trunk it registers with,
+ * a SIP address it calls): a stateless proxy such as Kamailio forwards an answer that matches
+ * none of its transactions to the answer's second Via, from the PBX's SIP port, so a forged 200
+ * to REGISTER naming its sender there would make the sender known at egress, and forged 403s
  * naming another address would ban that address.
  * Returns 0 or a drop reason, and notes in *ul what pw_sip_content needs. */
 static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx *c, struct pw_uf_lines *ul,
@@ -562,7 +562,7 @@ static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx
 		return PW_REASON_MALFORMED_SIP; /* too short for any request or status line */
 	if (p[0] == 'S' && p[1] == 'I' && p[2] == 'P' && p[3] == '/' && p[4] == '2' && p[5] == '.' &&
 	    p[6] == '0' && p[7] == ' ' && p[8] >= '1' && p[8] <= '6')
-		return no_answers ? PW_REASON_NOT_WHITELISTED : 0;
+		return no_answers && !pw_is_reply(c) ? PW_REASON_NOT_WHITELISTED : 0;
 
 	/* The method token: letters, then one space; at most 9 letters (SUBSCRIBE). */
 	__u32 n = 0;

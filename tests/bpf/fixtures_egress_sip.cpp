@@ -83,6 +83,65 @@ TEST_CASE("a 200 OK to REGISTER makes the peer known", "[bpf][sip][egress]")
     }
 }
 
+// RFC 3261 18.2.2: a UDP answer goes to the top Via's maddr when there is one (pjsip does so),
+// not necessarily to the request's source: such an answer is credited to nobody. Else a guesser
+// naming another address there would get it banned, or make it known.
+TEST_CASE("an answer sent to a Via maddr makes nobody known and counts against nobody", "[bpf][sip][egress][bans]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "maddr"));
+        Harness h(kConfig, Programs::IngressAndEgress); // challenge_allowance 2, max_failures 3
+        const auto viaMaddr = [](const std::string& status, const std::string& cseq, const char* via) {
+            return "SIP/2.0 " + status + "\r\n" + via +
+                   "\r\nFrom: <sip:100@pbx>;tag=1\r\nTo: <sip:100@pbx>;tag=2\r\nCall-ID: m@x\r\n" + cseq +
+                   "\r\nContent-Length: 0\r\n\r\n";
+        };
+        const char* via = "Via: SIP/2.0/UDP 198.18.9.1:5060;rport=5060;maddr=198.18.9.9;branch=z9hG4bK1";
+        for (int i = 0; i < 10; ++i)
+            h.runEgress(answer(f, kNet, viaMaddr("403 Forbidden", "CSeq: 1 REGISTER", via)).bytes());
+        CHECK_FALSE(h.banOf(f == Family::V4 ? kNet.v4 : kNet.v6));
+        CHECK(h.maps().fails.keys().empty());
+        h.runEgress(answer(f, kNet, viaMaddr("200 OK", "CSeq: 2 REGISTER", via)).bytes());
+        CHECK_FALSE(known(h, f, kNet));
+        // The compact form, any case, white space before the '='.
+        h.runEgress(answer(f, kNet, viaMaddr("200 OK", "CSeq: 3 REGISTER", "v: SIP/2.0/UDP h;MADDR =198.18.9.9")).bytes());
+        CHECK_FALSE(known(h, f, kNet));
+        // maddr outside a Via (a Contact URI parameter) is not the answer's destination.
+        h.runEgress(answer(f, kNet,
+                           viaMaddr("200 OK", "CSeq: 4 REGISTER",
+                                    "Via: SIP/2.0/UDP 198.18.9.1:5060;branch=z9hG4bK2\r\nContact: <sip:1@h;maddr=198.18.9.9>"))
+                        .bytes());
+        CHECK(known(h, f, kNet));
+    }
+}
+
+// The PBX's own requests from the SIP port (to a trunk it registers with, a SIP address it
+// calls) make their answers replies: answers from internet sources that are not known drop
+// otherwise (a stateless proxy would forward a forged one).
+TEST_CASE("answers from an unknown internet source pass after the PBX's own request to it", "[bpf][sip][egress]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "the PBX's request"));
+        Harness h(kConfig, Programs::IngressAndEgress);
+        const auto from = [&](Peer p, const std::string& text) { return ip(f, p, kHost).udp(5060, 5060).sip(text); };
+        const std::string challenge = response("401 Unauthorized", "CSeq: 1 REGISTER");
+        Outcome before = h.run(from(kNet3, challenge).bytes());
+        CHECK(before.action == XDP_DROP);
+        REQUIRE(before.moved.size() == 1);
+        CHECK(before.moved[0].reason == PW_REASON_NOT_WHITELISTED);
+        // The PBX registers with kNet3, from its SIP port.
+        h.runEgress(answer(f, kNet3, "REGISTER sip:198.18.10.5 SIP/2.0\r\nCSeq: 1 REGISTER\r\n\r\n").bytes());
+        Outcome after = h.run(from(kNet3, challenge).bytes());
+        CHECK(after.action == XDP_PASS);
+        REQUIRE(after.moved.size() == 1);
+        CHECK(after.moved[0].reason == PW_REASON_SIP_RESPONSIVE);
+        // Another unknown source's answer is still refused; the PBX's answers open nothing.
+        h.runEgress(answer(f, kNet2, response("200 OK", "CSeq: 1 OPTIONS")).bytes());
+        Outcome other = h.run(from(kNet2, challenge).bytes());
+        CHECK(other.action == XDP_DROP);
+    }
+}
+
 TEST_CASE("other answers do not make the peer known", "[bpf][sip][egress]")
 {
     for (Family f : kFamilies) {
