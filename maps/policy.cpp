@@ -58,10 +58,11 @@ namespace {
 
 // Returns once every XDP and TC program run that began before the call has ended, so that the
 // half or generation a flip of pw_gen left can be written again: a packet reads pw_gen once and
-// then the tables it names. The programs run inside RCU read-side sections, and
-// MEMBARRIER_CMD_GLOBAL waits for an RCU grace period (tens of microseconds here, with
-// expedited grace periods). Kernels with nohz_full refuse it; a program run lasts microseconds,
-// so a pause of 20 ms stands in there.
+// then the tables it names. The programs run inside RCU read-side sections (softirq, not
+// preemptible), and MEMBARRIER_CMD_GLOBAL waits for an RCU grace period: milliseconds, or tens
+// of microseconds where grace periods are expedited (as on this project's test machine); with
+// one CPU online no program can be running meanwhile, and it returns at once. Kernels with
+// nohz_full refuse it; a program run lasts microseconds, so a pause of 20 ms stands in there.
 void waitForProgramRuns()
 {
     if (::syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)

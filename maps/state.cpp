@@ -5,6 +5,7 @@
 #include "names.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <charconv>
 #include <functional>
 #include <stdexcept>
@@ -148,16 +150,16 @@ std::string writeTemp(const std::string& dir, const std::string& name, const std
     return tmp;
 }
 
+// After the renames the save has taken effect: a directory that cannot be synced (a filesystem
+// without it, an I/O error) is reported, not taken for a failed save (whose caller would undo
+// its map change while the files keep it).
 void syncDir(const std::string& dir)
 {
     const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || ::fsync(fd) != 0) {
-        const int err = errno;
-        if (fd >= 0)
-            ::close(fd);
-        throw std::system_error(err, std::generic_category(), "sync " + dir);
-    }
-    ::close(fd);
+    if (fd < 0 || (::fsync(fd) != 0 && errno != EINVAL))
+        spdlog::warn("could not sync {} ({}): a power cut now may lose this save", dir, std::strerror(errno));
+    if (fd >= 0)
+        ::close(fd);
 }
 
 // Replaces the files of one save: every new file is written and synced before the first is
@@ -181,7 +183,16 @@ void writeAtomically(const std::string& dir, const std::vector<std::pair<std::st
         finals.push_back(dir + "/" + f.first);
         olds.push_back(dir + "/" + f.first + ".old");
         ::unlink(olds.back().c_str());
-        hadOld.push_back(::link(finals.back().c_str(), olds.back().c_str()) == 0);
+        const bool linked = ::link(finals.back().c_str(), olds.back().c_str()) == 0;
+        if (!linked && errno != ENOENT) { // an old file that cannot be kept aside: change nothing
+            const int err = errno;
+            for (const auto& t : temps)
+                ::unlink(t.c_str());
+            for (const auto& o : olds)
+                ::unlink(o.c_str());
+            throw std::system_error(err, std::generic_category(), "keep " + finals.back() + " aside");
+        }
+        hadOld.push_back(linked);
     }
     for (size_t i = 0; i < files.size(); ++i) {
         if (::rename(temps[i].c_str(), finals[i].c_str()) == 0)

@@ -112,7 +112,7 @@ TEST_CASE("state files: a save that fails on its last file leaves every file as 
     CHECK(CtlState::load(d.path).bans.size() == 1);
 }
 
-TEST_CASE("state files: a rename that fails after others took effect puts those back", "[state]")
+TEST_CASE("state files: a file that cannot be replaced, found before any rename or by its rename, changes nothing", "[state]")
 {
     TempDir d;
     CtlState s;
@@ -125,8 +125,9 @@ TEST_CASE("state files: a rename that fails after others took effect puts those 
     };
     const std::string zonesBefore = read("zones"), ifacesBefore = read("ifaces");
 
-    // bans, the last file renamed, is a directory that is not empty: its rename fails after
-    // zones and ifaces were replaced.
+    // bans, the last file renamed, is a directory that is not empty: it cannot be kept aside
+    // (a hard link), so the save stops before its first rename (were it kept aside, its rename
+    // would fail after zones and ifaces were replaced, and those would be put back).
     std::filesystem::remove(d.path + "/bans");
     std::filesystem::create_directory(d.path + "/bans");
     d.write("bans/keep", "x");
