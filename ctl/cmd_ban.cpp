@@ -106,7 +106,7 @@ BanTarget banTarget(Context& ctx, const std::string& command, const std::string&
         return {c.addr, 0};
     if (c.isV4())
         usageError(command + ": " + text + " is a prefix: bans name an address or an IPv6 prefix");
-    if (c.addr.isLinkLocal6())
+    if (c.addr.isLinkLocal6() && command == "ban add") // one an older build made can still be lifted
         usageError(command + ": " + text + " is a link-local prefix: link-local sources are banned by address "
                    "(every neighbour on the link, the router among them, shares fe80::/64)");
     ctx.lockExclusive(); // the length read here holds until the ban is written (a reload waits)

@@ -119,11 +119,14 @@ bool refitPrefixBans(MapSet& maps, const config::Config& cfg)
     std::map<Addr, pw_ban> widened;
     std::vector<pw_ban_key> old;
     size_t lifted = 0;
+    // A link-local prefix ban (from a build before link-local sources were banned by address)
+    // bans nothing now: it goes too, whatever its length.
+    const auto refits = [&](const Addr& a, uint8_t prefix) { return prefix && (prefix != len || a.isLinkLocal6()); };
     for (const auto& [k, b] : maps.bans.entries()) {
-        if (!b.prefix || b.prefix == len)
-            continue;
         Addr a;
         std::memcpy(a.bytes.data(), k.addr, 16);
+        if (!refits(a, b.prefix))
+            continue;
         old.push_back(k);
         if (const auto to = refitBan(a, b.prefix, len)) {
             pw_ban w = b;
@@ -132,13 +135,16 @@ bool refitPrefixBans(MapSet& maps, const config::Config& cfg)
                 w.expires_ns = later(w.expires_ns, it->second.expires_ns);
             widened[*to] = w;
         } else {
-            spdlog::warn("ban of {} lifted: IPv6 sources are banned by /{} now", banText(a, b.prefix), len);
+            if (a.isLinkLocal6())
+                spdlog::warn("ban of {} lifted: link-local sources are banned by address", banText(a, b.prefix));
+            else
+                spdlog::warn("ban of {} lifted: IPv6 sources are banned by /{} now", banText(a, b.prefix), len);
             ++lifted;
         }
     }
     const std::vector<CtlBan> saved = CtlState::loadBans(cfg.stateDir);
     const bool staleFile =
-        std::any_of(saved.begin(), saved.end(), [&](const CtlBan& b) { return b.prefix && b.prefix != len; });
+        std::any_of(saved.begin(), saved.end(), [&](const CtlBan& b) { return refits(b.addr, b.prefix); });
     if (old.empty() && !staleFile)
         return false;
     for (const auto& k : old)

@@ -222,11 +222,17 @@ pw_rx_dump "$PW_TMP/rx-open1.json"
 pw_check_eq "with the filter removed, the phone's datagrams arrive (the detach is real)" \
   "$(($(received "$PW_TMP/rx-open1.json" "$PW_PHONE4") - $(received "$PW_TMP/rx-open0.json" "$PW_PHONE4")))" 10
 
+# A link-local prefix ban, as a build before 2026-12-06 could write: it bans nothing now (such
+# sources are banned by address), so the start lifts it, from the map and from the file.
+echo "fe80::/64 never $(date +%s) 2" >>"$PW_STATE_DIR/bans"
 pw_daemon_start
 read -r mode5 prog5 < <(pw_xdp_info)
 pw_check "the fresh start attached a new XDP program ($mode5, id $prog5)" test "$prog5" -gt 0 -a "$prog5" != "$prog1"
 pw_check "the fresh start did not adopt anything" bash -c "! grep -q adopted '$PW_DAEMON_LOG'"
-pw_check "the fresh start restored the 2 bans from the state directory" grep -q "restored 2 bans" "$PW_DAEMON_LOG"
+pw_check "the fresh start restored the 3 bans from the state directory" grep -q "restored 3 bans" "$PW_DAEMON_LOG"
+pw_check "the fresh start lifted the link-local prefix ban" \
+  grep -q "ban of fe80::/64 lifted: link-local sources are banned by address" "$PW_DAEMON_LOG"
+pw_check "the state file no longer holds it" bash -c "! grep -q '^fe80::' '$PW_STATE_DIR/bans'"
 pw_check "the fresh start installed the 2 pbxwallctl zone entries" grep -q "(2 from pbxwallctl)" "$PW_DAEMON_LOG"
 check_policy "after the reboot"
 pw_check_eq "after the reboot, the ban committed during the sweep is in force" \
