@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include <memory>
+#include <utility>
 #include <string_view>
 
 namespace pbxwall {
@@ -102,29 +103,80 @@ public:
     }
 
 private:
+    // A member's bits: [offset, offset + width).
+    static std::pair<__u64, __u64> span(const btf* b, const btf_type* t, unsigned i)
+    {
+        const __u64 off = btf_member_bit_offset(t, i);
+        const __u32 bits = btf_member_bitfield_size(t, i);
+        const long size = btf__resolve_size(b, btf_members(t)[i].type);
+        return {off, off + (bits ? bits : size > 0 ? static_cast<__u64>(size) * 8 : 0)};
+    }
+
+    // Members are matched by name (anonymous ones by offset). Each member there that is not
+    // padding must be here at the same place with the same layout; a member here that is not
+    // there must lie within a padding member there (padding given a use, one that reads 0 as
+    // "off"; split as the use needs). Padding here asks nothing. A union's members are compared
+    // in order.
     std::string members(const btf_type* a, const btf_type* b, const std::string& where, int depth)
     {
         if (a->size != b->size)
             return where + ": " + std::to_string(b->size) + " bytes there, " + std::to_string(a->size) + " here";
-        if (btf_vlen(a) != btf_vlen(b))
-            return where + ": " + std::to_string(btf_vlen(b)) + " members there, " + std::to_string(btf_vlen(a)) +
-                   " here";
         const btf_member* ma = btf_members(a);
         const btf_member* mb = btf_members(b);
-        for (unsigned i = 0; i < btf_vlen(a); ++i) {
-            const std::string na = nameOf(ours_, ma[i].name_off);
-            const std::string nb = nameOf(theirs_, mb[i].name_off);
-            const std::string at = where + "." + na;
-            if (na != nb && !isPadding(nb))
-                return where + ": member " + std::to_string(i) + " is `" + nb + "` there, `" + na + "` here";
-            if (btf_member_bit_offset(a, i) != btf_member_bit_offset(b, i))
-                return at + ": at bit " + std::to_string(btf_member_bit_offset(b, i)) + " there, " +
+        const unsigned na = btf_vlen(a), nb = btf_vlen(b);
+        if (btf_kind(a) == BTF_KIND_UNION && na != nb)
+            return where + ": " + std::to_string(nb) + " members there, " + std::to_string(na) + " here";
+        const auto find = [&](const btf* in, const btf_type* t, const std::string& name, __u64 off) -> int {
+            for (unsigned k = 0; k < btf_vlen(t); ++k) {
+                const char* n = btf__name_by_offset(in, btf_members(t)[k].name_off);
+                const bool anon = !n || !*n;
+                if (name.empty() ? anon && btf_member_bit_offset(t, k) == off : !anon && name == n)
+                    return static_cast<int>(k);
+            }
+            return -1;
+        };
+        const auto rawName = [](const btf* in, __u32 off) {
+            const char* n = btf__name_by_offset(in, off);
+            return std::string(n ? n : "");
+        };
+        for (unsigned j = 0; j < nb; ++j) {
+            const std::string name = rawName(theirs_, mb[j].name_off);
+            if (!name.empty() && isPadding(name))
+                continue;
+            const int i = btf_kind(a) == BTF_KIND_UNION ? static_cast<int>(j)
+                                                        : find(ours_, a, name, btf_member_bit_offset(b, j));
+            const std::string shown = name.empty() ? "(anonymous)" : name;
+            if (i < 0)
+                return where + ": member `" + shown + "` there is not here";
+            const std::string at = where + "." + shown;
+            if (rawName(ours_, ma[i].name_off) != name)
+                return where + ": member " + std::to_string(j) + " is `" + shown + "` there, `" +
+                       nameOf(ours_, ma[i].name_off) + "` here";
+            if (btf_member_bit_offset(a, i) != btf_member_bit_offset(b, j))
+                return at + ": at bit " + std::to_string(btf_member_bit_offset(b, j)) + " there, " +
                        std::to_string(btf_member_bit_offset(a, i)) + " here";
-            if (btf_member_bitfield_size(a, i) != btf_member_bitfield_size(b, i))
-                return at + ": a bit field of " + std::to_string(btf_member_bitfield_size(b, i)) + " bits there, " +
+            if (btf_member_bitfield_size(a, i) != btf_member_bitfield_size(b, j))
+                return at + ": a bit field of " + std::to_string(btf_member_bitfield_size(b, j)) + " bits there, " +
                        std::to_string(btf_member_bitfield_size(a, i)) + " here";
-            if (std::string d = run(ma[i].type, mb[i].type, at, depth + 1); !d.empty())
+            if (std::string d = run(ma[i].type, mb[j].type, at, depth + 1); !d.empty())
                 return d;
+        }
+        if (btf_kind(a) == BTF_KIND_UNION)
+            return "";
+        for (unsigned i = 0; i < na; ++i) { // new here: only inside padding there
+            const std::string name = rawName(ours_, ma[i].name_off);
+            if ((!name.empty() && isPadding(name)) || find(theirs_, b, name, btf_member_bit_offset(a, i)) >= 0)
+                continue;
+            const auto [lo, hi] = span(ours_, a, i);
+            bool inPadding = false;
+            for (unsigned j = 0; j < nb && !inPadding; ++j) {
+                const std::string pn = rawName(theirs_, mb[j].name_off);
+                const auto [plo, phi] = span(theirs_, b, j);
+                inPadding = !pn.empty() && isPadding(pn) && plo <= lo && hi <= phi;
+            }
+            if (!inPadding)
+                return where + ": member `" + (name.empty() ? "(anonymous)" : name) +
+                       "` here is not there, nor in its padding";
         }
         return "";
     }

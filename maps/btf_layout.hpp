@@ -21,9 +21,10 @@ namespace pbxwall {
 // differs from `ours` (ourId, this build), as a short phrase such as "pw_fail: member 0 is
 // `from_ns` there, `failures` here"; empty when the two lay out the same. Compared: sizes,
 // kinds, integer widths and bit fields, array lengths, and every member's offset, size and
-// name, through typedefs and qualifiers (type names are not compared). One evolution is
-// allowed: a member named pad* or reserved* in `theirs` may have a name of its own in
-// `ours` (padding given a use that reads 0 as "off"); the reverse is a difference.
+// name, through typedefs and qualifiers (type names are not compared). Members are matched by
+// name. One evolution is allowed: the space of a member named pad* or reserved* in `theirs`
+// may hold other members in `ours`, split as they need (padding given uses that read 0 as
+// "off"); the reverse is a difference.
 std::string btfLayoutDifference(const btf* ours, __u32 ourId, const btf* theirs, __u32 theirId);
 
 // The pinned map behind fd against map m of this build's object: the key's or the value's

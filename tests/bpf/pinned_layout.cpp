@@ -78,7 +78,7 @@ TEST_CASE("a pinned map's kernel BTF is compared with this build's types", "[bpf
         Fd moved = create(shifted(bpf_map__btf_key_type_id(fails)), static_cast<__u32>(swapped));
         REQUIRE(moved.fd >= 0);
         CHECK(pbxwall::pinnedLayoutDifference(moved.fd, skel->obj, fails) ==
-              "value pw_fail: member 1 is `challenges` there, `failures` here");
+              "value pw_fail.challenges: at bit 64 there, 96 here");
     }
     SECTION("a map without BTF types cannot be told: no difference claimed")
     {

@@ -275,7 +275,7 @@ bpftool prog load "$PW_OLDER_GEN_OBJ" "$PW_PIN_DIR/other_build" type xdp pinmaps
 pw_check_eq "pbxwalld refuses a pinned pw_fails of the same sizes in another layout (exit 1)" \
   "$(start_status "$PW_TMP/btf.log")" 1
 pw_check "the refusal names pw_fails, where the layouts differ, and --detach" \
-  grep -q "pw_fails has another layout than this pbxwalld's (value pw_fail: member 1 is .challenges. there, .failures. here).*pbxwalld --detach" \
+  grep -q "pw_fails has another layout than this pbxwalld's (value pw_fail.challenges: at bit 64 there, 96 here).*pbxwalld --detach" \
   "$PW_TMP/btf.log"
 pw_check "pw_gen's older layout (pad where host_shrink is) passed: it is checked first" \
   bash -c "! grep -q 'pw_gen has another layout' '$PW_TMP/btf.log'"
@@ -283,7 +283,7 @@ rc=0
 pw_ctl stats >"$PW_TMP/btf-ctl.log" 2>&1 || rc=$?
 pw_check_eq "pbxwallctl refuses the same maps (exit 1)" "$rc" 1
 pw_check "pbxwallctl names pw_fails and says the versions differ" \
-  grep -q "pinned map pw_fails has another layout than this pbxwallctl's (value pw_fail: member 1 .*different versions" \
+  grep -q "pinned map pw_fails has another layout than this pbxwallctl's (value pw_fail.challenges: at bit 64 .*different versions" \
   "$PW_TMP/btf-ctl.log"
 rm "$PW_PIN_DIR/pw_gen" "$PW_PIN_DIR/pw_fails" "$PW_PIN_DIR/other_build"
 bpftool map pin id "$gen_id" "$PW_PIN_DIR/pw_gen"

@@ -74,7 +74,7 @@ TEST_CASE("the same layout is no difference, through typedefs and qualifiers", "
 TEST_CASE("members that swap places, move or change width are differences", "[abi][btf]")
 {
     const std::string swapped = diff(kFail, {{"from_ns", 64, 0}, {"challenges", 32, 0}, {"failures", 32, 0}});
-    CHECK(swapped == "pw_fail: member 1 is `challenges` there, `failures` here");
+    CHECK(swapped == "pw_fail.challenges: at bit 64 there, 96 here");
     CHECK_FALSE(diff(kFail, {{"failures", 32, 0}, {"challenges", 32, 0}, {"from_ns", 64, 0}}).empty());
     // The same total size, another cut: a u64 where two u32 were.
     CHECK(diff({{"a", 32, 0}, {"b", 32, 0}, {"c", 64, 0}}, {{"a", 64, 0}, {"b", 32, 0}, {"c", 32, 0}}) ==
@@ -98,7 +98,43 @@ TEST_CASE("padding may be given a use; a used member may not become padding", "[
     const std::vector<Field> older = {{"from_ns", 64, 0}, {"failures", 32, 0}, {"pad", 32, 0}};
     CHECK(diff(kFail, older).empty()); // an older build's pad is our challenges
     CHECK(diff(kFail, {{"from_ns", 64, 0}, {"failures", 32, 0}, {"reserved1", 32, 0}}).empty());
-    CHECK(diff(older, kFail) == "pw_fail: member 2 is `challenges` there, `pad` here");
+    CHECK(diff(older, kFail) == "pw_fail: member `challenges` there is not here");
+    // A member there that is not padding cannot become another here, at its place or beside.
+    CHECK(diff({{"from_ns", 64, 0}, {"failures", 32, 0}, {"extra", 32, 0}}, kFail) ==
+          "pw_fail: member `challenges` there is not here");
+    CHECK(diff({{"from_ns", 64, 0}, {"failures", 32, 0}, {"challenges", 32, 0}, {"more", 32, 0}},
+               {{"from_ns", 64, 0}, {"failures", 32, 0}, {"challenges", 32, 0}, {"spare", 32, 0}}) ==
+          "pw_fail: member `spare` there is not here");
+}
+
+TEST_CASE("padding may be split as a new use needs (pw_ban's pad became prefix and pad[3])", "[abi][btf]")
+{
+    // There: {u64 expires_ns; u64 created_ns; u32 cause; u32 pad;}. Here: the pad's first byte
+    // is prefix, the other three pad[3]. Both 24 bytes; the old pad was always 0.
+    const auto build = [](bool split, int& id) {
+        BtfPtr b(btf__new_empty(), btf__free);
+        const int u8 = btf__add_int(b.get(), "__u8", 1, 0);
+        const int u32 = btf__add_int(b.get(), "__u32", 4, 0);
+        const int u64 = btf__add_int(b.get(), "__u64", 8, 0);
+        const int pad3 = btf__add_array(b.get(), u32, u8, 3);
+        id = btf__add_struct(b.get(), "pw_ban", 24);
+        btf__add_field(b.get(), "expires_ns", u64, 0, 0);
+        btf__add_field(b.get(), "created_ns", u64, 64, 0);
+        btf__add_field(b.get(), "cause", u32, 128, 0);
+        if (split) {
+            btf__add_field(b.get(), "prefix", u8, 160, 0);
+            btf__add_field(b.get(), "pad", pad3, 168, 0);
+        } else {
+            btf__add_field(b.get(), "pad", u32, 160, 0);
+        }
+        return b;
+    };
+    int older = 0, newer = 0;
+    BtfPtr o = build(false, older), n = build(true, newer);
+    CHECK(pbxwall::btfLayoutDifference(n.get(), static_cast<__u32>(newer), o.get(), static_cast<__u32>(older)).empty());
+    // The other way, a downgrade: the older build would ignore prefix.
+    CHECK(pbxwall::btfLayoutDifference(o.get(), static_cast<__u32>(older), n.get(), static_cast<__u32>(newer)) ==
+          "pw_ban: member `prefix` there is not here");
 }
 
 TEST_CASE("every map type of this build's object matches itself, and a copy of itself", "[abi][btf]")
