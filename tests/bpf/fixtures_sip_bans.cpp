@@ -24,6 +24,32 @@ using namespace sipfx;
 using namespace sipcommon;
 using namespace std::chrono_literals;
 
+namespace {
+
+// a1 and a2 keyed apart (budgets and bans per address, with sipConfig's burst 1 and ban_after
+// 3): a1 uses up its budget and is banned on its third strike, by address; a2 keeps its own
+// budget throughout (two packets within it).
+void checkKeyedApart(Harness& h, const char* a1, const char* a2)
+{
+    checkVerdict(h, expect("a1 #1", sipUdpFrom(a1), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect("a1 #2", sipUdpFrom(a1), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(h, expect("a1 #3", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
+    checkVerdict(h, expect("a2 has its own budget", sipUdpFrom(a2), PW_REASON_SIP_RESPONSIVE));
+    CHECK(hasRateKey(h, a1));
+    CHECK(hasRateKey(h, a2));
+    CHECK(h.maps().rate.keys().size() == 2);
+    checkVerdict(h, expect("a1 (strike 2)", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
+    checkVerdict(h, expect("a1 (strike 3) bans it", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
+    const auto b = h.maps().bans.lookup(addrKey(a1));
+    REQUIRE(b.has_value());
+    CHECK(b->prefix == 0); // a ban of the address
+    CHECK(h.maps().bans.keys().size() == 1);
+    checkVerdict(h, expect("a1 is banned", sipUdpFrom(a1), PW_REASON_BANNED));
+    checkVerdict(h, expect("a2 is not", sipUdpFrom(a2), PW_REASON_SIP_RESPONSIVE));
+}
+
+} // namespace
+
 TEST_CASE("an unknown source over its SIP budget is rate limited, then banned", "[bpf][sip][bans]")
 {
     const Family f = GENERATE(Family::V4, Family::V6);
@@ -142,26 +168,10 @@ TEST_CASE("IPv6 sources share a budget and a ban per ipv6_prefix", "[bpf][sip][b
     }
     SECTION("ipv6_prefix = 128")
     {
+        // Two addresses of one /64: budgets and bans of the address.
         Harness h(sipConfig({.ipv6Prefix = 128}));
-        const char* a1 = "2001:db8:9:1::1";
-        const char* a2 = "2001:db8:9:1::2";
-        checkVerdict(h, expect("a1 #1", sipUdpFrom(a1), PW_REASON_SIP_RESPONSIVE));
-        checkVerdict(h, expect("a1 #2", sipUdpFrom(a1), PW_REASON_SIP_RESPONSIVE));
-        checkVerdict(h, expect("a1 #3", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
-        checkVerdict(h, expect("a2 has its own budget", sipUdpFrom(a2), PW_REASON_SIP_RESPONSIVE));
-        checkVerdict(h, expect("a2 #2", sipUdpFrom(a2), PW_REASON_SIP_RESPONSIVE));
-        CHECK(hasRateKey(h, a1));
-        CHECK(hasRateKey(h, a2));
-        CHECK(h.maps().rate.keys().size() == 2);
-        // Bans are of the address too.
-        checkVerdict(h, expect("a1 #4 (strike 2)", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
-        checkVerdict(h, expect("a1 #5 (strike 3) bans it", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
-        const auto b = h.maps().bans.lookup(addrKey(a1));
-        REQUIRE(b.has_value());
-        CHECK(b->prefix == 0);
-        CHECK(h.maps().bans.keys().size() == 1);
-        checkVerdict(h, expect("a1 is banned", sipUdpFrom(a1), PW_REASON_BANNED));
-        checkVerdict(h, expect("a2 is not: over its own budget", sipUdpFrom(a2), PW_REASON_RATE_LIMITED));
+        checkKeyedApart(h, "2001:db8:9:1::1", "2001:db8:9:1::2");
+        checkVerdict(h, expect("a2 then over its own budget", sipUdpFrom("2001:db8:9:1::2"), PW_REASON_RATE_LIMITED));
     }
     SECTION("ipv6_prefix = 56 and 96 mask inside and below the first 64 bits")
     {
@@ -194,22 +204,8 @@ TEST_CASE("IPv6 sources share a budget and a ban per ipv6_prefix", "[bpf][sip][b
         // Every neighbour on the link shares fe80::/64, the PBX's router among them: a ban of
         // that /64 would take the router's neighbour discovery, and with it all IPv6 calls.
         Harness h(sipConfig());
-        const char* a1 = "fe80::1:1";
-        const char* a2 = "fe80::2:2"; // the same fe80::/64: the router, say
-        checkVerdict(h, expect("a1 #1", sipUdpFrom(a1), PW_REASON_SIP_RESPONSIVE));
-        checkVerdict(h, expect("a1 #2", sipUdpFrom(a1), PW_REASON_SIP_RESPONSIVE));
-        checkVerdict(h, expect("a1 #3", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
-        checkVerdict(h, expect("a2 has its own budget", sipUdpFrom(a2), PW_REASON_SIP_RESPONSIVE));
-        CHECK(hasRateKey(h, a1));
-        CHECK(hasRateKey(h, a2));
-        checkVerdict(h, expect("a1 (strike 2)", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
-        checkVerdict(h, expect("a1 (strike 3) bans it", sipUdpFrom(a1), PW_REASON_RATE_LIMITED));
-        const auto b = h.maps().bans.lookup(addrKey(a1));
-        REQUIRE(b.has_value());
-        CHECK(b->prefix == 0);
-        CHECK(h.maps().bans.keys().size() == 1);
-        checkVerdict(h, expect("a1 is banned", sipUdpFrom(a1), PW_REASON_BANNED));
-        checkVerdict(h, expect("a2 is not", sipUdpFrom(a2), PW_REASON_SIP_RESPONSIVE));
+        const char* a2 = "fe80::2:2"; // in the same fe80::/64 as a1: the router, say
+        checkKeyedApart(h, "fe80::1:1", a2);
         checkVerdict(h, expect("a trap port hit of a2 bans a2 alone",
                                       Packet().eth().ipv6(a2, kHost.v6).udp(5060, kTrapPort),
                                PW_REASON_TRAP_PORT));

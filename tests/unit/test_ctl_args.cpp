@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -83,6 +82,23 @@ Result runCtl(const std::vector<std::string>& args)
 // Dirs that do not exist, so that nothing real is read or written even when run as root.
 const std::vector<std::string> kDirs = {"--pin-dir", "/nonexistent/pbxwall-test-pins", "--state-dir",
                                         "/nonexistent/pbxwall-test-state"};
+
+// A file under /tmp holding text (mkstemp's name), removed when the test is done with it.
+struct TempFile {
+    std::string path;
+    explicit TempFile(const std::string& text)
+    {
+        char name[] = "/tmp/pbxwallctl-test-XXXXXX"; // mkstemp's template
+        const int fd = mkstemp(name);
+        REQUIRE(fd >= 0);
+        REQUIRE(write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+        close(fd);
+        path = name;
+    }
+    ~TempFile() { std::remove(path.c_str()); }
+    TempFile(const TempFile&) = delete;
+    TempFile& operator=(const TempFile&) = delete;
+};
 
 Result ctl(std::vector<std::string> args)
 {
@@ -181,22 +197,15 @@ TEST_CASE("pbxwallctl: bad --ttl values are usage errors", "[ctl]")
 
 TEST_CASE("pbxwallctl: a bad blocklist line is reported as FILE:LINE before anything opens", "[ctl]")
 {
-    char path[] = "/tmp/pbxwallctl-test-XXXXXX";
-    const int fd = mkstemp(path);
-    REQUIRE(fd >= 0);
-    close(fd);
+    std::string gone;
     {
-        std::ofstream f(path);
-        f << "# a blocklist\n192.0.2.0/24 ; SBL1\n\n198.51.100.7   # note\n198.51.100.0/33\n";
+        const TempFile list("# a blocklist\n192.0.2.0/24 ; SBL1\n\n198.51.100.7   # note\n198.51.100.0/33\n");
+        checkUsage(ctl({"blacklist", "add", "--file", list.path}), list.path + ":5: prefix length 33");
+        const TempFile two("192.0.2.1 192.0.2.2\n");
+        checkUsage(ctl({"blacklist", "del", "-f", two.path}), two.path + ":1: expected one CIDR per line");
+        gone = two.path;
     }
-    checkUsage(ctl({"blacklist", "add", "--file", path}), std::string(path) + ":5: prefix length 33");
-    {
-        std::ofstream f(path);
-        f << "192.0.2.1 192.0.2.2\n";
-    }
-    checkUsage(ctl({"blacklist", "del", "-f", path}), std::string(path) + ":1: expected one CIDR per line");
-    std::remove(path);
-    checkUsage(ctl({"blacklist", "add", "--file", path}), "cannot read");
+    checkUsage(ctl({"blacklist", "add", "--file", gone}), "cannot read");
 }
 
 TEST_CASE("pbxwallctl: --json errors are one JSON document on stdout", "[ctl]")
@@ -226,13 +235,8 @@ TEST_CASE("pbxwallctl: --json errors are one JSON document on stdout", "[ctl]")
     // stays one valid JSON document (it used to end pbxwallctl with an exception).
     check(ctl({"--json", "zone", "add", "10.0.0.\xff", "reject"}), 2, "10.0.0.\xef\xbf\xbd");
     check(ctl({"--json", "zone", "add", "10.0.0.1", "reject", "\xe9"}), 2, "");
-    char path[] = "/tmp/pbxwallctl-test-XXXXXX";
-    const int fd = mkstemp(path);
-    REQUIRE(fd >= 0);
-    REQUIRE(write(fd, "10.1.0.0/16 caf\xe9\n", 17) == 17);
-    close(fd);
-    check(ctl({"--json", "blacklist", "add", "--file", path}), 2, std::string(path) + ":1:");
-    std::remove(path);
+    const TempFile latin1("10.1.0.0/16 caf\xe9\n");
+    check(ctl({"--json", "blacklist", "add", "--file", latin1.path}), 2, latin1.path + ":1:");
 }
 
 TEST_CASE("pbxwallctl: ban add checks --ttl before the maps, for an IPv6 prefix too", "[ctl]")
@@ -279,18 +283,16 @@ TEST_CASE("pbxwallctl: an interface that does not exist is a run-time error", "[
 
 TEST_CASE("pbxwallctl: an explicit --config with errors is a usage error", "[ctl]")
 {
-    char path[] = "/tmp/pbxwallctl-test-XXXXXX";
-    const int fd = mkstemp(path);
-    REQUIRE(fd >= 0);
-    const std::string text = "pin_dir = 5\n[[interface]]\nname = \"eth0\"\nzone = \"internet\"\n";
-    REQUIRE(write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
-    close(fd);
-    const Result r = runCtl({"--config", path, "zone", "list"});
-    INFO("stderr: " << r.err);
-    CHECK(r.status == 2);
-    CHECK(r.err.rfind(std::string("pbxwallctl: error: ") + path + ":1", 0) == 0);
-    std::remove(path);
-    checkUsage(runCtl({"--config", path, "status"}), "cannot open");
+    std::string gone;
+    {
+        const TempFile config("pin_dir = 5\n[[interface]]\nname = \"eth0\"\nzone = \"internet\"\n");
+        const Result r = runCtl({"--config", config.path, "zone", "list"});
+        INFO("stderr: " << r.err);
+        CHECK(r.status == 2);
+        CHECK(r.err.rfind("pbxwallctl: error: " + config.path + ":1", 0) == 0);
+        gone = config.path;
+    }
+    checkUsage(runCtl({"--config", gone, "status"}), "cannot open");
 }
 
 TEST_CASE("pbxwallctl: --help and --version succeed on stdout", "[ctl]")
