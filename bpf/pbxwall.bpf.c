@@ -613,18 +613,21 @@ int pw_tc_egress(struct __sk_buff *skb)
 
 		if (p && p->service) {
 			struct pw_policy *pol = bpf_map_lookup_elem(&pw_policy, &gen);
-			/* The SIP service's datagrams that are no responses are the PBX's own
-			 * requests (to a trunk it registers with, a SIP address it calls, a phone):
-			 * their answers are replies (ingress refuses the answers of unknown internet
-			 * sources otherwise). Only the PBX decides where its requests go. */
-			__u32 request = pol && p->service == pol->sip_service && !pw_sip_answer(skb, &m, gen, pol);
+			int sip = pol && p->service == pol->sip_service;
+			/* The SIP service's own requests (to a trunk it registers with, a SIP address
+			 * it calls, a phone; pw_own_request) record a flow: their answers are replies
+			 * (ingress refuses the answers of unknown internet sources otherwise). Only
+			 * the PBX decides where its requests go. Its answers and anything else never
+			 * do, whichever zones the service admits: they go where a request from
+			 * outside asked (a Via maddr, a STUN request's source). */
+			__u32 request = sip && pw_sip_answer(skb, &m, gen, pol) == PW_SIP_OWN_REQUEST;
 
-			/* A service open to the internet answers whoever asks (a flood of spoofed
-			 * requests would fill pw_flows with its answers): no flow. A service closed
-			 * to it may be the host's own client on the same port (NTP 123 to 123, an
-			 * IAX2 trunk 4569 to 4569): its peer's answer is a reply. Only a drop asks
-			 * pw_flows, so a peer the service admits gains nothing from it. */
-			if ((p->zones & PW_ZONE_BIT(PW_ZONE_INTERNET)) && !request)
+			/* Another service open to the internet answers whoever asks (a flood of
+			 * spoofed requests would fill pw_flows with its answers): no flow. One
+			 * closed to it may be the host's own client on the same port (NTP 123 to
+			 * 123, an IAX2 trunk 4569 to 4569): its peer's answer is a reply. Only a
+			 * drop asks pw_flows, so a peer the service admits gains nothing from it. */
+			if (sip ? !request : (p->zones & PW_ZONE_BIT(PW_ZONE_INTERNET)) != 0)
 				return TC_ACT_OK;
 		}
 		create = 1;

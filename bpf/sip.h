@@ -413,12 +413,17 @@ __noinline int pw_prefix_banned(const struct pw_ban_key *k, const union pw_addr 
 }
 
 /* The prefix ban check of an IPv6 source that no exact ban holds: its prefix's filter bit,
- * inline, and pw_prefix_banned behind a set bit. */
+ * inline, and pw_prefix_banned behind a set bit. Internet sources only: a `local` or `other`
+ * host is counted and banned by address, and an internet neighbour's ban of its /64 must not
+ * take it along. */
 static __always_inline int pw_is_prefix_banned(const struct pw_gen_state *g, struct pw_ctx *c)
 {
 	struct pw_ban_key k;
 	union pw_addr a = c->m.src;
-	__u32 bits = pw_v6_key_bits(&a, c->policy->v6_prefix);
+	/* 128 and more for another zone: (zone ^ internet) + 255 reaches 256 unless they are
+	 * equal (no branch that splits the verifier's states). */
+	__u32 bits = pw_v6_key_bits(&a, c->policy->v6_prefix) |
+		     ((((__u32)c->zone ^ PW_ZONE_INTERNET) + 255) >> 8) << 7;
 	__u64 bit, *w;
 
 	if (c->m.family != 6 || bits >= 128)

@@ -15,6 +15,7 @@ struct pw_cseq_scan {
 	__u32 has_expires;
 	__u32 via;   /* the line being scanned is a Via ("Via" or "v") */
 	__u32 maddr; /* a Via line has a maddr parameter */
+	__u32 via_done; /* a Via line ended within the scan: the top Via was read whole */
 };
 
 /* At q (a '\n' or a ';'): an Expires header (RFC 3261 20.19) or a Contact's expires= parameter
@@ -67,12 +68,17 @@ static long pw_cseq_at(__u32 i, void *arg)
 		return 1;
 	__u8 *q = s->b + i;
 
-	/* Which line this is: a Via ("Via" or "v", white space, ':')? Through pw_opaque, as below. */
+	/* Which line this is: a Via ("Via" or "v", white space, ':')? A line that starts with white
+	 * space continues the one before (RFC 3261 7.3.1: a PBX that copies the request's Via may
+	 * keep its folding). A Via that ends here was read whole, its maddr with it. Through
+	 * pw_opaque, as below. */
 	if (q[0] == '\n') {
 		__u32 k = pw_lc(q[1], 'v') ? (pw_lc(q[2], 'i') && pw_lc(q[3], 'a') ? 4 : 2) : 0;
 		__u32 via = k && (q[k] == ':' || q[k] == ' ' || q[k] == '\t');
+		__u32 more = q[1] == ' ' || q[1] == '\t';
 
-		sc->via = pw_opaque(via);
+		sc->via_done = pw_opaque(sc->via_done | (sc->via & !more));
+		sc->via = pw_opaque(more ? sc->via : via);
 	}
 	/* A Via's maddr parameter (RFC 3261 18.2.2: the answer goes to that address, not to the
 	 * request's source): pw_sip_answer then credits the answer to nobody. */
@@ -145,7 +151,7 @@ __noinline __u64 pw_answer_scan(__u32 len)
 
 	bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
 	return (__u64)sc.expires << 32 | (sc.ncseq & 3) | (sc.method & 3) << 2 | (sc.has_expires & 1) << 4 |
-	       (sc.maddr & 1) << 5;
+	       (sc.maddr & 1) << 5 | (sc.via_done & 1) << 6;
 }
 
 static __always_inline void pw_scan_answer(__u32 len, struct pw_cseq_scan *sc)
@@ -157,6 +163,33 @@ static __always_inline void pw_scan_answer(__u32 len, struct pw_cseq_scan *sc)
 	sc->method = (r >> 2) & 3;
 	sc->has_expires = (r >> 4) & 1;
 	sc->maddr = (r >> 5) & 1;
+	sc->via_done = (r >> 6) & 1;
+}
+
+#define PW_SIP_OWN_REQUEST 1 /* pw_sip_answer: the PBX's own request (never a status code) */
+
+/* Is the datagram in pw_sipbuf (len bytes, at least 12) a request of the PBX's own: a SIP
+ * request line (a method of 3 to 9 upper-case letters, a space, then "sip:", "sips:" or
+ * "tel:")? Not an answer, a keepalive, a STUN message: those go where a request from outside
+ * asked (and ingress reads no STUN response as SIP, flow or not). A global function: verified
+ * once. */
+__noinline int pw_own_request(__u32 len)
+{
+	__u32 zero = 0, k;
+	struct pw_sip_buf *s = bpf_map_lookup_elem(&pw_sipbuf, &zero);
+
+	if (!s || len < 12)
+		return 0;
+	const __u8 *b = s->b;
+
+	for (k = 0; k < 10; k++)
+		if (b[k] < 'A' || b[k] > 'Z')
+			break;
+	if (k < 3 || k > 9 || b[k] != ' ' || k + 5 > len)
+		return 0;
+	__u32 w = ((__u32)b[k + 1] | (__u32)b[k + 2] << 8 | (__u32)b[k + 3] << 16 | (__u32)b[k + 4] << 24) | 0x20202020;
+
+	return w == 0x3a706973 /* "sip:" */ || w == 0x73706973 /* "sips" */ || w == 0x3a6c6574 /* "tel:" */;
 }
 
 #define PW_KNOWN_GRACE_NS (30ULL * 1000000000ULL) /* a re-registration may come a little late */
@@ -211,7 +244,7 @@ static __always_inline void pw_promote_known(const struct pw_meta *m, const stru
 }
 
 /* Copies the start of the SIP answer at off into pw_sipbuf. Returns its status code (100..699)
- * or 0 when it is not a SIP response; *len gets the bytes copied. */
+ * or 0 when it is not a SIP response; *len gets the bytes copied (0: none). */
 static __always_inline __u32 pw_sip_status(struct __sk_buff *skb, __u32 off, struct pw_sip_buf *s, __u32 *len)
 {
 	if (off >= skb->len)
@@ -222,10 +255,12 @@ static __always_inline __u32 pw_sip_status(struct __sk_buff *skb, __u32 off, str
 		n = PW_SIP_SCAN;
 	if (n < 12)
 		return 0;
-	*len = n;
+	__u32 copied = n;
+
 	n = ((n - 1) & (PW_SIP_SCAN - 1)) + 1; /* verifier: 1..PW_SIP_SCAN, value unchanged */
 	if (bpf_skb_load_bytes(skb, off, s->b, n))
 		return 0;
+	*len = copied;
 	if (s->b[0] != 'S' || s->b[1] != 'I' || s->b[2] != 'P' || s->b[3] != '/' || s->b[4] != '2' ||
 	    s->b[5] != '.' || s->b[6] != '0' || s->b[7] != ' ')
 		return 0;
@@ -316,8 +351,9 @@ static __always_inline int pw_known_apart(const struct pw_meta *m, const struct 
 }
 
 /* A SIP answer of the PBX to a peer: 200 to REGISTER makes the peer known (and forgives its
- * challenges); 401/407/403/404 count as failures. Returns the status, 0 when the datagram is
- * no response (a request of the PBX's own, a keepalive). */
+ * challenges); 401/407/403/404 count as failures. Returns the status; PW_SIP_OWN_REQUEST for a
+ * request of the PBX's own (pw_own_request); 0 for anything else (a keepalive, a STUN
+ * response). */
 static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
 					  const struct pw_policy *pol)
 {
@@ -329,6 +365,8 @@ static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct p
 	if (!s)
 		return 0;
 	status = pw_sip_status(skb, m->l4_off + sizeof(struct udphdr), s, &sc.len);
+	if (!status)
+		return sc.len && pw_own_request(sc.len) ? PW_SIP_OWN_REQUEST : 0;
 	if (status < 200 || (status >= 300 && status != 401 && status != 407 && status != 403 && status != 404))
 		return status;
 	/* The CSeq names the request's method: ingress drops a request whose CSeq names another
@@ -336,8 +374,10 @@ static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct p
 	pw_scan_answer(sc.len, &sc);
 	/* An answer sent to a Via's maddr (pjsip honours it) goes where the request asked, not
 	 * necessarily to its source: it makes nobody known and counts against nobody. Else a
-	 * guesser naming another address there would get that address banned. */
-	if (sc.maddr)
+	 * guesser naming another address there would get that address banned. So is an answer
+	 * whose top Via did not end within the scan: its maddr may lie past it (a Via made long
+	 * by a long host name). */
+	if (sc.maddr || !sc.via_done)
 		return status;
 	/* A count kept per IPv6 prefix is not one phone's: the answers to a known address in it
 	 * (a registered phone, never banned for failures) neither forgive the others' challenges

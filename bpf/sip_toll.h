@@ -105,8 +105,11 @@ __noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
 		}
 		if (ch == ' ' || ch == '-' || ch == '.' || ch == '(' || ch == ')')
 			continue; /* visual separators */
-		if (ch < ' ' || ch >= 0x7f)
-			return 1; /* control or 8-bit characters in a dial string */
+		/* Control or 8-bit characters in a dial string; and a double quote, which RFC 3261
+		 * does not allow in a user part: FreeSWITCH dials what follows one (escaped or
+		 * not: "%220044..." dials 0044...). */
+		if (ch < ' ' || ch >= 0x7f || ch == '"')
+			return 1;
 		if (!st->stop && st->n < PW_TOLL_LEN) {
 			st->acc |= (__u64)pw_lower(ch) << ((st->n & 7) * 8);
 			st->n++;

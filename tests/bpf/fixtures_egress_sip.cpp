@@ -142,6 +142,105 @@ TEST_CASE("answers from an unknown internet source pass after the PBX's own requ
     }
 }
 
+// The scan reads an answer's first 512 bytes: a top Via that does not end within them may
+// hold a maddr past them (a long host name pushes it there; pjsip prints maddr after the
+// host). Such an answer is credited to nobody, as is one whose maddr is on a folded line.
+TEST_CASE("an answer whose top Via is not read whole is credited to nobody", "[bpf][sip][egress][bans]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "long Via"));
+        Harness h(kConfig, Programs::IngressAndEgress); // challenge_allowance 2, max_failures 3
+        const auto withVia = [](const std::string& status, const std::string& cseq, const std::string& via) {
+            return "SIP/2.0 " + status + "\r\n" + via +
+                   "\r\nFrom: <sip:100@pbx>;tag=1\r\nTo: <sip:100@pbx>;tag=2\r\nCall-ID: l@x\r\n" + cseq +
+                   "\r\nContent-Length: 0\r\n\r\n";
+        };
+        const std::string host(460, 'a');
+        const std::string longVia = "Via: SIP/2.0/UDP " + host + ":5060;maddr=198.18.9.9;branch=z9hG4bK1";
+        for (int i = 0; i < 10; ++i)
+            h.runEgress(answer(f, kNet, withVia("403 Forbidden", "CSeq: 1 REGISTER", longVia)).bytes());
+        CHECK_FALSE(h.banOf(f == Family::V4 ? kNet.v4 : kNet.v6));
+        CHECK(h.maps().fails.keys().empty());
+        h.runEgress(answer(f, kNet, withVia("200 OK", "CSeq: 2 REGISTER", longVia)).bytes());
+        CHECK_FALSE(known(h, f, kNet));
+        // Without a maddr all the same: what lies past the scan is not known.
+        h.runEgress(answer(f, kNet, withVia("200 OK", "CSeq: 3 REGISTER", "Via: SIP/2.0/UDP " + host + ":5060")).bytes());
+        CHECK_FALSE(known(h, f, kNet));
+        // A folded Via: its continuation line is still the Via.
+        h.runEgress(answer(f, kNet,
+                           withVia("200 OK", "CSeq: 4 REGISTER", "Via: SIP/2.0/UDP 198.18.9.1:5060\r\n ;maddr=198.18.9.9"))
+                        .bytes());
+        CHECK_FALSE(known(h, f, kNet));
+        // No Via at all: nothing says where the answer went.
+        h.runEgress(answer(f, kNet, "SIP/2.0 200 OK\r\nCSeq: 5 REGISTER\r\nContent-Length: 0\r\n\r\n").bytes());
+        CHECK_FALSE(known(h, f, kNet));
+        // A Via of ordinary length, folded without a maddr, then read whole.
+        h.runEgress(answer(f, kNet,
+                           withVia("200 OK", "CSeq: 6 REGISTER", "Via: SIP/2.0/UDP 198.18.9.1:5060\r\n ;branch=z9hG4bK6"))
+                        .bytes());
+        CHECK(known(h, f, kNet));
+    }
+}
+
+// Only the PBX's own requests (a SIP request line) record a flow from the SIP port: its
+// answers, keepalives and STUN messages go where a request from outside asked. A STUN Binding
+// success response sent to a source would otherwise let that source's forged SIP answers
+// through as replies.
+TEST_CASE("only the PBX's own requests from the SIP port record a flow", "[bpf][sip][egress]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "own requests"));
+        Harness h(kConfig, Programs::IngressAndEgress);
+        const auto from = [&](Peer p, const std::string& text) { return ip(f, p, kHost).udp(5060, 5060).sip(text); };
+        const std::string forged = response("200 OK", "CSeq: 1 REGISTER");
+        const std::string cookie("\x21\x12\xa4\x42", 4);
+        const std::string stunResponse = std::string("\x01\x01\x00\x00", 4) + cookie + std::string(12, '\x07');
+        const std::string stunRequest = std::string("\x00\x01\x00\x00", 4) + cookie + std::string(12, '\x07');
+        h.runEgress(answer(f, kNet3, stunResponse).bytes());
+        h.runEgress(answer(f, kNet3, stunRequest).bytes());
+        h.runEgress(answer(f, kNet3, "\r\n\r\n").bytes());
+        h.runEgress(answer(f, kNet3, "PING").bytes());
+        h.runEgress(answer(f, kNet3, "register sip:198.18.10.5 SIP/2.0\r\n\r\n").bytes()); // no method is lower case
+        h.runEgress(answer(f, kNet3, "REGISTER http://198.18.10.5 SIP/2.0\r\n\r\n").bytes());
+        Outcome refused = h.run(from(kNet3, forged).bytes());
+        CHECK(refused.action == XDP_DROP);
+        REQUIRE(refused.moved.size() == 1);
+        CHECK(refused.moved[0].reason == PW_REASON_NOT_WHITELISTED);
+        // Each request form the PBX sends: "sip:", "sips:", "tel:".
+        for (const char* line : {"OPTIONS sip:a@198.18.10.5 SIP/2.0", "INVITE SIPS:b@198.18.10.5 SIP/2.0",
+                                 "ACK tel:+4420 SIP/2.0"}) {
+            INFO(line);
+            Harness h2(kConfig, Programs::IngressAndEgress);
+            h2.runEgress(answer(f, kNet3, std::string(line) + "\r\nCSeq: 1 X\r\n\r\n").bytes());
+            CHECK(h2.run(from(kNet3, forged).bytes()).action == XDP_PASS);
+        }
+    }
+}
+
+// A SIP service closed to the internet: its answers record no flow either. An answer pjsip
+// sends to a Via maddr (asked for by a source the service admits) must not open the service
+// to the address named there.
+TEST_CASE("a SIP service closed to the internet: its answers open it to nobody", "[bpf][sip][egress]")
+{
+    std::string closed = kConfig;
+    closed.replace(closed.find("zones = [\"trusted\", \"local\", \"other\", \"internet\"]"),
+                   std::strlen("zones = [\"trusted\", \"local\", \"other\", \"internet\"]"), "zones = [\"trusted\"]");
+    for (Family f : kFamilies) {
+        INFO(named(f, "closed"));
+        Harness h(closed, Programs::IngressAndEgress);
+        const auto from = [&](Peer p, const std::string& text) { return ip(f, p, kHost).udp(5060, 5060).sip(text); };
+        const std::string invite = "INVITE sip:2001@198.18.0.1 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n";
+        h.runEgress(answer(f, kNet3, response("200 OK", "CSeq: 1 OPTIONS")).bytes());
+        Outcome denied = h.run(from(kNet3, invite).bytes());
+        CHECK(denied.action == XDP_DROP);
+        REQUIRE(denied.moved.size() == 1);
+        CHECK(denied.moved[0].reason == PW_REASON_SERVICE_DENIED);
+        // The PBX's own request to a peer: that peer's answers are replies.
+        h.runEgress(answer(f, kNet2, "OPTIONS sip:198.18.10.5 SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n").bytes());
+        CHECK(h.run(from(kNet2, response("200 OK", "CSeq: 1 OPTIONS")).bytes()).action == XDP_PASS);
+    }
+}
+
 TEST_CASE("other answers do not make the peer known", "[bpf][sip][egress]")
 {
     for (Family f : kFamilies) {
@@ -509,7 +608,7 @@ TEST_CASE("a new known source is reported once; a full known table is reported, 
     for (Family f : kFamilies) {
         INFO(named(f, "known events"));
         Harness h(kConfig, Programs::IngressAndEgress, {{PW_MAP_NAME_KNOWN, 1}});
-        const std::string ok = "SIP/2.0 200 OK\r\nCSeq: 7 REGISTER\r\nExpires: 120\r\n\r\n";
+        const std::string ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.9.9:5060\r\nCSeq: 7 REGISTER\r\nExpires: 120\r\n\r\n";
         h.runEgress(answer(f, kNet, ok).bytes());
         auto ev = h.events();
         REQUIRE(ev.size() == 1);

@@ -155,6 +155,17 @@ TEST_CASE("IPv6 sources share a budget and a ban per ipv6_prefix", "[bpf][sip][b
         checkVerdict(h, expect("a known source at a banned prefix's first address", sipUdpFrom("2001:db8:9:5::"),
                                PW_REASON_SIP_KNOWN));
         checkVerdict(h, expect("its unknown neighbour", sipUdpFrom("2001:db8:9:5::1"), PW_REASON_BANNED));
+        // A prefix ban holds internet sources: a host the config puts in `local` or `other` is
+        // banned by address only, and its internet neighbour's ban of the /64 spares it.
+        h.ban("2001:db8:4:1::/64", 3600s);
+        h.ban("2001:db8:2:1::/64", 3600s);
+        checkVerdict(h, expect("an other-zone host in a banned /64", sipUdpFrom("2001:db8:4:1::9"), PW_REASON_SERVICE,
+                               PW_ZONE_OTHER));
+        checkVerdict(h, expect("a local-zone host in a banned /64", sipUdpFrom("2001:db8:2:1::9"), PW_REASON_SERVICE,
+                               PW_ZONE_LOCAL));
+        h.ban("2001:db8:4:1::9", 3600s);
+        checkVerdict(h, expect("the other-zone host banned by address", sipUdpFrom("2001:db8:4:1::9"), PW_REASON_BANNED,
+                               PW_ZONE_OTHER));
     }
     SECTION("a ban holds the sources in its own prefix only, whatever ipv6_prefix says now")
     {

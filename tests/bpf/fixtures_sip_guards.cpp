@@ -508,6 +508,9 @@ TEST_CASE("toll fraud: international prefixes from zones not allowed to dial out
         {"SIP scheme in upper case", "SIP:+44207@198.18.0.1", PW_REASON_TOLL_FRAUD},
         {"an escape that is not hex: fail closed", "sip:20%zz01@198.18.0.1", PW_REASON_TOLL_FRAUD},
         {"a truncated escape: fail closed", "sip:2001%4@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        // FreeSWITCH dials what follows a double quote in the user part (check_decode).
+        {"an escaped double quote before the number", "sip:%220044207123456@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"a double quote before an extension", "sip:\"2001@198.18.0.1", PW_REASON_TOLL_FRAUD},
         {"a user part too long to judge: fail closed", "sip:" + std::string(120, '1') + "@198.18.0.1",
          PW_REASON_TOLL_FRAUD},
         {"an extension", "sip:2001@198.18.0.1", PW_REASON_SIP_KNOWN},
