@@ -119,6 +119,12 @@ LoadResult loadString(std::string_view text, const std::string& name, const Load
 // [limits] size, named with both values ("[limits] known: 65536 -> 1024"); "" when none differ.
 std::string layoutChange(const Config& running, const Config& next);
 
+// Why pbxwall must not attach to the interface called name, or "" when it may (or when it does
+// not exist): the loopback device, or a device without an Ethernet header (tunnel, WireGuard,
+// PPP). The config check refuses such names; pbxwalld asks again when it attaches, as a device
+// may appear only later (the link watch).
+std::string interfaceRefusal(const std::string& name);
+
 // The service called name, or nullptr.
 const Service* findService(const Config& config, std::string_view name);
 

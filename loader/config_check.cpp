@@ -158,20 +158,8 @@ void Validator::interface(const toml::table& t)
     const unsigned index = if_nametoindex(iface.name.c_str());
     if (index == 0) {
       warn(at, "interface " + inQuotes(iface.name) + " does not exist on this machine");
-    } else if (auto type = linkType(iface.name); type && *type == ARPHRD_LOOPBACK) {
-      // The host's own traffic: its sources (127.0.0.0/8, ::1) are martians on a wire.
-      error(at, "interface " + inQuotes(iface.name) +
-                    " is the loopback device: what arrives there is this host's own traffic, from 127.0.0.0/8 "
-                    "and ::1, which pbxwall drops as martian sources; name the interfaces that face the network");
-      return;
-    } else if (type && *type != ARPHRD_ETHER) {
-      // XDP on a device without link-layer header (WireGuard, tun, GRE, PPP) sees the IP
-      // header first: read as an Ethernet frame, nearly every packet would pass as non-IP.
-      error(at, "interface " + inQuotes(iface.name) + " is not an Ethernet device (link type " +
-                    std::to_string(*type) +
-                    ", e.g. a tunnel, WireGuard or PPP device): pbxwall reads Ethernet frames and would misjudge "
-                    "its packets; name the Ethernet interface that carries the traffic instead (for PPP over "
-                    "Ethernet, the interface under it)");
+    } else if (std::string why = interfaceRefusal(iface.name); !why.empty()) {
+      error(at, why);
       return;
     } else if (const auto it = interfaceIndexes_.find(index); it != interfaceIndexes_.end()) {
       // One device by two of its names (an altname): the zone of the later would win silently.
@@ -445,6 +433,25 @@ void Validator::checkTableSizes()
 } // namespace pbxwall::config::detail
 
 namespace pbxwall::config {
+
+std::string interfaceRefusal(const std::string& name)
+{
+  const auto type = detail::linkType(name);
+  if (type && *type == ARPHRD_LOOPBACK)
+    // The host's own traffic: its sources (127.0.0.0/8, ::1) are martians on a wire.
+    return "interface " + detail::inQuotes(name) +
+           " is the loopback device: what arrives there is this host's own traffic, from 127.0.0.0/8 and ::1, "
+           "which pbxwall drops as martian sources; name the interfaces that face the network";
+  if (type && *type != ARPHRD_ETHER)
+    // XDP on a device without link-layer header (WireGuard, tun, GRE, PPP) sees the IP header
+    // first: read as an Ethernet frame, nearly every packet would pass as non-IP.
+    return "interface " + detail::inQuotes(name) + " is not an Ethernet device (link type " +
+           std::to_string(*type) +
+           ", e.g. a tunnel, WireGuard or PPP device): pbxwall reads Ethernet frames and would misjudge its "
+           "packets; name the Ethernet interface that carries the traffic instead (for PPP over Ethernet, the "
+           "interface under it)";
+  return "";
+}
 
 std::string layoutChange(const Config& running, const Config& next)
 {

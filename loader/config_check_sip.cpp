@@ -71,6 +71,9 @@ void Validator::sip(const toml::node& n)
   Sip& sip = config_.sip;
   sipPos_ = posOf(t->source());
   sip.line = sipPos_.line;
+  for (auto&& [key, value] : *t)
+    if (key.str() != "responsive" && key.str() != "trap_ports")
+      sipGuardKeys_ = true;
 
   if (const toml::node* v = t->get("responsive")) {
     if (const auto* b = v->as_boolean())
@@ -270,7 +273,9 @@ void Validator::checkSip()
     }
   }
 
-  if (config_.sip.line != 0 && config_.sip.responsive &&
+  // With responsive = false and nothing else (trap ports apply on their own), [sip] says "SIP
+  // off"; any other setting (guards, budgets) would be silently idle without the service.
+  if (config_.sip.line != 0 && (config_.sip.responsive || sipGuardKeys_) &&
       std::none_of(services_.begin(), services_.end(), [](const ServiceDraft& s) { return s.service.name == "sip"; }))
     warn(sipPos_, std::string("[sip] has no effect without a service named sip") +
                       (trapPorts_.empty() ? "" : " (only its trap_ports apply)"));

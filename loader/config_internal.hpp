@@ -105,6 +105,7 @@ private:
   std::vector<std::pair<Pos, ZoneRule>> zoneRules_;
   std::vector<ServiceDraft> services_;
   Pos sipPos_;                       // of the [sip] header
+  bool sipGuardKeys_ = false;        // [sip] sets more than responsive and trap_ports
   std::vector<PortEntry> trapPorts_; // [sip] trap_ports with their positions
 };
 

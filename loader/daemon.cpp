@@ -341,16 +341,26 @@ private:
     uint64_t lastRefresh_ = 0;
 };
 
-// Attaches every interface of the config that exists. At start a failure is fatal (thrown);
-// on a reload (failed given) the others are still attached and the names of those that could
-// not be are returned in *failed, as the new policy is already in force then.
-void attachAll(const config::Config& cfg, std::vector<std::string>* failed = nullptr)
+// Attaches every interface of the config that exists and may take the program (an interface
+// the config check would refuse, one that appeared later, is not), each device once (a second
+// name of one, an altname, is not attached again). A failure leaves the others to be attached:
+// returns the names of those that are not filtered, after an error line for each.
+std::vector<std::string> attachAll(const config::Config& cfg)
 {
     Attacher attacher(cfg);
+    std::vector<std::string> failed;
+    std::map<unsigned, std::string> seen; // ifindex -> the config's first name for it
     for (const auto& iface : cfg.interfaces) {
-        if (!ifindexOf(iface.name)) {
+        const unsigned ifindex = ifindexOf(iface.name);
+        if (!ifindex) {
             // Attached when it appears (the link watch), or by a reload.
             spdlog::warn("{}: interface does not exist (yet): not filtered until it appears", iface.name);
+            continue;
+        }
+        if (const auto [it, first] = seen.emplace(ifindex, iface.name); !first) {
+            spdlog::error("{}: is the device listed as {} (index {}, by another of its names): judged with {}'s "
+                          "zone; name each device once",
+                          iface.name, it->second, ifindex, it->second);
             continue;
         }
         try {
@@ -358,12 +368,11 @@ void attachAll(const config::Config& cfg, std::vector<std::string>* failed = nul
             spdlog::info("{}: {} XDP program id {} ({} mode), TC egress in place", a.ifname,
                          a.adopted ? "adopted attached" : "attached", a.progId, a.mode);
         } catch (const std::exception& e) {
-            if (!failed)
-                throw;
             spdlog::error("{}: not attached: {}", iface.name, e.what());
-            failed->push_back(iface.name);
+            failed.push_back(iface.name);
         }
     }
+    return failed;
 }
 
 // Link changes of this network namespace (rtnetlink, RTMGRP_LINK): so that an interface the
@@ -388,8 +397,10 @@ bool configuredLinkUnfiltered(const config::Config& cfg)
 {
     const unsigned genId = pinnedMapId(cfg.pinDir, PW_MAP_NAME_GEN);
     for (const auto& i : cfg.interfaces)
-        if (const unsigned ifindex = ifindexOf(i.name); ifindex && ifindex < PW_IFINDEX_LIMIT && !xdpAttached(ifindex, genId))
-            return true;
+        if (const unsigned ifindex = ifindexOf(i.name); ifindex && ifindex < PW_IFINDEX_LIMIT &&
+                                                        !xdpAttached(ifindex, genId) &&
+                                                        config::interfaceRefusal(i.name).empty())
+            return true; // (a device refused once stays refused: no new attempt at every link change)
     return false;
 }
 
@@ -424,12 +435,11 @@ bool configuredLinkAppeared(int fd, const config::Config& cfg)
 void attachAppeared(MapSet& maps, const config::Config& cfg)
 {
     spdlog::info("a configured interface is there without its program: applying the policy again");
-    std::vector<std::string> failed;
     {
         PinLock lock(cfg.pinDir);
         applyPolicy(maps, cfg, CtlState::load(cfg.stateDir));
     }
-    attachAll(cfg, &failed);
+    const std::vector<std::string> failed = attachAll(cfg);
     if (!failed.empty())
         spdlog::error("{} interface(s) are not filtered: {}", failed.size(), fmt::join(failed, ", "));
 }
@@ -475,19 +485,18 @@ void reload(config::Config& cfg, MapSet& maps)
         }
     }
     const config::Config old = std::exchange(cfg, std::move(next));
-    std::set<std::string> keep;
+    std::set<unsigned> keep; // by device: a name the config no longer uses may be another of its names
     for (const auto& i : cfg.interfaces)
-        keep.insert(i.name);
-    std::vector<std::string> failed;
+        keep.insert(ifindexOf(i.name));
     try {
         const unsigned genId = pinnedMapId(cfg.pinDir, PW_MAP_NAME_GEN);
         for (const auto& i : old.interfaces)
-            if (!keep.count(i.name) && ifindexOf(i.name) && detachInterface(ifindexOf(i.name), genId))
+            if (const unsigned ifindex = ifindexOf(i.name); ifindex && !keep.count(ifindex) && detachInterface(ifindex, genId))
                 spdlog::info("{}: detached (no longer in the config)", i.name);
     } catch (const std::exception& e) {
         spdlog::error("detaching the interfaces no longer in the config: {}", e.what());
     }
-    attachAll(cfg, &failed);
+    const std::vector<std::string> failed = attachAll(cfg);
     if (!failed.empty())
         problems.push_back(fmt::format("{} interface(s) are not filtered: {}", failed.size(), fmt::join(failed, ", ")));
     if (problems.empty())
@@ -540,8 +549,11 @@ int runDaemon(config::Config cfg)
         PolicyStore(m.set()).refreshKnownFilter();
         return m;
     }();
-    // The policy is complete before the first packet meets the program.
-    attachAll(cfg);
+    // The policy is complete before the first packet meets the program. An interface that
+    // cannot take it does not stop the others, nor the daemon: devices that appear later (the
+    // link watch) and the bans and events still need it.
+    if (const auto failed = attachAll(cfg); !failed.empty())
+        spdlog::error("{} interface(s) are not filtered: {}", failed.size(), fmt::join(failed, ", "));
     spdlog::info("pbxwalld running (pin_dir {}, state_dir {})", cfg.pinDir, cfg.stateDir);
 
     EventLog events(maps.set().eventsFd, maps.set());

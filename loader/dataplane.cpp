@@ -119,9 +119,13 @@ struct Found {
     xdp_attach_mode mode = XDP_MODE_UNSPEC;
 };
 
-// pbxwall's XDP program on ifindex, recognised by name and by using our pinned pw_gen.
-std::optional<Found> findOurXdp(unsigned ifindex, unsigned genMapId)
+// pbxwall's XDP program on ifindex, recognised by name and by using our pinned pw_gen. With
+// other given, the id of a program of that name that uses another pw_gen (a pbxwalld of
+// another pin_dir attached it) is stored there, 0 when there is none.
+std::optional<Found> findOurXdp(unsigned ifindex, unsigned genMapId, unsigned* other = nullptr)
 {
+    if (other)
+        *other = 0;
     xdp_multiprog* mp = xdp_multiprog__get_from_ifindex(static_cast<int>(ifindex));
     if (!mp || libxdp_get_error(mp))
         return std::nullopt;
@@ -135,10 +139,14 @@ std::optional<Found> findOurXdp(unsigned ifindex, unsigned genMapId)
     }
     std::optional<Found> found;
     for (auto* p : candidates) {
-        if (std::strcmp(xdp_program__name(p), PW_PROG_NAME_XDP) == 0 && usesMap(xdp_program__fd(p), genMapId)) {
+        if (std::strcmp(xdp_program__name(p), PW_PROG_NAME_XDP) != 0)
+            continue;
+        if (usesMap(xdp_program__fd(p), genMapId)) {
             found = Found{XdpProgramPtr(xdp_program__clone(p, 0)), xdp_multiprog__attach_mode(mp)};
             break;
         }
+        if (other)
+            *other = xdp_program__id(p);
     }
     xdp_multiprog__close(mp);
     if (found && (!found->prog || libxdp_get_error(found->prog.get())))
@@ -355,8 +363,21 @@ Attachment Attacher::attach(const config::Interface& iface)
     a.ifindex = if_nametoindex(iface.name.c_str());
     if (!a.ifindex)
         throw std::runtime_error("interface " + iface.name + " does not exist");
+    // The config check refuses these; a device that appeared later (the link watch) was not
+    // checked then.
+    if (std::string why = config::interfaceRefusal(iface.name); !why.empty())
+        throw std::runtime_error(why);
 
-    if (auto found = findOurXdp(a.ifindex, genMapId_)) {
+    unsigned other = 0;
+    auto found = findOurXdp(a.ifindex, genMapId_, &other);
+    if (!found && other)
+        // Another pbxwalld's program (another pin_dir, or pins deleted under it) would go on
+        // judging with its own maps beside ours, or block our attach.
+        throw std::runtime_error("the pbxwall XDP program of another pin_dir (program id " + std::to_string(other) +
+                                 ") is attached to " + iface.name +
+                                 ": run pbxwalld --detach with the config that attached it (or, if its pins are "
+                                 "gone, xdp-loader unload " + iface.name + " --all), then start again");
+    if (found) {
         a.adopted = true;
         a.mode = modeName(found->mode);
         const bool wantNative = iface.mode == config::XdpMode::Native;

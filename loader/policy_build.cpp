@@ -198,6 +198,15 @@ PolicyImage buildPolicyImage(const config::Config& cfg, const CtlState& state, c
                                  ", above the supported " + std::to_string(PW_IFINDEX_LIMIT - 1));
             continue;
         }
+        if (const auto dup = std::find_if(present.begin(), present.end(), [&](const auto& p) { return p.second == ifindex; });
+            dup != present.end()) {
+            // One device by two of its names (an altname; the config check refuses it when both
+            // exist at load, not when the device appears later): the first name's zone holds.
+            if (notes)
+                notes->push_back("interface " + name + " is the device named " + *dup->first + " (index " +
+                                 std::to_string(ifindex) + "): judged with " + *dup->first + "'s zone");
+            continue;
+        }
         present.emplace_back(&name, ifindex);
     }
     std::vector<__u8> slots(present.size(), 0);

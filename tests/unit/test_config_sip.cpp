@@ -265,6 +265,14 @@ TEST_CASE("[sip] warnings", "[config]")
 
   // No warning when SIP is off, when [sip] is not written, or when the service exists.
   CHECK(load(withIface("[sip]\nresponsive = false\n")).diagnostics.empty());
+  CHECK(load(withIface("[sip]\nresponsive = false\ntrap_ports = [5060]\n")).diagnostics.empty());
+  // SIP off, but a guard set: it would be idle without the service (a SIP service named
+  // otherwise is not judged as SIP).
+  const LoadResult idleGuard = load(withIface("[sip]\nresponsive = false\ntoll_prefixes = [\"00\"]\n"
+                                              "[services.pbx]\nudp = [5060]\nzones = [\"internet\"]\n"));
+  REQUIRE(idleGuard.diagnostics.size() == 1);
+  CHECK(idleGuard.diagnostics[0].warning);
+  CHECK(idleGuard.diagnostics[0].message == "[sip] has no effect without a service named sip");
   CHECK(load(withIface("[services.web]\ntcp = [80]\nzones = [\"local\"]\n")).diagnostics.empty());
   CHECK(load(withIface("[sip]\n[services.sip]\nudp = [5060]\nzones = [\"internet\"]\n")).diagnostics.empty());
 
@@ -280,7 +288,8 @@ TEST_CASE("[sip] warnings", "[config]")
   CHECK(twice.config->sip.trapPorts.size() == 3);
 
   // A budget finer than a tick of the data plane's clock, without a tick's worth of burst.
-  const LoadResult fine = load(withIface("[sip]\nresponsive = false\nrate = 1000\nperiod = 1\nburst = 2\n"));
+  const LoadResult fine = load(withIface("[sip]\nresponsive = false\nrate = 1000\nperiod = 1\nburst = 2\n"
+                                            "[services.sip]\nudp = [5060]\nzones = [\"internet\"]\n"));
   INFO(dump(fine));
   CHECK(fine.ok());
   REQUIRE(fine.diagnostics.size() == 1);
@@ -290,11 +299,14 @@ TEST_CASE("[sip] warnings", "[config]")
         "sip.rate = 1000 per 1 s is more than one packet per tick of the data plane's clock (10 ms): with burst = 2 a "
         "source gets about 3 per tick; set burst to 10 or more for the rate to hold");
   // A rate no burst in range can make hold.
-  const LoadResult tooFine = load(withIface("[sip]\nresponsive = false\nrate = 200000\nperiod = 1\nknown_rate = 200000\n"));
+  const LoadResult tooFine = load(withIface("[sip]\nresponsive = false\nrate = 200000\nperiod = 1\nknown_rate = 200000\n"
+                                            "[services.sip]\nudp = [5060]\nzones = [\"internet\"]\n"));
   REQUIRE(tooFine.diagnostics.size() == 1);
   CHECK(tooFine.diagnostics[0].message.find("and no burst (at most 1000) makes this rate hold") != std::string::npos);
-  CHECK(load(withIface("[sip]\nresponsive = false\nrate = 1000\nperiod = 1\nburst = 10\n")).diagnostics.empty());
-  CHECK(load(withIface("[sip]\nresponsive = false\nrate = 100\nperiod = 1\nburst = 0\n")).diagnostics.empty());
+  CHECK(load(withIface("[sip]\nresponsive = false\nrate = 1000\nperiod = 1\nburst = 10\n"
+                                            "[services.sip]\nudp = [5060]\nzones = [\"internet\"]\n")).diagnostics.empty());
+  CHECK(load(withIface("[sip]\nresponsive = false\nrate = 100\nperiod = 1\nburst = 0\n"
+                                            "[services.sip]\nudp = [5060]\nzones = [\"internet\"]\n")).diagnostics.empty());
 }
 
 TEST_CASE("pw_siprules from [sip]: signatures, their filter grams, toll prefixes", "[config][sip]")
