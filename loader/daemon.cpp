@@ -395,13 +395,21 @@ UniqueFd openLinkWatch()
 // with another index, or one whose attach failed before)?
 bool configuredLinkUnfiltered(const config::Config& cfg)
 {
+    static std::set<unsigned> refused; // devices the log has named: once each, not at every link change
     const unsigned genId = pinnedMapId(cfg.pinDir, PW_MAP_NAME_GEN);
-    for (const auto& i : cfg.interfaces)
-        if (const unsigned ifindex = ifindexOf(i.name); ifindex && ifindex < PW_IFINDEX_LIMIT &&
-                                                        !xdpAttached(ifindex, genId) &&
-                                                        config::interfaceRefusal(i.name).empty())
-            return true; // (a device refused once stays refused: no new attempt at every link change)
-    return false;
+    bool unfiltered = false;
+    for (const auto& i : cfg.interfaces) {
+        const unsigned ifindex = ifindexOf(i.name);
+        if (!ifindex || ifindex >= PW_IFINDEX_LIMIT || xdpAttached(ifindex, genId))
+            continue;
+        if (std::string why = config::interfaceRefusal(i.name); !why.empty()) {
+            if (refused.insert(ifindex).second)
+                spdlog::error("{}: not attached: {}", i.name, why);
+            continue;
+        }
+        unfiltered = true;
+    }
+    return unfiltered;
 }
 
 // Reads what the link watch has; true when a link appeared or changed and an interface the

@@ -414,6 +414,24 @@ pw_check "the named interface is attached when it appears" pw_wait_log "$PW_DAEM
 pw_check "the named interface that appeared has an XDP program" \
   bash -c "ip -n '$PW_NS_PBX' -d link show dev '$late' | grep -q 'prog/xdp id'"
 pw_check "the named interface that appeared has its zone entry" test -n "$(slot_of "$late")"
+# A device the config check would refuse (no Ethernet header), named while it does not exist:
+# when it appears it is refused, once, and not attached (it used to be attached unchecked).
+tun=${PW_ID}t
+printf '\n[[interface]]\nname = "%s"\nzone = "internet"\n' "$tun" >>"$PW_CONFIG"
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+pw_check "a named tun device that does not exist yet: reload complete" has 'reload complete$'
+ip -n "$PW_NS_PBX" tuntap add dev "$tun" mode tun || pw_die "create the tun device"
+ip -n "$PW_NS_PBX" link set "$tun" up
+pw_check "the tun device is refused when it appears" \
+  pw_wait_log "$PW_DAEMON_LOG" "$tun: not attached: interface \"$tun\" is not an Ethernet device" 10
+ip -n "$PW_NS_PBX" link set "$tun" down
+ip -n "$PW_NS_PBX" link set "$tun" up
+sleep 0.5
+pw_check_eq "the refusal is logged once, not at every link change" \
+  "$(grep -c "$tun: not attached" "$PW_DAEMON_LOG")" 1
+pw_check "the tun device has no XDP program" bash -c "! ip -n '$PW_NS_PBX' -d link show dev '$tun' | grep -q 'prog/xdp'"
+pw_check "pbxwalld still running after the tun device appeared" kill -0 "$PW_DAEMON_PID"
+ip -n "$PW_NS_PBX" link del "$tun"
 cp "$PW_TMP/before-slots.toml" "$PW_CONFIG"
 out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
 

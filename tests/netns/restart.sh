@@ -225,9 +225,24 @@ pw_check_eq "with the filter removed, the phone's datagrams arrive (the detach i
 # A link-local prefix ban, as a build before 2026-12-06 could write: it bans nothing now (such
 # sources are banned by address), so the start lifts it, from the map and from the file.
 echo "fe80::/64 never $(date +%s) 2" >>"$PW_STATE_DIR/bans"
+# The config lists first a device that cannot take the program in native mode (a bridge): its
+# failure at start must not leave the interfaces after it unfiltered, nor end the daemon (it
+# used to stop the start there, with the policy installed and the veth bare).
+bridge=${PW_ID}b
+nsenter --net="/var/run/netns/$PW_NS_PBX" ip link add "$bridge" type bridge
+nsenter --net="/var/run/netns/$PW_NS_PBX" ip link set "$bridge" up
+cp "$PW_CONFIG" "$PW_TMP/no-bridge.toml"
+awk -v b="$bridge" '/^\[\[interface\]\]/ && !done { print "[[interface]]\nname = \"" b "\"\nzone = \"internet\"\nxdp_mode = \"native\"\n"; done = 1 } { print }' \
+  "$PW_TMP/no-bridge.toml" >"$PW_CONFIG"
 pw_daemon_start
 read -r mode5 prog5 < <(pw_xdp_info)
 pw_check "the fresh start attached a new XDP program ($mode5, id $prog5)" test "$prog5" -gt 0 -a "$prog5" != "$prog1"
+pw_check "the fresh start names the bridge it could not attach" grep -q "$bridge: not attached" "$PW_DAEMON_LOG"
+pw_check "the fresh start says which interface is not filtered" \
+  grep -q "1 interface(s) are not filtered: $bridge" "$PW_DAEMON_LOG"
+pw_check "pbxwalld runs on after the failed attach" kill -0 "$PW_DAEMON_PID"
+cp "$PW_TMP/no-bridge.toml" "$PW_CONFIG"
+nsenter --net="/var/run/netns/$PW_NS_PBX" ip link del "$bridge"
 pw_check "the fresh start did not adopt anything" bash -c "! grep -q adopted '$PW_DAEMON_LOG'"
 pw_check "the fresh start restored the 3 bans from the state directory" grep -q "restored 3 bans" "$PW_DAEMON_LOG"
 pw_check "the fresh start lifted the link-local prefix ban" \
