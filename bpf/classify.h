@@ -76,13 +76,20 @@ static __always_inline int pw_src4_unlisted(const struct pw_gen_state *g, const 
 	return w && !(*w & pw_src4_bit(addr));
 }
 
-/* The half of the host and prefix tables a packet reads: pw_gen's `hosts`, read once per
- * packet (pw_hosts_half) and handed to every zone lookup, so that all of them read one half
- * even when a flip lands in the middle (pbxwalld waits for the programs that started before a
- * flip to end before it writes the other half again). */
-static __always_inline __u32 pw_hosts_half(const struct pw_gen_state *g)
+/* The half of the host and prefix tables a packet reads, from pw_gen's `active` (read once per
+ * packet, with the generation: pw_gen_word) or, as a build before the copy there wrote it,
+ * `hosts`; handed to every zone lookup, so that all of them read one half even when a flip
+ * lands in the middle (pbxwalld waits for the programs that started before a flip to end
+ * before it writes the other half again). */
+static __always_inline __u32 pw_hosts_half(const struct pw_gen_state *g, __u32 active)
 {
-	return *(volatile const __u32 *)&g->hosts & 1;
+	return pw_gen_hosts_half(active, *(volatile const __u32 *)&g->hosts);
+}
+
+/* pw_gen's `active`, read once per packet: the generation and the host half come from it. */
+static __always_inline __u32 pw_gen_word(const struct pw_gen_state *g)
+{
+	return *(volatile const __u32 *)&g->active;
 }
 
 /* Where a lookup in half `half` of a host table reads: its first bucket's index in the map and
@@ -223,21 +230,17 @@ static __always_inline __u32 pw_addr_zone_in(const struct pw_gen_state *g, __u32
 	return z | PW_ADDR_V4;
 }
 
-static __always_inline __u32 pw_addr_zone(__u64 hi, __u64 lo)
+/* pw_addr_zone_in for the host half that `active` (pw_gen_word, read by the caller with its
+ * generation) names: a function of its own, for the TC egress program, whose per-packet cost
+ * matters less than its verification. */
+__noinline __u32 pw_addr_zone_fn(__u64 hi, __u64 lo, __u32 active)
 {
 	__u32 zero = 0;
 	const struct pw_gen_state *g = bpf_map_lookup_elem(&pw_gen, &zero);
 
 	if (!g)
 		return PW_ZONE_NONE;
-	return pw_addr_zone_in(g, pw_hosts_half(g), hi, lo);
-}
-
-/* pw_addr_zone as a function of its own, for the TC egress program, whose per-packet cost
- * matters less than its verification. */
-__noinline __u32 pw_addr_zone_fn(__u64 hi, __u64 lo)
-{
-	return pw_addr_zone(hi, lo);
+	return pw_addr_zone_in(g, pw_hosts_half(g, active), hi, lo);
 }
 
 #endif /* PBXWALL_CLASSIFY_H */

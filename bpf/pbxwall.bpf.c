@@ -337,9 +337,9 @@ static __always_inline __u8 pw_zone_of(__u32 gen, const struct pw_policy *pol, c
 
 /* The source's zone. The host and prefix walks leave the verifier one state per way out of
  * their loops; made opaque, the zone lets those states merge before the rest is checked. */
-static __always_inline __u8 pw_classify(const struct pw_gen_state *g, struct pw_ctx *c, __u8 if_zone)
+static __always_inline __u8 pw_classify(const struct pw_gen_state *g, struct pw_ctx *c, __u8 if_zone, __u32 hosts)
 {
-	__u32 z = pw_opaque(pw_addr_zone_in(g, pw_hosts_half(g), c->m.src.d[0], c->m.src.d[1]));
+	__u32 z = pw_opaque(pw_addr_zone_in(g, hosts & 1, c->m.src.d[0], c->m.src.d[1]));
 
 	return pw_zone_of(c->gen, c->policy, &c->m.src, if_zone, z);
 }
@@ -503,7 +503,12 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 	c->len = data_end - data;
 	if (!g)
 		return PW_REASON_MALFORMED; /* verifier: array index 0 always exists */
-	c->gen = g->active & 1;
+	__u32 active = pw_gen_word(g);
+
+	c->gen = active & 1;
+	/* The host half, read with the generation: a flip of both never splits a packet. Opaque:
+	 * its exact value, carried to the zone lookups, cost the verifier 107k instructions. */
+	__u32 hosts = pw_opaque(pw_hosts_half(g, active));
 	c->policy = bpf_map_lookup_elem(&pw_policy, &c->gen);
 	if (!c->policy)
 		return PW_REASON_MALFORMED;
@@ -542,7 +547,7 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 		 * cold lines then load while the source is classified. */
 		__u64 ban_h = pw_ban_hash_ahead(g, &c->m.src);
 
-		c->zone = pw_classify(g, c, if_zone);
+		c->zone = pw_classify(g, c, if_zone, hosts);
 		if (c->zone == PW_ZONE_TRUSTED)
 			return PW_REASON_TRUSTED;
 		if (c->zone == PW_ZONE_REJECT)
@@ -607,7 +612,7 @@ int pw_tc_egress(struct __sk_buff *skb)
 
 		if (!g)
 			return TC_ACT_OK;
-		__u32 gen = g->active & 1;
+		__u32 active = pw_gen_word(g), gen = active & 1;
 		__u32 idx = ((gen * PW_L4__COUNT + PW_L4_UDP) << 16) | bpf_ntohs(m.sport);
 		struct pw_port *p = bpf_map_lookup_elem(&pw_ports, &idx);
 
@@ -620,7 +625,7 @@ int pw_tc_egress(struct __sk_buff *skb)
 			 * the PBX decides where its requests go. Its answers and anything else never
 			 * do, whichever zones the service admits: they go where a request from
 			 * outside asked (a Via maddr, a STUN request's source). */
-			__u32 request = sip && pw_sip_answer(skb, &m, gen, pol) == PW_SIP_OWN_REQUEST;
+			__u32 request = sip && pw_sip_answer(skb, &m, active, pol) == PW_SIP_OWN_REQUEST;
 
 			/* Another service open to the internet answers whoever asks (a flood of
 			 * spoofed requests would fill pw_flows with its answers): no flow. One

@@ -274,10 +274,11 @@ static __always_inline __u32 pw_sip_status(struct __sk_buff *skb, __u32 off, str
 /* The zone of the peer of an answer the PBX sends on interface skb->ifindex: the zone ingress
  * gives it when its packets arrive on the interface its answers leave by (a zone entry decides
  * the same either way; with asymmetric routing, an unnamed peer takes the egress interface's). */
-static __always_inline __u8 pw_peer_zone(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
+static __always_inline __u8 pw_peer_zone(struct __sk_buff *skb, const struct pw_meta *m, __u32 active,
 					 const struct pw_policy *pol)
 {
 	__u8 if_zone = PW_ZONE_INTERNET;
+	__u32 gen = active & 1;
 
 	if (skb->ifindex < PW_IFINDEX_LIMIT) {
 		__u32 ik = gen * PW_IFINDEX_LIMIT + skb->ifindex;
@@ -286,7 +287,7 @@ static __always_inline __u8 pw_peer_zone(struct __sk_buff *skb, const struct pw_
 		if (ie && ie->zone != PW_ZONE_NONE)
 			if_zone = ie->zone;
 	}
-	return pw_zone_of(gen, pol, &m->dst, if_zone, pw_addr_zone_fn(m->dst.d[0], m->dst.d[1]));
+	return pw_zone_of(gen, pol, &m->dst, if_zone, pw_addr_zone_fn(m->dst.d[0], m->dst.d[1], active));
 }
 
 /* The peer's pw_fails key: its pw_source_key, as its ban's (an internet peer's IPv6 prefix:
@@ -354,7 +355,7 @@ static __always_inline int pw_known_apart(const struct pw_meta *m, const struct 
  * challenges); 401/407/403/404 count as failures. Returns the status; PW_SIP_OWN_REQUEST for a
  * request of the PBX's own (pw_own_request); 0 for anything else (a keepalive, a STUN
  * response). */
-static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct pw_meta *m, __u32 gen,
+static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct pw_meta *m, __u32 active,
 					  const struct pw_policy *pol)
 {
 	__u32 zero = 0;
@@ -384,7 +385,7 @@ static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct p
 	 * nor add to their count. Else a busy phone's calls would keep resetting a guesser's
 	 * challenges beside it, and its own misdials could get the prefix banned on the answer
 	 * to a neighbour that is booting. */
-	__u8 zone = pw_peer_zone(skb, m, gen, pol);
+	__u8 zone = pw_peer_zone(skb, m, active, pol); /* pw_gen_word */
 
 	if (status < 300) {
 		struct pw_ban_key k;

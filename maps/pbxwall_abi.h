@@ -113,7 +113,7 @@ PW_STATIC_ASSERT(PW_REASON__END <= PW_REASON_SLOTS, "reason slots");
 #define PW_GENERATIONS 2
 
 struct pw_gen_state {
-	__u32 active;     /* policy generation: 0 or 1 */
+	__u32 active;     /* policy generation in bit 0; the host half in bits 1-2: pw_gen_active() */
 	__u32 hosts;      /* half of pw_hosts4 and pw_hosts6 the data plane reads: 0 or 1 */
 	__u32 host4_mask; /* buckets per half - 1 (a power of two - 1) */
 	__u32 host6_mask;
@@ -127,6 +127,24 @@ struct pw_gen_state {
 	__u32 host_shrink;  /* how far each host-table half is halved: pw_host_shrink() */
 };
 PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 48, "pw_gen_state ABI");
+
+/* The data plane reads the generation and the host half from `active` alone: bit 0 the
+ * generation, bit 1 a copy of `hosts`, bit 2 (PW_GEN_HOSTS_COPY) set when bit 1 holds it. A
+ * reload changes both in that word's lowest byte, so no packet can judge by the new generation
+ * and the old host half, or the other way round (the map update copies the value in no set
+ * order; two fields, read apart, could come from either side of it). A build that predates the
+ * copy writes bit 2 clear: `hosts` is read then. Userspace keeps `hosts` as well. */
+#define PW_GEN_HOSTS_COPY 4U
+static inline __u32 pw_gen_active(__u32 generation, __u32 hosts)
+{
+	return (generation & 1) | (hosts & 1) << 1 | PW_GEN_HOSTS_COPY;
+}
+static inline __u32 pw_gen_hosts_half(__u32 active, __u32 hosts)
+{
+	__u32 copy = (active >> 2) & 1;
+
+	return (((active >> 1) & copy) | (hosts & (copy ^ 1))) & 1;
+}
 
 /* A host-table half holds as many buckets as its entries need, not always the whole half that
  * [limits] sized, so that a list of 100,000 entries is spread over 1 MiB, not the 8 MiB of a

@@ -260,7 +260,7 @@ void PolicyStore::buildHostSummary(__u32 half)
 void PolicyStore::flip(__u32 active, __u32 hosts)
 {
     const pw_gen_state g = genState();
-    maps_.gen.update(0, pw_gen_state{active & 1, hosts & 1, maps_.hosts4.mask(), maps_.hosts6.mask(),
+    maps_.gen.update(0, pw_gen_state{pw_gen_active(active, hosts), hosts & 1, maps_.hosts4.mask(), maps_.hosts6.mask(),
                                      maps_.nets4.blocksPerHalf(), g.ban_half & 1, maps_.bans.bitMask(),
                                      maps_.rate.mask(), g.known_half & 1, maps_.known.bitMask(), g.src4_built,
                                      g.host_shrink});
