@@ -102,11 +102,83 @@ void replayBans(MapSet& maps, const CtlState& state)
         spdlog::info("restored {} bans from the state directory", restored);
 }
 
+// The prefix bans a change of ipv6_prefix to len widens (refitBan), at their new keys; bans
+// widened into one prefix merge (the later end wins). Each refitted key goes into *old, and
+// *lifted counts those lifted (a longer len, or link-local).
+std::map<Addr, pw_ban> widenedBans(MapSet& maps, unsigned len, std::vector<pw_ban_key>* old, size_t* lifted)
+{
+    auto later = [](uint64_t a, uint64_t b) { return !a || !b ? 0 : std::max(a, b); }; // 0: never ends
+    std::map<Addr, pw_ban> widened;
+    for (const auto& [k, b] : maps.bans.entries()) {
+        Addr a;
+        std::memcpy(a.bytes.data(), k.addr, 16);
+        // A link-local prefix ban (from a build before link-local sources were banned by
+        // address) bans nothing now: it goes too, whatever its length.
+        if (!b.prefix || (b.prefix == len && !a.isLinkLocal6()))
+            continue;
+        if (old)
+            old->push_back(k);
+        if (const auto to = refitBan(a, b.prefix, len)) {
+            pw_ban w = b;
+            w.prefix = static_cast<uint8_t>(len);
+            if (const auto it = widened.find(*to); it != widened.end())
+                w.expires_ns = later(w.expires_ns, it->second.expires_ns);
+            widened[*to] = w;
+        } else if (lifted) {
+            if (a.isLinkLocal6())
+                spdlog::warn("ban of {} lifted: link-local sources are banned by address", banText(a, b.prefix));
+            else
+                spdlog::warn("ban of {} lifted: IPv6 sources are banned by /{} now", banText(a, b.prefix), len);
+            ++*lifted;
+        }
+    }
+    return widened;
+}
+
+// What widenAhead wrote over: each key with the ban it held before (none: the key was free).
+using BanUndo = std::vector<std::pair<pw_ban_key, std::optional<pw_ban>>>;
+
+// Before a policy with another ipv6_prefix is installed: the widened bans (widenedBans) are
+// written beside the old ones, so that the data plane finds a ban whichever length it judges
+// by, through the flip (pw_prefix_banned compares a ban by its own length; install() rebuilds
+// the ban filter with their bits). A widened key that is also an old one's (the prefix's first
+// /64) bans that /64 either way. refitPrefixBans then lifts the old ones. A widened ban that
+// finds no room in a full table is left to it (written after the old ones go). Returns what
+// to put back (undoBans) if the install fails.
+BanUndo widenAhead(MapSet& maps, unsigned len)
+{
+    BanUndo undo;
+    for (const auto& [to, ban] : widenedBans(maps, len, nullptr, nullptr)) {
+        pw_ban_key key{};
+        std::memcpy(key.addr, to.bytes.data(), 16);
+        const auto cur = maps.bans.lookup(key);
+        if (cur && cur->prefix == len)
+            continue; // refitted before: refitPrefixBans merges the ends
+        try {
+            maps.bans.update(key, ban);
+        } catch (const std::exception&) {
+            break; // the table is full
+        }
+        undo.emplace_back(key, cur);
+    }
+    return undo;
+}
+
+void undoBans(MapSet& maps, const BanUndo& undo)
+{
+    for (const auto& [key, before] : undo) {
+        if (before)
+            maps.bans.update(key, *before);
+        else
+            maps.bans.erase(key);
+    }
+}
+
 // IPv6 prefix bans follow [sip] ipv6_prefix (refitBan): after a change, each one of another
 // length is widened to the new length (bans widened into one prefix merge: the later end wins)
-// or lifted. The old ones go first, so that the widened ones always find room in a full table;
-// the new policy is already in force, and it reads only bans of the new length (for the few
-// milliseconds before they are written, the prefixes pass). A ban of one address at a widened
+// or lifted. The new policy is already in force, and widenAhead wrote the widened bans before
+// it was; the old ones go first here, so that a widened one that found no room then finds it
+// now (for the few milliseconds before it is written, its prefix passes). A ban of one address at a widened
 // prefix's key gives way to the prefix's ban (logged). The state file's prefix bans are then
 // rewritten from the map, which also records bans whose events are still waiting in the ring;
 // so is a state file that still holds prefix bans of another length (its save failed after
@@ -116,32 +188,10 @@ bool refitPrefixBans(MapSet& maps, const config::Config& cfg)
 {
     const unsigned len = cfg.sip.ipv6Prefix;
     auto later = [](uint64_t a, uint64_t b) { return !a || !b ? 0 : std::max(a, b); }; // 0: never ends
-    std::map<Addr, pw_ban> widened;
     std::vector<pw_ban_key> old;
     size_t lifted = 0;
-    // A link-local prefix ban (from a build before link-local sources were banned by address)
-    // bans nothing now: it goes too, whatever its length.
     const auto refits = [&](const Addr& a, uint8_t prefix) { return prefix && (prefix != len || a.isLinkLocal6()); };
-    for (const auto& [k, b] : maps.bans.entries()) {
-        Addr a;
-        std::memcpy(a.bytes.data(), k.addr, 16);
-        if (!refits(a, b.prefix))
-            continue;
-        old.push_back(k);
-        if (const auto to = refitBan(a, b.prefix, len)) {
-            pw_ban w = b;
-            w.prefix = static_cast<uint8_t>(len);
-            if (const auto it = widened.find(*to); it != widened.end())
-                w.expires_ns = later(w.expires_ns, it->second.expires_ns);
-            widened[*to] = w;
-        } else {
-            if (a.isLinkLocal6())
-                spdlog::warn("ban of {} lifted: link-local sources are banned by address", banText(a, b.prefix));
-            else
-                spdlog::warn("ban of {} lifted: IPv6 sources are banned by /{} now", banText(a, b.prefix), len);
-            ++lifted;
-        }
-    }
+    const std::map<Addr, pw_ban> widened = widenedBans(maps, len, &old, &lifted);
     const std::vector<CtlBan> saved = CtlState::loadBans(cfg.stateDir);
     const bool staleFile =
         std::any_of(saved.begin(), saved.end(), [&](const CtlBan& b) { return refits(b.addr, b.prefix); });
@@ -473,8 +523,14 @@ void reload(config::Config& cfg, MapSet& maps)
     std::vector<std::string> problems; // after the new policy is in force
     {
         PinLock lock(next.pinDir);
-        checkHostShrink(maps, next);
-        applyPolicy(maps, next, CtlState::load(next.stateDir));
+        const BanUndo ahead = widenAhead(maps, next.sip.ipv6Prefix);
+        try {
+            checkHostShrink(maps, next);
+            applyPolicy(maps, next, CtlState::load(next.stateDir));
+        } catch (...) {
+            undoBans(maps, ahead); // the running policy is kept, and its bans as they were
+            throw;
+        }
         // The new policy is in force from here on: what fails below is reported as such, not
         // as "the running policy is kept".
         // Every reload: after a change of ipv6_prefix, and after a refit whose save failed.
@@ -546,6 +602,7 @@ int runDaemon(config::Config cfg)
         PinLock lock(cfg.pinDir);
         Maps m = Maps::open(cfg);
         CtlState state = CtlState::load(cfg.stateDir);
+        widenAhead(m.set(), cfg.sip.ipv6Prefix); // the adopted program judges by the pinned policy until the flip
         checkHostShrink(m.set(), cfg);
         applyPolicy(m.set(), cfg, state);
         replayBans(m.set(), state);
