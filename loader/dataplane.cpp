@@ -213,7 +213,7 @@ void sizeMaps(::pbxwall_bpf* skel, const config::Limits& l)
 // A pinned map from an earlier run must have the layout and the sizes this build and the
 // config ask for; libbpf would only say "parameter mismatch", so say which map differs and
 // what to do.
-void checkPinnedSizes(::pbxwall_bpf* skel, const std::string& pinDir)
+void checkPinnedSizes(::pbxwall_bpf* skel, const std::string& pinDir, const config::Limits& l)
 {
     bpf_map* m;
     bpf_object__for_each_map(m, skel->obj)
@@ -243,9 +243,24 @@ void checkPinnedSizes(::pbxwall_bpf* skel, const std::string& pinDir)
                                      "counters and flow state; ctl changes are replayed from state_dir)");
     }
 
-    bpf_map* sized[] = {skel->maps.pw_hosts4, skel->maps.pw_hostbits4, skel->maps.pw_hosts6, skel->maps.pw_nets, skel->maps.pw_nets4, skel->maps.pw_bans, skel->maps.pw_banbits, skel->maps.pw_bancache, skel->maps.pw_knownbits, skel->maps.pw_flows,
-                        skel->maps.pw_frags, skel->maps.pw_rate};
-    for (bpf_map* m : sized) {
+    // Each map sized by [limits] (sizeMaps), with the setting that sizes it.
+    const std::pair<bpf_map*, std::string> sized[] = {
+        {skel->maps.pw_hosts4, "hosts = " + std::to_string(l.hosts)},
+        {skel->maps.pw_hostbits4, "hosts = " + std::to_string(l.hosts)},
+        {skel->maps.pw_hosts6, "hosts6 = " + std::to_string(l.hosts6)},
+        {skel->maps.pw_nets, "nets = " + std::to_string(l.nets)},
+        {skel->maps.pw_nets4, "nets = " + std::to_string(l.nets)},
+        {skel->maps.pw_bans, "bans = " + std::to_string(l.bans)},
+        {skel->maps.pw_banbits, "bans = " + std::to_string(l.bans)},
+        {skel->maps.pw_bancache, "bans = " + std::to_string(l.bans)},
+        {skel->maps.pw_known, "known = " + std::to_string(l.known)},
+        {skel->maps.pw_knownbits, "known = " + std::to_string(l.known)},
+        {skel->maps.pw_flows, "flows = " + std::to_string(l.flows)},
+        {skel->maps.pw_frags, "frags = " + std::to_string(l.frags)},
+        {skel->maps.pw_rate, "rate = " + std::to_string(l.rate)},
+        {skel->maps.pw_fails, "fails = " + std::to_string(l.fails)},
+    };
+    for (const auto& [m, setting] : sized) {
         std::string path = pinDir + "/" + bpf_map__name(m);
         UniqueFd fd(bpf_obj_get(path.c_str()));
         if (!fd)
@@ -254,7 +269,8 @@ void checkPinnedSizes(::pbxwall_bpf* skel, const std::string& pinDir)
         __u32 len = sizeof(info);
         if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) == 0 && info.max_entries != bpf_map__max_entries(m))
             throw std::runtime_error("pinned map " + path + " has " + std::to_string(info.max_entries) +
-                                     " entries but [limits] asks for " + std::to_string(bpf_map__max_entries(m)) +
+                                     " entries but [limits] " + setting + " makes it " +
+                                     std::to_string(bpf_map__max_entries(m)) +
                                      ": restore the old limit, or run pbxwalld --detach first (this drops the "
                                      "counters and flow state; ctl changes are replayed from state_dir)");
     }
@@ -267,7 +283,7 @@ SkelPtr openSkeleton(const config::Config& cfg)
     if (!skel)
         throwErrno(errno, "open the pbxwall BPF object");
     sizeMaps(skel.get(), cfg.limits);
-    checkPinnedSizes(skel.get(), cfg.pinDir);
+    checkPinnedSizes(skel.get(), cfg.pinDir, cfg.limits);
     return skel;
 }
 

@@ -308,6 +308,24 @@ pw_check_eq "the filter stays attached through both refusals" "$prog7" "$prog5"
 pw_daemon_start
 pw_check "with its own maps back, pbxwalld starts and adopts the program" grep -q adopted "$PW_DAEMON_LOG"
 
+# ---- a [limits] size changed while pbxwalld was stopped: the pinned map was made for the ----
+# ---- old one; the refusal names the map and both sizes (pw_known and pw_fails included)  ----
+pw_daemon_stop TERM
+cp "$PW_CONFIG" "$PW_TMP/limits-before.toml"
+for limit in "fails = 2048" "known = 4096"; do
+  cp "$PW_TMP/limits-before.toml" "$PW_CONFIG"
+  printf '\n[limits]\n%s\n' "$limit" >>"$PW_CONFIG"
+  map=pw_${limit%% *}
+  pw_check_eq "pbxwalld refuses [limits] $limit against the pinned $map (exit 1)" \
+    "$(start_status "$PW_TMP/limits.log")" 1
+  pw_check "the refusal names $map, both sizes and --detach" \
+    grep -q "pinned map .*/$map\(bits\)\? has [0-9]* entries but \[limits\] $limit makes it [0-9]*: restore the old limit, or run pbxwalld --detach" \
+    "$PW_TMP/limits.log"
+done
+cp "$PW_TMP/limits-before.toml" "$PW_CONFIG"
+pw_daemon_start
+pw_check "with the old limits back, pbxwalld starts and adopts the program" grep -q adopted "$PW_DAEMON_LOG"
+
 # ---- a SIGHUP while pbxwalld loads its config waits for the start (it used to kill it, ----
 # ---- which systemd takes for a clean exit). The config is a FIFO: the load waits for it ----
 pw_daemon_stop TERM
