@@ -245,6 +245,24 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
     std::vector<CtlBan> bans = CtlState::loadBans(cfg.stateDir);
     const size_t before = bans.size();
     std::erase_if(bans, [](const CtlBan& b) { return b.expiresUnix && b.expiresUnix <= unixNow(); });
+    // Bans the data plane set reach the state file through their events; one whose event was
+    // lost (the ring full, a save that failed, an event left in the ring at a stop) is
+    // recorded here, so that it survives a reboot all the same.
+    std::set<Addr> recorded;
+    for (const CtlBan& b : bans)
+        recorded.insert(b.addr);
+    size_t missed = 0;
+    for (const auto& [k, b] : maps.bans.entries()) {
+        Addr a;
+        std::memcpy(a.bytes.data(), k.addr, 16);
+        if ((b.expires_ns && b.expires_ns <= now) || recorded.contains(a))
+            continue;
+        bans.push_back({a, monotonicNsToUnix(b.expires_ns), monotonicNsToUnix(b.created_ns), b.cause, b.prefix});
+        ++missed;
+    }
+    if (missed)
+        spdlog::warn("{} bans in force were missing from {}/bans (their events were lost): recorded now", missed,
+                     cfg.stateDir);
     // The ban filter forgets lifted and expired bans here: after expiries, and once a minute
     // for bans pbxwallctl lifted (a stale bit only costs a pw_bans lookup). The minute counts
     // from the first sweep, as the start rebuilt the filter (bans the data plane sets meanwhile
@@ -266,7 +284,7 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
         PolicyStore(maps).refreshBanFilter();
         lastRefresh = now;
     }
-    if (before != bans.size())
+    if (before != bans.size() || missed)
         CtlState::saveBans(cfg.stateDir, bans);
 }
 

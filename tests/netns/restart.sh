@@ -196,6 +196,17 @@ no_ban_in_state() { # the state is saved right after the log line
 pw_check "the sweep removed the expired ban from the state" no_ban_in_state
 pw_check "the sweep kept the ban committed under the lock" grep -q '^2001:db8:f::1 never ' "$PW_STATE_DIR/bans"
 
+# ---- a ban in force whose event never reached pbxwalld (the ring full, a failed save) ----
+# Written into pw_bans behind pbxwalld's back (cause trap_port, no expiry): the next sweep
+# records it in the state file, so that a reboot keeps it.
+bpftool map update pinned "$PW_PIN_DIR/pw_bans" \
+  key hex 00 00 00 00 00 00 00 00 00 00 ff ff c6 12 02 61 \
+  value hex 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00 ||
+  pw_die "write a ban into pw_bans"
+pw_check "the sweep records a ban the event log missed" pw_wait_log "$PW_DAEMON_LOG" '1 bans in force were missing from' 8
+pw_check "the state file holds it" grep -q '^198[.]18[.]2[.]97 never [0-9]* 2' "$PW_STATE_DIR/bans"
+pw_ctl ban del 198.18.2.97 >/dev/null
+
 # ---- detach (as before a reboot), then a fresh start replays state_dir ----
 # Not while pbxwalld runs: it would go on, reported active, with nothing attached.
 rc=0
