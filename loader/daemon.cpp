@@ -520,6 +520,27 @@ void attachAppeared(MapSet& maps, const config::Config& cfg)
         spdlog::error("{} interface(s) are not filtered: {}", failed.size(), fmt::join(failed, ", "));
 }
 
+// A state_dir without its files while the pinned policy holds entries pbxwallctl made: the
+// state directory moved (or was emptied) since an earlier pbxwalld made the maps. Starting
+// would drop those entries from the policy without a word; refused instead.
+void checkStateOfPins(MapSet& maps, const config::Config& cfg)
+{
+    struct stat st{};
+    if (::stat((cfg.stateDir + "/zones").c_str(), &st) == 0 || ::stat((cfg.stateDir + "/ifaces").c_str(), &st) == 0)
+        return;
+    PolicyStore store(maps);
+    size_t made = 0;
+    for (const auto& z : store.zones())
+        made += (z.entry.origin & PW_ORIGIN_CTL) != 0;
+    for (const auto& i : store.ifaces())
+        made += (i.entry.origin & PW_ORIGIN_CTL) != 0;
+    if (made)
+        throw std::runtime_error("the pinned policy in " + cfg.pinDir + " holds " + std::to_string(made) +
+                                 " entries pbxwallctl made, but state_dir " + cfg.stateDir +
+                                 " has no zones or ifaces file to keep them: if state_dir moved, move its files "
+                                 "there; to start without those entries, run pbxwalld --detach first");
+}
+
 // SIGHUP: a complete new policy, or nothing at all.
 void reload(config::Config& cfg, MapSet& maps)
 {
@@ -620,6 +641,7 @@ int runDaemon(config::Config cfg)
         PinLock lock(cfg.pinDir);
         Maps m = Maps::open(cfg);
         CtlState state = CtlState::load(cfg.stateDir);
+        checkStateOfPins(m.set(), cfg);
         widenAhead(m.set(), cfg.sip.ipv6Prefix); // the adopted program judges by the pinned policy until the flip
         checkHostShrink(m.set(), cfg);
         applyPolicy(m.set(), cfg, state);

@@ -333,9 +333,18 @@ for limit in "fails = 2048" "known = 4096"; do
     grep -q "pinned map .*/$map\(bits\)\? has [0-9]* entries but \[limits\] $limit makes it [0-9]*: restore the old limit, or run pbxwalld --detach" \
     "$PW_TMP/limits.log"
 done
+# ---- state_dir changed while pbxwalld was stopped: the pinned policy holds pbxwallctl's ----
+# ---- entries, which the new, empty state_dir does not: refused, not silently dropped     ----
+sed "s|^state_dir = .*|state_dir = \"$PW_TMP/state-moved\"|" "$PW_TMP/limits-before.toml" >"$PW_CONFIG"
+pw_check_eq "pbxwalld refuses an empty state_dir beside pins with pbxwallctl's entries (exit 1)" \
+  "$(start_status "$PW_TMP/moved.log")" 1
+pw_check "the refusal says the pins hold pbxwallctl's entries and what to do" \
+  grep -q "holds [0-9]* entries pbxwallctl made, but state_dir $PW_TMP/state-moved has no zones or ifaces file.*move its files there" \
+  "$PW_TMP/moved.log"
 cp "$PW_TMP/limits-before.toml" "$PW_CONFIG"
 pw_daemon_start
 pw_check "with the old limits back, pbxwalld starts and adopts the program" grep -q adopted "$PW_DAEMON_LOG"
+pw_check "and the old state_dir: its pbxwallctl entries are installed" grep -q "(2 from pbxwallctl)" "$PW_DAEMON_LOG"
 
 # ---- a SIGHUP while pbxwalld loads its config waits for the start (it used to kill it, ----
 # ---- which systemd takes for a clean exit). The config is a FIFO: the load waits for it ----
