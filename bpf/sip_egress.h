@@ -169,8 +169,8 @@ static __always_inline void pw_scan_answer(__u32 len, struct pw_cseq_scan *sc)
 #define PW_SIP_OWN_REQUEST 1 /* pw_sip_answer: the PBX's own request (never a status code) */
 
 /* Is the datagram in pw_sipbuf (len bytes, at least 12) a request of the PBX's own: a SIP
- * request line (a method of 3 to 9 upper-case letters, a space, then "sip:", "sips:" or
- * "tel:")? Not an answer, a keepalive, a STUN message: those go where a request from outside
+ * request line (a method of 3 to 9 upper-case letters, a space, then "sip:", "sips:", "tel:"
+ * or "urn:", an emergency call's urn:service:sos)? Not an answer, a keepalive, a STUN message: those go where a request from outside
  * asked (and ingress reads no STUN response as SIP, flow or not). A global function: verified
  * once. */
 __noinline int pw_own_request(__u32 len)
@@ -189,7 +189,8 @@ __noinline int pw_own_request(__u32 len)
 		return 0;
 	__u32 w = ((__u32)b[k + 1] | (__u32)b[k + 2] << 8 | (__u32)b[k + 3] << 16 | (__u32)b[k + 4] << 24) | 0x20202020;
 
-	return w == 0x3a706973 /* "sip:" */ || w == 0x73706973 /* "sips" */ || w == 0x3a6c6574 /* "tel:" */;
+	return w == 0x3a706973 /* "sip:" */ || w == 0x73706973 /* "sips" */ || w == 0x3a6c6574 /* "tel:" */ ||
+	       w == 0x3a6e7275 /* "urn:" */;
 }
 
 #define PW_KNOWN_GRACE_NS (30ULL * 1000000000ULL) /* a re-registration may come a little late */

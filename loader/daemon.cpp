@@ -413,8 +413,14 @@ private:
 // the config check would refuse, one that appeared later, is not), each device once (a second
 // name of one, an altname, is not attached again). A failure leaves the others to be attached:
 // returns the names of those that are not filtered, after an error line for each.
+// Devices (by ifindex) whose attach failed: the link watch does not try them again at every
+// link change (each try applies the whole policy again); a reload does, and a device made
+// again has another index.
+std::set<unsigned> attachFailed;
+
 std::vector<std::string> attachAll(const config::Config& cfg)
 {
+    attachFailed.clear();
     Attacher attacher(cfg);
     std::vector<std::string> failed;
     std::map<unsigned, std::string> seen; // ifindex -> the config's first name for it
@@ -438,6 +444,7 @@ std::vector<std::string> attachAll(const config::Config& cfg)
         } catch (const std::exception& e) {
             spdlog::error("{}: not attached: {}", iface.name, e.what());
             failed.push_back(iface.name);
+            attachFailed.insert(ifindex);
         }
     }
     return failed;
@@ -468,7 +475,7 @@ bool configuredLinkUnfiltered(const config::Config& cfg)
     bool unfiltered = false;
     for (const auto& i : cfg.interfaces) {
         const unsigned ifindex = ifindexOf(i.name);
-        if (!ifindex || ifindex >= PW_IFINDEX_LIMIT || xdpAttached(ifindex, genId))
+        if (!ifindex || ifindex >= PW_IFINDEX_LIMIT || attachFailed.contains(ifindex) || xdpAttached(ifindex, genId))
             continue;
         if (std::string why = config::interfaceRefusal(i.name); !why.empty()) {
             if (refused.insert(ifindex).second)
@@ -642,9 +649,15 @@ int runDaemon(config::Config cfg)
         Maps m = Maps::open(cfg);
         CtlState state = CtlState::load(cfg.stateDir);
         checkStateOfPins(m.set(), cfg);
-        widenAhead(m.set(), cfg.sip.ipv6Prefix); // the adopted program judges by the pinned policy until the flip
-        checkHostShrink(m.set(), cfg);
-        applyPolicy(m.set(), cfg, state);
+        // The adopted program judges by the pinned policy until the flip.
+        const BanUndo ahead = widenAhead(m.set(), cfg.sip.ipv6Prefix);
+        try {
+            checkHostShrink(m.set(), cfg);
+            applyPolicy(m.set(), cfg, state);
+        } catch (...) {
+            undoBans(m.set(), ahead); // a refused start leaves the running policy's bans as they were
+            throw;
+        }
         replayBans(m.set(), state);
         refitPrefixBans(m.set(), cfg); // ipv6_prefix may have changed while pbxwalld was stopped
         // Bans pinned by an earlier run or replayed above get their filter bits and a place in

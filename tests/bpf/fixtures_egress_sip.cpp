@@ -8,7 +8,9 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace pbxwall::bpftest {
 
@@ -206,9 +208,9 @@ TEST_CASE("only the PBX's own requests from the SIP port record a flow", "[bpf][
         CHECK(refused.action == XDP_DROP);
         REQUIRE(refused.moved.size() == 1);
         CHECK(refused.moved[0].reason == PW_REASON_NOT_WHITELISTED);
-        // Each request form the PBX sends: "sip:", "sips:", "tel:".
+        // Each request form the PBX sends: "sip:", "sips:", "tel:", an emergency call's "urn:".
         for (const char* line : {"OPTIONS sip:a@198.18.10.5 SIP/2.0", "INVITE SIPS:b@198.18.10.5 SIP/2.0",
-                                 "ACK tel:+4420 SIP/2.0"}) {
+                                 "ACK tel:+4420 SIP/2.0", "INVITE urn:service:sos SIP/2.0"}) {
             INFO(line);
             Harness h2(kConfig, Programs::IngressAndEgress);
             h2.runEgress(answer(f, kNet3, std::string(line) + "\r\nCSeq: 1 X\r\n\r\n").bytes());
@@ -238,6 +240,13 @@ TEST_CASE("a SIP service closed to the internet: its answers open it to nobody",
         // The PBX's own request to a peer: that peer's answers are replies.
         h.runEgress(answer(f, kNet2, "OPTIONS sip:198.18.10.5 SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n").bytes());
         CHECK(h.run(from(kNet2, response("200 OK", "CSeq: 1 OPTIONS")).bytes()).action == XDP_PASS);
+        // The PBX's answers to that peer (its OPTIONS pings) keep the flow alive.
+        REQUIRE(h.maps().flows.entries().size() == 1);
+        const __u64 seen = h.maps().flows.entries()[0].second.seen_ns;
+        std::this_thread::sleep_for(std::chrono::milliseconds(30)); // the coarse clock moves on
+        h.runEgress(answer(f, kNet2, response("200 OK", "CSeq: 7 OPTIONS")).bytes());
+        REQUIRE(h.maps().flows.entries().size() == 1);
+        CHECK(h.maps().flows.entries()[0].second.seen_ns > seen);
     }
 }
 

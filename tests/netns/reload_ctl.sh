@@ -194,6 +194,12 @@ pw_check "attach failure in a reload: the new policy is installed, the bridge is
 pw_check "attach failure in a reload: not reported as a kept policy" lacks 'policy is kept'
 verdicts "after the reload with the bridge (the phone is let back in)" 10
 pw_check "pbxwalld still running after the attach failure" kill -0 "$PW_DAEMON_PID"
+# Link changes do not retry it (each try would apply the whole policy again); a reload does.
+nsenter --net="/var/run/netns/$PW_NS_PBX" ip link set pwbr0 down
+nsenter --net="/var/run/netns/$PW_NS_PBX" ip link set pwbr0 up
+sleep 0.5
+pw_check_eq "link changes of the bridge apply no policy again" \
+  "$(grep -c "a configured interface is there without its program" "$PW_DAEMON_LOG" || true)" 0
 
 # Back to v2 (the phone in reject) for what follows.
 cp "$PW_TMP/good-v2.toml" "$PW_CONFIG"
