@@ -68,6 +68,14 @@ void listIfaces(Context& ctx)
     t.print(std::cout);
 }
 
+// Does the state file's entry `stateName` name the device `name` (index ifindex, 0: gone)? By
+// name, or by another of the device's names (an altname, the name `iface list` prints): one
+// entry per device, or a reload would keep one and drop the other.
+bool namesDevice(const std::string& stateName, const std::string& name, unsigned ifindex)
+{
+    return stateName == name || (ifindex && if_nametoindex(stateName.c_str()) == ifindex);
+}
+
 void setIface(Context& ctx, const std::string& name, pw_zone zone)
 {
     const unsigned ifindex = if_nametoindex(name.c_str());
@@ -96,9 +104,10 @@ void setIface(Context& ctx, const std::string& name, pw_zone zone)
     }
     store.setIface(ifindex, entry);
 
-    auto it = std::find_if(state.ifaces.begin(), state.ifaces.end(), [&](const CtlIface& i) { return i.name == name; });
+    auto it = std::find_if(state.ifaces.begin(), state.ifaces.end(),
+                           [&](const CtlIface& i) { return namesDevice(i.name, name, ifindex); });
     if (it != state.ifaces.end())
-        it->zone = zone;
+        it->zone = zone; // under the name it was recorded by
     else
         state.ifaces.push_back({name, zone});
     ctx.commit([&] { store.setIface(ifindex, old ? old->entry : pw_zone_entry{}); });
@@ -124,7 +133,8 @@ void delIface(Context& ctx, const std::string& name)
     ctx.lockExclusive();
     PolicyStore& store = ctx.policy();
     CtlState& state = ctx.state();
-    auto it = std::find_if(state.ifaces.begin(), state.ifaces.end(), [&](const CtlIface& i) { return i.name == name; });
+    auto it = std::find_if(state.ifaces.begin(), state.ifaces.end(),
+                           [&](const CtlIface& i) { return namesDevice(i.name, name, ifindex); });
     const auto old = ifindex ? findIface(store, ifindex) : std::nullopt;
     const bool inMaps = old && (old->entry.origin & PW_ORIGIN_CTL);
     if (!inMaps && it == state.ifaces.end()) {

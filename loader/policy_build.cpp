@@ -202,7 +202,12 @@ PolicyImage buildPolicyImage(const config::Config& cfg, const CtlState& state, c
             dup != present.end()) {
             // One device by two of its names (an altname; the config check refuses it when both
             // exist at load, not when the device appears later): the first name's zone holds.
-            if (notes)
+            // A pbxwallctl zone recorded under the other name is the device's all the same.
+            auto& first = ifaces[*dup->first];
+            const auto& other = ifaces[name];
+            if (!first.second && other.second)
+                first.second = other.second;
+            else if (notes)
                 notes->push_back("interface " + name + " is the device named " + *dup->first + " (index " +
                                  std::to_string(ifindex) + "): judged with " + *dup->first + "'s zone");
             continue;

@@ -279,6 +279,26 @@ pw_ctl ban add 198.18.2.97 --ttl 60 >"$PW_TMP/ctl.out" 2>"$PW_TMP/ctl.err" || rc
 pw_check "ban add with the interface's zone internet again: no note" test "$rc" = 0 -a ! -s "$PW_TMP/ctl.err"
 pw_ctl ban del 198.18.2.97 >/dev/null
 
+# iface set by another of the device's names (its altname, pwalt0): one state entry for the
+# device, which a reload keeps (it used to drop it as the config's name came first), and
+# which iface del by the device's own name removes.
+ctl_zone_of_pbx() {
+  pw_ctl --json iface list >"$PW_TMP/ifz.json"
+  pw_json "$PW_TMP/ifz.json" "[i['ctl_zone'] for i in d['interfaces'] if i['name'] == '$PW_IF_PBX']"
+}
+pw_ctl iface set pwalt0 other >/dev/null
+pw_check_eq "iface set by altname: the device's ctl zone" "$(ctl_zone_of_pbx)" '["other"]'
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+pw_check_eq "iface set by altname: the ctl zone holds through a reload" "$(ctl_zone_of_pbx)" '["other"]'
+pw_ctl iface set "$PW_IF_PBX" other >/dev/null
+pw_check_eq "iface set by the device's name: one state entry for the device" \
+  "$(grep -cE "^($PW_IF_PBX|pwalt0) " "$PW_STATE_DIR/ifaces" || true)" 1
+pw_ctl iface del "$PW_IF_PBX" >/dev/null
+pw_check "iface del by the device's name: the entry recorded under the altname goes" \
+  bash -c "! grep -qE '^($PW_IF_PBX|pwalt0) ' '$PW_STATE_DIR/ifaces'"
+out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
+pw_check_eq "iface del by the device's name: no ctl zone after a reload" "$(ctl_zone_of_pbx)" '[null]'
+
 # ---- IPv6 prefix bans: ban add/list/del name them; a change of ipv6_prefix refits them ----
 prefix_bans() { # the bans of 2001:db8:77::/48 in ban list, as a JSON list of [addr, cause]
   pw_ctl --json ban list >"$PW_TMP/bansp.json"
