@@ -10,6 +10,7 @@
 
 #include <bpf/bpf.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -261,6 +262,15 @@ void Context::lockExclusive()
                 " (pbxwallctl takes pin_dir and state_dir from that file; fix it, or give --config, or --pin-dir "
                 "and --state-dir)");
     lock(LOCK_EX);
+    // From the first map write to the saved state, a change must not stop halfway: Ctrl-C, a
+    // closed SSH session or a timeout would leave the maps changed and the state file not,
+    // and the change would vanish (or a deleted entry come back) at the next reload. Those
+    // signals are held until the command has ended (and then end nothing: it has).
+    sigset_t hold;
+    sigemptyset(&hold);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT})
+        sigaddset(&hold, s);
+    sigprocmask(SIG_BLOCK, &hold, nullptr);
 }
 
 void Context::lockShared() { lock(LOCK_SH); }

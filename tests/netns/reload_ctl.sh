@@ -299,6 +299,38 @@ pw_check "iface del by the device's name: the entry recorded under the altname g
 out=$(reload) || pw_bad "pbxwalld logged no outcome within 10 s of SIGHUP"
 pw_check_eq "iface del by the device's name: no ctl zone after a reload" "$(ctl_zone_of_pbx)" '[null]'
 
+# A signal between the map change and the saved state (Ctrl-C, a closed SSH session, a
+# timeout's SIGTERM) must not split the change: pbxwallctl holds SIGINT/SIGTERM/SIGHUP from the
+# lock to its end. A FIFO where the state's temporary file goes stops it in its save (the open
+# waits for a reader) while SIGTERM is sent (a background job ignores SIGINT); the save
+# then fails (a FIFO cannot be synced) and the maps are put back. Killed there instead, it
+# would leave the entry in force and out of the state file, to vanish at the next reload.
+mkfifo "$PW_STATE_DIR/zones.tmp"
+nsenter --net="/var/run/netns/$PW_NS_PBX" "$PBXWALLCTL" --pin-dir "$PW_PIN_DIR" --state-dir "$PW_STATE_DIR" \
+  blacklist add 198.18.66.1 >"$PW_TMP/held.out" 2>&1 & # nsenter execs: the pid is pbxwallctl's
+held=$!
+signals_held() { # SIGINT (bit 1), SIGHUP (0) and SIGTERM (14) in pbxwallctl's blocked mask
+  local mask
+  mask=$(sed -n 's/^SigBlk:[[:space:]]*//p' "/proc/$held/status" 2>/dev/null) || return 1
+  [[ -n $mask ]] && (((16#$mask & 0x4003) == 0x4003))
+}
+for _ in $(seq 1 50); do
+  signals_held && break
+  sleep 0.1
+done
+pw_check "pbxwallctl holds SIGINT, SIGHUP and SIGTERM once it has the lock" signals_held
+sleep 0.5 # on to the save, where the FIFO stops it
+kill -TERM "$held" 2>/dev/null || true
+sleep 0.2
+timeout 5 cat "$PW_STATE_DIR/zones.tmp" >/dev/null || true # no writer: pbxwallctl died
+rc=0
+wait "$held" || rc=$?
+rm -f "$PW_STATE_DIR/zones.tmp"
+pw_check_eq "the command interrupted in its save ends on its own (exit 1, not killed)" "$rc" 1
+pw_check "it says the maps were left unchanged" grep -q "the maps were left unchanged" "$PW_TMP/held.out"
+pw_check "its entry is not in force" bash -c "! grep -q '198.18.66.1' <(nsenter --net=/var/run/netns/$PW_NS_PBX '$PBXWALLCTL' --pin-dir '$PW_PIN_DIR' --state-dir '$PW_STATE_DIR' blacklist list)"
+pw_check "nor in the state file" bash -c "! grep -q '^198[.]18[.]66[.]1' '$PW_STATE_DIR/zones'"
+
 # ---- IPv6 prefix bans: ban add/list/del name them; a change of ipv6_prefix refits them ----
 prefix_bans() { # the bans of 2001:db8:77::/48 in ban list, as a JSON list of [addr, cause]
   pw_ctl --json ban list >"$PW_TMP/bansp.json"
