@@ -91,6 +91,36 @@ std::string trustedByInterface(Context& ctx, const Addr& a)
            " (zone trusted) take that zone and still pass: trusted sources are never banned";
 }
 
+// A prefix ban holds the internet-zone sources in it only (the others are banned by address):
+// the zone entries of another zone that overlap the prefix, and the interfaces whose zone is not
+// internet (their unnamed sources take it), named in a note; "" when there are none.
+std::string prefixBanNote(Context& ctx, const Addr& first, uint8_t prefix)
+{
+    const Cidr ban{first, prefix};
+    std::vector<std::string> named;
+    for (const auto& z : ctx.policy().zones())
+        if (!z.cidr.isV4() && z.entry.zone != PW_ZONE_INTERNET &&
+            (ban.contains(z.cidr.addr) || z.cidr.contains(first)))
+            named.push_back(z.cidr.str() + " (zone " + zoneLabel(z.entry.zone) + ")");
+    for (const auto& r : ctx.policy().ifaces()) {
+        if (r.entry.zone == PW_ZONE_INTERNET || r.entry.zone == PW_ZONE_NONE)
+            continue;
+        char buf[IF_NAMESIZE] = {};
+        named.push_back("the unnamed sources on " +
+                        std::string(if_indextoname(r.ifindex, buf) ? buf : "ifindex " + std::to_string(r.ifindex)) +
+                        " (zone " + zoneLabel(r.entry.zone) + ")");
+    }
+    if (named.empty())
+        return "";
+    std::string list;
+    for (size_t i = 0; i < named.size() && i < 3; ++i)
+        list += (i ? ", " : "") + named[i];
+    if (named.size() > 3)
+        list += " and " + std::to_string(named.size() - 3) + " more";
+    return "a prefix ban holds the internet-zone sources in it only; " + list +
+           " are judged by their zone (ban such an address by itself)";
+}
+
 // The ban a `ban add|del` argument names: an address, or an IPv6 prefix of the length IPv6
 // sources are banned by. prefix: as pw_ban's.
 struct BanTarget {
@@ -183,7 +213,7 @@ void addBan(Context& ctx, const BanTarget& t, uint64_t ttl)
             maps.bans.erase(key);
     });
     ctx.policy().refreshBanFilter(); // the ban cache holds the new ban (or its new, shorter end)
-    const std::string note = t.prefix ? "" : trustedByInterface(ctx, a);
+    const std::string note = t.prefix ? prefixBanNote(ctx, a, t.prefix) : trustedByInterface(ctx, a);
 
     if (ctx.json()) {
         nlohmann::ordered_json j{{"banned", banJson(a, ban, now)}};

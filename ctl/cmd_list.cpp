@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -34,11 +35,16 @@ std::vector<Cidr> readCidrFile(const std::string& command, const std::string& pa
     if (path == "-") {
         text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     } else {
+        std::error_code ec;
+        if (std::filesystem::is_directory(path, ec))
+            usageError(command + ": cannot read " + path + ": it is a directory");
         std::ifstream in(path, std::ios::binary);
         if (!in)
             usageError(command + ": cannot read " + path + ": " + std::strerror(errno));
         std::ostringstream buf;
         buf << in.rdbuf();
+        if (in.bad())
+            usageError(command + ": cannot read " + path + ": a read error (nothing was changed)");
         text = std::move(buf).str();
     }
     const std::string name = path == "-" ? "<stdin>" : path;
@@ -55,6 +61,11 @@ std::vector<Cidr> readCidrFile(const std::string& command, const std::string& pa
         line = trim(line.substr(0, line.find_first_of("#;")));
         if (line.empty())
             continue;
+        // The longest CIDR, an IPv6 address with its prefix length, is 43 characters: a longer
+        // line (an HTML page saved as a list) is named by its length, not echoed.
+        if (line.size() > 64)
+            usageError(name + ":" + std::to_string(lineNo) + ": expected one CIDR per line, got a line of " +
+                       std::to_string(line.size()) + " characters");
         if (line.find_first_of(" \t") != std::string_view::npos)
             usageError(name + ":" + std::to_string(lineNo) + ": expected one CIDR per line, got \"" +
                        std::string(line) + "\"");

@@ -22,8 +22,9 @@ std::string inQuotes(std::string_view s)
   out.reserve(s.size() + 2);
   out += '"';
   for (char c : s) {
-    // Keep messages on one line whatever the input holds.
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+    // Keep messages on one line whatever the input holds, and show what no address holds (a
+    // byte-order mark, a look-alike character).
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
       char buf[8];
       std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned char>(c));
       out += buf;

@@ -338,9 +338,16 @@ prefix_bans() { # the bans of 2001:db8:77::/48 in ban list, as a JSON list of [a
 }
 ctl_expect 2 "ban add of an IPv6 prefix of another length than ipv6_prefix" ban add 2001:db8:77::/48
 ctl_expect 2 "ban add of an IPv4 prefix" ban add 198.18.77.0/24
-pw_ctl ban add 2001:db8:77:1::/64 --ttl 600 >"$PW_TMP/ctl.out"
+pw_ctl ban add 2001:db8:77:1::/64 --ttl 600 >"$PW_TMP/ctl.out" 2>"$PW_TMP/ctl.err"
 pw_check "ban add of an IPv6 /64: done" grep -q "^banned 2001:db8:77:1::/64 for 600 s" "$PW_TMP/ctl.out"
 pw_check_eq "ban list shows the /64" "$(prefix_bans)" '[["2001:db8:77:1::/64", "manual"]]'
+pw_check "ban add of a /64 that no zone entry of another zone overlaps: no note" test ! -s "$PW_TMP/ctl.err"
+# A prefix ban holds internet sources only: one inside a zone entry of another zone says so.
+pw_ctl ban add 2001:db8:3:1::/64 --ttl 600 >"$PW_TMP/ctl.out" 2>"$PW_TMP/ctl.err"
+pw_check "ban add of a /64 inside the reject /48: a note says the prefix ban holds internet sources only" \
+  grep -q "note: a prefix ban holds the internet-zone sources in it only; 2001:db8:3::/48 (zone reject) are judged by their zone" \
+  "$PW_TMP/ctl.err"
+pw_ctl ban del 2001:db8:3:1::/64 >/dev/null
 pw_check "the state file keeps the /64" grep -q "^2001:db8:77:1::/64 " "$PW_STATE_DIR/bans"
 ctl_expect 1 "ban del of an address in a banned /64" ban del 2001:db8:77:1::5
 pw_check "ban del of an address in a banned /64: names the prefix to lift" \

@@ -206,6 +206,16 @@ TEST_CASE("pbxwallctl: a bad blocklist line is reported as FILE:LINE before anyt
         gone = two.path;
     }
     checkUsage(ctl({"blacklist", "add", "--file", gone}), "cannot read");
+    // A directory reads as nothing: refused, not an empty list that changes nothing and says so.
+    checkUsage(ctl({"blacklist", "add", "--file", "/tmp"}), "cannot read /tmp: it is a directory");
+    // A byte-order mark is shown, not hidden in the quoted address.
+    const TempFile bom("\xef\xbb\xbf" "192.0.2.1\n");
+    checkUsage(ctl({"blacklist", "add", "--file", bom.path}), bom.path + ":1: invalid address \"\\xef\\xbb\\xbf192.0.2.1\"");
+    // A line no CIDR could fill (an HTML page saved as a list) is named by its length.
+    const TempFile page("<html>" + std::string(5000, 'x') + "</html>\n");
+    const Result r = ctl({"blacklist", "add", "--file", page.path});
+    checkUsage(r, page.path + ":1: expected one CIDR per line, got a line of 5013 characters");
+    CHECK(r.err.size() < 400);
 }
 
 TEST_CASE("pbxwallctl: --json errors are one JSON document on stdout", "[ctl]")
@@ -233,7 +243,7 @@ TEST_CASE("pbxwallctl: --json errors are one JSON document on stdout", "[ctl]")
     check(ctl({"known", "list", "--json"}), 1, "does not exist");
     // Bytes that are not UTF-8 (a Latin-1 blocklist, say) are replaced in the document, which
     // stays one valid JSON document (it used to end pbxwallctl with an exception).
-    check(ctl({"--json", "zone", "add", "10.0.0.\xff", "reject"}), 2, "10.0.0.\xef\xbf\xbd");
+    check(ctl({"--json", "zone", "add", "10.0.0.\xff", "reject"}), 2, "10.0.0.\\xff"); // shown escaped
     check(ctl({"--json", "zone", "add", "10.0.0.1", "reject", "\xe9"}), 2, "");
     const TempFile latin1("10.1.0.0/16 caf\xe9\n");
     check(ctl({"--json", "blacklist", "add", "--file", latin1.path}), 2, latin1.path + ":1:");
