@@ -623,10 +623,10 @@ int pw_tc_egress(struct __sk_buff *skb)
 			 * it calls, a phone; pw_own_request) record a flow: their answers are replies
 			 * (ingress refuses the answers of unknown internet sources otherwise). Only
 			 * the PBX decides where its requests go. Its answers and anything else never
-			 * make one, whichever zones the service admits: they go where a request from
-			 * outside asked (a Via maddr, a STUN request's source). They refresh a flow
-			 * its requests made (the answers to a trunk's OPTIONS keep its flow alive
-			 * between registrations). */
+			 * make or refresh one, whichever zones the service admits: they go where a
+			 * request from outside asked (a Via maddr, a STUN request's source), and with
+			 * SIP closed to the internet, a peer whose requests the PBX answers would keep
+			 * its flow, and its requests passing as replies past the guards, for good. */
 			__u32 request = sip && pw_sip_answer(skb, &m, active, pol) == PW_SIP_OWN_REQUEST;
 
 			/* Another service open to the internet answers whoever asks (a flood of
@@ -634,12 +634,10 @@ int pw_tc_egress(struct __sk_buff *skb)
 			 * closed to it may be the host's own client on the same port (NTP 123 to
 			 * 123, an IAX2 trunk 4569 to 4569): its peer's answer is a reply. Only a
 			 * drop asks pw_flows, so a peer the service admits gains nothing from it. */
-			if (!sip && (p->zones & PW_ZONE_BIT(PW_ZONE_INTERNET)))
+			if (sip ? !request : (p->zones & PW_ZONE_BIT(PW_ZONE_INTERNET)) != 0)
 				return TC_ACT_OK;
-			create = !sip || request;
-		} else {
-			create = 1;
 		}
+		create = 1;
 	} else if ((m.proto == IPPROTO_ICMP && m.icmp_type == PW_ICMP_ECHO) ||
 		   (m.proto == IPPROTO_ICMPV6 && m.icmp_type == PW_ICMP6_ECHO_REQUEST)) {
 		fk.remote_port = 0;

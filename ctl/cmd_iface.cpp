@@ -104,12 +104,13 @@ void setIface(Context& ctx, const std::string& name, pw_zone zone)
     }
     store.setIface(ifindex, entry);
 
+    // One entry per device: every entry under another of its names goes (an older build left
+    // one per name used), and the first keeps the name it was recorded by.
     auto it = std::find_if(state.ifaces.begin(), state.ifaces.end(),
                            [&](const CtlIface& i) { return namesDevice(i.name, name, ifindex); });
-    if (it != state.ifaces.end())
-        it->zone = zone; // under the name it was recorded by
-    else
-        state.ifaces.push_back({name, zone});
+    const std::string kept = it != state.ifaces.end() ? it->name : name;
+    std::erase_if(state.ifaces, [&](const CtlIface& i) { return namesDevice(i.name, name, ifindex); });
+    state.ifaces.push_back({kept, zone});
     ctx.commit([&] { store.setIface(ifindex, old ? old->entry : pw_zone_entry{}); });
     if (!old) // a free slot may still hold the counts of an interface that left: not this one's
         clearSlotCounters(ctx.maps().statsFd, entry.slot);
@@ -148,8 +149,7 @@ void delIface(Context& ctx, const std::string& name)
     const pw_zone removed = inMaps ? static_cast<pw_zone>(old->entry.ctl_zone) : it->zone;
     if (inMaps)
         store.setIface(ifindex, cfg ? makeZoneEntry(cfg, std::nullopt, old->entry.slot) : pw_zone_entry{});
-    if (it != state.ifaces.end())
-        state.ifaces.erase(it);
+    std::erase_if(state.ifaces, [&](const CtlIface& i) { return namesDevice(i.name, name, ifindex); }); // every name of it
     ctx.commit([&] {
         if (inMaps)
             store.setIface(ifindex, old->entry);

@@ -5,14 +5,14 @@
 
 #include "names.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
-#include <sstream>
 
 namespace pbxwall::ctl {
 
@@ -35,17 +35,26 @@ std::vector<Cidr> readCidrFile(const std::string& command, const std::string& pa
     if (path == "-") {
         text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
     } else {
-        std::error_code ec;
-        if (std::filesystem::is_directory(path, ec))
-            usageError(command + ": cannot read " + path + ": it is a directory");
-        std::ifstream in(path, std::ios::binary);
-        if (!in)
+        // read(2) itself: an error partway (a directory's EISDIR, an I/O error) must refuse the
+        // command, not leave it the part before (a stream would only set a flag on the copy).
+        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
             usageError(command + ": cannot read " + path + ": " + std::strerror(errno));
-        std::ostringstream buf;
-        buf << in.rdbuf();
-        if (in.bad())
-            usageError(command + ": cannot read " + path + ": a read error (nothing was changed)");
-        text = std::move(buf).str();
+        char chunk[65536];
+        for (;;) {
+            const ssize_t n = ::read(fd, chunk, sizeof(chunk));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                const int err = errno;
+                ::close(fd);
+                usageError(command + ": cannot read " + path + ": " + std::strerror(err) + " (nothing was changed)");
+            }
+            if (n == 0)
+                break;
+            text.append(chunk, static_cast<size_t>(n));
+        }
+        ::close(fd);
     }
     const std::string name = path == "-" ? "<stdin>" : path;
     std::vector<Cidr> out;

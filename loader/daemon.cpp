@@ -260,9 +260,7 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
         bans.push_back({a, monotonicNsToUnix(b.expires_ns), monotonicNsToUnix(b.created_ns), b.cause, b.prefix});
         ++missed;
     }
-    if (missed)
-        spdlog::warn("{} bans in force were missing from {}/bans (their events were lost): recorded now", missed,
-                     cfg.stateDir);
+
     // The ban filter forgets lifted and expired bans here: after expiries, and once a minute
     // for bans pbxwallctl lifted (a stale bit only costs a pw_bans lookup). The minute counts
     // from the first sweep, as the start rebuilt the filter (bans the data plane sets meanwhile
@@ -286,6 +284,9 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
     }
     if (before != bans.size() || missed)
         CtlState::saveBans(cfg.stateDir, bans);
+    if (missed)
+        spdlog::warn("{} bans in force were missing from {}/bans (their events were lost): recorded now", missed,
+                     cfg.stateDir);
 }
 
 // Deletes expired known sources: pw_known is a plain hash (a flood must not evict a registered
@@ -671,7 +672,8 @@ int runDaemon(config::Config cfg)
     // cannot take it does not stop the others, nor the daemon: devices that appear later (the
     // link watch) and the bans and events still need it.
     if (const auto failed = attachAll(cfg); !failed.empty())
-        spdlog::error("{} interface(s) are not filtered: {}", failed.size(), fmt::join(failed, ", "));
+        spdlog::error("{} interface(s) are not filtered: {} (fix the cause and reload)", failed.size(),
+                      fmt::join(failed, ", "));
     spdlog::info("pbxwalld running (pin_dir {}, state_dir {})", cfg.pinDir, cfg.stateDir);
 
     EventLog events(maps.set().eventsFd, maps.set());

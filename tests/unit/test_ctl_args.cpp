@@ -207,7 +207,7 @@ TEST_CASE("pbxwallctl: a bad blocklist line is reported as FILE:LINE before anyt
     }
     checkUsage(ctl({"blacklist", "add", "--file", gone}), "cannot read");
     // A directory reads as nothing: refused, not an empty list that changes nothing and says so.
-    checkUsage(ctl({"blacklist", "add", "--file", "/tmp"}), "cannot read /tmp: it is a directory");
+    checkUsage(ctl({"blacklist", "add", "--file", "/tmp"}), "cannot read /tmp: Is a directory (nothing was changed)");
     // A byte-order mark is shown, not hidden in the quoted address.
     const TempFile bom("\xef\xbb\xbf" "192.0.2.1\n");
     checkUsage(ctl({"blacklist", "add", "--file", bom.path}), bom.path + ":1: invalid address \"\\xef\\xbb\\xbf192.0.2.1\"");
