@@ -242,14 +242,18 @@ static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const s
 			if (way == PW_RATE_WAYS && !((t >> (16 * w)) & 0xffff))
 				way = w;
 	} else {
-		/* The limits' ages before now, as 24-bit numbers offset by 2^23 so that a limit
-		 * ahead of now (a key over its budget: recent) counts as young. */
+		/* The limits' ages before now, as 24-bit numbers offset by the span a limit can be
+		 * ahead of now (a key over its budget: recent, the youngest). A lane is written only
+		 * when its key sends: offset by 2^23, one silent for 26 days wrapped round to young,
+		 * and a live budget went first; now only one silent for 52 days less the span does,
+		 * for the span's few units. */
 		__u32 now_c = (__u32)(now >> PW_RATE_LIMIT_SHIFT), oldest = 0;
+		__u32 span = pw_rate_limit_span(interval);
 
 #pragma unroll
 		for (__u32 w = 0; w < PW_RATE_WAYS; w++) {
 			__u32 *l = pw_rate_lane_of(g, base + w);
-			__u32 age = l ? ((now_c - *l + (1U << 23)) & PW_RATE_LIMIT_MASK) + 1 : 0;
+			__u32 age = l ? ((now_c - *l + span) & PW_RATE_LIMIT_MASK) + 1 : 0;
 
 			if (age > oldest) {
 				oldest = age;

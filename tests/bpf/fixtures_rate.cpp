@@ -305,6 +305,50 @@ TEST_CASE("an open TCP connection's budget is not the first one replaced", "[bpf
     checkVerdict(h, expect("the connection goes on", tcp(test::TcpFlags::Ack), PW_REASON_SIP_RESPONSIVE));
 }
 
+// A lane is written only when its key sends: budgets silent for 26 days (2^23 lane units) and
+// more are older than a live one, whose slot must not go first (with the ages offset by 2^23
+// they wrapped round to young, and an open TCP connection lost its budget, its segments then
+// dropping at the gate).
+TEST_CASE("budgets silent for weeks are replaced before a live one", "[bpf][sip][rate]")
+{
+    std::string toml = sipConfig();
+    toml.replace(toml.find("rate = 2\nperiod = 60"), 20, "rate = 10\nperiod = 60");
+    toml.replace(toml.find("burst = 1"), 9, "burst = 5");
+    Harness h(toml);
+    const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
+    const std::vector<std::string> nine =
+        nineSharingBuckets(mask, [](__u64 hash) { return !((((hash >> 48) | 1) >> 1) & 1); });
+    REQUIRE(nine.size() == 9);
+    const Peer conn{nine[0].c_str(), nine[0].c_str()};
+    const auto tcp = [&](test::TcpFlags flags) { return ip(Family::V4, conn, kHost).tcp(40000, 5060, flags); };
+    checkVerdict(h, expect("the connection's SYN gets a budget", tcp(test::TcpFlags::Syn), PW_REASON_SIP_RESPONSIVE));
+    const __u32 connSlot = h.maps().rate.slotOf(addrKey(nine[0])).value();
+    const __u32 base = pw_rate_bucket(keyHash(addrKey(nine[0])), mask, 0);
+    REQUIRE(connSlot < base + PW_RATE_WAYS);
+    for (size_t n = 1; n < 8; ++n) {
+        const Peer p{nine[n].c_str(), nine[n].c_str()};
+        checkVerdict(h, expect("a budget for " + nine[n], sipUdp(Family::V4, p), PW_REASON_SIP_RESPONSIVE));
+    }
+    // The connection's bucket mates: last heard of 2^23 + 100 units (26 days) ago.
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const __u32 nowC = static_cast<__u32>((static_cast<__u64>(ts.tv_sec) * 1000000000ULL + ts.tv_nsec) >> PW_RATE_LIMIT_SHIFT);
+    const int fd = h.maps().rate.fd();
+    const __u32 line = pw_rate_lane_entry(h.maps().rate.slots(), base);
+    std::array<__u32, PW_RATE_LANES_PER_BLOCK> lanes{};
+    REQUIRE(bpf_map_lookup_elem(fd, &line, lanes.data()) == 0);
+    for (__u32 s = base; s < base + PW_RATE_WAYS; ++s)
+        if (s != connSlot) {
+            __u32& l = lanes[s % PW_RATE_LANES_PER_BLOCK];
+            l = (l & ~PW_RATE_LIMIT_MASK) | ((nowC - (1U << 23) - 100) & PW_RATE_LIMIT_MASK);
+        }
+    REQUIRE(bpf_map_update_elem(fd, &line, lanes.data(), BPF_ANY) == 0);
+    const Peer last{nine[8].c_str(), nine[8].c_str()};
+    checkVerdict(h, expect("a budget for the ninth", sipUdp(Family::V4, last), PW_REASON_SIP_RESPONSIVE));
+    CHECK(h.maps().rate.slotOf(addrKey(nine[0])) == connSlot);
+    checkVerdict(h, expect("the connection goes on", tcp(test::TcpFlags::Ack), PW_REASON_SIP_RESPONSIVE));
+}
+
 // The e2e bench's flood at the production size of pw_rate: 100,000 sources in turn, each over
 // its budget after its first packet. Once every source has a budget, hardly any passes again:
 // with one bucket per key about 7% did, every round; with two whose tags share a line, a few
