@@ -128,12 +128,10 @@ struct pw_gen_state {
 };
 PW_STATIC_ASSERT(sizeof(struct pw_gen_state) == 48, "pw_gen_state ABI");
 
-/* The data plane reads the generation and the host half from `active` alone: bit 0 the
- * generation, bit 1 a copy of `hosts`, bit 2 (PW_GEN_HOSTS_COPY) set when bit 1 holds it. A
- * reload changes both in that word's lowest byte, so no packet can judge by the new generation
- * and the old host half, or the other way round (the map update copies the value in no set
- * order; two fields, read apart, could come from either side of it). A build that predates the
- * copy writes bit 2 clear: `hosts` is read then. Userspace keeps `hosts` as well. */
+/* The data plane reads the generation and the host half from `active` alone (bit 0; bit 1, a
+ * copy of `hosts`, valid with bit 2: PW_GEN_HOSTS_COPY): a reload changes both in one byte, so
+ * no packet judges by one policy's generation and the other's host half (two fields read apart
+ * could straddle the update). A build before the copy leaves bit 2 clear: `hosts` is read. */
 #define PW_GEN_HOSTS_COPY 4U
 static inline __u32 pw_gen_active(__u32 generation, __u32 hosts)
 {
@@ -142,7 +140,6 @@ static inline __u32 pw_gen_active(__u32 generation, __u32 hosts)
 static inline __u32 pw_gen_hosts_half(__u32 active, __u32 hosts)
 {
 	__u32 copy = (active >> 2) & 1;
-
 	return (((active >> 1) & copy) | (hosts & (copy ^ 1))) & 1;
 }
 
