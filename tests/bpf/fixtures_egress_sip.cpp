@@ -52,6 +52,20 @@ std::string response(const std::string& status, const std::string& cseq)
            "To: <sip:100@pbx>;tag=2\r\nCall-ID: abc@198.18.9.9\r\n" + cseq + "\r\nContent-Length: 0\r\n\r\n";
 }
 
+// A datagram from a peer's SIP port to the PBX's.
+Packet sipFromPeer(Family f, Peer p, const std::string& text)
+{
+    return ip(f, p, kHost).udp(5060, 5060).sip(text);
+}
+
+// An answer whose top Via is via (its first line, or lines), as the PBX sends it.
+std::string withVia(const std::string& status, const std::string& cseq, const std::string& via)
+{
+    return "SIP/2.0 " + status + "\r\n" + via +
+           "\r\nFrom: <sip:100@pbx>;tag=1\r\nTo: <sip:100@pbx>;tag=2\r\nCall-ID: v@x\r\n" + cseq +
+           "\r\nContent-Length: 0\r\n\r\n";
+}
+
 bool known(Harness& h, Family f, Peer p)
 {
     pw_ban_key k{};
@@ -93,24 +107,19 @@ TEST_CASE("an answer sent to a Via maddr makes nobody known and counts against n
     for (Family f : kFamilies) {
         INFO(named(f, "maddr"));
         Harness h(kConfig, Programs::IngressAndEgress); // challenge_allowance 2, max_failures 3
-        const auto viaMaddr = [](const std::string& status, const std::string& cseq, const char* via) {
-            return "SIP/2.0 " + status + "\r\n" + via +
-                   "\r\nFrom: <sip:100@pbx>;tag=1\r\nTo: <sip:100@pbx>;tag=2\r\nCall-ID: m@x\r\n" + cseq +
-                   "\r\nContent-Length: 0\r\n\r\n";
-        };
         const char* via = "Via: SIP/2.0/UDP 198.18.9.1:5060;rport=5060;maddr=198.18.9.9;branch=z9hG4bK1";
         for (int i = 0; i < 10; ++i)
-            h.runEgress(answer(f, kNet, viaMaddr("403 Forbidden", "CSeq: 1 REGISTER", via)).bytes());
+            h.runEgress(answer(f, kNet, withVia("403 Forbidden", "CSeq: 1 REGISTER", via)).bytes());
         CHECK_FALSE(h.banOf(f == Family::V4 ? kNet.v4 : kNet.v6));
         CHECK(h.maps().fails.keys().empty());
-        h.runEgress(answer(f, kNet, viaMaddr("200 OK", "CSeq: 2 REGISTER", via)).bytes());
+        h.runEgress(answer(f, kNet, withVia("200 OK", "CSeq: 2 REGISTER", via)).bytes());
         CHECK_FALSE(known(h, f, kNet));
         // The compact form, any case, white space before the '='.
-        h.runEgress(answer(f, kNet, viaMaddr("200 OK", "CSeq: 3 REGISTER", "v: SIP/2.0/UDP h;MADDR =198.18.9.9")).bytes());
+        h.runEgress(answer(f, kNet, withVia("200 OK", "CSeq: 3 REGISTER", "v: SIP/2.0/UDP h;MADDR =198.18.9.9")).bytes());
         CHECK_FALSE(known(h, f, kNet));
         // maddr outside a Via (a Contact URI parameter) is not the answer's destination.
         h.runEgress(answer(f, kNet,
-                           viaMaddr("200 OK", "CSeq: 4 REGISTER",
+                           withVia("200 OK", "CSeq: 4 REGISTER",
                                     "Via: SIP/2.0/UDP 198.18.9.1:5060;branch=z9hG4bK2\r\nContact: <sip:1@h;maddr=198.18.9.9>"))
                         .bytes());
         CHECK(known(h, f, kNet));
@@ -125,21 +134,20 @@ TEST_CASE("answers from an unknown internet source pass after the PBX's own requ
     for (Family f : kFamilies) {
         INFO(named(f, "the PBX's request"));
         Harness h(kConfig, Programs::IngressAndEgress);
-        const auto from = [&](Peer p, const std::string& text) { return ip(f, p, kHost).udp(5060, 5060).sip(text); };
         const std::string challenge = response("401 Unauthorized", "CSeq: 1 REGISTER");
-        Outcome before = h.run(from(kNet3, challenge).bytes());
+        Outcome before = h.run(sipFromPeer(f, kNet3, challenge).bytes());
         CHECK(before.action == XDP_DROP);
         REQUIRE(before.moved.size() == 1);
         CHECK(before.moved[0].reason == PW_REASON_NOT_WHITELISTED);
         // The PBX registers with kNet3, from its SIP port.
         h.runEgress(answer(f, kNet3, "REGISTER sip:198.18.10.5 SIP/2.0\r\nCSeq: 1 REGISTER\r\n\r\n").bytes());
-        Outcome after = h.run(from(kNet3, challenge).bytes());
+        Outcome after = h.run(sipFromPeer(f, kNet3, challenge).bytes());
         CHECK(after.action == XDP_PASS);
         REQUIRE(after.moved.size() == 1);
         CHECK(after.moved[0].reason == PW_REASON_SIP_RESPONSIVE);
         // Another unknown source's answer is still refused; the PBX's answers open nothing.
         h.runEgress(answer(f, kNet2, response("200 OK", "CSeq: 1 OPTIONS")).bytes());
-        Outcome other = h.run(from(kNet2, challenge).bytes());
+        Outcome other = h.run(sipFromPeer(f, kNet2, challenge).bytes());
         CHECK(other.action == XDP_DROP);
     }
 }
@@ -152,11 +160,6 @@ TEST_CASE("an answer whose top Via is not read whole is credited to nobody", "[b
     for (Family f : kFamilies) {
         INFO(named(f, "long Via"));
         Harness h(kConfig, Programs::IngressAndEgress); // challenge_allowance 2, max_failures 3
-        const auto withVia = [](const std::string& status, const std::string& cseq, const std::string& via) {
-            return "SIP/2.0 " + status + "\r\n" + via +
-                   "\r\nFrom: <sip:100@pbx>;tag=1\r\nTo: <sip:100@pbx>;tag=2\r\nCall-ID: l@x\r\n" + cseq +
-                   "\r\nContent-Length: 0\r\n\r\n";
-        };
         const std::string host(460, 'a');
         const std::string longVia = "Via: SIP/2.0/UDP " + host + ":5060;maddr=198.18.9.9;branch=z9hG4bK1";
         for (int i = 0; i < 10; ++i)
@@ -193,7 +196,6 @@ TEST_CASE("only the PBX's own requests from the SIP port record a flow", "[bpf][
     for (Family f : kFamilies) {
         INFO(named(f, "own requests"));
         Harness h(kConfig, Programs::IngressAndEgress);
-        const auto from = [&](Peer p, const std::string& text) { return ip(f, p, kHost).udp(5060, 5060).sip(text); };
         const std::string forged = response("200 OK", "CSeq: 1 REGISTER");
         const std::string cookie("\x21\x12\xa4\x42", 4);
         const std::string stunResponse = std::string("\x01\x01\x00\x00", 4) + cookie + std::string(12, '\x07');
@@ -204,7 +206,7 @@ TEST_CASE("only the PBX's own requests from the SIP port record a flow", "[bpf][
         h.runEgress(answer(f, kNet3, "PING").bytes());
         h.runEgress(answer(f, kNet3, "register sip:198.18.10.5 SIP/2.0\r\n\r\n").bytes()); // no method is lower case
         h.runEgress(answer(f, kNet3, "REGISTER http://198.18.10.5 SIP/2.0\r\n\r\n").bytes());
-        Outcome refused = h.run(from(kNet3, forged).bytes());
+        Outcome refused = h.run(sipFromPeer(f, kNet3, forged).bytes());
         CHECK(refused.action == XDP_DROP);
         REQUIRE(refused.moved.size() == 1);
         CHECK(refused.moved[0].reason == PW_REASON_NOT_WHITELISTED);
@@ -214,7 +216,7 @@ TEST_CASE("only the PBX's own requests from the SIP port record a flow", "[bpf][
             INFO(line);
             Harness h2(kConfig, Programs::IngressAndEgress);
             h2.runEgress(answer(f, kNet3, std::string(line) + "\r\nCSeq: 1 X\r\n\r\n").bytes());
-            CHECK(h2.run(from(kNet3, forged).bytes()).action == XDP_PASS);
+            CHECK(h2.run(sipFromPeer(f, kNet3, forged).bytes()).action == XDP_PASS);
         }
     }
 }
@@ -230,16 +232,15 @@ TEST_CASE("a SIP service closed to the internet: its answers open it to nobody",
     for (Family f : kFamilies) {
         INFO(named(f, "closed"));
         Harness h(closed, Programs::IngressAndEgress);
-        const auto from = [&](Peer p, const std::string& text) { return ip(f, p, kHost).udp(5060, 5060).sip(text); };
         const std::string invite = "INVITE sip:2001@198.18.0.1 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n";
         h.runEgress(answer(f, kNet3, response("200 OK", "CSeq: 1 OPTIONS")).bytes());
-        Outcome denied = h.run(from(kNet3, invite).bytes());
+        Outcome denied = h.run(sipFromPeer(f, kNet3, invite).bytes());
         CHECK(denied.action == XDP_DROP);
         REQUIRE(denied.moved.size() == 1);
         CHECK(denied.moved[0].reason == PW_REASON_SERVICE_DENIED);
         // The PBX's own request to a peer: that peer's answers are replies.
         h.runEgress(answer(f, kNet2, "OPTIONS sip:198.18.10.5 SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n").bytes());
-        CHECK(h.run(from(kNet2, response("200 OK", "CSeq: 1 OPTIONS")).bytes()).action == XDP_PASS);
+        CHECK(h.run(sipFromPeer(f, kNet2, response("200 OK", "CSeq: 1 OPTIONS")).bytes()).action == XDP_PASS);
         // The PBX's answers to that peer do not keep the flow alive: the peer's requests pass as
         // replies, past the guards, only within 180 s of the PBX's own last request to it.
         REQUIRE(h.maps().flows.entries().size() == 1);

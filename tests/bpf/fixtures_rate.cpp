@@ -269,6 +269,44 @@ TEST_CASE("a new budget in two full buckets replaces the least recently used", "
         CHECK(h.maps().rate.slotOf(addrKey(nine[n])).has_value() == (nine[n] != replaced));
 }
 
+// The default budget (10 a minute, burst 5: a new budget's limit is 24 s before now), and nine
+// sources sharing both buckets, the last of which replaces a slot of the first bucket (bit 1 of
+// its tag 0: pbxwall_abi.h), where the first source, a TCP connection, goes with its SYN.
+struct ConnBuckets {
+    Harness h;
+    std::vector<std::string> nine;
+    __u32 connSlot = 0;
+    __u32 base = 0; // the connection's bucket
+
+    ConnBuckets() : h(config())
+    {
+        const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
+        nine = nineSharingBuckets(mask, [](__u64 hash) { return !((((hash >> 48) | 1) >> 1) & 1); });
+        REQUIRE(nine.size() == 9);
+        checkVerdict(h, expect("the connection's SYN gets a budget", tcp(test::TcpFlags::Syn), PW_REASON_SIP_RESPONSIVE));
+        connSlot = h.maps().rate.slotOf(addrKey(nine[0])).value();
+        base = pw_rate_bucket(keyHash(addrKey(nine[0])), mask, 0);
+        REQUIRE(connSlot < base + PW_RATE_WAYS);
+    }
+    static std::string config()
+    {
+        std::string toml = sipConfig();
+        toml.replace(toml.find("rate = 2\nperiod = 60"), 20, "rate = 10\nperiod = 60");
+        toml.replace(toml.find("burst = 1"), 9, "burst = 5");
+        return toml;
+    }
+    test::Packet tcp(test::TcpFlags flags) const
+    {
+        const Peer conn{nine[0].c_str(), nine[0].c_str()};
+        return ip(Family::V4, conn, kHost).tcp(40000, 5060, flags);
+    }
+    void budgetFor(size_t n)
+    {
+        const Peer p{nine[n].c_str(), nine[n].c_str()};
+        checkVerdict(h, expect("a budget for " + nine[n], sipUdp(Family::V4, p), PW_REASON_SIP_RESPONSIVE));
+    }
+};
+
 // An open TCP connection's segments are not charged, but they keep its budget in use: with its
 // buckets full, a new budget replaces another source's, not the connection's (whose lane would
 // otherwise hold the earliest limit, its SYN's, and whose next segment, not a SYN, would then be
@@ -276,33 +314,16 @@ TEST_CASE("a new budget in two full buckets replaces the least recently used", "
 // up to (burst - 1) intervals after its last segment (24 s by default).
 TEST_CASE("an open TCP connection's budget is not the first one replaced", "[bpf][sip][rate]")
 {
-    // The default budget (10 a minute, burst 5): a new budget's limit is 24 s before now.
-    std::string toml = sipConfig();
-    toml.replace(toml.find("rate = 2\nperiod = 60"), 20, "rate = 10\nperiod = 60");
-    toml.replace(toml.find("burst = 1"), 9, "burst = 5");
-    Harness h(toml);
-    const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
-    // Nine sources sharing both buckets, the last of which replaces a slot of the first bucket
-    // (bit 1 of its tag 0: pbxwall_abi.h), where the first source, the connection, goes.
-    const std::vector<std::string> nine =
-        nineSharingBuckets(mask, [](__u64 hash) { return !((((hash >> 48) | 1) >> 1) & 1); });
-    REQUIRE(nine.size() == 9);
-    const Peer conn{nine[0].c_str(), nine[0].c_str()};
-    const auto tcp = [&](test::TcpFlags flags) { return ip(Family::V4, conn, kHost).tcp(40000, 5060, flags); };
-    checkVerdict(h, expect("the connection's SYN gets a budget", tcp(test::TcpFlags::Syn), PW_REASON_SIP_RESPONSIVE));
-    const __u32 connSlot = h.maps().rate.slotOf(addrKey(nine[0])).value();
-    CHECK(connSlot < pw_rate_bucket(keyHash(addrKey(nine[0])), mask, 0) + PW_RATE_WAYS);
+    ConnBuckets c;
     for (size_t n = 1; n < 8; ++n) { // a third of a second apart: more than a lane's unit
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
-        const Peer p{nine[n].c_str(), nine[n].c_str()};
-        checkVerdict(h, expect("a budget for " + nine[n], sipUdp(Family::V4, p), PW_REASON_SIP_RESPONSIVE));
+        c.budgetFor(n);
     }
-    checkVerdict(h, expect("the connection's segments pass uncharged", tcp(test::TcpFlags::Ack | test::TcpFlags::Psh),
-                           PW_REASON_SIP_RESPONSIVE));
-    const Peer last{nine[8].c_str(), nine[8].c_str()};
-    checkVerdict(h, expect("a budget for the ninth", sipUdp(Family::V4, last), PW_REASON_SIP_RESPONSIVE));
-    CHECK(h.maps().rate.slotOf(addrKey(nine[0])) == connSlot);
-    checkVerdict(h, expect("the connection goes on", tcp(test::TcpFlags::Ack), PW_REASON_SIP_RESPONSIVE));
+    checkVerdict(c.h, expect("the connection's segments pass uncharged", c.tcp(test::TcpFlags::Ack | test::TcpFlags::Psh),
+                             PW_REASON_SIP_RESPONSIVE));
+    c.budgetFor(8);
+    CHECK(c.h.maps().rate.slotOf(addrKey(c.nine[0])) == c.connSlot);
+    checkVerdict(c.h, expect("the connection goes on", c.tcp(test::TcpFlags::Ack), PW_REASON_SIP_RESPONSIVE));
 }
 
 // A lane is written only when its key sends: budgets silent for 26 days (2^23 lane units) and
@@ -311,42 +332,26 @@ TEST_CASE("an open TCP connection's budget is not the first one replaced", "[bpf
 // dropping at the gate).
 TEST_CASE("budgets silent for weeks are replaced before a live one", "[bpf][sip][rate]")
 {
-    std::string toml = sipConfig();
-    toml.replace(toml.find("rate = 2\nperiod = 60"), 20, "rate = 10\nperiod = 60");
-    toml.replace(toml.find("burst = 1"), 9, "burst = 5");
-    Harness h(toml);
-    const __u32 mask = h.maps().gen.lookup(0).value().rate_mask;
-    const std::vector<std::string> nine =
-        nineSharingBuckets(mask, [](__u64 hash) { return !((((hash >> 48) | 1) >> 1) & 1); });
-    REQUIRE(nine.size() == 9);
-    const Peer conn{nine[0].c_str(), nine[0].c_str()};
-    const auto tcp = [&](test::TcpFlags flags) { return ip(Family::V4, conn, kHost).tcp(40000, 5060, flags); };
-    checkVerdict(h, expect("the connection's SYN gets a budget", tcp(test::TcpFlags::Syn), PW_REASON_SIP_RESPONSIVE));
-    const __u32 connSlot = h.maps().rate.slotOf(addrKey(nine[0])).value();
-    const __u32 base = pw_rate_bucket(keyHash(addrKey(nine[0])), mask, 0);
-    REQUIRE(connSlot < base + PW_RATE_WAYS);
-    for (size_t n = 1; n < 8; ++n) {
-        const Peer p{nine[n].c_str(), nine[n].c_str()};
-        checkVerdict(h, expect("a budget for " + nine[n], sipUdp(Family::V4, p), PW_REASON_SIP_RESPONSIVE));
-    }
+    ConnBuckets c;
+    for (size_t n = 1; n < 8; ++n)
+        c.budgetFor(n);
     // The connection's bucket mates: last heard of 2^23 + 100 units (26 days) ago.
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     const __u32 nowC = static_cast<__u32>((static_cast<__u64>(ts.tv_sec) * 1000000000ULL + ts.tv_nsec) >> PW_RATE_LIMIT_SHIFT);
-    const int fd = h.maps().rate.fd();
-    const __u32 line = pw_rate_lane_entry(h.maps().rate.slots(), base);
+    const int fd = c.h.maps().rate.fd();
+    const __u32 line = pw_rate_lane_entry(c.h.maps().rate.slots(), c.base);
     std::array<__u32, PW_RATE_LANES_PER_BLOCK> lanes{};
     REQUIRE(bpf_map_lookup_elem(fd, &line, lanes.data()) == 0);
-    for (__u32 s = base; s < base + PW_RATE_WAYS; ++s)
-        if (s != connSlot) {
+    for (__u32 s = c.base; s < c.base + PW_RATE_WAYS; ++s)
+        if (s != c.connSlot) {
             __u32& l = lanes[s % PW_RATE_LANES_PER_BLOCK];
             l = (l & ~PW_RATE_LIMIT_MASK) | ((nowC - (1U << 23) - 100) & PW_RATE_LIMIT_MASK);
         }
     REQUIRE(bpf_map_update_elem(fd, &line, lanes.data(), BPF_ANY) == 0);
-    const Peer last{nine[8].c_str(), nine[8].c_str()};
-    checkVerdict(h, expect("a budget for the ninth", sipUdp(Family::V4, last), PW_REASON_SIP_RESPONSIVE));
-    CHECK(h.maps().rate.slotOf(addrKey(nine[0])) == connSlot);
-    checkVerdict(h, expect("the connection goes on", tcp(test::TcpFlags::Ack), PW_REASON_SIP_RESPONSIVE));
+    c.budgetFor(8);
+    CHECK(c.h.maps().rate.slotOf(addrKey(c.nine[0])) == c.connSlot);
+    checkVerdict(c.h, expect("the connection goes on", c.tcp(test::TcpFlags::Ack), PW_REASON_SIP_RESPONSIVE));
 }
 
 // The e2e bench's flood at the production size of pw_rate: 100,000 sources in turn, each over
