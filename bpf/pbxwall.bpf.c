@@ -337,9 +337,12 @@ static __always_inline __u8 pw_zone_of(__u32 gen, const struct pw_policy *pol, c
 
 /* The source's zone. The host and prefix walks leave the verifier one state per way out of
  * their loops; made opaque, the zone lets those states merge before the rest is checked. */
-static __always_inline __u8 pw_classify(const struct pw_gen_state *g, struct pw_ctx *c, __u8 if_zone, __u32 hosts)
+static __always_inline __u8 pw_classify(const struct pw_gen_state *g, struct pw_ctx *c, __u8 if_zone, __u32 active)
 {
-	__u32 z = pw_opaque(pw_addr_zone_in(g, hosts & 1, c->m.src.d[0], c->m.src.d[1]));
+	/* The host half from the word read with the generation (pw_gen_word). Opaque: its exact
+	 * value, carried to the zone lookups, cost the verifier 107k instructions. */
+	__u32 hosts = pw_opaque(pw_hosts_half(g, active)) & 1;
+	__u32 z = pw_opaque(pw_addr_zone_in(g, hosts, c->m.src.d[0], c->m.src.d[1]));
 
 	return pw_zone_of(c->gen, c->policy, &c->m.src, if_zone, z);
 }
@@ -506,9 +509,6 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 	__u32 active = pw_gen_word(g);
 
 	c->gen = active & 1;
-	/* The host half, read with the generation: a flip of both never splits a packet. Opaque:
-	 * its exact value, carried to the zone lookups, cost the verifier 107k instructions. */
-	__u32 hosts = pw_opaque(pw_hosts_half(g, active));
 	c->policy = bpf_map_lookup_elem(&pw_policy, &c->gen);
 	if (!c->policy)
 		return PW_REASON_MALFORMED;
@@ -547,7 +547,7 @@ static __always_inline __u32 pw_judge(struct xdp_md *ctx, struct pw_ctx *c)
 		 * cold lines then load while the source is classified. */
 		__u64 ban_h = pw_ban_hash_ahead(g, &c->m.src);
 
-		c->zone = pw_classify(g, c, if_zone, hosts);
+		c->zone = pw_classify(g, c, if_zone, active); /* one read: a flip never splits a packet */
 		if (c->zone == PW_ZONE_TRUSTED)
 			return PW_REASON_TRUSTED;
 		if (c->zone == PW_ZONE_REJECT)

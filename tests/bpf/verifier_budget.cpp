@@ -26,7 +26,7 @@ struct Budget {
     long insns; // processed instructions, every subprogram included
 };
 
-// Measured (kernel 6.18, 2026-12-06, evening): pw_xdp_main about 124,000, pw_xdp_sip about
+// Measured (kernel 6.18, 2026-12-06, evening): pw_xdp_main about 183,000, pw_xdp_sip about
 // 352,000, pw_tc_egress about 192,000 (docs/performance.md has the history; pw_source_bits and
 // pw_answer_scan, global functions since 2026-12-06, took pw_tc_egress from 278,000). pw_tc_egress's budget
 // went from 250,000 to 350,000 with the answer rules of 2026-12-06 (exactly one CSeq, read as
