@@ -643,8 +643,16 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 	}
 	if (!invite)
 		return 0;
-	if (tolls && !(dial_out & PW_ZONE_BIT(c->zone & 7)) && pw_sip_toll(ctx, uri_off, gen))
-		return PW_REASON_TOLL_FRAUD;
+	if (tolls && !(dial_out & PW_ZONE_BIT(c->zone & 7)) && pw_sip_toll(ctx, uri_off, gen)) {
+		/* Inside a dialog, the Request-URI is the Contact the far end gave: chan_sip puts
+		 * the caller's number there, a carrier may too, and a remote phone's re-INVITE (hold,
+		 * a session refresh) to it is no call abroad. A known source's INVITE that is in a
+		 * dialog (pw_sip_in_dialog) passes; every PBX but one answers one that matches no
+		 * dialog with 481 (README). */
+		return pw_sip_in_dialog(ctx, c->m.l4_off + sizeof(struct udphdr), known, &c->m.src) ? 0
+													   : PW_REASON_TOLL_FRAUD;
+	}
+
 
 	if (known == PW_KNOWN_UNSEEN) /* not an internet source: no budget looked it up */
 		known = pw_known_now(&c->m.src, pw_now());

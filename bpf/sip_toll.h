@@ -128,4 +128,216 @@ __noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
 	return 0;
 }
 
+/* What pw_dlg_at keeps from byte to byte. */
+struct pw_dlg_scan {
+	__u32 len;   /* bytes copied */
+	__u32 state; /* PW_DLG_* */
+	__u32 name;  /* a header name's first four bytes (lower case), or a parameter's (as sent) */
+	__u32 nlen;  /* its length, up to 5; past 4 bytes, none of those looked for but Route */
+	__u32 to;    /* To lines seen */
+	__u32 in_to; /* the header line read last is a To */
+	__u32 tag;   /* a tag parameter seen in a To header */
+	__u32 route; /* a Route line seen */
+	__u32 bad;   /* something read that the scan cannot vouch for */
+	__u32 ended; /* the empty line that ends the headers was reached */
+};
+
+/* pw_sip_in_dialog's work, per CPU: the request's first PW_SIP_HDR_SCAN bytes (an index masked
+ * to the array never reads past it), and the scan's state. In map memory, the verifier sees
+ * the state as plain numbers at every byte, and the call chain's stack stays small. */
+struct pw_dlg_buf {
+	struct pw_dlg_scan st;
+	__u8 b[2048];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_dlg_buf);
+} pw_dlgbuf SEC(".maps");
+
+/* pw_dlg_at's states: where in the headers a byte falls. */
+enum {
+	PW_DLG_SKIP,   /* in a line nothing is read from: to its end */
+	PW_DLG_LINE,   /* a line's first byte */
+	PW_DLG_ENDCR,  /* after a '\r' that starts a line: the empty line's '\n' must follow */
+	PW_DLG_NAME,   /* a header name */
+	PW_DLG_NAMEWS, /* white space after it, before the colon */
+	PW_DLG_TOV,    /* the start of a To value */
+	PW_DLG_PLAIN,  /* a To display name in tokens, or an addr-spec without angle brackets */
+	PW_DLG_QUOTE,  /* a quoted display name */
+	PW_DLG_QESC,   /* after a backslash in it */
+	PW_DLG_AFTERQ, /* after it: only white space, then '<' */
+	PW_DLG_ANGLE,  /* the URI in angle brackets: its parameters are not the header's */
+	PW_DLG_PARAMS, /* between the header's parameters */
+	PW_DLG_PNAME,  /* a parameter's name */
+	PW_DLG_PVAL,   /* another parameter's value */
+	PW_DLG_TAGV,   /* the first byte of a tag's value */
+};
+
+/* The classes of bytes pw_dlg_at tells apart. */
+enum { PW_C_OTHER, PW_C_TOKEN, PW_C_WS, PW_C_CR, PW_C_LF, PW_C_COLON, PW_C_QUOTE, PW_C_BSLASH, PW_C_LT,
+       PW_C_GT, PW_C_SEMI, PW_C_EQ };
+#define PW_TOKEN_CLASS(c) [c] = PW_C_TOKEN
+static const __u8 pw_dlg_class[256] = {
+	['0' ... '9'] = PW_C_TOKEN, ['A' ... 'Z'] = PW_C_TOKEN, ['a' ... 'z'] = PW_C_TOKEN,
+	PW_TOKEN_CLASS('-'), PW_TOKEN_CLASS('.'), PW_TOKEN_CLASS('!'), PW_TOKEN_CLASS('%'), PW_TOKEN_CLASS('*'),
+	PW_TOKEN_CLASS('_'), PW_TOKEN_CLASS('+'), PW_TOKEN_CLASS('`'), PW_TOKEN_CLASS('\''), PW_TOKEN_CLASS('~'),
+	[' '] = PW_C_WS, ['\t'] = PW_C_WS, ['\r'] = PW_C_CR, ['\n'] = PW_C_LF, [':'] = PW_C_COLON,
+	['"'] = PW_C_QUOTE, ['\\'] = PW_C_BSLASH, ['<'] = PW_C_LT, ['>'] = PW_C_GT, [';'] = PW_C_SEMI,
+	['='] = PW_C_EQ,
+};
+
+/* What a byte does besides moving to the next state (bits above the state's four). */
+#define PW_A_NSTART (1 << 4) /* a header name starts: its first byte, lower case */
+#define PW_A_NADD (1 << 5)   /* a header name's next byte, lower case */
+#define PW_A_PADD (1 << 6)   /* a parameter name's next byte, as sent */
+#define PW_A_RESET (1 << 7)  /* a parameter name starts */
+#define PW_A_NAMED (1 << 8)  /* a header name ends: To (the value is read) or not; Route is noted */
+#define PW_A_TAGEQ (1 << 9)  /* a parameter's '=': a tag's value follows if the name is "tag" */
+#define PW_A_TAG (1 << 10)   /* a tag's value starts */
+#define PW_A_BAD (1 << 11)   /* something the scan cannot vouch for: stop */
+#define PW_A_FOLD (1 << 12)  /* a folded line: bad if it continues a To */
+#define PW_A_END (1 << 13)   /* the empty line: stop */
+#define PW_DLG(st, cls) [(PW_DLG_##st) * 16 + (PW_C_##cls)]
+#define PW_DLG_ALL(st, v)                                                                                      \
+	PW_DLG(st, OTHER) = (v), PW_DLG(st, TOKEN) = (v), PW_DLG(st, WS) = (v), PW_DLG(st, CR) = (v),          \
+	PW_DLG(st, LF) = (v), PW_DLG(st, COLON) = (v), PW_DLG(st, QUOTE) = (v), PW_DLG(st, BSLASH) = (v),      \
+	PW_DLG(st, LT) = (v), PW_DLG(st, GT) = (v), PW_DLG(st, SEMI) = (v), PW_DLG(st, EQ) = (v)
+
+/* The state machine, by state and class: the next state, and what the byte does. Later
+ * designated initializers of an entry override the PW_DLG_ALL default before them. A table,
+ * not branches, so that the verifier checks one byte's work as one way through. */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Winitializer-overrides"
+static const __u16 pw_dlg_next[16 * 16] = {
+	PW_DLG_ALL(SKIP, PW_DLG_SKIP), PW_DLG(SKIP, LF) = PW_DLG_LINE,
+
+	PW_DLG_ALL(LINE, PW_DLG_NAME | PW_A_NSTART), PW_DLG(LINE, CR) = PW_DLG_ENDCR,
+	PW_DLG(LINE, LF) = PW_A_END, PW_DLG(LINE, WS) = PW_DLG_SKIP | PW_A_FOLD,
+	PW_DLG(LINE, COLON) = PW_DLG_SKIP,
+
+	PW_DLG_ALL(ENDCR, PW_A_BAD), PW_DLG(ENDCR, LF) = PW_A_END,
+
+	PW_DLG_ALL(NAME, PW_DLG_NAME | PW_A_NADD), PW_DLG(NAME, COLON) = PW_A_NAMED,
+	PW_DLG(NAME, WS) = PW_DLG_NAMEWS, PW_DLG(NAME, LF) = PW_DLG_LINE, PW_DLG(NAME, CR) = PW_DLG_SKIP,
+
+	PW_DLG_ALL(NAMEWS, PW_DLG_SKIP), PW_DLG(NAMEWS, COLON) = PW_A_NAMED, PW_DLG(NAMEWS, WS) = PW_DLG_NAMEWS,
+	PW_DLG(NAMEWS, LF) = PW_DLG_LINE,
+
+	PW_DLG_ALL(TOV, PW_DLG_PLAIN), PW_DLG(TOV, WS) = PW_DLG_TOV, PW_DLG(TOV, QUOTE) = PW_DLG_QUOTE,
+	PW_DLG(TOV, LT) = PW_DLG_ANGLE, PW_DLG(TOV, CR) = PW_A_BAD, PW_DLG(TOV, LF) = PW_A_BAD,
+	PW_DLG(TOV, GT) = PW_A_BAD, PW_DLG(TOV, SEMI) = PW_A_BAD,
+
+	/* Tokens of a display name, then '<'; or an addr-spec, whose parameters are the header's
+	 * (RFC 3261 20.10: a URI with parameters of its own must be in angle brackets). */
+	PW_DLG_ALL(PLAIN, PW_DLG_PLAIN), PW_DLG(PLAIN, LT) = PW_DLG_ANGLE,
+	PW_DLG(PLAIN, SEMI) = PW_DLG_PNAME | PW_A_RESET, PW_DLG(PLAIN, QUOTE) = PW_A_BAD,
+	PW_DLG(PLAIN, GT) = PW_A_BAD, PW_DLG(PLAIN, LF) = PW_DLG_LINE,
+
+	PW_DLG_ALL(QUOTE, PW_DLG_QUOTE), PW_DLG(QUOTE, BSLASH) = PW_DLG_QESC,
+	PW_DLG(QUOTE, QUOTE) = PW_DLG_AFTERQ, PW_DLG(QUOTE, LF) = PW_A_BAD,
+
+	PW_DLG_ALL(QESC, PW_DLG_QUOTE), PW_DLG(QESC, LF) = PW_A_BAD,
+
+	PW_DLG_ALL(AFTERQ, PW_A_BAD), PW_DLG(AFTERQ, WS) = PW_DLG_AFTERQ, PW_DLG(AFTERQ, LT) = PW_DLG_ANGLE,
+
+	PW_DLG_ALL(ANGLE, PW_DLG_ANGLE), PW_DLG(ANGLE, GT) = PW_DLG_PARAMS, PW_DLG(ANGLE, LF) = PW_A_BAD,
+
+	PW_DLG_ALL(PARAMS, PW_A_BAD), PW_DLG(PARAMS, SEMI) = PW_DLG_PNAME | PW_A_RESET,
+	PW_DLG(PARAMS, WS) = PW_DLG_PARAMS, PW_DLG(PARAMS, CR) = PW_DLG_PARAMS, PW_DLG(PARAMS, LF) = PW_DLG_LINE,
+
+	/* A quoted parameter value may hold a ';': not vouched for. "tag" is read as every UA
+	 * sends it, lower case: another spelling may be a tag to one PBX and not to another. */
+	PW_DLG_ALL(PNAME, PW_DLG_PNAME | PW_A_PADD), PW_DLG(PNAME, SEMI) = PW_DLG_PNAME | PW_A_RESET,
+	PW_DLG(PNAME, WS) = PW_DLG_PARAMS, PW_DLG(PNAME, CR) = PW_DLG_PARAMS, PW_DLG(PNAME, QUOTE) = PW_A_BAD,
+	PW_DLG(PNAME, EQ) = PW_A_TAGEQ, PW_DLG(PNAME, LF) = PW_DLG_LINE,
+
+	PW_DLG_ALL(PVAL, PW_DLG_PVAL), PW_DLG(PVAL, SEMI) = PW_DLG_PNAME | PW_A_RESET,
+	PW_DLG(PVAL, WS) = PW_DLG_PARAMS, PW_DLG(PVAL, CR) = PW_DLG_PARAMS, PW_DLG(PVAL, QUOTE) = PW_A_BAD,
+	PW_DLG(PVAL, LF) = PW_DLG_LINE,
+
+	PW_DLG_ALL(TAGV, PW_A_BAD), PW_DLG(TAGV, TOKEN) = PW_DLG_PVAL | PW_A_TAG,
+};
+#pragma clang diagnostic pop
+
+
+/* bpf_loop callback: byte i of the copy. Returns 1 (stop) at the empty line, at something it
+ * cannot vouch for, or past the copy. Arithmetic on the table's entry, not branches on the
+ * state, which lives in map memory: the verifier checks one byte's work, once. */
+static long pw_dlg_at(__u32 i, void *arg __attribute__((unused)))
+{
+	__u32 zero = 0;
+	struct pw_dlg_buf *buf = bpf_map_lookup_elem(&pw_dlgbuf, &zero);
+
+	if (!buf || i >= buf->st.len)
+		return 1;
+	struct pw_dlg_scan *st = &buf->st;
+	__u32 ch = buf->b[i & 2047];
+	__u32 e = pw_dlg_next[(st->state & 15) * 16 + pw_dlg_class[ch & 255]];
+	__u32 lch = pw_lower(ch), name = st->name, nlen = st->nlen;
+	__u32 bit = (e & PW_A_NSTART) ? 1 : 0;
+	__u32 keep = (e & (PW_A_NSTART | PW_A_RESET)) ? 0 : ~0U;
+	__u32 add = (e & PW_A_NSTART) || ((e & (PW_A_NADD | PW_A_PADD)) && nlen < 4) ? ((e & PW_A_PADD) ? ch : lch) : 0;
+
+	/* The name's bytes: its first four, and its length up to five. */
+	name = (name & keep) | add << ((nlen & keep & 3) * 8);
+	nlen = (nlen & keep) + ((e & (PW_A_NADD | PW_A_PADD)) && nlen < 5 ? 1 : 0) + bit;
+	/* A header name ends: a To ("to", "t") is read on, and a Route noted. */
+	__u32 to = (e & PW_A_NAMED) && ((nlen == 2 && name == ('t' | 'o' << 8)) || (nlen == 1 && name == 't'));
+	__u32 route = (e & PW_A_NAMED) && nlen == 5 && name == ('r' | 'o' << 8 | 'u' << 16 | 't' << 24);
+	/* A parameter's '=': the value of a tag follows, or of another. */
+	__u32 tag = (e & PW_A_TAGEQ) && nlen == 3 && name == ('t' | 'a' << 8 | 'g' << 16);
+	__u32 next = (e & 15) | (to ? PW_DLG_TOV : 0) | ((e & PW_A_TAGEQ) ? (tag ? PW_DLG_TAGV : PW_DLG_PVAL) : 0);
+	__u32 bad = ((e & PW_A_BAD) ? 1 : 0) | ((e & PW_A_FOLD) ? st->in_to : 0);
+	__u32 stop = bad | ((e & PW_A_END) ? 1 : 0);
+
+	st->to = st->to + to;
+	/* in_to: set by a To name, cleared when another header's name starts. */
+	st->in_to = to | ((e & (PW_A_NSTART | PW_A_NAMED)) ? 0 : st->in_to);
+	st->route = st->route | route;
+	st->tag = st->tag | ((e & PW_A_TAG) ? 1 : 0);
+	st->ended = (e & PW_A_END) ? 1 : 0;
+	st->bad = st->bad | bad;
+	st->name = name;
+	st->nlen = nlen;
+	st->state = next;
+	return stop ? 1 : 0;
+}
+
+/* Is the INVITE whose request line starts at packet offset off an in-dialog one, as a PBX will
+ * take it: one To header with a tag (RFC 3261 12.2: a request inside a dialog), no Route
+ * header, and its headers end within PW_SIP_HDR_SCAN bytes? What the scan cannot vouch for (a
+ * folded or quoted To, a tag in the URI's own parameters or spelled another way, a header
+ * past what is read) counts as not: 0. A global function, run only on an INVITE from a known
+ * source that the toll guard would drop. */
+__noinline int pw_sip_in_dialog(struct xdp_md *ctx, __u32 off, __u32 known, const union pw_addr *src)
+{
+	__u32 zero = 0;
+	struct pw_dlg_buf *buf = bpf_map_lookup_elem(&pw_dlgbuf, &zero);
+
+	if (!ctx || !buf || !src)
+		return 0;
+	if (known == PW_KNOWN_UNSEEN) /* not an internet source: no budget looked it up */
+		known = pw_known_now(src, pw_now());
+	if (known != PW_KNOWN_YES)
+		return 0;
+	__u64 len = (__u64)ctx->data_end - ctx->data;
+
+	if (off >= len)
+		return 0;
+	len -= off;
+	if (len > PW_SIP_HDR_SCAN)
+		len = PW_SIP_HDR_SCAN;
+	if (len < 1 || bpf_xdp_load_bytes(ctx, off, buf->b, len))
+		return 0;
+	__builtin_memset(&buf->st, 0, sizeof(buf->st));
+	buf->st.state = PW_DLG_SKIP;
+	buf->st.len = len;
+	bpf_loop(PW_SIP_HDR_SCAN, pw_dlg_at, NULL, 0);
+	const struct pw_dlg_scan *st = &buf->st;
+
+	return st->ended && !st->bad && st->to == 1 && st->tag && !st->route;
+}
+
 #endif /* PBXWALL_SIP_TOLL_H */

@@ -557,6 +557,100 @@ TEST_CASE("toll fraud: international prefixes from zones not allowed to dial out
     CHECK_FALSE(h.banOf(addrOf(f, kNet)));
 }
 
+namespace {
+
+// A phone's re-INVITE inside a dialog: its Request-URI is the Contact the far end gave, here a
+// caller's number (chan_sip's Contact for a call it puts through to the phone).
+std::string reinvite(const std::string& to, const std::string& extra = "", const char* eol = "\r\n")
+{
+    const std::string e = eol;
+    return "INVITE sip:+442071234567@198.18.0.1:5060 SIP/2.0" + e + "Via: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-2" + e +
+           "Max-Forwards: 70" + e + "From: <sip:2001@pbx.example>;tag=a73kszlfl" + e + to + e +
+           "Call-ID: 9f1c2a77d3b04e1@198.18.9.9" + e + "CSeq: 2 INVITE" + e + extra + "Content-Length: 0" + e + e;
+}
+
+} // namespace
+
+TEST_CASE("toll fraud: a known phone's INVITE inside a dialog is no call abroad", "[bpf][sip][guards][toll]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig());
+    h.addKnown(addrOf(f, kNet), std::chrono::seconds(600));
+
+    // One To header with a tag (RFC 3261 12.2), no Route, the headers ended within the scan.
+    const std::pair<const char*, std::string> inDialog[] = {
+        {"a tag after the URI", "To: <sip:+442071234567@198.18.0.1>;tag=as5f3c1d2e"},
+        {"a quoted display name", "To: \"Caller\" <sip:+442071234567@198.18.0.1>;tag=1"},
+        {"a quote with an escaped quote, '<' and ';tag=' inside", "To: \"a \\\";tag=x <b>\" <sip:+44207@x>;tag=abc"},
+        {"a display name in tokens", "To: Bob Smith <sip:+44207@x>;tag=1"},
+        {"the compact form", "t: <sip:+44207@x>;tag=1"},
+        {"upper case and white space before the colon", "TO  : <sip:+44207@x>;tag=1"},
+        {"an addr-spec without angle brackets", "To: sip:+44207@198.18.0.1;tag=1"},
+        {"another parameter first", "To: <sip:+44207@x>;foo=bar;lr;tag=7~x"},
+        {"URI parameters inside the brackets", "To: <sip:+44207@x;user=phone>;tag=1"},
+    };
+    for (const auto& [what, to] : inDialog)
+        checkVerdict(h, expect(named(f, std::string("in a dialog: ") + what), sipUdp(f, kNet, reinvite(to)),
+                               PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "in a dialog, bare line feeds"), sipUdp(f, kNet, reinvite("To: <sip:+44@x>;tag=1", "", "\n")),
+                           PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "in a dialog, a Record-Route is no Route"),
+                           sipUdp(f, kNet, reinvite("To: <sip:+44@x>;tag=1", "Record-Route: <sip:198.18.0.1;lr>\r\n")),
+                           PW_REASON_SIP_KNOWN));
+
+    // What a PBX would take for a new call, or what the scan cannot vouch for: toll fraud.
+    const std::pair<const char*, std::string> notVouched[] = {
+        {"no tag", "To: <sip:+442071234567@198.18.0.1>"},
+        {"a tag among the URI's parameters", "To: <sip:+44207@x;tag=1>"},
+        {"a tag in the quoted display name only", "To: \"x>;tag=1\" <sip:+44207@x>"},
+        {"TAG in upper case", "To: <sip:+44207@x>;TAG=1"},
+        {"Tag", "To: <sip:+44207@x>;Tag=1"},
+        {"white space after the semicolon", "To: <sip:+44207@x>; tag=1"},
+        {"white space before the equals sign", "To: <sip:+44207@x>;tag =1"},
+        {"an empty tag", "To: <sip:+44207@x>;tag="},
+        {"an empty tag before another parameter", "To: <sip:+44207@x>;tag=;a=b"},
+        {"a tag value that is no token", "To: <sip:+44207@x>;tag=<1>"},
+        {"a quoted parameter value", "To: <sip:+44207@x>;a=\";tag=1\""},
+        {"an unclosed quote", "To: \"x <sip:+44207@x>;tag=1"},
+        {"an unclosed angle bracket", "To: <sip:+44207@x;tag=1"},
+        {"a '>' after an addr-spec", "To: sip:+44207@x>;tag=1"},
+        {"an empty To", "To:"},
+        {"a To name with more letters", "Tox: <sip:+44207@x>;tag=1"},
+    };
+    for (const auto& [what, to] : notVouched)
+        checkVerdict(h, expect(named(f, std::string("not vouched for: ") + what), sipUdp(f, kNet, reinvite(to)),
+                               PW_REASON_TOLL_FRAUD));
+    const std::string tagged = "To: <sip:+44207@x>;tag=1";
+    const std::pair<const char*, std::string> extras[] = {
+        // Kamailio's stock config relays a request with a To tag and a Route to itself to its
+        // Request-URI unchallenged: a forged "re-INVITE" to a gateway.
+        {"a Route header", "Route: <sip:198.18.0.1;lr>\r\n"},
+        {"a route header in lower case", "route: <sip:198.18.0.1;lr>\r\n"},
+        {"a second To", "t: <sip:2001@x>\r\n"},
+        {"headers that go on past the scan", "X-Pad: " + std::string(1600, 'p') + "\r\n"},
+    };
+    for (const auto& [what, extra] : extras)
+        checkVerdict(h, expect(named(f, std::string("not vouched for: ") + what), sipUdp(f, kNet, reinvite(tagged, extra)),
+                               PW_REASON_TOLL_FRAUD));
+    checkVerdict(h, expect(named(f, "not vouched for: a To folded before its tag"),
+                           sipUdp(f, kNet, reinvite("To: <sip:+44207@x>\r\n ;tag=1")), PW_REASON_TOLL_FRAUD));
+    checkVerdict(h, expect(named(f, "not vouched for: a To folded after its tag"),
+                           sipUdp(f, kNet, reinvite(tagged + "\r\n\t;x=1")), PW_REASON_TOLL_FRAUD));
+    checkVerdict(h, expect(named(f, "a line folded after another header"),
+                           sipUdp(f, kNet, reinvite(tagged, "Subject: a\r\n b\r\n")), PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "an unknown source's INVITE in a dialog"), sipUdp(f, kNet3, reinvite(tagged)),
+                           PW_REASON_TOLL_FRAUD));
+    const Peer other{"198.18.4.10", "2001:db8:4::10"};
+    checkVerdict(h, expect(named(f, "an unknown source of the other zone"), sipUdp(f, other, reinvite(tagged)),
+                           PW_REASON_TOLL_FRAUD, PW_ZONE_OTHER));
+    h.addKnown(addrOf(f, other), std::chrono::seconds(600));
+    checkVerdict(h, expect(named(f, "a known phone of the other zone, in a dialog"), sipUdp(f, other, reinvite(tagged)),
+                           PW_REASON_SERVICE, PW_ZONE_OTHER));
+    checkVerdict(h, expect(named(f, "the same phone's new call abroad"), sipUdp(f, other, reinvite("To: <sip:+44207@x>")),
+                           PW_REASON_TOLL_FRAUD, PW_ZONE_OTHER));
+    CHECK_FALSE(h.banOf(addrOf(f, kNet)));
+}
+
 TEST_CASE("toll fraud: dial_out_zones and toll_prefixes are configurable", "[bpf][sip][guards][toll]")
 {
     const Family f = GENERATE(Family::V4, Family::V6);
