@@ -5,7 +5,7 @@
 #define PBXWALL_SIP_EGRESS_H
 
 /* What an answer's CSeq says (pw_cseq_at): its method, from the first CSeq line. */
-enum { PW_ANSWER_UNREAD = 0, PW_ANSWER_REGISTER = 1, PW_ANSWER_OPTIONS = 2, PW_ANSWER_OTHER = 3 };
+enum { PW_ANSWER_UNREAD = 0, PW_ANSWER_REGISTER = 1, PW_ANSWER_INVITE = 2, PW_ANSWER_OTHER = 3 };
 
 struct pw_cseq_scan {
 	__u32 len;     /* bytes copied into pw_sipbuf */
@@ -136,8 +136,8 @@ static long pw_cseq_at(__u32 i, void *arg)
 
 	if (w == 0x7265747369676572ULL /* "register" */ && pw_sip_token_end(q[k + 8]))
 		method = PW_ANSWER_REGISTER;
-	else if ((w & 0x00ffffffffffffffULL) == 0x736e6f6974706fULL /* "options" */ && pw_sip_token_end(q[k + 7]))
-		method = PW_ANSWER_OPTIONS;
+	else if ((w & 0x0000ffffffffffffULL) == 0x657469766e69ULL /* "invite" */ && pw_sip_token_end(q[k + 6]))
+		method = PW_ANSWER_INVITE;
 	sc->method = pw_opaque(method);
 	return 0; /* go on: an expiry, or a second CSeq line, may follow */
 }
@@ -196,8 +196,9 @@ __noinline int pw_own_request(__u32 len)
 #define PW_KNOWN_GRACE_NS (30ULL * 1000000000ULL) /* a re-registration may come a little late */
 
 /* The PBX accepted a registration: the peer becomes known for the registration's lifetime
- * (its Expires, plus a grace) capped at known_seconds, or known_seconds when the answer has
- * no expiry. The entry is the address's, and phones behind one NAT address share it: a refresh
+ * (its Expires) capped at known_seconds, or known_seconds when the answer has no expiry, plus a
+ * grace: the phone's refresh may come a little late (the grace came inside the cap until
+ * 2026-12-06, and a 3600 s registration under the 3600 s cap had none). The entry is the address's, and phones behind one NAT address share it: a refresh
  * only ever extends it, and a de-registration (Expires 0) leaves it to end on its own, so that
  * one phone leaving or registering for less does not make the others unknown (their INVITEs
  * would meet the anonymous-call rule and their SIP the small budget, and then a ban). */
@@ -213,11 +214,12 @@ static __always_inline void pw_promote_known(const struct pw_meta *m, const stru
 	if (sc->has_expires) {
 		if (sc->expires == 0)
 			return;
-		__u64 reg = (__u64)sc->expires * 1000000000ULL + PW_KNOWN_GRACE_NS;
+		__u64 reg = (__u64)sc->expires * 1000000000ULL;
 
 		if (reg < life)
 			life = reg;
 	}
+	life += PW_KNOWN_GRACE_NS;
 	kn.expires_ns = now + life;
 	struct pw_known *old = bpf_map_lookup_elem(&pw_known, &k);
 
@@ -407,11 +409,13 @@ static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct p
 			pw_promote_known(m, pol, &sc);
 			return status;
 		}
-		/* Success after a digest challenge (a call, a re-INVITE) is how digest works: the
-		 * challenges before it were not failures. Not an answer to OPTIONS, which a PBX
-		 * answers without a challenge: sent between password guesses, it would reset them;
-		 * nor an answer whose CSeq cannot be read, or that has more than one. */
-		struct pw_fail *f = !apart && (method == PW_ANSWER_REGISTER || method == PW_ANSWER_OTHER)
+		/* Success after a digest challenge (a call, a registration) is how digest works: the
+		 * challenges before it were not failures. Only an answer to INVITE or REGISTER, the
+		 * requests a PBX challenges: OPTIONS, an out-of-dialog BYE (Kamailio answers it
+		 * statelessly), a MESSAGE relayed to a phone get a 2xx without one, and sent between
+		 * password guesses they would reset them. Nor an answer whose CSeq cannot be read, or
+		 * that has more than one. */
+		struct pw_fail *f = !apart && (method == PW_ANSWER_REGISTER || method == PW_ANSWER_INVITE)
 					    ? bpf_map_lookup_elem(&pw_fails, &k)
 					    : NULL;
 

@@ -36,6 +36,19 @@ Addr knownAddr(const pw_ban_key& k)
     return a;
 }
 
+// state_dir/known after a change: what pbxwalld replays after a reboot (its own sweep writes it
+// every minute too). A failure is a warning: the change is in force, and the file is pbxwalld's
+// to write again within the minute.
+void saveKnownState(Context& ctx)
+{
+    try {
+        ctx.maps().known.saveState(ctx.stateDir());
+    } catch (const std::exception& e) {
+        std::cerr << "pbxwallctl: warning: save " << ctx.stateDir() << "/known: " << e.what()
+                  << " (pbxwalld writes it again within a minute)\n";
+    }
+}
+
 // As the data plane sees it: known while now < expires_ns (an entry without expiry is not known).
 bool expired(const pw_known& k, uint64_t nowNs) { return k.expires_ns <= nowNs; }
 
@@ -123,6 +136,7 @@ void addKnown(Context& ctx, const Addr& a, uint64_t ttl)
     known.expires_ns = now + ttl * kNsPerSec;
     known.created_ns = now;
     maps.known.update(key, known);
+    saveKnownState(ctx);
 
     const std::string note = inBannedPrefix.empty()
                                  ? ""
@@ -149,6 +163,7 @@ void delKnown(Context& ctx, const Addr& a)
     if (!maps.known.erase(knownKey(a)))
         failure("known del: " + a.str() + " is not known");
     ctx.policy().refreshKnownFilter(); // its filter bit goes too
+    saveKnownState(ctx); // a reboot must not bring it back
 
     if (ctx.json()) {
         printJson(ctx, {{"deleted", {{"addr", a.str()}}}});

@@ -230,7 +230,8 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
 
 // Deletes expired known sources: pw_known is a plain hash (a flood must not evict a registered
 // phone), so nothing else frees the room of a phone that stopped registering. Then rebuilds the
-// known filter, which forgets them (and the phones the PBX unregistered since the last sweep).
+// known filter, which forgets them (and the entries pbxwallctl known del removed), and writes the
+// live entries to state_dir/known for a reboot.
 void sweepKnown(MapSet& maps, const config::Config& cfg)
 {
     const uint64_t now = monotonicNowNs();
@@ -251,6 +252,9 @@ void sweepKnown(MapSet& maps, const config::Config& cfg)
     if (deleted)
         spdlog::debug("{} known sources expired", deleted);
     PolicyStore(maps).refreshKnownFilter();
+    // What a reboot would otherwise lose (the pins go with it): the phones the PBX keeps
+    // registered would be unknown until their refresh, up to an hour or two.
+    maps.known.saveState(cfg.stateDir);
 }
 
 } // namespace pbxwall::loader

@@ -430,7 +430,16 @@ int runDaemon(config::Config cfg)
         // Bans pinned by an earlier run or replayed above get their filter bits and a place in
         // the ban cache: the rebuilt half is complete, and the data plane reads it from now on.
         PolicyStore(m.set()).refreshBanFilter();
-        // Known sources pinned by an earlier run get their filter bits the same way.
+        // Known sources: pinned by an earlier run, or after a reboot (new pins) those the state
+        // file kept, as the PBX keeps its registrations; they get their filter bits the same way.
+        // A broken file does not stop the start: the phones register again at their refresh.
+        try {
+            if (m.set().known.entries().empty())
+                if (const size_t n = m.set().known.replayState(cfg.stateDir, m.set().knownCapacity()))
+                    spdlog::info("{} known source(s) replayed from {}/known", n, cfg.stateDir);
+        } catch (const std::exception& e) {
+            spdlog::error("known sources not replayed: {}", e.what());
+        }
         PolicyStore(m.set()).refreshKnownFilter();
         return m;
     }();
@@ -481,6 +490,12 @@ int runDaemon(config::Config cfg)
                     spdlog::error("reload failed: {}; the running policy is kept", e.what());
                 }
                 continue;
+            }
+            try { // the pins stay; a reboot or --detach after this would lose what the last sweep did not write
+                PinLock lock(cfg.pinDir);
+                maps.set().known.saveState(cfg.stateDir);
+            } catch (const std::exception& e) {
+                spdlog::error("known sources: {}", e.what());
             }
             spdlog::info("{}: exiting, the filter stays attached and enforcing", strsignal(si.ssi_signo));
             return 0;

@@ -8,6 +8,7 @@
 #include "map.hpp"
 #include "pbxwall_abi.h"
 
+#include <string>
 #include <vector>
 
 namespace pbxwall {
@@ -29,6 +30,14 @@ public:
     // before the clear belongs to an entry the walk after the clear finds, one set after the
     // clear stays.
     void rebuildHalf(__u32 half);
+
+    // The entries that have not expired, written to state_dir/known (CtlState::saveKnown): a
+    // reboot empties the pinned table, and the PBX's phones do not register again until their
+    // refresh. Returns how many.
+    size_t saveState(const std::string& stateDir) const;
+    // The entries of state_dir/known that have not expired, into an empty table (a start whose
+    // pins are new), at most `capacity`. Returns how many.
+    size_t replayState(const std::string& stateDir, size_t capacity);
 
 private:
     AddrFilter bits_;

@@ -261,6 +261,28 @@ std::vector<CtlBan> CtlState::loadBans(const std::string& dir)
     return bans;
 }
 
+std::vector<CtlKnown> CtlState::loadKnown(const std::string& dir)
+{
+    std::vector<CtlKnown> known;
+    forEachLine(dir + "/known", [&](const Fields& in) {
+        CtlKnown k;
+        if (in.n < 3 || !number(in.f[1], k.expiresUnix) || !number(in.f[2], k.createdUnix))
+            throw std::invalid_argument("expected \"ADDR EXPIRES CREATED\"");
+        k.addr = parseAddr(in.f[0]);
+        known.push_back(k);
+    });
+    return known;
+}
+
+void CtlState::saveKnown(const std::string& dir, const std::vector<CtlKnown>& known)
+{
+    prepareStateDir(dir);
+    std::string text = "# pbxwall known sources: ADDR EXPIRES(unix seconds) CREATED(unix seconds)\n";
+    for (const auto& k : known)
+        text += k.addr.str() + " " + std::to_string(k.expiresUnix) + " " + std::to_string(k.createdUnix) + "\n";
+    writeAtomically(dir, {{"known", std::move(text)}});
+}
+
 void prepareStateDir(const std::string& dir)
 {
     if (::mkdir(dir.c_str(), 0700) == 0)
@@ -326,6 +348,13 @@ uint64_t unixToMonotonicNs(int64_t unixSeconds)
     if (left <= 0)
         return 1;
     return monotonicNowNs() + static_cast<uint64_t>(std::min(left, kMaxAhead)) * 1000000000ULL;
+}
+
+uint64_t pastUnixToMonotonicNs(int64_t unixSeconds)
+{
+    const int64_t ago = std::max<int64_t>(unixNow() - unixSeconds, 0);
+    const uint64_t now = monotonicNowNs(), back = static_cast<uint64_t>(ago) * 1000000000ULL;
+    return back < now ? now - back : 1;
 }
 
 int64_t monotonicNsToUnix(uint64_t ns)

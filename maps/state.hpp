@@ -32,8 +32,18 @@ struct CtlBan {
     std::string str() const { return banText(addr, prefix); }
 };
 
+// A known source (pw_known), as pbxwalld keeps it for a reboot: a phone registered at the PBX
+// does not register again until its refresh, and would meet the anonymous-call rule and the
+// small budget until then.
+struct CtlKnown {
+    Addr addr;
+    int64_t expiresUnix = 0; // seconds since the epoch
+    int64_t createdUnix = 0;
+};
+
 // Files: zones ("CIDR ZONE"), ifaces ("IFNAME ZONE"), bans ("ADDR|PREFIX EXPIRES|never CREATED
-// CAUSE").
+// CAUSE"), known ("ADDR EXPIRES CREATED": written by pbxwalld's sweep and pbxwallctl known, read
+// at a start whose pins are new).
 struct CtlState {
     std::vector<CtlZone> zones;
     std::vector<CtlIface> ifaces;
@@ -48,6 +58,10 @@ struct CtlState {
     // The bans file alone (pbxwalld's expiry sweep must not re-read a million zone entries).
     static std::vector<CtlBan> loadBans(const std::string& dir);
     static void saveBans(const std::string& dir, const std::vector<CtlBan>& bans);
+
+    // The known file alone.
+    static std::vector<CtlKnown> loadKnown(const std::string& dir);
+    static void saveKnown(const std::string& dir, const std::vector<CtlKnown>& known);
 };
 
 // Creates the state directory (0700), or checks that an existing one is a directory only its
@@ -59,5 +73,6 @@ uint64_t monotonicNowNs();
 int64_t unixNow();
 uint64_t unixToMonotonicNs(int64_t unixSeconds); // 0 stays 0 (never); past times give 1; at most 200 years ahead
 int64_t monotonicNsToUnix(uint64_t ns);          // 0 stays 0
+uint64_t pastUnixToMonotonicNs(int64_t unixSeconds); // a time before now: 1 when before the boot
 
 } // namespace pbxwall

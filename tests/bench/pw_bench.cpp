@@ -126,7 +126,8 @@ public:
                 throw std::runtime_error("open the pbxwall object to compare (not a build of the same maps and programs?)");
             // The bench writes the maps with this build's structs: the other build must have
             // the same key and value sizes (an ABI change cannot be compared this way). Its
-            // read-only data (the programs' constant tables) is never written, and may differ.
+            // read-only data (the programs' constant tables) and the programs' per-CPU scratch
+            // space (per-CPU arrays of one entry) are never written, and may differ.
             std::unique_ptr<pbxwall_bpf, void (*)(pbxwall_bpf*)> own(pbxwall_bpf::open(), pbxwall_bpf::destroy);
             if (!own)
                 throw std::runtime_error("open pbxwall object");
@@ -135,7 +136,8 @@ public:
             {
                 const bpf_map* o = bpf_object__find_map_by_name(s_.pw->obj, bpf_map__name(m));
                 const std::string name = bpf_map__name(m);
-                if (name.size() >= 7 && name.compare(name.size() - 7, 7, ".rodata") == 0)
+                if ((name.size() >= 7 && name.compare(name.size() - 7, 7, ".rodata") == 0) ||
+                    (bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_ARRAY && bpf_map__max_entries(m) == 1))
                     continue;
                 if (o && (bpf_map__key_size(o) != bpf_map__key_size(m) || bpf_map__value_size(o) != bpf_map__value_size(m)))
                     throw std::runtime_error(std::string("the object to compare has other key or value sizes in ") +

@@ -466,7 +466,7 @@ TEST_CASE("the known lifetime follows the registration's expiry, capped at known
 {
     for (Family f : kFamilies) {
         INFO(named(f, "known lifetime"));
-        Harness h(kConfig, Programs::IngressAndEgress); // known_seconds: the default 3600
+        Harness h(kConfig, Programs::IngressAndEgress); // known_seconds: the default 7200
         const Peer a{"198.18.9.30", "2001:db8:9::30"}, b{"198.18.9.31", "2001:db8:9::31"},
             c{"198.18.9.32", "2001:db8:9::32"}, d{"198.18.9.33", "2001:db8:9::33"}, e{"198.18.9.34", "2001:db8:9::34"};
         // The Expires header, plus 30 s of grace.
@@ -477,12 +477,15 @@ TEST_CASE("the known lifetime follows the registration's expiry, capped at known
                                             "Contact: <sip:2001@198.18.9.99:5060>;q=0.5;expires = 60\r\n"))
                         .bytes());
         CHECK(knownSeconds(h, f, b) == 330);
-        // Capped at known_seconds.
+        // Capped at known_seconds, then the grace: FreePBX's longest registration, 7200 s, is
+        // known to its refresh.
         h.runEgress(answer(f, c, registered("Expires: 86400\r\n")).bytes());
-        CHECK(knownSeconds(h, f, c) == 3600);
-        // No expiry in the answer: known_seconds.
+        CHECK(knownSeconds(h, f, c) == 7230);
+        h.runEgress(answer(f, c, registered("Expires: 7200\r\n")).bytes());
+        CHECK(knownSeconds(h, f, c) == 7230);
+        // No expiry in the answer: known_seconds, and the grace.
         h.runEgress(answer(f, d, registered("")).bytes());
-        CHECK(knownSeconds(h, f, d) == 3600);
+        CHECK(knownSeconds(h, f, d) == 7230);
         // The entry is the address's, shared by the phones behind one NAT address: a refresh
         // extends it, a shorter one leaves it, and a de-registration (expiry 0) does not end it.
         h.runEgress(answer(f, e, registered("Expires: 60\r\n")).bytes());
@@ -519,6 +522,25 @@ TEST_CASE("a success after digest challenges forgives the challenges", "[bpf][si
         }
         REQUIRE(h.banOf(guesser));
         CHECK(h.banOf(guesser)->cause == PW_BAN_AUTH_FAILURE);
+        // Nor do 2xx answers to other requests a PBX may answer without a challenge: an
+        // out-of-dialog BYE (Kamailio answers it statelessly), a MESSAGE relayed to a phone.
+        for (const char* cseq : {"CSeq: 2 BYE", "CSeq: 2 MESSAGE", "CSeq: 2 SUBSCRIBE", "CSeq: 2 INVITEX"}) {
+            INFO(cseq);
+            Harness g(kConfig, Programs::IngressAndEgress);
+            for (int i = 0; i < 5; ++i) {
+                g.runEgress(answer(f, kNet2, response("401 Unauthorized", "CSeq: 1 REGISTER")).bytes());
+                g.runEgress(answer(f, kNet2, response("202 Accepted", cseq)).bytes());
+            }
+            CHECK(g.banOf(guesser));
+        }
+        // A registration forgives them, as a call does.
+        Harness r(kConfig, Programs::IngressAndEgress);
+        for (int i = 0; i < 5; ++i) {
+            r.runEgress(answer(f, kNet2, response("401 Unauthorized", "CSeq: 1 REGISTER")).bytes());
+            r.runEgress(answer(f, kNet2, response("200 OK", "CSeq: 2 REGISTER")).bytes());
+            r.addKnownExpired(guesser); // as if it had lapsed: a ban would hold it
+        }
+        CHECK_FALSE(r.banOf(guesser));
     }
 }
 

@@ -110,6 +110,49 @@ TEST_CASE("CSeq: found at every offset, after one and after two line ends in a w
     }
 }
 
+// pjsip ends a line at a CR that no line feed follows, and reads a header after it that the
+// header scan (lines start after a line feed) never sees: a second CSeq there, the last one and
+// so the one pjsip's answer copies, made an OPTIONS answered unchallenged a registration at
+// egress. A request whose CSeq is checked and whose header holds a bare CR drops.
+TEST_CASE("CSeq: a bare CR in the header of a checked request drops", "[bpf][sip][guards][cseq]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"));
+    std::deque<std::string> keep;
+    unsigned n = 1;
+    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) {
+        checkVerdict(h, expect(named(f, what), sipUdp(f, source(n++ % 250 + 1, keep), payload), reason));
+    };
+    const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
+
+    check("a CSeq after the CSeq's bare CR", bare("OPTIONS", "CSeq: 1 OPTIONS\rCSeq: 1 REGISTER\r\n"), bad);
+    check("a CSeq after another header's bare CR", bare("OPTIONS", "CSeq: 1 OPTIONS\r\nX-A: b\rCSeq: 1 REGISTER\r\n"), bad);
+    check("a CSeq before the checked one", bare("OPTIONS", "X-A: b\rCSeq: 1 REGISTER\r\nCSeq: 1 OPTIONS\r\n"), bad);
+    for (size_t pad = 0; pad < 20; ++pad) {
+        const std::string at = " (pad " + std::to_string(pad) + ")";
+        check("a bare CR" + at, bare("SUBSCRIBE", "CSeq: 2 SUBSCRIBE\r\nX-Pad: " + std::string(pad, 'p') + "\rX: 1\r\n"), bad);
+        check("CRLF only" + at, bare("SUBSCRIBE", "CSeq: 2 SUBSCRIBE\r\nX-Pad: " + std::string(pad, 'p') + "\r\nX: 1\r\n"), ok);
+    }
+    check("a bare CR in the body", bare("MESSAGE", "CSeq: 3 MESSAGE\r\n") + "hi\rthere", ok);
+    check("a CR that ends the datagram, no empty line",
+          "OPTIONS sip:2001@198.18.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-3\r\n"
+          "From: <sip:2001@pbx.example>;tag=1\r\nTo: <sip:2001@pbx.example>\r\nCall-ID: 79@198.18.9.9\r\n"
+          "CSeq: 1 OPTIONS\r\nX: a\r",
+          bad);
+    check("line feeds alone",
+          "OPTIONS sip:2001@198.18.0.1 SIP/2.0\nVia: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-4\n"
+          "From: <sip:2001@pbx.example>;tag=1\nTo: <sip:2001@pbx.example>\nCall-ID: 80@198.18.9.9\n"
+          "CSeq: 1 OPTIONS\nContent-Length: 0\n\n",
+          ok);
+    // Not checked: a REGISTER's CSeq is the one egress looks for, an INVITE comes from known
+    // sources only.
+    check("a REGISTER with a bare CR", bare("REGISTER", "CSeq: 1 REGISTER\r\nX-A: b\rCSeq: 1 OPTIONS\r\n"), ok);
+    const Peer phone = source(251, keep);
+    h.addKnown(addrOf(f, phone), std::chrono::seconds(600));
+    checkVerdict(h, expect(named(f, "a known source's OPTIONS with a bare CR"),
+                           sipUdp(f, phone, bare("OPTIONS", "CSeq: 1 OPTIONS\r\nX-A: b\rCSeq: 1 REGISTER\r\n")), bad));
+}
+
 // A long in-dialog request (many Via and Route lines) may carry its CSeq past the bytes the scan
 // reads, or in a later fragment. It passes from known sources, whom the CSeq check does not
 // guard against; from any other source it drops, as before (an unknown local source could

@@ -217,8 +217,17 @@ pw_check "--detach while pbxwalld runs: says to stop it first" \
 read -r mode4 prog4 < <(pw_xdp_info)
 pw_check "--detach while pbxwalld runs: the program stays attached ($mode4 $prog4)" test "$prog4" != 0
 pw_check "--detach while pbxwalld runs: the pins stay" test -e "$PW_PIN_DIR/pw_gen"
+# Known sources (registered phones) are kept for a reboot: the PBX keeps its registrations, and
+# its phones would be unknown until their refresh. One that expires before the reboot is not.
+pw_ctl known add 198.18.7.77 --ttl 600 >/dev/null
+pw_ctl known add 2001:db8:7::77 --ttl 900 >/dev/null
+pw_ctl known add 198.18.7.78 --ttl 1 >/dev/null
+pw_check "known add writes the state file" grep -q '^2001:db8:7::77 [0-9]* [0-9]*$' "$PW_STATE_DIR/known"
+sleep 1.5
 pw_daemon_stop TERM
 pw_check "SIGTERM: pbxwalld logs that the filter stays" grep -q "the filter stays attached" "$PW_DAEMON_LOG"
+pw_check "SIGTERM: the state file keeps the known sources" grep -q '^198[.]18[.]7[.]77 ' "$PW_STATE_DIR/known"
+pw_check "SIGTERM: but not the expired one" bash -c "! grep -q '^198[.]18[.]7[.]78 ' '$PW_STATE_DIR/known'"
 if pw_pbxwalld --detach -c "$PW_CONFIG" >"$PW_TMP/detach.log" 2>&1; then pw_ok "pbxwalld --detach exits 0"
 else pw_bad "pbxwalld --detach failed"; cat "$PW_TMP/detach.log"; fi
 read -r mode4 prog4 < <(pw_xdp_info)
@@ -261,6 +270,13 @@ pw_check "the fresh start lifted the link-local prefix ban" \
 pw_check "the state file no longer holds it" bash -c "! grep -q '^fe80::' '$PW_STATE_DIR/bans'"
 pw_check "the fresh start installed the 2 pbxwallctl zone entries" grep -q "(2 from pbxwallctl)" "$PW_DAEMON_LOG"
 check_policy "after the reboot"
+pw_check "the fresh start replayed the 2 known sources" grep -q "2 known source(s) replayed" "$PW_DAEMON_LOG"
+pw_ctl --json known list >"$PW_TMP/known-reboot.json"
+pw_check_eq "after the reboot, the known sources and what is left of their time" \
+  "$(pw_json "$PW_TMP/known-reboot.json" "sorted((k['addr'], 500 < k['remaining'] <= 600 if k['addr'] == '198.18.7.77' else 800 < k['remaining'] <= 900) for k in d['known'])")" \
+  '[["198.18.7.77", true], ["2001:db8:7::77", true]]'
+pw_ctl known del 2001:db8:7::77 >/dev/null
+pw_check "known del takes it out of the state file" bash -c "! grep -q '^2001:db8:7::77 ' '$PW_STATE_DIR/known'"
 pw_check_eq "after the reboot, the ban committed during the sweep is in force" \
   "$(pw_json "$PW_TMP/ban-after the reboot.json" "[b['addr'] for b in d['bans'] if b['addr'] == '2001:db8:f::1']")" '["2001:db8:f::1"]'
 

@@ -118,7 +118,7 @@ TEST_CASE("a minimal config gets every default", "[config]")
   CHECK(c.sip.banSeconds == 1800);
   CHECK(c.sip.ipv6Prefix == 64);
   CHECK(c.sip.newSourcesPerSecond == 500);
-  CHECK(c.sip.knownSeconds == 3600);
+  CHECK(c.sip.knownSeconds == 7200);
   CHECK(c.sip.maxFailures == 10);
   CHECK(c.sip.challengeAllowance == 3);
   CHECK(c.sip.trapPorts.empty());

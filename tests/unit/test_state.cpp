@@ -173,6 +173,37 @@ TEST_CASE("state files: the state directory is created 0700, or must be its owne
     CHECK_THROWS_WITH(prepareStateDir(d.path + "/file"), Catch::Contains("not a directory"));
 }
 
+TEST_CASE("state files: known sources load back the same; a broken line is named FILE:LINE", "[state]")
+{
+    TempDir d;
+    CHECK(CtlState::loadKnown(d.path).empty()); // no file yet
+    const std::vector<CtlKnown> known = {{parseAddr("198.18.9.9"), 1800000000, 1700000000},
+                                         {parseAddr("2001:db8:9::9"), 1800000001, 1700000001}};
+    CtlState::saveKnown(d.path, known);
+    const auto back = CtlState::loadKnown(d.path);
+    REQUIRE(back.size() == 2);
+    CHECK(back[0].addr == known[0].addr);
+    CHECK(back[0].expiresUnix == 1800000000);
+    CHECK(back[0].createdUnix == 1700000000);
+    CHECK(back[1].addr == known[1].addr);
+    CHECK(back[1].expiresUnix == 1800000001);
+    // The other files are not touched by it, nor it by theirs.
+    CHECK(CtlState::load(d.path).bans.empty());
+    CtlState{}.save(d.path);
+    CHECK(CtlState::loadKnown(d.path).size() == 2);
+
+    d.write("known", "198.18.9.9 1800000000 1700000000\n198.18.9.10 soon 1700000000\n");
+    std::string error;
+    try {
+        CtlState::loadKnown(d.path);
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    CHECK(error == d.path + "/known:2: expected \"ADDR EXPIRES CREATED\"");
+    d.write("known", "198.18.9.0/24 1800000000 1700000000\n");
+    CHECK_THROWS(CtlState::loadKnown(d.path));
+}
+
 TEST_CASE("state files: missing files are empty; comments, blank lines and spacing are skipped", "[state]")
 {
     TempDir d;
