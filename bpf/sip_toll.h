@@ -219,11 +219,13 @@ static const __u16 pw_dlg_next[16 * 16] = {
 
 	PW_DLG_ALL(ENDCR, PW_A_BAD), PW_DLG(ENDCR, LF) = PW_A_END,
 
+	/* A header name that runs into the line end: pjsip reads a colon after folding white
+	 * space, so a To (or Route) may lie there. */
 	PW_DLG_ALL(NAME, PW_DLG_NAME | PW_A_NADD), PW_DLG(NAME, COLON) = PW_A_NAMED,
-	PW_DLG(NAME, WS) = PW_DLG_NAMEWS, PW_DLG(NAME, LF) = PW_DLG_LINE, PW_DLG(NAME, CR) = PW_DLG_SKIP,
+	PW_DLG(NAME, WS) = PW_DLG_NAMEWS, PW_DLG(NAME, LF) = PW_A_BAD, PW_DLG(NAME, CR) = PW_A_BAD,
 
 	PW_DLG_ALL(NAMEWS, PW_DLG_SKIP), PW_DLG(NAMEWS, COLON) = PW_A_NAMED, PW_DLG(NAMEWS, WS) = PW_DLG_NAMEWS,
-	PW_DLG(NAMEWS, LF) = PW_DLG_LINE,
+	PW_DLG(NAMEWS, LF) = PW_A_BAD, PW_DLG(NAMEWS, CR) = PW_A_BAD,
 
 	PW_DLG_ALL(TOV, PW_DLG_PLAIN), PW_DLG(TOV, WS) = PW_DLG_TOV, PW_DLG(TOV, QUOTE) = PW_DLG_QUOTE,
 	PW_DLG(TOV, LT) = PW_DLG_ANGLE, PW_DLG(TOV, CR) = PW_A_BAD, PW_DLG(TOV, LF) = PW_A_BAD,
@@ -247,15 +249,16 @@ static const __u16 pw_dlg_next[16 * 16] = {
 	PW_DLG_ALL(PARAMS, PW_A_BAD), PW_DLG(PARAMS, SEMI) = PW_DLG_PNAME | PW_A_RESET,
 	PW_DLG(PARAMS, WS) = PW_DLG_PARAMS, PW_DLG(PARAMS, CR) = PW_DLG_PARAMS, PW_DLG(PARAMS, LF) = PW_DLG_LINE,
 
-	/* A quoted parameter value may hold a ';': not vouched for. "tag" is read as every UA
-	 * sends it, lower case: another spelling may be a tag to one PBX and not to another. */
-	PW_DLG_ALL(PNAME, PW_DLG_PNAME | PW_A_PADD), PW_DLG(PNAME, SEMI) = PW_DLG_PNAME | PW_A_RESET,
-	PW_DLG(PNAME, WS) = PW_DLG_PARAMS, PW_DLG(PNAME, CR) = PW_DLG_PARAMS, PW_DLG(PNAME, QUOTE) = PW_A_BAD,
-	PW_DLG(PNAME, EQ) = PW_A_TAGEQ, PW_DLG(PNAME, LF) = PW_DLG_LINE,
+	/* Parameter names and values of token bytes only: anything else ('<', '@', a quote that
+	 * may hold a ';') may be part of a display name or URI to a PBX ("To: x;tag=1<sip:..>",
+	 * "To: sip:a;tag=1@b"). "tag" is read as every UA sends it, lower case: another spelling
+	 * may be a tag to one PBX and not to another. */
+	PW_DLG_ALL(PNAME, PW_A_BAD), PW_DLG(PNAME, TOKEN) = PW_DLG_PNAME | PW_A_PADD,
+	PW_DLG(PNAME, SEMI) = PW_DLG_PNAME | PW_A_RESET, PW_DLG(PNAME, WS) = PW_DLG_PARAMS,
+	PW_DLG(PNAME, CR) = PW_DLG_PARAMS, PW_DLG(PNAME, EQ) = PW_A_TAGEQ, PW_DLG(PNAME, LF) = PW_DLG_LINE,
 
-	PW_DLG_ALL(PVAL, PW_DLG_PVAL), PW_DLG(PVAL, SEMI) = PW_DLG_PNAME | PW_A_RESET,
-	PW_DLG(PVAL, WS) = PW_DLG_PARAMS, PW_DLG(PVAL, CR) = PW_DLG_PARAMS, PW_DLG(PVAL, QUOTE) = PW_A_BAD,
-	PW_DLG(PVAL, LF) = PW_DLG_LINE,
+	PW_DLG_ALL(PVAL, PW_A_BAD), PW_DLG(PVAL, TOKEN) = PW_DLG_PVAL, PW_DLG(PVAL, SEMI) = PW_DLG_PNAME | PW_A_RESET,
+	PW_DLG(PVAL, WS) = PW_DLG_PARAMS, PW_DLG(PVAL, CR) = PW_DLG_PARAMS, PW_DLG(PVAL, LF) = PW_DLG_LINE,
 
 	PW_DLG_ALL(TAGV, PW_A_BAD), PW_DLG(TAGV, TOKEN) = PW_DLG_PVAL | PW_A_TAG,
 };
@@ -273,8 +276,14 @@ static long pw_dlg_at(__u32 i, void *arg __attribute__((unused)))
 	if (!buf || i >= buf->st.len)
 		return 1;
 	struct pw_dlg_scan *st = &buf->st;
-	__u32 ch = buf->b[i & 2047];
-	__u32 e = pw_dlg_next[(st->state & 15) * 16 + pw_dlg_class[ch & 255]];
+	__u32 ch = buf->b[i & 2047], after = i + 1 < st->len ? buf->b[(i + 1) & 2047] : 0;
+	__u32 e = pw_dlg_next[(st->state & 15) * 16 + (pw_dlg_class[ch & 255] & 15)];
+	/* Bytes where a PBX's reading of the lines parts from this one's: a CR no line feed
+	 * follows (pjsip ends a line there, and a To or Route after it would be unseen here), an
+	 * '&' (pjsip ends a header there too, after one it parses: "Max-Forwards: 70&To: ..."),
+	 * and control bytes (a NUL ends the message for chan_sip). */
+	__u32 odd = (ch == '\r' && after != '\n') || ch == '&' || (ch < ' ' && ch != '\t' && ch != '\r' && ch != '\n') ||
+		    ch == 0x7f;
 	__u32 lch = pw_lower(ch), name = st->name, nlen = st->nlen;
 	__u32 bit = (e & PW_A_NSTART) ? 1 : 0;
 	__u32 keep = (e & (PW_A_NSTART | PW_A_RESET)) ? 0 : ~0U;
@@ -289,7 +298,7 @@ static long pw_dlg_at(__u32 i, void *arg __attribute__((unused)))
 	/* A parameter's '=': the value of a tag follows, or of another. */
 	__u32 tag = (e & PW_A_TAGEQ) && nlen == 3 && name == ('t' | 'a' << 8 | 'g' << 16);
 	__u32 next = (e & 15) | (to ? PW_DLG_TOV : 0) | ((e & PW_A_TAGEQ) ? (tag ? PW_DLG_TAGV : PW_DLG_PVAL) : 0);
-	__u32 bad = ((e & PW_A_BAD) ? 1 : 0) | ((e & PW_A_FOLD) ? st->in_to : 0);
+	__u32 bad = ((e & PW_A_BAD) ? 1 : 0) | ((e & PW_A_FOLD) ? st->in_to : 0) | odd;
 	__u32 stop = bad | ((e & PW_A_END) ? 1 : 0);
 
 	st->to = st->to + to;
@@ -323,10 +332,21 @@ __noinline int pw_sip_in_dialog(struct xdp_md *ctx, __u32 off, __u32 known, cons
 	if (known != PW_KNOWN_YES)
 		return 0;
 	__u64 len = (__u64)ctx->data_end - ctx->data;
+	void *data = (void *)(long)ctx->data;
+	struct udphdr *uh = data + pw_pkt_off(off - sizeof(struct udphdr));
 
-	if (off >= len)
+	if (off >= len || off < sizeof(*uh) || (void *)(uh + 1) > (void *)(long)ctx->data_end)
 		return 0;
 	len -= off;
+	/* The datagram's own length: bytes after it (the frame's, which the kernel trims off
+	 * before the PBX reads) must not count ("To: <sip:+44..>" ending the datagram, ";tag=1"
+	 * after it). */
+	__u32 ulen = bpf_ntohs(uh->len);
+
+	if (ulen < sizeof(*uh))
+		return 0;
+	if (len > ulen - sizeof(*uh))
+		len = ulen - sizeof(*uh);
 	if (len > PW_SIP_HDR_SCAN)
 		len = PW_SIP_HDR_SCAN;
 	if (len < 1 || bpf_xdp_load_bytes(ctx, off, buf->b, len))

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 // pbxwallctl known list|add|del: the sources the PBX accepted (a registered phone), which get
 // the higher SIP ceiling in responsive mode. The data plane compares expires_ns with
-// CLOCK_MONOTONIC. Known entries are not kept under state_dir: they are re-learnt from
-// registrations, so an entry added here lasts until it expires or the maps are recreated.
+// CLOCK_MONOTONIC. The live entries are written to state_dir/known after each change (and by
+// pbxwalld every minute), for the start after a reboot to replay.
 #include "commands.hpp"
 #include "output.hpp"
 

@@ -3,6 +3,7 @@
 #include "dataplane.hpp"
 
 #include "btf_layout.hpp"
+#include "known_table.hpp"
 
 #include "pbxwall.skel.h"
 
@@ -570,6 +571,17 @@ std::vector<std::string> detachAll(const std::string& pinDir, const std::string&
     if (failed) // a program left attached keeps its maps: the next start adopts them
         throw std::runtime_error("not every program could be detached (see above): the pins in " + pinDir +
                                  " are kept");
+    // The known sources the data plane made or refreshed since pbxwalld stopped: the next start
+    // replays them. A failure is a warning: the phones register again at their refresh.
+    if (UniqueFd known(bpf_obj_get((pinDir + "/" PW_MAP_NAME_KNOWN).c_str())); known) {
+        try {
+            PinLock lock(pinDir);
+            const size_t n = KnownTable(known.get(), -1).saveState(stateDir);
+            spdlog::info("{} known source(s) kept in {}/known", n, stateDir);
+        } catch (const std::exception& e) {
+            spdlog::warn("known sources not kept: {}", e.what());
+        }
+    }
     for (const auto& name : pinnedMapNames())
         ::unlink((pinDir + "/" + name).c_str());
     ::rmdir(pinDir.c_str());

@@ -3,6 +3,7 @@
 
 #include "state.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace pbxwall {
@@ -47,18 +48,23 @@ size_t KnownTable::saveState(const std::string& stateDir) const
     return live.size();
 }
 
-size_t KnownTable::replayState(const std::string& stateDir, size_t capacity)
+size_t KnownTable::replayState(const std::string& stateDir, size_t capacity, uint64_t maxSeconds, size_t* skipped)
 {
     const int64_t now = unixNow();
+    std::vector<CtlKnown> live;
+    for (const auto& e : CtlState::loadKnown(stateDir))
+        if (e.expiresUnix > now)
+            live.push_back(e);
+    std::sort(live.begin(), live.end(), [](const CtlKnown& a, const CtlKnown& b) { return a.expiresUnix > b.expiresUnix; });
+    *skipped = live.size() > capacity ? live.size() - capacity : 0;
+    live.resize(std::min(live.size(), capacity));
     std::vector<pw_ban_key> keys;
     std::vector<pw_known> values;
-    for (const auto& e : CtlState::loadKnown(stateDir)) {
-        if (e.expiresUnix <= now || keys.size() >= capacity)
-            continue;
+    for (const auto& e : live) {
         pw_ban_key k{};
         std::memcpy(k.addr, e.addr.bytes.data(), sizeof(k.addr));
         pw_known v{};
-        v.expires_ns = unixToMonotonicNs(e.expiresUnix);
+        v.expires_ns = unixToMonotonicNs(std::min<int64_t>(e.expiresUnix, now + static_cast<int64_t>(maxSeconds)));
         v.created_ns = pastUnixToMonotonicNs(e.createdUnix);
         keys.push_back(k);
         values.push_back(v);

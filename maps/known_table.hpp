@@ -36,8 +36,10 @@ public:
     // refresh. Returns how many.
     size_t saveState(const std::string& stateDir) const;
     // The entries of state_dir/known that have not expired, into an empty table (a start whose
-    // pins are new), at most `capacity`. Returns how many.
-    size_t replayState(const std::string& stateDir, size_t capacity);
+    // pins are new): those that expire last first, at most `capacity`, each for at most
+    // `maxSeconds` (a clock set late at boot must not make one known for years). Sets *skipped
+    // to the live entries left out for want of room.
+    size_t replayState(const std::string& stateDir, size_t capacity, uint64_t maxSeconds, size_t* skipped);
 
 private:
     AddrFilter bits_;

@@ -616,6 +616,15 @@ TEST_CASE("toll fraud: a known phone's INVITE inside a dialog is no call abroad"
         {"a '>' after an addr-spec", "To: sip:+44207@x>;tag=1"},
         {"an empty To", "To:"},
         {"a To name with more letters", "Tox: <sip:+44207@x>;tag=1"},
+        // What pjsip reads as a display name or user part, not a parameter.
+        {"a tag before the angle brackets", "To: x;tag=1<sip:+44207@y>"},
+        {"a tag inside an addr-spec's user part", "To: sip:a;tag=1@x"},
+        // pjsip ends a header at '&', at a CR alone, and chan_sip a message at a NUL: a second
+        // To after one is unseen here.
+        {"a second To after '&'", "To: <sip:a@x>;tag=1&To:sip:+44207@x"},
+        {"a second To after a bare CR", "To: <sip:a@x>;tag=1\rTo: <sip:+44207@x>"},
+        {"a NUL before the tag", std::string("To: sip:+44207@x\0;tag=1", 23)},
+        {"a To name running into its line end", "To\r\n : <sip:+44207@x>;tag=1"},
     };
     for (const auto& [what, to] : notVouched)
         checkVerdict(h, expect(named(f, std::string("not vouched for: ") + what), sipUdp(f, kNet, reinvite(to)),
@@ -627,6 +636,10 @@ TEST_CASE("toll fraud: a known phone's INVITE inside a dialog is no call abroad"
         {"a Route header", "Route: <sip:198.18.0.1;lr>\r\n"},
         {"a route header in lower case", "route: <sip:198.18.0.1;lr>\r\n"},
         {"a second To", "t: <sip:2001@x>\r\n"},
+        {"a To hidden behind another header's bare CR", "X-A: b\rTo: <sip:+44207@x>\r\n"},
+        {"a To hidden behind '&'", "Max-Forwards: 70&To: <sip:+44207@x>\r\n"},
+        {"a CR inside a header name", "T\ro: <sip:+44207@x>\r\n"},
+        {"a Route hidden behind a bare CR", "X-A: b\rRoute: <sip:198.18.0.1;lr>\r\n"},
         {"headers that go on past the scan", "X-Pad: " + std::string(1600, 'p') + "\r\n"},
     };
     for (const auto& [what, extra] : extras)
@@ -638,6 +651,15 @@ TEST_CASE("toll fraud: a known phone's INVITE inside a dialog is no call abroad"
                            sipUdp(f, kNet, reinvite(tagged + "\r\n\t;x=1")), PW_REASON_TOLL_FRAUD));
     checkVerdict(h, expect(named(f, "a line folded after another header"),
                            sipUdp(f, kNet, reinvite(tagged, "Subject: a\r\n b\r\n")), PW_REASON_SIP_KNOWN));
+    {
+        // Bytes after the datagram (the frame's, trimmed by the kernel before the PBX reads)
+        // do not count: here the tag and the empty line lie there.
+        const std::string whole = reinvite("To: <sip:+44207@x>;tag=1");
+        const size_t cut = whole.find(";tag=1");
+        Packet p = sipUdp(f, kNet, whole);
+        p.setUdpLength(static_cast<uint16_t>(8 + cut));
+        checkVerdict(h, expect(named(f, "not vouched for: the tag past the datagram's UDP length"), p, PW_REASON_TOLL_FRAUD));
+    }
     checkVerdict(h, expect(named(f, "an unknown source's INVITE in a dialog"), sipUdp(f, kNet3, reinvite(tagged)),
                            PW_REASON_TOLL_FRAUD));
     const Peer other{"198.18.4.10", "2001:db8:4::10"};
