@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
-#include <iterator>
 #include <memory>
 
 namespace pbxwall::ctl {
@@ -32,31 +31,30 @@ std::string_view trim(std::string_view s)
 std::vector<Cidr> readCidrFile(const std::string& command, const std::string& path)
 {
     std::string text;
-    if (path == "-") {
-        text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    } else {
-        // read(2) itself: an error partway (a directory's EISDIR, an I/O error) must refuse the
-        // command, not leave it the part before (a stream would only set a flag on the copy).
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            usageError(command + ": cannot read " + path + ": " + std::strerror(errno));
-        char chunk[65536];
-        for (;;) {
-            const ssize_t n = ::read(fd, chunk, sizeof(chunk));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0) {
-                const int err = errno;
-                ::close(fd);
-                usageError(command + ": cannot read " + path + ": " + std::strerror(err) + " (nothing was changed)");
-            }
-            if (n == 0)
-                break;
-            text.append(chunk, static_cast<size_t>(n));
-        }
-        ::close(fd);
-    }
     const std::string name = path == "-" ? "<stdin>" : path;
+    // read(2) itself, standard input too: an error partway (a directory's EISDIR, an I/O error)
+    // must refuse the command, not leave it the part before (a stream would only set a flag on
+    // the copy).
+    const int fd = path == "-" ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        usageError(command + ": cannot read " + name + ": " + std::strerror(errno));
+    char chunk[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            const int err = errno;
+            if (fd != STDIN_FILENO)
+                ::close(fd);
+            usageError(command + ": cannot read " + name + ": " + std::strerror(err) + " (nothing was changed)");
+        }
+        if (n == 0)
+            break;
+        text.append(chunk, static_cast<size_t>(n));
+    }
+    if (fd != STDIN_FILENO)
+        ::close(fd);
     std::vector<Cidr> out;
     size_t lineNo = 0;
     size_t pos = 0;

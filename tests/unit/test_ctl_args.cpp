@@ -26,15 +26,16 @@ struct Result {
     std::string err;
 };
 
-// pbxwallctl with args, stdin from /dev/null; stdout and stderr captured separately.
-Result runCtl(const std::vector<std::string>& args)
+// pbxwallctl with args, stdin from stdinPath (/dev/null by default); stdout and stderr
+// captured separately.
+Result runCtl(const std::vector<std::string>& args, const char* stdinPath = "/dev/null")
 {
     int outPipe[2], errPipe[2];
     REQUIRE(pipe2(outPipe, O_CLOEXEC) == 0);
     REQUIRE(pipe2(errPipe, O_CLOEXEC) == 0);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 0, stdinPath, O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, outPipe[1], 1);
     posix_spawn_file_actions_adddup2(&fa, errPipe[1], 2);
 
@@ -100,10 +101,10 @@ struct TempFile {
     TempFile& operator=(const TempFile&) = delete;
 };
 
-Result ctl(std::vector<std::string> args)
+Result ctl(std::vector<std::string> args, const char* stdinPath = "/dev/null")
 {
     args.insert(args.begin(), kDirs.begin(), kDirs.end());
-    return runCtl(args);
+    return runCtl(args, stdinPath);
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -208,6 +209,13 @@ TEST_CASE("pbxwallctl: a bad blocklist line is reported as FILE:LINE before anyt
     checkUsage(ctl({"blacklist", "add", "--file", gone}), "cannot read");
     // A directory reads as nothing: refused, not an empty list that changes nothing and says so.
     checkUsage(ctl({"blacklist", "add", "--file", "/tmp"}), "cannot read /tmp: Is a directory (nothing was changed)");
+    // Standard input the same way ("-"): read(2) too, so that an error there refuses as well.
+    checkUsage(ctl({"blacklist", "add", "--file", "-"}, "/tmp"),
+               "cannot read <stdin>: Is a directory (nothing was changed)");
+    {
+        const TempFile bad("192.0.2.1\n192.0.2.300\n");
+        checkUsage(ctl({"blacklist", "add", "--file", "-"}, bad.path.c_str()), "<stdin>:2: ");
+    }
     // A byte-order mark is shown, not hidden in the quoted address.
     const TempFile bom("\xef\xbb\xbf" "192.0.2.1\n");
     checkUsage(ctl({"blacklist", "add", "--file", bom.path}), bom.path + ":1: invalid address \"\\xef\\xbb\\xbf192.0.2.1\"");
