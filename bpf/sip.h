@@ -30,6 +30,10 @@ static __always_inline void pw_budget_key(struct pw_ctx *c, const struct pw_poli
 
 #define PW_COARSE_TICK_NS 10000000ULL /* a jiffy at HZ=100, the longest */
 
+/* pw_rate_limit_span of the longest interval a policy can have: [sip] period 86400 s at a rate
+ * of 1 (in lane units: a day). */
+#define PW_RATE_SPAN_MAX ((__u32)((86400ULL * 1000000000ULL) >> PW_RATE_LIMIT_SHIFT) + 2)
+
 /* Where a budget key lives in pw_rate (pbxwall_abi.h): its two buckets of PW_RATE_WAYS slots
  * (their tags share a line) and its tag. */
 struct pw_rate_ref {
@@ -242,13 +246,15 @@ static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const s
 			if (way == PW_RATE_WAYS && !((t >> (16 * w)) & 0xffff))
 				way = w;
 	} else {
-		/* The limits' ages before now, as 24-bit numbers offset by the span a limit can be
-		 * ahead of now (a key over its budget: recent, the youngest). A lane is written only
-		 * when its key sends: offset by 2^23, one silent for 26 days wrapped round to young,
-		 * and a live budget went first; now only one silent for 52 days less the span does,
-		 * for the span's few units. */
+		/* The limits' ages before now, as 24-bit numbers offset by the farthest a limit can
+		 * be ahead of now under any policy (a key over its budget: recent, the youngest). A
+		 * lane is written only when its key sends: offset by 2^23, one silent for 26 days
+		 * wrapped round to young, and a live budget went first; now only one silent for 51
+		 * days does. Offset by this policy's span (until 2026-12-06), a lane written under a
+		 * longer interval (before a reload that raised rate) read as the oldest: a source
+		 * over its budget got a fresh one first. */
 		__u32 now_c = (__u32)(now >> PW_RATE_LIMIT_SHIFT), oldest = 0;
-		__u32 span = pw_rate_limit_span(interval);
+		__u32 span = PW_RATE_SPAN_MAX;
 
 #pragma unroll
 		for (__u32 w = 0; w < PW_RATE_WAYS; w++) {

@@ -354,6 +354,30 @@ TEST_CASE("budgets silent for weeks are replaced before a live one", "[bpf][sip]
     checkVerdict(c.h, expect("the connection goes on", c.tcp(test::TcpFlags::Ack), PW_REASON_SIP_RESPONSIVE));
 }
 
+// A budget over its limit under a longer interval (before a reload that raised rate or
+// shortened period) has its limit up to that interval ahead of now: it is among the youngest,
+// not the oldest (with the ages offset by the policy's own span, a lane an hour ahead under a
+// six-second interval wrapped round to the oldest, and the source got a fresh budget first).
+TEST_CASE("a budget over an hour's limit is not the first replaced under a shorter interval", "[bpf][sip][rate]")
+{
+    ConnBuckets c; // 10 a minute: an interval of 6 s
+    for (size_t n = 1; n < 8; ++n)
+        c.budgetFor(n);
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    const __u32 nowC = static_cast<__u32>((static_cast<__u64>(ts.tv_sec) * 1000000000ULL + ts.tv_nsec) >> PW_RATE_LIMIT_SHIFT);
+    const int fd = c.h.maps().rate.fd();
+    const __u32 line = pw_rate_lane_entry(c.h.maps().rate.slots(), c.base);
+    std::array<__u32, PW_RATE_LANES_PER_BLOCK> lanes{};
+    REQUIRE(bpf_map_lookup_elem(fd, &line, lanes.data()) == 0);
+    __u32& l = lanes[c.connSlot % PW_RATE_LANES_PER_BLOCK];
+    const __u32 hourAhead = static_cast<__u32>((3600ULL * 1000000000ULL) >> PW_RATE_LIMIT_SHIFT);
+    l = (l & ~PW_RATE_LIMIT_MASK) | ((nowC + hourAhead) & PW_RATE_LIMIT_MASK);
+    REQUIRE(bpf_map_update_elem(fd, &line, lanes.data(), BPF_ANY) == 0);
+    c.budgetFor(8);
+    CHECK(c.h.maps().rate.slotOf(addrKey(c.nine[0])) == c.connSlot);
+}
+
 // The e2e bench's flood at the production size of pw_rate: 100,000 sources in turn, each over
 // its budget after its first packet. Once every source has a budget, hardly any passes again:
 // with one bucket per key about 7% did, every round; with two whose tags share a line, a few
