@@ -305,6 +305,28 @@ struct ConnBuckets {
         const Peer p{nine[n].c_str(), nine[n].c_str()};
         checkVerdict(h, expect("a budget for " + nine[n], sipUdp(Family::V4, p), PW_REASON_SIP_RESPONSIVE));
     }
+    // Now, in lane units.
+    static __u32 nowUnits()
+    {
+        timespec ts{};
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return static_cast<__u32>((static_cast<__u64>(ts.tv_sec) * 1000000000ULL + ts.tv_nsec) >> PW_RATE_LIMIT_SHIFT);
+    }
+    // Writes `limit` into the lanes of the connection's bucket whose slot `which` takes.
+    template <typename Which>
+    void setLimits(Which which, __u32 limit)
+    {
+        const int fd = h.maps().rate.fd();
+        const __u32 line = pw_rate_lane_entry(h.maps().rate.slots(), base);
+        std::array<__u32, PW_RATE_LANES_PER_BLOCK> lanes{};
+        REQUIRE(bpf_map_lookup_elem(fd, &line, lanes.data()) == 0);
+        for (__u32 s = base; s < base + PW_RATE_WAYS; ++s)
+            if (which(s)) {
+                __u32& l = lanes[s % PW_RATE_LANES_PER_BLOCK];
+                l = (l & ~PW_RATE_LIMIT_MASK) | (limit & PW_RATE_LIMIT_MASK);
+            }
+        REQUIRE(bpf_map_update_elem(fd, &line, lanes.data(), BPF_ANY) == 0);
+    }
 };
 
 // An open TCP connection's segments are not charged, but they keep its budget in use: with its
@@ -336,19 +358,7 @@ TEST_CASE("budgets silent for weeks are replaced before a live one", "[bpf][sip]
     for (size_t n = 1; n < 8; ++n)
         c.budgetFor(n);
     // The connection's bucket mates: last heard of 2^23 + 100 units (26 days) ago.
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    const __u32 nowC = static_cast<__u32>((static_cast<__u64>(ts.tv_sec) * 1000000000ULL + ts.tv_nsec) >> PW_RATE_LIMIT_SHIFT);
-    const int fd = c.h.maps().rate.fd();
-    const __u32 line = pw_rate_lane_entry(c.h.maps().rate.slots(), c.base);
-    std::array<__u32, PW_RATE_LANES_PER_BLOCK> lanes{};
-    REQUIRE(bpf_map_lookup_elem(fd, &line, lanes.data()) == 0);
-    for (__u32 s = c.base; s < c.base + PW_RATE_WAYS; ++s)
-        if (s != c.connSlot) {
-            __u32& l = lanes[s % PW_RATE_LANES_PER_BLOCK];
-            l = (l & ~PW_RATE_LIMIT_MASK) | ((nowC - (1U << 23) - 100) & PW_RATE_LIMIT_MASK);
-        }
-    REQUIRE(bpf_map_update_elem(fd, &line, lanes.data(), BPF_ANY) == 0);
+    c.setLimits([&](__u32 s) { return s != c.connSlot; }, ConnBuckets::nowUnits() - (1U << 23) - 100);
     c.budgetFor(8);
     CHECK(c.h.maps().rate.slotOf(addrKey(c.nine[0])) == c.connSlot);
     checkVerdict(c.h, expect("the connection goes on", c.tcp(test::TcpFlags::Ack), PW_REASON_SIP_RESPONSIVE));
@@ -363,17 +373,8 @@ TEST_CASE("a budget over an hour's limit is not the first replaced under a short
     ConnBuckets c; // 10 a minute: an interval of 6 s
     for (size_t n = 1; n < 8; ++n)
         c.budgetFor(n);
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    const __u32 nowC = static_cast<__u32>((static_cast<__u64>(ts.tv_sec) * 1000000000ULL + ts.tv_nsec) >> PW_RATE_LIMIT_SHIFT);
-    const int fd = c.h.maps().rate.fd();
-    const __u32 line = pw_rate_lane_entry(c.h.maps().rate.slots(), c.base);
-    std::array<__u32, PW_RATE_LANES_PER_BLOCK> lanes{};
-    REQUIRE(bpf_map_lookup_elem(fd, &line, lanes.data()) == 0);
-    __u32& l = lanes[c.connSlot % PW_RATE_LANES_PER_BLOCK];
     const __u32 hourAhead = static_cast<__u32>((3600ULL * 1000000000ULL) >> PW_RATE_LIMIT_SHIFT);
-    l = (l & ~PW_RATE_LIMIT_MASK) | ((nowC + hourAhead) & PW_RATE_LIMIT_MASK);
-    REQUIRE(bpf_map_update_elem(fd, &line, lanes.data(), BPF_ANY) == 0);
+    c.setLimits([&](__u32 s) { return s == c.connSlot; }, ConnBuckets::nowUnits() + hourAhead);
     c.budgetFor(8);
     CHECK(c.h.maps().rate.slotOf(addrKey(c.nine[0])) == c.connSlot);
 }
