@@ -48,11 +48,12 @@ size_t KnownTable::saveState(const std::string& stateDir) const
     return live.size();
 }
 
-size_t KnownTable::replayState(const std::string& stateDir, size_t capacity, uint64_t maxSeconds, size_t* skipped)
+size_t KnownTable::replayState(const std::string& stateDir, size_t capacity, uint64_t maxSeconds, size_t* skipped,
+                               std::vector<std::string>* broken)
 {
     const int64_t now = unixNow();
     std::vector<CtlKnown> live;
-    for (const auto& e : CtlState::loadKnown(stateDir))
+    for (const auto& e : CtlState::loadKnown(stateDir, broken))
         if (e.expiresUnix > now)
             live.push_back(e);
     std::sort(live.begin(), live.end(), [](const CtlKnown& a, const CtlKnown& b) { return a.expiresUnix > b.expiresUnix; });

@@ -38,8 +38,10 @@ public:
     // The entries of state_dir/known that have not expired, into an empty table (a start whose
     // pins are new): those that expire last first, at most `capacity`, each for at most
     // `maxSeconds` (a clock set late at boot must not make one known for years). Sets *skipped
-    // to the live entries left out for want of room.
-    size_t replayState(const std::string& stateDir, size_t capacity, uint64_t maxSeconds, size_t* skipped);
+    // to the live entries left out for want of room; the file's broken lines are skipped and
+    // named in *broken.
+    size_t replayState(const std::string& stateDir, size_t capacity, uint64_t maxSeconds, size_t* skipped,
+                       std::vector<std::string>* broken);
 
 private:
     AddrFilter bits_;

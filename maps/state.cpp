@@ -80,8 +80,10 @@ bool readFile(const std::string& path, std::string& text)
 
 // Calls fn with the fields of each line that is neither empty nor a comment. A state file of a
 // million zone entries is read at every pbxwallctl change and every pbxwalld start or reload:
-// one read and no stream per line.
-void forEachLine(const std::string& path, const std::function<void(const Fields&)>& fn)
+// one read and no stream per line. A line fn refuses throws "FILE:LINE: reason", or with
+// `skipped`, goes there and the rest is read.
+void forEachLine(const std::string& path, const std::function<void(const Fields&)>& fn,
+                 std::vector<std::string>* skipped = nullptr)
 {
     std::string text;
     if (!readFile(path, text))
@@ -100,7 +102,10 @@ void forEachLine(const std::string& path, const std::function<void(const Fields&
         try {
             fn(split(line));
         } catch (const std::exception& e) {
-            throw std::runtime_error(path + ":" + std::to_string(n) + ": " + e.what());
+            std::string where = path + ":" + std::to_string(n) + ": " + e.what();
+            if (!skipped)
+                throw std::runtime_error(where);
+            skipped->push_back(std::move(where));
         }
     }
 }
@@ -261,16 +266,19 @@ std::vector<CtlBan> CtlState::loadBans(const std::string& dir)
     return bans;
 }
 
-std::vector<CtlKnown> CtlState::loadKnown(const std::string& dir)
+std::vector<CtlKnown> CtlState::loadKnown(const std::string& dir, std::vector<std::string>* skipped)
 {
     std::vector<CtlKnown> known;
-    forEachLine(dir + "/known", [&](const Fields& in) {
-        CtlKnown k;
-        if (in.n < 3 || !number(in.f[1], k.expiresUnix) || !number(in.f[2], k.createdUnix))
-            throw std::invalid_argument("expected \"ADDR EXPIRES CREATED\"");
-        k.addr = parseAddr(in.f[0]);
-        known.push_back(k);
-    });
+    forEachLine(
+        dir + "/known",
+        [&](const Fields& in) {
+            CtlKnown k;
+            if (in.n < 3 || !number(in.f[1], k.expiresUnix) || !number(in.f[2], k.createdUnix))
+                throw std::invalid_argument("expected \"ADDR EXPIRES CREATED\"");
+            k.addr = parseAddr(in.f[0]);
+            known.push_back(k);
+        },
+        skipped);
     return known;
 }
 

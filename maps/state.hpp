@@ -59,8 +59,9 @@ struct CtlState {
     static std::vector<CtlBan> loadBans(const std::string& dir);
     static void saveBans(const std::string& dir, const std::vector<CtlBan>& bans);
 
-    // The known file alone.
-    static std::vector<CtlKnown> loadKnown(const std::string& dir);
+    // The known file alone; with `skipped`, a broken line ("FILE:LINE: reason") is noted there
+    // and the others are read (the file is learnt state, not policy).
+    static std::vector<CtlKnown> loadKnown(const std::string& dir, std::vector<std::string>* skipped = nullptr);
     static void saveKnown(const std::string& dir, const std::vector<CtlKnown>& known);
 };
 

@@ -202,6 +202,14 @@ TEST_CASE("state files: known sources load back the same; a broken line is named
     CHECK(error == d.path + "/known:2: expected \"ADDR EXPIRES CREATED\"");
     d.write("known", "198.18.9.0/24 1800000000 1700000000\n");
     CHECK_THROWS(CtlState::loadKnown(d.path));
+    // As pbxwalld replays it: a broken line is named and skipped, the others read.
+    d.write("known", "198.18.9.9 1800000000 1700000000\n198.18.9.10 soon 1700000000\n2001:db8::9 1800000000 1\n");
+    std::vector<std::string> skipped;
+    const auto some = CtlState::loadKnown(d.path, &skipped);
+    REQUIRE(some.size() == 2);
+    CHECK(some[1].addr == parseAddr("2001:db8::9"));
+    REQUIRE(skipped.size() == 1);
+    CHECK(skipped[0] == d.path + "/known:2: expected \"ADDR EXPIRES CREATED\"");
 }
 
 TEST_CASE("state files: missing files are empty; comments, blank lines and spacing are skipped", "[state]")
