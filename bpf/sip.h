@@ -254,12 +254,11 @@ static __always_inline void pw_rate_insert(const struct pw_gen_state *g, const s
 		 * longer interval (before a reload that raised rate) read as the oldest: a source
 		 * over its budget got a fresh one first. */
 		__u32 now_c = (__u32)(now >> PW_RATE_LIMIT_SHIFT), oldest = 0;
-		__u32 span = PW_RATE_SPAN_MAX;
 
 #pragma unroll
 		for (__u32 w = 0; w < PW_RATE_WAYS; w++) {
 			__u32 *l = pw_rate_lane_of(g, base + w);
-			__u32 age = l ? ((now_c - *l + span) & PW_RATE_LIMIT_MASK) + 1 : 0;
+			__u32 age = l ? ((now_c - *l + PW_RATE_SPAN_MAX) & PW_RATE_LIMIT_MASK) + 1 : 0;
 
 			if (age > oldest) {
 				oldest = age;

@@ -198,10 +198,11 @@ __noinline int pw_own_request(__u32 len)
 /* The PBX accepted a registration: the peer becomes known for the registration's lifetime
  * (its Expires) capped at known_seconds, or known_seconds when the answer has no expiry, plus a
  * grace: the phone's refresh may come a little late (the grace came inside the cap until
- * 2026-12-06, and a 3600 s registration under the 3600 s cap had none). The entry is the address's, and phones behind one NAT address share it: a refresh
- * only ever extends it, and a de-registration (Expires 0) leaves it to end on its own, so that
- * one phone leaving or registering for less does not make the others unknown (their INVITEs
- * would meet the anonymous-call rule and their SIP the small budget, and then a ban). */
+ * 2026-12-06, and a 3600 s registration under the 3600 s cap had none). The entry is the
+ * address's, and phones behind one NAT address share it: a refresh only ever extends it, and
+ * a de-registration (Expires 0) leaves it to end on its own, so that one phone leaving or
+ * registering for less does not make the others unknown (their INVITEs would meet the
+ * anonymous-call rule and their SIP the small budget, and then a ban). */
 static __always_inline void pw_promote_known(const struct pw_meta *m, const struct pw_policy *pol,
 					     const struct pw_cseq_scan *sc)
 {

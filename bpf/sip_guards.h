@@ -653,8 +653,6 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 		return pw_sip_in_dialog(ctx, c->m.l4_off + sizeof(struct udphdr), known, &c->m.src) ? 0
 													   : PW_REASON_TOLL_FRAUD;
 	}
-
-
 	if (known == PW_KNOWN_UNSEEN) /* not an internet source: no budget looked it up */
 		known = pw_known_now(&c->m.src, pw_now());
 	return known == PW_KNOWN_YES ? 0 : PW_REASON_ANONYMOUS_INVITE;

@@ -257,4 +257,33 @@ void sweepKnown(MapSet& maps, const config::Config& cfg)
     maps.known.saveState(cfg.stateDir);
 }
 
+// At a start into an empty pw_known (new pins: a reboot, pbxwalld --detach), the live entries of
+// state_dir/known: the PBX kept its registrations, and its phones do not register again before
+// their refresh.
+void replayKnown(MapSet& maps, const config::Config& cfg)
+{
+    // A broken file (or line) does not stop the start: the phones register again at their
+    // refresh.
+    try {
+        // Each for at most known_seconds and the grace, or a week (the most known add
+        // gives), whichever is longer.
+        const uint64_t most = std::max<uint64_t>(cfg.sip.knownSeconds + 30, 604800);
+        size_t skipped = 0;
+        std::vector<std::string> broken;
+        pw_ban_key first{};
+        if (bpf_map_get_next_key(maps.known.fd(), nullptr, &first) != 0) // an empty table
+            if (const size_t n =
+                    maps.known.replayState(cfg.stateDir, maps.knownCapacity(), most, &skipped, &broken))
+                spdlog::info("{} known source(s) replayed from {}/known", n, cfg.stateDir);
+        for (const auto& b : broken)
+            spdlog::error("known source not replayed: {}", b);
+        if (skipped)
+            spdlog::warn("{} known source(s) of {}/known left out: [limits] known is full (they are known "
+                         "again at their next registration)",
+                         skipped, cfg.stateDir);
+    } catch (const std::exception& e) {
+        spdlog::error("known sources not replayed: {}", e.what());
+    }
+}
+
 } // namespace pbxwall::loader

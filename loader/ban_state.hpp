@@ -32,7 +32,11 @@ bool refitPrefixBans(MapSet& maps, const config::Config& cfg);
 // Expired bans out of the map and the state file; bans in force the file lacks into it.
 void sweepBans(MapSet& maps, const config::Config& cfg);
 
-// Expired known sources out of pw_known, and the known filter rebuilt.
+// Replays state_dir/known into an empty pw_known (a start with new pins); logs what it skips.
+void replayKnown(MapSet& maps, const config::Config& cfg);
+
+// Expired known sources out of pw_known, the known filter rebuilt, the live ones to
+// state_dir/known.
 void sweepKnown(MapSet& maps, const config::Config& cfg);
 
 } // namespace pbxwall::loader

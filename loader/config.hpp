@@ -61,7 +61,7 @@ struct Sip {
   uint32_t banSeconds = 1800;       // ban duration, 1..31536000 (fail2ban bantime)
   uint32_t ipv6Prefix = 64;         // IPv6 sources share one budget per prefix of this length: 48..128 (IPv4: per /32 always)
   uint32_t newSourcesPerSecond = 500; // aggregate budget for creating per-source state for new unknown sources, 1..1000000
-  uint32_t knownSeconds = 7200;     // longest time a source stays "known" after a successful REGISTER, 60..604800
+  uint32_t knownSeconds = 7200;     // longest registration a source is "known" for (+30 s), 60..604800
   uint32_t maxFailures = 10;        // failed authentications (403, 404, 401/407 beyond the allowance) within banWindow that ban the peer; 0 = never (fail2ban maxretry)
   uint32_t challengeAllowance = 3;  // 401/407 digest challenges per banWindow that are normal, not failures, 0..1000
   std::vector<PortRange> trapPorts; // UDP and TCP ports where any packet from a non-trusted source bans it (e.g. "5060" when SIP runs on another port)

@@ -432,27 +432,7 @@ int runDaemon(config::Config cfg)
         PolicyStore(m.set()).refreshBanFilter();
         // Known sources: pinned by an earlier run, or after a reboot (new pins) those the state
         // file kept, as the PBX keeps its registrations; they get their filter bits the same way.
-        // A broken file (or line) does not stop the start: the phones register again at their
-        // refresh.
-        try {
-            // Each for at most known_seconds and the grace, or a week (the most known add
-            // gives), whichever is longer.
-            const uint64_t most = std::max<uint64_t>(cfg.sip.knownSeconds + 30, 604800);
-            size_t skipped = 0;
-            std::vector<std::string> broken;
-            if (m.set().known.entries().empty())
-                if (const size_t n =
-                        m.set().known.replayState(cfg.stateDir, m.set().knownCapacity(), most, &skipped, &broken))
-                    spdlog::info("{} known source(s) replayed from {}/known", n, cfg.stateDir);
-            for (const auto& b : broken)
-                spdlog::error("known source not replayed: {}", b);
-            if (skipped)
-                spdlog::warn("{} known source(s) of {}/known left out: [limits] known is full (they are known "
-                             "again at their next registration)",
-                             skipped, cfg.stateDir);
-        } catch (const std::exception& e) {
-            spdlog::error("known sources not replayed: {}", e.what());
-        }
+        replayKnown(m.set(), cfg);
         PolicyStore(m.set()).refreshKnownFilter();
         return m;
     }();
