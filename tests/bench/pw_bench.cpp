@@ -114,16 +114,8 @@ public:
         libbpf_set_print([](libbpf_print_level l, const char* f, va_list ap) {
             return l == LIBBPF_WARN ? vfprintf(stderr, f, ap) : 0;
         });
-        if (elf_.empty()) {
-            s_.pw.reset(pbxwall_bpf::open());
-        } else {
-            s_.pw.reset(static_cast<pbxwall_bpf*>(calloc(1, sizeof(pbxwall_bpf))));
-            if (!s_.pw || pbxwall_bpf__create_skeleton(s_.pw.get()))
-                throw std::runtime_error("pbxwall skeleton");
-            s_.pw->skeleton->data = elf_.data();
-            s_.pw->skeleton->data_sz = elf_.size();
-            if (bpf_object__open_skeleton(s_.pw->skeleton, nullptr))
-                throw std::runtime_error("open the pbxwall object to compare (not a build of the same maps and programs?)");
+        s_.pw = openObject();
+        if (!elf_.empty()) {
             // The bench writes the maps with this build's structs: the other build must have
             // the same key and value sizes (an ABI change cannot be compared this way). Its
             // read-only data (the programs' constant tables) and the programs' per-CPU scratch
@@ -144,8 +136,6 @@ public:
                                              bpf_map__name(m) + ": a change of the maps' layout cannot be compared");
             }
         }
-        if (!s_.pw)
-            throw std::runtime_error("open pbxwall object");
         // A build to compare that predates host_shrink reads every host half whole: then both
         // builds' tables stay whole (wholeHostTables), or the comparison would be of layouts.
         if (!elf_.empty() && !btfReadsHostShrink(bpf_object__btf(s_.pw->obj)))
@@ -208,6 +198,29 @@ public:
         maps_.known.update(k, pw_known{now + 3600ULL * 1000000000ULL, now, 0});
     }
 
+    // Loads the programs again, on the same maps (and tables). The kernel puts every JIT image
+    // at a random offset within its 64-byte chunk (bpf_jit_binary_pack_alloc: a JIT-spraying
+    // defence), and the header scan's cost depends on where its loops fall: two loads of the
+    // same object measured up to 10 ns apart on the INVITE rows, the same way in every round.
+    // Reloaded before each round, a row's median is over placements, not of one draw.
+    void reload()
+    {
+        auto next = openObject();
+        bpf_map* m;
+        bpf_object__for_each_map(m, next->obj)
+        {
+            bpf_map__set_pin_path(m, nullptr);
+            const bpf_map* old = bpf_object__find_map_by_name(s_.pw->obj, bpf_map__name(m));
+            if (!old || bpf_map__reuse_fd(m, bpf_map__fd(old)) != 0)
+                throw std::runtime_error(std::string("reload: reuse map ") + bpf_map__name(m));
+        }
+        // The load fills the reused pw_stages with the new SIP stage.
+        if (pbxwall_bpf::load(next.get()))
+            throw std::runtime_error("reload pbxwall object");
+        s_.pw = std::move(next); // the old programs go; the maps stay, held by the new object
+        maps_ = MapSet::fromObject(s_.pw->obj);
+    }
+
     // ns per packet of one run of `repeat_` repetitions; with `check`, the last packet's
     // verdict must be the path's.
     double run(const Path& p, bool check = true)
@@ -259,6 +272,26 @@ public:
     }
 
 private:
+    // The pbxwall object, opened: the bench's own build, or the one in elf_ (--compare, --base).
+    std::unique_ptr<pbxwall_bpf, void (*)(pbxwall_bpf*)> openObject() const
+    {
+        std::unique_ptr<pbxwall_bpf, void (*)(pbxwall_bpf*)> pw(nullptr, pbxwall_bpf::destroy);
+        if (elf_.empty()) {
+            pw.reset(pbxwall_bpf::open());
+            if (!pw)
+                throw std::runtime_error("open pbxwall object");
+            return pw;
+        }
+        pw.reset(static_cast<pbxwall_bpf*>(calloc(1, sizeof(pbxwall_bpf))));
+        if (!pw || pbxwall_bpf__create_skeleton(pw.get()))
+            throw std::runtime_error("pbxwall skeleton");
+        pw->skeleton->data = const_cast<char*>(elf_.data());
+        pw->skeleton->data_sz = elf_.size();
+        if (bpf_object__open_skeleton(pw->skeleton, nullptr))
+            throw std::runtime_error("open the given pbxwall object (not a build of the same maps and programs?)");
+        return pw;
+    }
+
     static uint64_t countOf(const std::vector<CounterRow>& rows, unsigned reason)
     {
         uint64_t n = 0;
@@ -383,20 +416,27 @@ int main(int argc, char** argv)
     uint32_t nets = 10000;
     uint32_t rounds = 5;
     uint32_t repeat = 200000;
-    bool quick = false;
-    std::string jsonPath, only, compare;
+    bool quick = false, sameLoad = false;
+    std::string jsonPath, only, compare, base;
     app.add_option("--hosts", hosts, "reject-zone host entries")->capture_default_str();
     app.add_option("--bans", bans, "timed bans")->capture_default_str();
     app.add_option("--nets", nets, "reject-zone /24 prefixes")->capture_default_str();
     app.add_option("--rounds", rounds, "interleaved rounds")->capture_default_str();
     app.add_option("--repeat", repeat, "BPF_PROG_TEST_RUN repetitions per measurement")->capture_default_str();
     app.add_flag("--quick", quick, "small tables, few repetitions: checks every path runs with its verdict");
+    app.add_flag("--same-load", sameLoad,
+                 "load the programs once: every round then measures one placement of their JIT code "
+                 "(by default they are loaded again before each round)");
     app.add_option("--json", jsonPath, "also write the table as JSON to this file");
     app.add_option("--only", only,
                    "run only the paths whose name holds this text (and the floor): quicker A/B runs of a few rows");
     app.add_option("--compare", compare,
                    "also run every row against this build of pbxwall.bpf.o, with the same tables, back to back with "
                    "this one in every round: prints the paired differences (for judging a change on a noisy host)")
+        ->check(CLI::ExistingFile);
+    app.add_option("--base", base,
+                   "this build of pbxwall.bpf.o instead of the bench's own (A in --compare): running a "
+                   "comparison both ways cancels what favours one side")
         ->check(CLI::ExistingFile);
     CLI11_PARSE(app, argc, argv);
     if (geteuid() != 0) {
@@ -425,25 +465,37 @@ int main(int argc, char** argv)
         // --compare: the other build, with the same three sets of tables (made first: it
         // decides whether the host tables may be fitted to their entries).
         const uint32_t midHosts = std::max<uint32_t>(hosts / 10, 1);
-        std::string elf;
+        const auto readElf = [](const std::string& path) {
+            std::ifstream in(path, std::ios::binary);
+            std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+            if (!in || bytes.empty())
+                throw std::runtime_error("read " + path);
+            return bytes;
+        };
+        std::string elf, baseElf = base.empty() ? std::string{} : readElf(base);
+        // A base build that predates host_shrink keeps every table whole, the other build's too:
+        // known before the first copy is made.
+        if (!baseElf.empty()) {
+            bpf_object* o = bpf_object__open_mem(baseElf.data(), baseElf.size(), nullptr);
+            if (!o)
+                throw std::runtime_error("open " + base);
+            Bench::wholeHostTables = !btfReadsHostShrink(bpf_object__btf(o));
+            bpf_object__close(o);
+        }
         std::unique_ptr<Bench> benchB, midB, emptyB;
         if (!compare.empty()) {
-            std::ifstream in(compare, std::ios::binary);
-            elf.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-            if (!in || elf.empty())
-                throw std::runtime_error("read " + compare);
+            elf = readElf(compare);
             benchB = std::make_unique<Bench>(hosts, bans, bansFrom, nets, netsFrom, repeat, elf);
             if (Bench::wholeHostTables)
-                std::printf("compare: %s predates pw_gen_state.host_shrink: every host table is read whole\n",
-                            compare.c_str());
+                std::printf("compare: a build predates pw_gen_state.host_shrink: every host table is read whole\n");
             midB = std::make_unique<Bench>(midHosts, 0, 0, 0, 0, repeat, elf);
             emptyB = std::make_unique<Bench>(0, 0, 0, 0, 0, repeat, elf);
         }
-        Bench bench(hosts, bans, bansFrom, nets, netsFrom, repeat);
+        Bench bench(hosts, bans, bansFrom, nets, netsFrom, repeat, baseElf);
         // The same program with smaller lists, loaded side by side: a host list a tenth the
         // size, and no lists at all. Cost may grow with cache misses, never with entries.
-        Bench mid(midHosts, 0, 0, 0, 0, repeat);
-        Bench empty(0, 0, 0, 0, 0, repeat);
+        Bench mid(midHosts, 0, 0, 0, 0, repeat, baseElf);
+        Bench empty(0, 0, 0, 0, 0, repeat, baseElf);
         // As many as the end-to-end bench sends, at most half a run's repetitions: each warm-up
         // run sends every source two packets or more, and a budget (burst 1) lets two through.
         const uint32_t overSources = std::min<uint32_t>(100000, repeat / 2);
@@ -519,7 +571,11 @@ int main(int argc, char** argv)
                 if (benchB)
                     benchOf(p, true).run(p, false);
             }
-        for (uint32_t r = 0; r < rounds; ++r)
+        for (uint32_t r = 0; r < rounds; ++r) {
+            if (r > 0 && !sameLoad)
+                for (Bench* b : {&bench, &mid, &empty, benchB.get(), midB.get(), emptyB.get()})
+                    if (b)
+                        b->reload();
             for (size_t i = 0; i < paths.size(); ++i) {
                 if (!benchB) {
                     samples[i].push_back(benchOf(paths[i], false).run(paths[i]));
@@ -533,6 +589,7 @@ int main(int argc, char** argv)
                 samples[i].push_back(bFirst ? second : first);
                 samplesB[i].push_back(bFirst ? first : second);
             }
+        }
 
         const double floorMin = *std::min_element(samples[0].begin(), samples[0].end());
         const double floorMed = median(samples[0]);
@@ -598,8 +655,8 @@ int main(int argc, char** argv)
         // its median over rounds and its range, and in how many rounds B was the cheaper.
         nlohmann::json cmpRows = nlohmann::json::array();
         if (benchB) {
-            std::printf("\ncompare: A = this build, B = %s (each row runs with both, back to back, every round)\n",
-                        compare.c_str());
+            std::printf("\ncompare: A = %s, B = %s (each row runs with both, back to back, every round)\n",
+                        base.empty() ? "this build" : base.c_str(), compare.c_str());
             std::printf("%-66s %8s %8s %8s %8s %8s %7s\n", "path", "A med", "B med", "B-A med", "B-A min", "B-A max",
                         "B less");
             for (size_t i = 0; i < paths.size(); ++i) {
