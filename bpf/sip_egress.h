@@ -196,7 +196,10 @@ __noinline int pw_own_request(__u32 len)
 #define PW_KNOWN_GRACE_NS (30ULL * 1000000000ULL) /* a re-registration may come a little late */
 
 /* The PBX accepted a registration: the peer becomes known for the registration's lifetime
- * (its Expires) capped at known_seconds, or known_seconds when the answer has no expiry, plus a
+ * (its Expires) capped at known_seconds, or known_seconds when the answer has no expiry or goes
+ * on past what was read (`whole` 0: the 200 lists every binding of the account, and the phone's
+ * own may lie past PW_SIP_SCAN, longer than every one read; taken for a shorter one, the phone
+ * would be unknown, its calls dropped as anonymous, until its refresh), plus a
  * grace: the phone's refresh may come a little late (the grace came inside the cap until
  * 2026-12-06, and a 3600 s registration under the 3600 s cap had none). The entry is the
  * address's, and phones behind one NAT address share it: a refresh only ever extends it, and
@@ -204,7 +207,7 @@ __noinline int pw_own_request(__u32 len)
  * registering for less does not make the others unknown (their INVITEs would meet the
  * anonymous-call rule and their SIP the small budget, and then a ban). */
 static __always_inline void pw_promote_known(const struct pw_meta *m, const struct pw_policy *pol,
-					     const struct pw_cseq_scan *sc)
+					     const struct pw_cseq_scan *sc, int whole)
 {
 	struct pw_ban_key k;
 	__u64 now = bpf_ktime_get_coarse_ns();
@@ -217,7 +220,7 @@ static __always_inline void pw_promote_known(const struct pw_meta *m, const stru
 			return;
 		__u64 reg = (__u64)sc->expires * 1000000000ULL;
 
-		if (reg < life)
+		if (reg < life && whole)
 			life = reg;
 	}
 	life += PW_KNOWN_GRACE_NS;
@@ -407,7 +410,7 @@ static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct p
 
 			if (g)
 				g->challenges = 0;
-			pw_promote_known(m, pol, &sc);
+			pw_promote_known(m, pol, &sc, skb->len - (m->l4_off + sizeof(struct udphdr)) <= PW_SIP_SCAN);
 			return status;
 		}
 		/* Success after a digest challenge (a call, a registration) is how digest works: the

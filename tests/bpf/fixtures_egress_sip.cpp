@@ -486,6 +486,17 @@ TEST_CASE("the known lifetime follows the registration's expiry, capped at known
         // No expiry in the answer: known_seconds, and the grace.
         h.runEgress(answer(f, d, registered("")).bytes());
         CHECK(knownSeconds(h, f, d) == 7230);
+        // An answer longer than the 512 bytes read: the phone's own binding may be past them,
+        // longer than the other device's read first, so known_seconds.
+        std::string bindings;
+        while (bindings.size() < 400)
+            bindings += "Contact: <sip:2001@198.18.9.98:5060>;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-"
+                        "0015650a0b0c>\";expires=60\r\n";
+        bindings += "Contact: <sip:2001@198.18.9.35:5060>;expires=3600\r\n";
+        const Peer g{"198.18.9.35", "2001:db8:9::35"};
+        REQUIRE(registered(bindings).find("expires=3600") > 512);
+        h.runEgress(answer(f, g, registered(bindings)).bytes());
+        CHECK(knownSeconds(h, f, g) == 7230);
         // The entry is the address's, shared by the phones behind one NAT address: a refresh
         // extends it, a shorter one leaves it, and a de-registration (expiry 0) does not end it.
         h.runEgress(answer(f, e, registered("Expires: 60\r\n")).bytes());
