@@ -121,7 +121,7 @@ int run(int argc, char** argv)
 
     Context ctx;
     CLI::App app{"pbxwallctl: control the pbxwall XDP firewall through its pinned maps.\n"
-                 "Works while pbxwalld is down; changes but known add|del are kept under state_dir and survive reboots.",
+                 "Works while pbxwalld is down; every change is kept under state_dir and survives reboots.",
                  "pbxwallctl"};
     app.fallthrough(); // global options are accepted after the subcommand too (inherited below)
     app.require_subcommand(1);

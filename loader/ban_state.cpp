@@ -10,9 +10,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <set>
+#include <system_error>
 
 namespace pbxwall::loader {
 
@@ -54,23 +57,41 @@ std::map<Addr, pw_ban> widenedBans(MapSet& maps, unsigned len, std::vector<pw_ba
 } // namespace
 
 // Bans recorded in state_dir that are missing from the map (after a reboot) come back with
-// their remaining time; expired ones are dropped.
+// their remaining time; expired ones are dropped. Those that end last first (permanent ones
+// before all): a table made smaller than the bans in force keeps those, and the start goes on
+// with the rest logged, not failed (the filter would stay off the PBX until [limits] grew).
 void replayBans(MapSet& maps, const CtlState& state)
 {
-    size_t restored = 0;
+    std::vector<const CtlBan*> missing;
     for (const auto& b : state.bans) {
         if (b.expiresUnix && b.expiresUnix <= unixNow())
             continue;
         pw_ban_key key{};
         std::memcpy(key.addr, b.addr.bytes.data(), 16);
-        if (maps.bans.lookup(key))
-            continue;
+        if (!maps.bans.lookup(key))
+            missing.push_back(&b);
+    }
+    const auto ends = [](const CtlBan* b) { return b->expiresUnix ? b->expiresUnix : INT64_MAX; };
+    std::stable_sort(missing.begin(), missing.end(), [&](const CtlBan* a, const CtlBan* b) { return ends(a) > ends(b); });
+    size_t restored = 0;
+    for (const CtlBan* b : missing) {
+        pw_ban_key key{};
+        std::memcpy(key.addr, b->addr.bytes.data(), 16);
         pw_ban ban{};
-        ban.expires_ns = unixToMonotonicNs(b.expiresUnix);
-        ban.created_ns = monotonicNowNs();
-        ban.cause = b.cause;
-        ban.prefix = b.prefix;
-        maps.bans.update(key, ban);
+        ban.expires_ns = unixToMonotonicNs(b->expiresUnix);
+        ban.created_ns = pastUnixToMonotonicNs(b->createdUnix);
+        ban.cause = b->cause;
+        ban.prefix = b->prefix;
+        try {
+            maps.bans.update(key, ban);
+        } catch (const std::system_error& e) {
+            if (e.code().value() != E2BIG && e.code().value() != ENOMEM && e.code().value() != ENOSPC)
+                throw;
+            spdlog::error("{} of the bans in {} not restored: pw_bans is full (raise [limits] bans); "
+                          "those that end last were kept",
+                          missing.size() - restored, "state_dir/bans");
+            break;
+        }
         ++restored;
     }
     if (restored)
@@ -170,6 +191,34 @@ bool refitPrefixBans(MapSet& maps, const config::Config& cfg)
     return !old.empty();
 }
 
+// Appends to `bans` (the state file's) the bans in force in the map that it lacks; returns how
+// many.
+static size_t addBansInForce(const BanTable& map, std::vector<CtlBan>& bans, uint64_t now)
+{
+    std::set<Addr> recorded;
+    for (const CtlBan& b : bans)
+        recorded.insert(b.addr);
+    size_t added = 0;
+    for (const auto& [k, b] : map.entries()) {
+        Addr a;
+        std::memcpy(a.bytes.data(), k.addr, 16);
+        if ((b.expires_ns && b.expires_ns <= now) || recorded.contains(a))
+            continue;
+        bans.push_back({a, monotonicNsToUnix(b.expires_ns), monotonicNsToUnix(b.created_ns), b.cause, b.prefix});
+        ++added;
+    }
+    return added;
+}
+
+size_t keepBansInForce(const BanTable& map, const std::string& stateDir)
+{
+    std::vector<CtlBan> bans = CtlState::loadBans(stateDir);
+    const size_t added = addBansInForce(map, bans, monotonicNowNs());
+    if (added)
+        CtlState::saveBans(stateDir, bans);
+    return added;
+}
+
 // Deletes expired bans from the map and from the state file.
 void sweepBans(MapSet& maps, const config::Config& cfg)
 {
@@ -187,18 +236,7 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
     // Bans the data plane set reach the state file through their events; one whose event was
     // lost (the ring full, a save that failed, an event left in the ring at a stop) is
     // recorded here, so that it survives a reboot all the same.
-    std::set<Addr> recorded;
-    for (const CtlBan& b : bans)
-        recorded.insert(b.addr);
-    size_t missed = 0;
-    for (const auto& [k, b] : maps.bans.entries()) {
-        Addr a;
-        std::memcpy(a.bytes.data(), k.addr, 16);
-        if ((b.expires_ns && b.expires_ns <= now) || recorded.contains(a))
-            continue;
-        bans.push_back({a, monotonicNsToUnix(b.expires_ns), monotonicNsToUnix(b.created_ns), b.cause, b.prefix});
-        ++missed;
-    }
+    const size_t missed = addBansInForce(maps.bans, bans, now);
 
     // The ban filter forgets lifted and expired bans here: after expiries, and once a minute
     // for bans pbxwallctl lifted (a stale bit only costs a pw_bans lookup). The minute counts

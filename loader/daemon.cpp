@@ -487,8 +487,10 @@ int runDaemon(config::Config cfg)
             try { // the pins stay; a reboot or --detach after this would lose what the last sweep did not write
                 PinLock lock(cfg.pinDir);
                 maps.set().known.saveState(cfg.stateDir);
+                if (const size_t n = keepBansInForce(maps.set().bans, cfg.stateDir))
+                    spdlog::info("{} ban(s) in force recorded in {}/bans", n, cfg.stateDir);
             } catch (const std::exception& e) {
-                spdlog::error("known sources: {}", e.what());
+                spdlog::error("known sources and bans: {}", e.what());
             }
             spdlog::info("{}: exiting, the filter stays attached and enforcing", strsignal(si.ssi_signo));
             return 0;

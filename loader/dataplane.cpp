@@ -2,6 +2,8 @@
 // bpffs, pins, map creation/adoption and XDP/TC attachment for pbxwalld.
 #include "dataplane.hpp"
 
+#include "ban_state.hpp"
+#include "ban_table.hpp"
 #include "btf_layout.hpp"
 #include "known_table.hpp"
 
@@ -571,8 +573,9 @@ std::vector<std::string> detachAll(const std::string& pinDir, const std::string&
     if (failed) // a program left attached keeps its maps: the next start adopts them
         throw std::runtime_error("not every program could be detached (see above): the pins in " + pinDir +
                                  " are kept");
-    // The known sources the data plane made or refreshed since pbxwalld stopped: the next start
-    // replays them. A failure is a warning: the phones register again at their refresh.
+    // The known sources the data plane made or refreshed since pbxwalld stopped, and the bans
+    // it set meanwhile: the next start (new pins) replays what the state files hold. A failure
+    // is a warning: the phones register again at their refresh, and the pins are going anyway.
     if (UniqueFd known(bpf_obj_get((pinDir + "/" PW_MAP_NAME_KNOWN).c_str())); known) {
         try {
             PinLock lock(pinDir);
@@ -580,6 +583,15 @@ std::vector<std::string> detachAll(const std::string& pinDir, const std::string&
             spdlog::info("{} known source(s) kept in {}/known", n, stateDir);
         } catch (const std::exception& e) {
             spdlog::warn("known sources not kept: {}", e.what());
+        }
+    }
+    if (UniqueFd bans(bpf_obj_get((pinDir + "/" PW_MAP_NAME_BANS).c_str())); bans) {
+        try {
+            PinLock lock(pinDir);
+            if (const size_t n = keepBansInForce(BanTable(bans.get(), -1, -1), stateDir))
+                spdlog::info("{} ban(s) the data plane set since pbxwalld stopped kept in {}/bans", n, stateDir);
+        } catch (const std::exception& e) {
+            spdlog::error("bans the data plane set since pbxwalld stopped not kept: {}", e.what());
         }
     }
     for (const auto& name : pinnedMapNames())

@@ -228,10 +228,19 @@ pw_daemon_stop TERM
 pw_check "SIGTERM: pbxwalld logs that the filter stays" grep -q "the filter stays attached" "$PW_DAEMON_LOG"
 pw_check "SIGTERM: the state file keeps the known sources" grep -q '^198[.]18[.]7[.]77 ' "$PW_STATE_DIR/known"
 pw_check "SIGTERM: but not the expired one" bash -c "! grep -q '^198[.]18[.]7[.]78 ' '$PW_STATE_DIR/known'"
+# A ban the data plane sets while no pbxwalld runs (the filter stays attached and enforcing):
+# written into pw_bans behind its back (cause trap_port, no expiry), as the data plane would.
+bpftool map update pinned "$PW_PIN_DIR/pw_bans" \
+  key hex 00 00 00 00 00 00 00 00 00 00 ff ff c6 12 06 60 \
+  value hex 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 02 00 00 00 00 00 00 00 ||
+  pw_die "write a ban into pw_bans"
 if pw_pbxwalld --detach -c "$PW_CONFIG" >"$PW_TMP/detach.log" 2>&1; then pw_ok "pbxwalld --detach exits 0"
 else pw_bad "pbxwalld --detach failed"; cat "$PW_TMP/detach.log"; fi
 read -r mode4 prog4 < <(pw_xdp_info)
 pw_check "--detach writes the known sources first" grep -q "2 known source(s) kept in" "$PW_TMP/detach.log"
+pw_check "--detach records the ban set while pbxwalld was stopped" \
+  grep -q "1 ban(s) the data plane set since pbxwalld stopped kept in" "$PW_TMP/detach.log"
+pw_check "the state file holds it" grep -q '^198[.]18[.]6[.]96 never [0-9]* 2' "$PW_STATE_DIR/bans"
 pw_check_eq "after --detach, no XDP program on the interface" "$mode4 $prog4" "none 0"
 pw_check_eq "after --detach, no TC egress filter" "$(pw_tc_egress | grep -c pw_tc_egress || true)" 0
 pw_check "after --detach, the pin directory is gone" test ! -e "$PW_PIN_DIR"
@@ -265,7 +274,7 @@ pw_check "pbxwalld runs on after the failed attach" kill -0 "$PW_DAEMON_PID"
 cp "$PW_TMP/no-bridge.toml" "$PW_CONFIG"
 nsenter --net="/var/run/netns/$PW_NS_PBX" ip link del "$bridge"
 pw_check "the fresh start did not adopt anything" bash -c "! grep -q adopted '$PW_DAEMON_LOG'"
-pw_check "the fresh start restored the 3 bans from the state directory" grep -q "restored 3 bans" "$PW_DAEMON_LOG"
+pw_check "the fresh start restored the 4 bans from the state directory" grep -q "restored 4 bans" "$PW_DAEMON_LOG"
 pw_check "the fresh start lifted the link-local prefix ban" \
   grep -q "ban of fe80::/64 lifted: link-local sources are banned by address" "$PW_DAEMON_LOG"
 pw_check "the state file no longer holds it" bash -c "! grep -q '^fe80::' '$PW_STATE_DIR/bans'"
@@ -287,8 +296,9 @@ pw_check_eq "after the reboot, the replayed phone's SIP is a known source's" \
   "$(pw_stat_delta "$PW_TMP/stats-known0.json" "$PW_TMP/stats-known1.json" sip_known)" 1
 pw_ctl known del "$PW_PHONE2_6" >/dev/null
 pw_check "known del takes it out of the state file" bash -c "! grep -q '^$PW_PHONE2_6 ' '$PW_STATE_DIR/known'"
-pw_check_eq "after the reboot, the ban committed during the sweep is in force" \
-  "$(pw_json "$PW_TMP/ban-after the reboot.json" "[b['addr'] for b in d['bans'] if b['addr'] == '2001:db8:f::1']")" '["2001:db8:f::1"]'
+pw_check_eq "after the reboot, the ban committed during the sweep and the one set while stopped are in force" \
+  "$(pw_json "$PW_TMP/ban-after the reboot.json" "sorted(b['addr'] for b in d['bans'] if b['addr'] in ('2001:db8:f::1', '198.18.6.96'))")" \
+  '["198.18.6.96", "2001:db8:f::1"]'
 
 # ---- a pinned map that another pbxwall build made (another layout): a clear refusal ----
 pw_daemon_stop TERM
@@ -389,6 +399,21 @@ pw_check "a SIGHUP while the config loads: then pbxwalld starts" pw_wait_log "$P
 timeout 10 cp "$PW_CONFIG" "$fifo" || pw_bad "pbxwalld did not read its config again for the reload"
 pw_check "a SIGHUP while the config loads: it reloads once started" pw_wait_log "$PW_TMP/fifo.log" 'reload complete' 10
 pw_stop "$fifo_pid" TERM
+
+# ---- a ban table made smaller than the bans in force (--detach, [limits] bans lowered): the ----
+# ---- start keeps those that end last (the two permanent ones) and goes on, not failed    ----
+pw_pbxwalld --detach -c "$PW_CONFIG" >"$PW_TMP/detach2.log" 2>&1 || pw_bad "the second --detach failed"
+printf '\n[limits]\nbans = 2\n' >>"$PW_CONFIG"
+pw_daemon_start
+pw_check "a start into a ban table too small: pbxwalld runs" kill -0 "$PW_DAEMON_PID"
+pw_check "it says how many bans were not restored, and why" \
+  grep -q "of the bans in state_dir/bans not restored: pw_bans is full (raise \[limits\] bans); those that end last were kept" \
+  "$PW_DAEMON_LOG"
+pw_ctl --json ban list >"$PW_TMP/ban-small.json"
+pw_check_eq "the permanent bans were kept" \
+  "$(pw_json "$PW_TMP/ban-small.json" "sorted(b['addr'] for b in d['bans'])")" '["198.18.6.96", "2001:db8:f::1"]'
+read -r mode8 prog8 < <(pw_xdp_info)
+pw_check "and the filter is attached ($mode8 $prog8)" test "$prog8" -gt 0
 
 [[ -n ${PW_SHOW_LOGS:-} ]] && cat "$PW_TMP"/pbxwalld.*.log
 pw_finish
