@@ -16,6 +16,7 @@ struct pw_cseq_scan {
 	__u32 via;   /* the line being scanned is a Via ("Via" or "v") */
 	__u32 maddr; /* a Via line has a maddr parameter */
 	__u32 via_done; /* a Via line ended within the scan: the top Via was read whole */
+	__u32 contact;  /* a Contact ("Contact" or "m") line: the answer lists a binding */
 };
 
 /* At q (a '\n' or a ';'): an Expires header (RFC 3261 20.19) or a Contact's expires= parameter
@@ -79,13 +80,27 @@ static long pw_cseq_at(__u32 i, void *arg)
 
 		sc->via_done = pw_opaque(sc->via_done | (sc->via & !more));
 		sc->via = pw_opaque(more ? sc->via : via);
+		/* A Contact ("Contact" or "m", white space, ':'): a 200 to REGISTER lists a binding. */
+		__u32 c = pw_lc(q[1], 'm') ? 2
+					   : (pw_lc(q[1], 'c') && pw_lc(q[2], 'o') && pw_lc(q[3], 'n') && pw_lc(q[4], 't') &&
+					      pw_lc(q[5], 'a') && pw_lc(q[6], 'c') && pw_lc(q[7], 't'))
+						     ? 8
+						     : 0;
+
+		sc->contact = pw_opaque(sc->contact | (c && (q[c] == ':' || q[c] == ' ' || q[c] == '\t')));
 	}
 	/* A Via's maddr parameter (RFC 3261 18.2.2: the answer goes to that address, not to the
-	 * request's source): pw_sip_answer then credits the answer to nobody. */
-	if (q[0] == ';' && sc->via && pw_lc(q[1], 'm') && pw_lc(q[2], 'a') && pw_lc(q[3], 'd') && pw_lc(q[4], 'd') &&
-	    pw_lc(q[5], 'r') && (q[6] == '=' || q[6] == ' ' || q[6] == '\t')) {
-		sc->maddr = pw_opaque(1);
-		return 0;
+	 * request's source): pw_sip_answer then credits the answer to nobody. White space may
+	 * follow the ';' (RFC 3261 25.1: SEMI is SWS ";" SWS). */
+	if (q[0] == ';' && sc->via) {
+		__u32 m = q[1] == ' ' || q[1] == '\t' ? (q[2] == ' ' || q[2] == '\t' ? 3 : 2) : 1;
+
+		m = pw_opaque(m) & 3;
+		if (pw_lc(q[m], 'm') && pw_lc(q[m + 1], 'a') && pw_lc(q[m + 2], 'd') && pw_lc(q[m + 3], 'd') &&
+		    pw_lc(q[m + 4], 'r') && (q[m + 5] == '=' || q[m + 5] == ' ' || q[m + 5] == '\t')) {
+			sc->maddr = pw_opaque(1);
+			return 0;
+		}
 	}
 	/* An expiry, or a CSeq line: apart, so that the verifier does not walk the CSeq's reading
 	 * once per way out of the expiry's. */
@@ -151,7 +166,7 @@ __noinline __u64 pw_answer_scan(__u32 len)
 
 	bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
 	return (__u64)sc.expires << 32 | (sc.ncseq & 3) | (sc.method & 3) << 2 | (sc.has_expires & 1) << 4 |
-	       (sc.maddr & 1) << 5 | (sc.via_done & 1) << 6;
+	       (sc.maddr & 1) << 5 | (sc.via_done & 1) << 6 | (sc.contact & 1) << 7;
 }
 
 static __always_inline void pw_scan_answer(__u32 len, struct pw_cseq_scan *sc)
@@ -164,6 +179,7 @@ static __always_inline void pw_scan_answer(__u32 len, struct pw_cseq_scan *sc)
 	sc->has_expires = (r >> 4) & 1;
 	sc->maddr = (r >> 5) & 1;
 	sc->via_done = (r >> 6) & 1;
+	sc->contact = (r >> 7) & 1;
 }
 
 #define PW_SIP_OWN_REQUEST 1 /* pw_sip_answer: the PBX's own request (never a status code) */
@@ -214,6 +230,10 @@ static __always_inline void pw_promote_known(const struct pw_meta *m, const stru
 	__u64 life = pol->known_ns;
 	struct pw_known kn = { .created_ns = now };
 
+	/* A 200 read whole that lists no binding: the last one removed (Kamailio and pjsip answer a
+	 * de-registration so, with no expiry at all), or a query. Nobody becomes known. */
+	if (whole && !sc->contact)
+		return;
 	__builtin_memcpy(k.addr, m->dst.b, 16);
 	if (sc->has_expires) {
 		if (sc->expires == 0)

@@ -80,8 +80,11 @@ static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 
 
 	for (__u32 j = 0; j < 4 && (ch == ' ' || ch == '\t'); j++) /* k <= 14: in the sixteen bytes */
 		ch = pw_byte16(w0, w1, ++k);
-	/* ch is ':', ' ' or '\t', tested as one bit of a mask: one branch, one verifier path. */
-	if (!((ch < 64) & (((1ULL << ':') | (1ULL << ' ') | (1ULL << '\t')) >> (ch & 63))))
+	/* ch is ':', ' ' or '\t', or a line end (the name folded: pjsip reads the header on the
+	 * next line, so the line counts, and a CSeq read from there does not parse), tested as one
+	 * bit of a mask: one branch, one verifier path. */
+	if (!((ch < 64) & (((1ULL << ':') | (1ULL << ' ') | (1ULL << '\t') | (1ULL << '\r') | (1ULL << '\n')) >>
+			   (ch & 63))))
 		return 0;
 	*voff = off + k + 1;
 	return where;

@@ -279,11 +279,13 @@ static long pw_dlg_at(__u32 i, void *arg __attribute__((unused)))
 	__u32 e = pw_dlg_next[(st->state & 15) * 16 + (pw_dlg_class[ch & 255] & 15)];
 	/* Bytes where a PBX's reading of the lines parts from this one's: a CR no line feed
 	 * follows (pjsip ends a line there, and a To or Route after it would be unseen here), an
-	 * '&' (pjsip ends a header there too, after one it parses: "Max-Forwards: 70&To: ..."),
+	 * '&' (pjsip ends a header there too, after one it parses: "Max-Forwards: 70&To: ..."; not
+	 * in the To's quoted display name, which its parser reads whole: a caller named "AT&T"),
 	 * and control bytes (a NUL ends the message for chan_sip). Tested here, not as a class of
 	 * the table refused in every state: that cost the verifier 11k more instructions. */
-	__u32 odd = (ch == '\r' && after != '\n') || ch == '&' || (ch < ' ' && ch != '\t' && ch != '\r' && ch != '\n') ||
-		    ch == 0x7f;
+	__u32 quoted = (st->state & 15) == PW_DLG_QUOTE || (st->state & 15) == PW_DLG_QESC;
+	__u32 odd = (ch == '\r' && after != '\n') || (ch == '&' && !quoted) ||
+		    (ch < ' ' && ch != '\t' && ch != '\r' && ch != '\n') || ch == 0x7f;
 	__u32 lch = pw_lower(ch), name = st->name, nlen = st->nlen;
 	__u32 bit = (e & PW_A_NSTART) ? 1 : 0;
 	__u32 keep = (e & (PW_A_NSTART | PW_A_RESET)) ? 0 : ~0U;

@@ -46,10 +46,13 @@ Packet answer(Family f, Peer peer, const std::string& text, uint16_t sport = 506
     return ip(f, kHost, peer).udp(sport, 5060).sip(text);
 }
 
+// An answer with one binding (a 200 to REGISTER lists them all, RFC 3261 10.3; other answers
+// may carry a Contact too).
 std::string response(const std::string& status, const std::string& cseq)
 {
     return "SIP/2.0 " + status + "\r\nVia: SIP/2.0/UDP 198.18.9.9:5060;branch=z9hG4bK1\r\nFrom: <sip:100@pbx>;tag=1\r\n"
-           "To: <sip:100@pbx>;tag=2\r\nCall-ID: abc@198.18.9.9\r\n" + cseq + "\r\nContent-Length: 0\r\n\r\n";
+           "To: <sip:100@pbx>;tag=2\r\nCall-ID: abc@198.18.9.9\r\n" + cseq +
+           "\r\nContact: <sip:100@198.18.9.9:5060>\r\nContent-Length: 0\r\n\r\n";
 }
 
 // A datagram from a peer's SIP port to the PBX's.
@@ -63,7 +66,7 @@ std::string withVia(const std::string& status, const std::string& cseq, const st
 {
     return "SIP/2.0 " + status + "\r\n" + via +
            "\r\nFrom: <sip:100@pbx>;tag=1\r\nTo: <sip:100@pbx>;tag=2\r\nCall-ID: v@x\r\n" + cseq +
-           "\r\nContent-Length: 0\r\n\r\n";
+           "\r\nm: <sip:100@198.18.9.1:5060>\r\nContent-Length: 0\r\n\r\n";
 }
 
 bool known(Harness& h, Family f, Peer p)
@@ -116,6 +119,9 @@ TEST_CASE("an answer sent to a Via maddr makes nobody known and counts against n
         CHECK_FALSE(known(h, f, kNet));
         // The compact form, any case, white space before the '='.
         h.runEgress(answer(f, kNet, withVia("200 OK", "CSeq: 3 REGISTER", "v: SIP/2.0/UDP h;MADDR =198.18.9.9")).bytes());
+        CHECK_FALSE(known(h, f, kNet));
+        // White space may follow the ';' (RFC 3261 25.1: SEMI is SWS ";" SWS).
+        h.runEgress(answer(f, kNet, withVia("200 OK", "CSeq: 3 REGISTER", "Via: SIP/2.0/UDP h; \tmaddr=198.18.9.9")).bytes());
         CHECK_FALSE(known(h, f, kNet));
         // maddr outside a Via (a Contact URI parameter) is not the answer's destination.
         h.runEgress(answer(f, kNet,
@@ -456,7 +462,8 @@ long knownSeconds(Harness& h, Family f, Peer p)
 std::string registered(const std::string& expiryLines)
 {
     return "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.9.9:5060;branch=z9hG4bK1\r\nFrom: <sip:2001@pbx>;tag=1\r\n"
-           "To: <sip:2001@pbx>;tag=2\r\nCall-ID: reg1@198.18.9.9\r\nCSeq: 7 REGISTER\r\n" +
+           "To: <sip:2001@pbx>;tag=2\r\nCall-ID: reg1@198.18.9.9\r\nCSeq: 7 REGISTER\r\n"
+           "Contact: <sip:2001@198.18.9.9:5060>\r\n" +
            expiryLines + "Content-Length: 0\r\n\r\n";
 }
 
@@ -509,6 +516,23 @@ TEST_CASE("the known lifetime follows the registration's expiry, capped at known
         CHECK(knownSeconds(h, f, e) == 630);
         h.runEgress(answer(f, e, registered("Expires: 0\r\n")).bytes());
         CHECK(knownSeconds(h, f, e) == 630);
+        // A 200 read whole that lists no binding (Kamailio and pjsip answer the removal of the
+        // last one so, with no expiry at all; or a query): nobody becomes known, nor longer.
+        const std::string none = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.9.9:5060;branch=z9hG4bK2\r\n"
+                                 "From: <sip:2001@pbx>;tag=1\r\nTo: <sip:2001@pbx>;tag=3\r\n"
+                                 "Call-ID: reg2@198.18.9.9\r\nCSeq: 8 REGISTER\r\nContent-Length: 0\r\n\r\n";
+        const Peer u{"198.18.9.36", "2001:db8:9::36"};
+        h.runEgress(answer(f, u, none).bytes());
+        CHECK(knownSeconds(h, f, u) == -1);
+        h.runEgress(answer(f, e, none).bytes());
+        CHECK(knownSeconds(h, f, e) == 630);
+        // "Contact-Info" names no binding; "Contact :" (and "m:", the compact form) does.
+        const std::string one = registered("");
+        const size_t at = one.find("Contact:");
+        h.runEgress(answer(f, u, std::string(one).replace(at, 8, "Contact-Info:")).bytes());
+        CHECK(knownSeconds(h, f, u) == -1);
+        h.runEgress(answer(f, u, std::string(one).replace(at, 8, "Contact :")).bytes());
+        CHECK(knownSeconds(h, f, u) == 7230);
     }
 }
 
@@ -654,7 +678,8 @@ TEST_CASE("a new known source is reported once; a full known table is reported, 
     for (Family f : kFamilies) {
         INFO(named(f, "known events"));
         Harness h(kConfig, Programs::IngressAndEgress, {{PW_MAP_NAME_KNOWN, 1}});
-        const std::string ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.9.9:5060\r\nCSeq: 7 REGISTER\r\nExpires: 120\r\n\r\n";
+        const std::string ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.9.9:5060\r\nCSeq: 7 REGISTER\r\n"
+                               "Contact: <sip:1@198.18.9.9>\r\nExpires: 120\r\n\r\n";
         h.runEgress(answer(f, kNet, ok).bytes());
         auto ev = h.events();
         REQUIRE(ev.size() == 1);

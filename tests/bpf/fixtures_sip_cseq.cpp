@@ -73,6 +73,11 @@ TEST_CASE("CSeq: a request other than INVITE and REGISTER must name its own meth
     check("OPTIONS, a second CSeq behind white space", bare("OPTIONS", "CSeq: 1 OPTIONS\r\nCSeq      : 1 REGISTER\r\n"),
           bad);
     check("OPTIONS, its only CSeq behind white space", bare("OPTIONS", "CSeq \t \t \t: 1 OPTIONS\r\n"), bad);
+    // A name folded onto the next line: pjsip reads that CSeq (and keeps the last one).
+    check("OPTIONS, a second CSeq whose name is folded", bare("OPTIONS", "CSeq: 1 OPTIONS\r\nCSeq\r\n : 1 REGISTER\r\n"),
+          bad);
+    check("OPTIONS, a second CSeq folded after white space",
+          bare("OPTIONS", "CSeq: 1 OPTIONS\r\nCSeq \n\t: 1 REGISTER\r\n"), bad);
     check("OPTIONS, no sequence number", bare("OPTIONS", "CSeq: OPTIONS\r\n"), bad);
     check("OPTIONS, no space after the number", bare("OPTIONS", "CSeq: 1OPTIONS\r\n"), bad);
     check("OPTIONS, two CSeq lines", bare("OPTIONS", "CSeq: 1 OPTIONS\r\nCSeq: 1 REGISTER\r\n"), bad);

@@ -581,6 +581,7 @@ TEST_CASE("toll fraud: a known phone's INVITE inside a dialog is no call abroad"
     const std::pair<const char*, std::string> inDialog[] = {
         {"a tag after the URI", "To: <sip:+442071234567@198.18.0.1>;tag=as5f3c1d2e"},
         {"a quoted display name", "To: \"Caller\" <sip:+442071234567@198.18.0.1>;tag=1"},
+        {"an '&' in the quoted display name (pjsip reads it whole)", "To: \"AT&T \\\"&\\\"\" <sip:+12125551234@x>;tag=1"},
         {"a quote with an escaped quote, '<' and ';tag=' inside", "To: \"a \\\";tag=x <b>\" <sip:+44207@x>;tag=abc"},
         {"a display name in tokens", "To: Bob Smith <sip:+44207@x>;tag=1"},
         {"the compact form", "t: <sip:+44207@x>;tag=1"},
@@ -622,6 +623,7 @@ TEST_CASE("toll fraud: a known phone's INVITE inside a dialog is no call abroad"
         // pjsip ends a header at '&', at a CR alone, and chan_sip a message at a NUL: a second
         // To after one is unseen here.
         {"a second To after '&'", "To: <sip:a@x>;tag=1&To:sip:+44207@x"},
+        {"a second To after '&', past a quoted display name", "To: \"a&b\" <sip:a@x>;tag=1&To:sip:+44207@x"},
         {"a second To after a bare CR", "To: <sip:a@x>;tag=1\rTo: <sip:+44207@x>"},
         {"a NUL before the tag", std::string("To: sip:+44207@x\0;tag=1", 23)},
         {"a To name running into its line end", "To\r\n : <sip:+44207@x>;tag=1"},
