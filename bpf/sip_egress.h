@@ -160,18 +160,26 @@ static long pw_cseq_at(__u32 i, void *arg)
 /* The scan of an answer's first len bytes (in pw_sipbuf), as one number: a global function,
  * verified once, whatever the state of its caller (the callback's verification under every
  * state that reaches the loop took pw_tc_egress past 400k instructions). */
-__noinline __u64 pw_answer_scan(__u32 len)
+__noinline __u64 pw_answer_scan(__u32 len, __u32 whole)
 {
 	struct pw_cseq_scan sc = { .len = len };
 
 	bpf_loop(PW_SIP_SCAN, pw_cseq_at, &sc, 0);
+	/* An answer read whole that lists no binding (no Contact): a 200 to REGISTER then removed
+	 * the last one (Kamailio and pjsip answer a de-registration so, with no expiry at all), or
+	 * answers a query. Taken as an expiry of 0 here, where it costs the verifier one check,
+	 * not in the caller (a way out of its own there cost 42k instructions). */
+	if (whole && !sc.contact) {
+		sc.has_expires = 1;
+		sc.expires = 0;
+	}
 	return (__u64)sc.expires << 32 | (sc.ncseq & 3) | (sc.method & 3) << 2 | (sc.has_expires & 1) << 4 |
-	       (sc.maddr & 1) << 5 | (sc.via_done & 1) << 6 | (sc.contact & 1) << 7;
+	       (sc.maddr & 1) << 5 | (sc.via_done & 1) << 6;
 }
 
-static __always_inline void pw_scan_answer(__u32 len, struct pw_cseq_scan *sc)
+static __always_inline void pw_scan_answer(__u32 len, __u32 whole, struct pw_cseq_scan *sc)
 {
-	__u64 r = pw_answer_scan(len);
+	__u64 r = pw_answer_scan(len, whole);
 
 	sc->expires = r >> 32;
 	sc->ncseq = r & 3;
@@ -179,7 +187,6 @@ static __always_inline void pw_scan_answer(__u32 len, struct pw_cseq_scan *sc)
 	sc->has_expires = (r >> 4) & 1;
 	sc->maddr = (r >> 5) & 1;
 	sc->via_done = (r >> 6) & 1;
-	sc->contact = (r >> 7) & 1;
 }
 
 #define PW_SIP_OWN_REQUEST 1 /* pw_sip_answer: the PBX's own request (never a status code) */
@@ -230,10 +237,6 @@ static __always_inline void pw_promote_known(const struct pw_meta *m, const stru
 	__u64 life = pol->known_ns;
 	struct pw_known kn = { .created_ns = now };
 
-	/* A 200 read whole that lists no binding: the last one removed (Kamailio and pjsip answer a
-	 * de-registration so, with no expiry at all), or a query. Nobody becomes known. */
-	if (whole && !sc->contact)
-		return;
 	__builtin_memcpy(k.addr, m->dst.b, 16);
 	if (sc->has_expires) {
 		if (sc->expires == 0)
@@ -399,7 +402,10 @@ static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct p
 		return status;
 	/* The CSeq names the request's method: ingress drops a request whose CSeq names another
 	 * (pw_cseq_ok), as a PBX may copy it into its answer unchecked. */
-	pw_scan_answer(sc.len, &sc);
+	/* Read whole: the answer ends within the bytes copied. */
+	__u32 whole = skb->len - (m->l4_off + sizeof(struct udphdr)) <= PW_SIP_SCAN;
+
+	pw_scan_answer(sc.len, whole, &sc);
 	/* An answer sent to a Via's maddr (pjsip honours it) goes where the request asked, not
 	 * necessarily to its source: it makes nobody known and counts against nobody. Else a
 	 * guesser naming another address there would get that address banned. So is an answer
@@ -430,7 +436,7 @@ static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct p
 
 			if (g)
 				g->challenges = 0;
-			pw_promote_known(m, pol, &sc, skb->len - (m->l4_off + sizeof(struct udphdr)) <= PW_SIP_SCAN);
+			pw_promote_known(m, pol, &sc, whole);
 			return status;
 		}
 		/* Success after a digest challenge (a call, a registration) is how digest works: the
