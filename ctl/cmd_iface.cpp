@@ -45,7 +45,7 @@ nlohmann::ordered_json ifaceJson(const IfaceRecord& r)
 
 void checkName(const std::string& command, const std::string& name)
 {
-    if (name.empty() || name.size() >= IF_NAMESIZE || name.find_first_of("/ \t\n") != std::string::npos)
+    if (name.empty() || name.size() >= IF_NAMESIZE || name.find_first_of("/: \t\n") != std::string::npos)
         usageError(command + ": \"" + name + "\" is not a valid interface name");
 }
 

@@ -74,14 +74,17 @@ std::vector<Cidr> readCidrFile(const std::string& command, const std::string& pa
             usageError(name + ":" + std::to_string(lineNo) + ": expected one CIDR per line, got a line of " +
                        std::to_string(line.size()) + " characters");
         if (line.find_first_of(" \t") != std::string_view::npos)
-            usageError(name + ":" + std::to_string(lineNo) + ": expected one CIDR per line, got \"" +
-                       std::string(line) + "\"");
+            usageError(name + ":" + std::to_string(lineNo) + ": expected one CIDR per line, got " + inQuotes(line));
         try {
             out.push_back(parseCidr(line));
         } catch (const std::invalid_argument& e) {
             usageError(name + ":" + std::to_string(lineNo) + ": " + e.what());
         }
     }
+    // An empty list (a download that failed, a file of comments) would rebuild the tables for
+    // nothing, and a script would take the exit code for success.
+    if (out.empty())
+        usageError(command + ": " + name + " holds no CIDR (nothing was changed)");
     return out;
 }
 

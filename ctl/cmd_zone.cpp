@@ -370,11 +370,12 @@ void addZoneCommands(CLI::App& app, Context& ctx)
     auto o = std::make_shared<Opts>();
 
     auto* list = zone->add_subcommand("list", "List every address entry of the active policy");
-    list->add_option("--zone", o->only, "Only entries whose zone is this one")->type_name("ZONE");
-    list->callback([&ctx, o] {
-        ctx.action = [o](Context& c) {
+    auto* onlyOpt = list->add_option("--zone", o->only, "Only entries whose zone is this one")->type_name("ZONE");
+    list->callback([&ctx, o, onlyOpt] {
+        const bool given = onlyOpt->count() > 0; // --zone "" is an unknown zone, not no filter
+        ctx.action = [o, given](Context& c) {
             std::optional<pw_zone> only;
-            if (!o->only.empty())
+            if (given)
                 only = parseZoneArg("zone list", o->only);
             listZoneEntries(c, only);
         };

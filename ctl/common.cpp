@@ -149,10 +149,11 @@ void Context::resolveDirs()
     resolved_ = true;
     pinDir_ = opt.pinDir;
     stateDir_ = opt.stateDir;
-    if (!pinDir_.empty() && !stateDir_.empty())
+    const bool explicitConfig = !opt.configPath.empty();
+    // A --config given is checked even when both directories are given too (docs/cli.md).
+    if (!pinDir_.empty() && !stateDir_.empty() && !explicitConfig)
         return;
 
-    const bool explicitConfig = !opt.configPath.empty();
     const std::string path = explicitConfig ? opt.configPath : kDefaultConfig;
     struct stat st{};
     if (explicitConfig || ::stat(path.c_str(), &st) == 0) {

@@ -16,25 +16,6 @@ namespace {
 
 constexpr std::array<uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-std::string inQuotes(std::string_view s)
-{
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  for (char c : s) {
-    // Keep messages on one line whatever the input holds, and show what no address holds (a
-    // byte-order mark, a look-alike character).
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned char>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-  return out;
-}
 
 [[noreturn]] void fail(std::string message)
 {
@@ -80,6 +61,26 @@ unsigned long digitsValue(std::string_view s, unsigned long cap)
 
 
 } // namespace
+
+std::string inQuotes(std::string_view s)
+{
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (char c : s) {
+    // Keep messages on one line whatever the input holds, and show what no address holds (a
+    // byte-order mark, a look-alike character).
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
 
 bool Addr::isV4() const
 {

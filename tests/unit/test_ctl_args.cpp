@@ -177,6 +177,7 @@ TEST_CASE("pbxwallctl: unknown zone names are usage errors", "[ctl]")
     checkUsage(ctl({"zone", "add", "10.0.0.0/8", "none"}), "unknown zone \"none\"");
     checkUsage(ctl({"zone", "add", "10.0.0.0/8", "Trusted"}), "trusted, local, other, internet, reject");
     checkUsage(ctl({"zone", "list", "--zone", "dmz"}), "unknown zone");
+    checkUsage(ctl({"zone", "list", "--zone", ""}), "unknown zone \"\"");
     checkUsage(ctl({"iface", "set", "lo", "dmz"}), "unknown zone");
 }
 
@@ -204,6 +205,13 @@ TEST_CASE("pbxwallctl: a bad blocklist line is reported as FILE:LINE before anyt
         checkUsage(ctl({"blacklist", "add", "--file", list.path}), list.path + ":5: prefix length 33");
         const TempFile two("192.0.2.1 192.0.2.2\n");
         checkUsage(ctl({"blacklist", "del", "-f", two.path}), two.path + ":1: expected one CIDR per line");
+        // The line is quoted as addresses are: bytes outside printable ASCII escaped.
+        const TempFile odd("192.0.2.0/24 \x1b[2Jx\n");
+        checkUsage(ctl({"blacklist", "add", "-f", odd.path}), ":1: expected one CIDR per line, got \"192.0.2.0/24 \\x1b[2Jx\"");
+        // A file of comments only (a download that failed): refused, not an empty change.
+        const TempFile empty("# nothing here\n\n");
+        checkUsage(ctl({"blacklist", "add", "--file", empty.path}), "blacklist add: " + empty.path + " holds no CIDR (nothing was changed)");
+        checkUsage(ctl({"blacklist", "del", "--file", "-"}), "blacklist del: <stdin> holds no CIDR");
         gone = two.path;
     }
     checkUsage(ctl({"blacklist", "add", "--file", gone}), "cannot read");
@@ -297,6 +305,7 @@ TEST_CASE("pbxwallctl: an interface that does not exist is a run-time error", "[
     CHECK(r.status == 1);
     CHECK(r.err == "pbxwallctl: error: iface set: interface pwnosuchif0 does not exist\n");
     checkUsage(ctl({"iface", "set", "an-interface-name-too-long", "internet"}), "not a valid interface name");
+    checkUsage(ctl({"iface", "set", "eth0:1", "internet"}), "\"eth0:1\" is not a valid interface name");
 }
 
 TEST_CASE("pbxwallctl: an explicit --config with errors is a usage error", "[ctl]")
@@ -311,6 +320,9 @@ TEST_CASE("pbxwallctl: an explicit --config with errors is a usage error", "[ctl
         gone = config.path;
     }
     checkUsage(runCtl({"--config", gone, "status"}), "cannot open");
+    // Checked even when --pin-dir and --state-dir are given too.
+    checkUsage(runCtl({"--config", gone, "--pin-dir", "/nonexistent-pw", "--state-dir", "/nonexistent-pw", "zone", "list"}),
+               "cannot open");
 }
 
 TEST_CASE("pbxwallctl: --help and --version succeed on stdout", "[ctl]")
