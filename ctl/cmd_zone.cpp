@@ -166,6 +166,11 @@ struct Undo {
 void addZoneEntries(Context& ctx, const std::string& command, std::vector<Cidr> cidrs, pw_zone zone)
 {
     dedupe(cidrs);
+    // IPv4 lives at ::ffff:0:0/96 in the 128-bit space, inside a short IPv6 prefix such as ::/0;
+    // the data plane judges IPv4 by IPv4 prefixes alone (as the config check warns too).
+    for (const Cidr& c : cidrs)
+        if (!c.isV4() && c.len < kV4MappedLen && c.contains(Addr::fromV4(0)))
+            ctx.note(command + ": " + c.str() + " covers IPv6 addresses only; IPv4 needs its own entry (0.0.0.0/0 for all of it)");
     ctx.lockExclusive();
     MapSet& maps = ctx.maps();
     PolicyStore& store = ctx.policy();

@@ -181,6 +181,16 @@ TEST_CASE("pbxwallctl: unknown zone names are usage errors", "[ctl]")
     checkUsage(ctl({"iface", "set", "lo", "dmz"}), "unknown zone");
 }
 
+TEST_CASE("pbxwallctl: a short IPv6 prefix is noted to cover IPv6 only", "[ctl]")
+{
+    // The note comes with the input's checks, before the maps (missing here: exit 1).
+    const Result r = ctl({"whitelist", "add", "::/0", "2001:db8::/32"});
+    CHECK(r.status == 1);
+    CHECK(contains(r.err, "pbxwallctl: note: whitelist add: ::/0 covers IPv6 addresses only; IPv4 needs its own entry "
+                          "(0.0.0.0/0 for all of it)\n"));
+    CHECK_FALSE(contains(r.err, "2001:db8::/32 covers"));
+}
+
 TEST_CASE("pbxwallctl: bad --ttl values are usage errors", "[ctl]")
 {
     for (const std::string ttl : {"abc", "-5", "1.5", "10s", "", "99999999999", "+3"}) {
