@@ -31,6 +31,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -571,11 +572,16 @@ int main(int argc, char** argv)
                 if (benchB)
                     benchOf(p, true).run(p, false);
             }
+        // The copies the chosen rows run against (with --only, often one or two of them).
+        std::set<Bench*> used;
+        for (const Path& p : paths)
+            for (const bool other : {false, true})
+                if (!other || benchB)
+                    used.insert(&benchOf(p, other));
         for (uint32_t r = 0; r < rounds; ++r) {
             if (r > 0 && !sameLoad)
-                for (Bench* b : {&bench, &mid, &empty, benchB.get(), midB.get(), emptyB.get()})
-                    if (b)
-                        b->reload();
+                for (Bench* b : used)
+                    b->reload();
             for (size_t i = 0; i < paths.size(); ++i) {
                 if (!benchB) {
                     samples[i].push_back(benchOf(paths[i], false).run(paths[i]));
