@@ -426,7 +426,15 @@ int runDaemon(config::Config cfg)
             throw;
         }
         replayBans(m.set(), state);
-        refitPrefixBans(m.set(), cfg); // ipv6_prefix may have changed while pbxwalld was stopped
+        // ipv6_prefix may have changed while pbxwalld was stopped. The map is refitted before
+        // the state file is saved: a failed save (a full or read-only /var) is logged, as at a
+        // reload, and the next reload or start writes the file again (it still holds bans of
+        // the old length); failing the start here would leave the PBX unfiltered.
+        try {
+            refitPrefixBans(m.set(), cfg);
+        } catch (const std::exception& e) {
+            spdlog::error("refitting the IPv6 prefix bans failed ({}); the bans in force are kept", e.what());
+        }
         // Bans pinned by an earlier run or replayed above get their filter bits and a place in
         // the ban cache: the rebuilt half is complete, and the data plane reads it from now on.
         PolicyStore(m.set()).refreshBanFilter();

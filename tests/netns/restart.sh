@@ -382,6 +382,18 @@ pw_daemon_start
 pw_check "with the old limits back, pbxwalld starts and adopts the program" grep -q adopted "$PW_DAEMON_LOG"
 pw_check "and the old state_dir: its pbxwallctl entries are installed" grep -q "(2 from pbxwallctl)" "$PW_DAEMON_LOG"
 
+# ---- a start whose refit of the IPv6 prefix bans cannot save the state file (bans.tmp a ----
+# ---- directory: a full or read-only /var): logged, and pbxwalld runs on (it used to fail ----
+# ---- the start, and systemd to restart it over and over)                                 ----
+pw_daemon_stop TERM
+echo "fe80::/64 never $(date +%s) 2" >>"$PW_STATE_DIR/bans" # lifted by the refit, which then saves
+mkdir "$PW_STATE_DIR/bans.tmp"
+pw_daemon_start
+pw_check "a start whose refit cannot save: pbxwalld runs" kill -0 "$PW_DAEMON_PID"
+pw_check "it logs that the refit failed, and that the bans in force are kept" \
+  grep -q "refitting the IPv6 prefix bans failed (.*); the bans in force are kept" "$PW_DAEMON_LOG"
+rmdir "$PW_STATE_DIR/bans.tmp"
+
 # ---- a SIGHUP while pbxwalld loads its config waits for the start (it used to kill it, ----
 # ---- which systemd takes for a clean exit). The config is a FIFO: the load waits for it ----
 pw_daemon_stop TERM
