@@ -55,6 +55,13 @@ static __always_inline int pw_sip_token_end(__u8 ch)
 	return ch <= ' ' && ((1ULL << ch) & (1ULL << ' ' | 1ULL << '\t' | 1ULL << '\r' | 1ULL << '\n'));
 }
 
+/* White space that may follow a ';' (SWS, a folded line included). Four compares: as a bit
+ * test (pw_sip_token_end) here, the verifier walked the callback 160k instructions more. */
+static __always_inline int pw_sws(__u8 ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
 /* bpf_loop callback, one offset per call: a "\nCSeq: N REGISTER" line or an expiry at i?
  * Returns 1 (stop) past the data. Responses are few, so a callback per byte costs little here,
  * and the verifier checks the body once. */
@@ -91,13 +98,16 @@ static long pw_cseq_at(__u32 i, void *arg)
 	}
 	/* A Via's maddr parameter (RFC 3261 18.2.2: the answer goes to that address, not to the
 	 * request's source): pw_sip_answer then credits the answer to nobody. White space may
-	 * follow the ';' (RFC 3261 25.1: SEMI is SWS ";" SWS). */
+	 * follow the ';' (RFC 3261 25.1: SEMI is SWS ";" SWS, and SWS may fold the line); three or
+	 * more bytes of it (a fold is CR, LF and white space) count as a maddr, as at ingress
+	 * (pw_via_maddr). */
 	if (q[0] == ';' && sc->via) {
-		__u32 m = q[1] == ' ' || q[1] == '\t' ? (q[2] == ' ' || q[2] == '\t' ? 3 : 2) : 1;
+		__u32 m = pw_sws(q[1]) ? (pw_sws(q[2]) ? (pw_sws(q[3]) ? 4 : 3) : 2) : 1;
 
-		m = pw_opaque(m) & 3;
-		if (pw_lc(q[m], 'm') && pw_lc(q[m + 1], 'a') && pw_lc(q[m + 2], 'd') && pw_lc(q[m + 3], 'd') &&
-		    pw_lc(q[m + 4], 'r') && (q[m + 5] == '=' || q[m + 5] == ' ' || q[m + 5] == '\t')) {
+		m = pw_opaque(m) & 7;
+		if (m > 3 || (pw_lc(q[m], 'm') && pw_lc(q[m + 1], 'a') && pw_lc(q[m + 2], 'd') && pw_lc(q[m + 3], 'd') &&
+			      pw_lc(q[m + 4], 'r') &&
+			      (q[m + 5] == '=' || q[m + 5] == ';' || q[m + 5] == ',' || pw_sws(q[m + 5])))) {
 			sc->maddr = pw_opaque(1);
 			return 0;
 		}

@@ -112,8 +112,11 @@ struct pw_uf_lines {
 			   * with PW_CSEQ_CHECK_FIRST_FRAG for a datagram's first fragment */
 	__u32 ncseq;      /* CSeq lines found */
 	__u32 cseq_voff;  /* the packet offset of the first one's value */
-	__u32 line_half;  /* pw_sip_headers: the half of pw_line_start to use (0 or PW_LINE_CSEQ_HALF) */
-	__u64 c_mask;     /* pw_sip_headers: all ones when lines that start with C are noted */
+	__u32 line_set;   /* pw_sip_headers: the part of pw_line_start to use (PW_LINE_C | PW_LINE_V) */
+	__u64 cv_mask;    /* pw_sip_headers: all ones when lines that start with C or V are noted */
+	__u32 via_check;  /* pw_sip_content: 1 when the Via lines are checked (pw_hdr_checks) */
+	__u32 via_step;   /* pw_via_line_ok: the offset it reads at */
+	__u32 first_frag; /* pw_sip_first_line: 1 for a datagram's first fragment */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -123,18 +126,29 @@ struct {
 } pw_uflines SEC(".maps");
 
 /* What the first byte of a header line tells pw_hdr_lines: the empty line that ends the
- * headers ('\r' or '\n'), a line that may be User-Agent or From (u, f in either case), or
- * nothing to note (0). One load instead of four compares. The second half is for requests
- * whose CSeq is checked (pw_sip_content): c lines are noted too. */
+ * headers ('\r' or '\n'), a line to note (u, f in either case: User-Agent or From), or
+ * nothing to note (0). One load instead of four compares. Four parts of 256: with PW_LINE_C
+ * for requests whose CSeq is checked (pw_sip_content), c lines are noted too; with PW_LINE_V,
+ * for requests whose Via is checked, v lines. */
 enum { PW_LINE_OTHER = 0, PW_LINE_UF = 1, PW_LINE_END = 2 };
-#define PW_LINE_CSEQ_HALF 256
-static const __u8 pw_line_start[2 * PW_LINE_CSEQ_HALF] = {
-	['\r'] = PW_LINE_END, ['\n'] = PW_LINE_END,
-	['U'] = PW_LINE_UF, ['u'] = PW_LINE_UF, ['F'] = PW_LINE_UF, ['f'] = PW_LINE_UF,
-	[PW_LINE_CSEQ_HALF + '\r'] = PW_LINE_END, [PW_LINE_CSEQ_HALF + '\n'] = PW_LINE_END,
-	[PW_LINE_CSEQ_HALF + 'U'] = PW_LINE_UF, [PW_LINE_CSEQ_HALF + 'u'] = PW_LINE_UF,
-	[PW_LINE_CSEQ_HALF + 'F'] = PW_LINE_UF, [PW_LINE_CSEQ_HALF + 'f'] = PW_LINE_UF,
-	[PW_LINE_CSEQ_HALF + 'C'] = PW_LINE_UF, [PW_LINE_CSEQ_HALF + 'c'] = PW_LINE_UF,
+#define PW_LINE_C 256
+#define PW_LINE_V 512
+#define PW_LINE_PART(base)                                                                                    \
+	[(base) + '\r'] = PW_LINE_END, [(base) + '\n'] = PW_LINE_END, [(base) + 'U'] = PW_LINE_UF,              \
+	[(base) + 'u'] = PW_LINE_UF, [(base) + 'F'] = PW_LINE_UF, [(base) + 'f'] = PW_LINE_UF
+static const __u8 pw_line_start[4 * 256] = {
+	PW_LINE_PART(0),
+	PW_LINE_PART(PW_LINE_C),
+	[PW_LINE_C + 'C'] = PW_LINE_UF,
+	[PW_LINE_C + 'c'] = PW_LINE_UF,
+	PW_LINE_PART(PW_LINE_V),
+	[PW_LINE_V + 'V'] = PW_LINE_UF,
+	[PW_LINE_V + 'v'] = PW_LINE_UF,
+	PW_LINE_PART(PW_LINE_C | PW_LINE_V),
+	[PW_LINE_C + PW_LINE_V + 'C'] = PW_LINE_UF,
+	[PW_LINE_C + PW_LINE_V + 'c'] = PW_LINE_UF,
+	[PW_LINE_C + PW_LINE_V + 'V'] = PW_LINE_UF,
+	[PW_LINE_C + PW_LINE_V + 'v'] = PW_LINE_UF,
 };
 
 /* One word of pw_sip_headers' first pass, at q (q + 9 is in the packet), qoff bytes from the
@@ -149,9 +163,9 @@ static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw
 	if (!(nl & (nl - 1))) {
 		/* One line end, as in most words: the byte after it, alone. */
 		__u8 ch = *(__u64 *)(q + 1) >> ((pw_byte_index(nl) & 7) * 8);
-		/* The table's half, from map memory: kept in a register, it pushed the first pass's
+		/* The table's part, from map memory: kept in a register, it pushed the first pass's
 		 * registers onto the stack. */
-		__u8 cls = pw_line_start[ch | (*(volatile __u32 *)&ul->line_half & PW_LINE_CSEQ_HALF)];
+		__u8 cls = pw_line_start[ch | (*(volatile __u32 *)&ul->line_set & (PW_LINE_C | PW_LINE_V))];
 
 		if (cls == PW_LINE_OTHER)
 			return 0;
@@ -163,7 +177,7 @@ static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw
 
 		ends = nl & (pw_zero_bytes(next ^ (PW_ONES * '\r')) | pw_zero_bytes(next ^ (PW_ONES * '\n')));
 		uf = nl & (pw_zero_bytes(lc ^ (PW_ONES * 'u')) | pw_zero_bytes(lc ^ (PW_ONES * 'f')) |
-			   (pw_zero_bytes(lc ^ (PW_ONES * 'c')) & *(volatile __u64 *)&ul->c_mask));
+			   *(volatile __u64 *)&ul->cv_mask);
 	}
 
 	if (ends)
@@ -250,7 +264,14 @@ static __always_inline __u64 pw_skip_chunks(__u8 *p, __u64 o, void *data_end, __
 	return o;
 }
 
-enum { PW_HDRS_CLEAN = 0, PW_HDRS_SIGNATURE = 1, PW_HDRS_TOO_MANY = 2, PW_HDRS_BAD_CSEQ = 3, PW_HDRS_NO_CSEQ = 4 };
+enum {
+	PW_HDRS_CLEAN = 0,
+	PW_HDRS_SIGNATURE = 1,
+	PW_HDRS_TOO_MANY = 2,
+	PW_HDRS_BAD_CSEQ = 3,
+	PW_HDRS_NO_CSEQ = 4,
+	PW_HDRS_BAD_VIA = 5
+};
 enum { PW_CSEQ_BAD = 0, PW_CSEQ_OK = 1, PW_CSEQ_UNSEEN = 2 };
 
 /* The request's CSeq, as pw_sip_headers' second pass found it: is there exactly one, and does
@@ -325,8 +346,10 @@ __noinline int pw_cseq_ok(struct xdp_md *ctx)
 	 * 5 ns more, and noting in the scan whether it met the empty line 18 (paired rounds). */
 	if ((ul->cseq_check & PW_CSEQ_CHECK_FIRST_FRAG) || whole > moff + PW_SIP_HDR_SCAN)
 		return PW_CSEQ_UNSEEN;
-	return pw_bare_cr(ctx, moff) ? PW_CSEQ_BAD : PW_CSEQ_OK;
+	return PW_CSEQ_OK; /* pw_hdr_checks then looks for a bare CR (pw_bare_cr) */
 }
+
+#include "sip_via.h"
 
 /* Finds the header lines of the request whose line starts at packet offset off, 32 bytes at a
  * time, up to the empty line or PW_SIP_HDR_SCAN bytes (the datagram's last 32 bytes or less go
@@ -344,7 +367,8 @@ __noinline int pw_cseq_ok(struct xdp_md *ctx)
  * is read). When pw_sip_first_line asked for the CSeq to be checked, lines that start with C
  * are noted too, the second pass finds the CSeq lines, and PW_HDRS_BAD_CSEQ is returned unless
  * there is one, naming the request's method (pw_cseq_ok). */
-static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen, const struct pw_sip_rules *r)
+static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen, const struct pw_sip_rules *r,
+					  const union pw_addr *src, __u32 known)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -353,12 +377,13 @@ static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 g
 
 	if (!ul || off > PW_MAX_HDR_OFF + 32)
 		return PW_HDRS_BAD_CSEQ; /* not reached: the first line's offset is bounded */
-	/* With the CSeq checked, lines that start with C are noted too. Arithmetic on a number
-	 * read from map memory, not a branch: the verifier walks the scan once for both. */
-	__u32 c1 = *(volatile __u32 *)&ul->cseq_check & 1;
+	/* With the CSeq checked, lines that start with C are noted too, and with the Via checked
+	 * those with V. Arithmetic on numbers read from map memory, not a branch: the verifier
+	 * walks the scan once for all. */
+	__u32 c1 = *(volatile __u32 *)&ul->cseq_check & 1, v1 = *(volatile __u32 *)&ul->via_check & 1;
 
-	ul->line_half = c1 * PW_LINE_CSEQ_HALF;
-	ul->c_mask = -(__u64)c1;
+	ul->line_set = c1 * PW_LINE_C | v1 * PW_LINE_V;
+	ul->cv_mask = -(__u64)(c1 | v1);
 	volatile __u32 *words = &ul->nw, *count = &ul->n;
 	__u8 *p = data + pw_pkt_off(off);
 	*words = 0;
@@ -467,13 +492,10 @@ listed:;
 		if (pw_sig_value(ctx, ul->voff[v], ul->where[v], gen, r))
 			return PW_HDRS_SIGNATURE;
 	}
-	/* With the CSeq checked: exactly one, and it names the method. */
-	if (*(volatile __u32 *)&ul->cseq_check) {
-		int cseq = pw_cseq_ok(ctx);
-
-		if (cseq != PW_CSEQ_OK)
-			return cseq == PW_CSEQ_UNSEEN ? PW_HDRS_NO_CSEQ : PW_HDRS_BAD_CSEQ;
-	}
+	/* With the CSeq or the Via checked: one call for both, so that the verifier checks what
+	 * follows the scan's ways out once more, not twice. */
+	if (*(volatile __u32 *)&ul->cseq_check | *(volatile __u32 *)&ul->via_check)
+		return pw_hdr_checks(ctx, ul, src, known);
 	return PW_HDRS_CLEAN;
 }
 
@@ -592,6 +614,7 @@ static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx
 	ul->uri_off = off + n + 1;
 	ul->method_len = n;
 	ul->cseq_check = !invite && !reg ? 1 | (c->m.frag == PW_FRAG_FIRST ? PW_CSEQ_CHECK_FIRST_FRAG : 0) : 0;
+	ul->first_frag = c->m.frag == PW_FRAG_FIRST;
 	ul->first = invite ? PW_FIRST_INVITE : PW_FIRST_REQUEST;
 	return 0;
 }
@@ -618,11 +641,19 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 	__u32 uri_off = *(volatile __u32 *)&ul->uri_off;
 	__u32 invite = *(volatile __u32 *)&ul->first == PW_FIRST_INVITE;
 
-	/* Whether to scan, through pw_opaque: tested in place, the two values split the
-	 * verifier's states (+70k to +200k instructions); pw_opaque's lookup, a call to the
-	 * verifier, also ends what it knew of the caller-saved registers. */
-	if (pw_opaque(r->sig_count | *(volatile __u32 *)&ul->cseq_check)) {
-		int hdrs = pw_sip_headers(ctx, uri_off, gen, r);
+	/* The Via of a request from a source whose failed authentications count (one that is not
+	 * known) is checked, so that the PBX's answer is credited to it (pw_hdr_checks, which
+	 * looks up a source of another zone than internet when its Via fails). Not an INVITE's: from
+	 * such a source it drops below, unanswered. Worked out without a branch, as `known` in
+	 * pw_judge_sip. */
+	__u32 kx = known ^ PW_KNOWN_YES, ix = *(volatile __u32 *)&ul->first ^ PW_FIRST_INVITE;
+
+	ul->via_check = ((kx | (0 - kx)) >> 31) & ((ix | (0 - ix)) >> 31);
+	/* Whether to scan, through pw_opaque: tested in place, the values split the verifier's
+	 * states (+70k to +200k instructions); pw_opaque's lookup, a call to the verifier, also
+	 * ends what it knew of the caller-saved registers. */
+	if (pw_opaque(r->sig_count | *(volatile __u32 *)&ul->cseq_check | *(volatile __u32 *)&ul->via_check)) {
+		int hdrs = pw_sip_headers(ctx, uri_off, gen, r, &c->m.src, known);
 
 		/* A known source is not banned for it: one forged datagram with its address would
 		 * cut off a registered phone, or an office of them behind one NAT address. */
@@ -631,7 +662,7 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 				known = pw_known_now(&c->m.src, pw_now());
 			return ban && known != PW_KNOWN_YES ? PW_REASON_SCANNER | PW_GUARD_BAN : PW_REASON_SCANNER;
 		}
-		if (hdrs == PW_HDRS_TOO_MANY || hdrs == PW_HDRS_BAD_CSEQ)
+		if (hdrs == PW_HDRS_TOO_MANY || hdrs == PW_HDRS_BAD_CSEQ || hdrs == PW_HDRS_BAD_VIA)
 			return PW_REASON_MALFORMED_SIP;
 		/* No CSeq in what was read: a long request's may follow, past the scan or in a later
 		 * fragment (an in-dialog BYE or ACK with many Via and Route lines). It passes from a

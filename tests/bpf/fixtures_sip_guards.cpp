@@ -425,22 +425,22 @@ TEST_CASE("scanner signatures: more User-Agent/From lines than the guard reads i
         return out;
     };
 
-    // Lines that start with U or F (and C, in an OPTIONS, whose CSeq is checked: Call-ID, CSeq
-    // and Content-Length here) are noted, 32 at most: the From, 27 more, the User-Agent and
-    // the three C lines fit, and the signature last is found; one line more and the request is
-    // refused.
+    // Lines that start with U or F (and C in an OPTIONS, whose CSeq is checked: Call-ID, CSeq
+    // and Content-Length here; and V from a source that is not known, whose Via is checked)
+    // are noted, 32 at most: the From, 26 more, the User-Agent, the three C lines and the Via
+    // fit, and the signature last is found; one line more and the request is refused.
     const Peer a = internetSource(n++, keep);
-    checkVerdict(h, expect(named(f, "32 lines starting with U, F or C, the signature last"),
-                           sipUdp(f, a, options(lines("Fax: 1\r\n", 27) + "User-Agent: friendly-scanner\r\n")),
+    checkVerdict(h, expect(named(f, "32 lines starting with U, F, C or V, the signature last"),
+                           sipUdp(f, a, options(lines("Fax: 1\r\n", 26) + "User-Agent: friendly-scanner\r\n")),
                            PW_REASON_SCANNER));
     const Peer b = internetSource(n++, keep);
-    checkVerdict(h, expect(named(f, "33 lines starting with U, F or C"),
-                           sipUdp(f, b, options(lines("Fax: 1\r\n", 28) + "User-Agent: friendly-scanner\r\n")),
+    checkVerdict(h, expect(named(f, "33 lines starting with U, F, C or V"),
+                           sipUdp(f, b, options(lines("Fax: 1\r\n", 27) + "User-Agent: friendly-scanner\r\n")),
                            PW_REASON_MALFORMED_SIP));
     CHECK_FALSE(h.banOf(addrOf(f, b)).has_value());
     const Peer c = internetSource(n++, keep);
-    checkVerdict(h, expect(named(f, "33 harmless lines starting with U, F or C"),
-                           sipUdp(f, c, options(lines("Unsupported: x\r\n", 29))), PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "33 harmless lines starting with U, F, C or V"),
+                           sipUdp(f, c, options(lines("Unsupported: x\r\n", 28))), PW_REASON_MALFORMED_SIP));
 
     // User-Agent and From lines are searched, 4 at most (RFC 3261 allows one of each).
     const Peer d = internetSource(n++, keep);

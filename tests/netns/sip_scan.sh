@@ -202,6 +202,24 @@ else
   pw_ok "the forged answer made nobody known"
 fi
 
+# ---- 2d. a guesser's REGISTER whose Via names a maddr: the PBX would send its challenges ----
+# ---- and 403s there, and egress credits such answers to nobody: the guesser would never ----
+# ---- be counted. From a source that is not known it drops; without the maddr it passes   ----
+guess() { # SRC VIA_PARAMS
+  printf 'REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5070;branch=z9hG4bK-via-%s%s\r\nMax-Forwards: 70\r\nFrom: <sip:%s@%s>;tag=5\r\nTo: <sip:%s@%s>\r\nCall-ID: via-%s@%s\r\nCSeq: 1 REGISTER\r\nContact: <sip:%s@%s:5070>\r\nContent-Length: 0\r\n\r\n' \
+    "$PW_PBX4" "$1" "${#2}" "$2" "$PHONE_USER" "$PW_PBX4" "$PHONE_USER" "$PW_PBX4" "${#2}" "$1" "$PHONE_USER" "$1"
+}
+send_guess() { # STEP VIA_PARAMS REASON WHAT
+  pw_stats "$PW_TMP/via$1a.json"
+  pw_in_wan "$PW_PY" "$PW_NETTOOL" udp --src "$PW_PHONE2_4" --sport 5070 --dst "$PW_PBX4" --port 5060 --count 1 \
+    --payload "$(guess "$PW_PHONE2_4" "$2")" >/dev/null
+  sleep 0.5
+  pw_stats "$PW_TMP/via$1b.json"
+  pw_check_eq "$4" "$(pw_stat_delta "$PW_TMP/via$1a.json" "$PW_TMP/via$1b.json" "$3" internet)" 1
+}
+send_guess 1 ";maddr=$PW_TRUNK4" malformed_sip "a REGISTER whose Via names a maddr drops as malformed_sip"
+send_guess 2 ";rport" sip_responsive "the same REGISTER without the maddr passes"
+
 # ---- 3. the scanners ----
 
 # capture_settle NAME: waits until the capture file stops growing (packets still being written).

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The Via check of requests from sources whose failed authentications count, and the checks
+ * that follow the header scan (pw_hdr_checks).
+ * Included by sip_guards.h after struct pw_uf_lines. */
+#ifndef PBXWALL_SIP_VIA_H
+#define PBXWALL_SIP_VIA_H
+
+/* Bytes of a Via line read from its value on: each one must end within them. The egress
+ * program reads an answer's first 512 bytes (PW_SIP_SCAN), and a PBX answers with the top Via
+ * first, after a status line of up to ~45 bytes, with `received` and `rport` added (up to ~60
+ * bytes for an IPv6 source): a Via of 320 bytes ends well within them. A phone's is ~80-150. */
+#define PW_VIA_SCAN 320
+
+/* White space that may follow a ';' in a Via (RFC 3261 25.1: SEMI is SWS ";" SWS, and SWS may
+ * fold the line: CR LF then white space), as a bit test. */
+static __always_inline int pw_via_space(__u8 ch)
+{
+	return ch <= ' ' && ((1ULL << ch) & (1ULL << ' ' | 1ULL << '\t' | 1ULL << '\r' | 1ULL << '\n'));
+}
+
+/* After a ';' of a Via, the eight bytes y that follow it: is the parameter a maddr ("maddr",
+ * any case, then '=', ';', ',' or white space)? Three or more bytes of white space after the
+ * ';' count as one too: a phone writes none, and a parameter folded onto the next line
+ * hides from a reader that does not unfold it (the egress program unfolds none). */
+static __always_inline int pw_via_maddr(__u64 y)
+{
+	__u32 m = !pw_via_space(y & 0xff) ? 0 : !pw_via_space((y >> 8) & 0xff) ? 1 : !pw_via_space((y >> 16) & 0xff) ? 2 : 3;
+
+	if (m == 3)
+		return 1;
+	__u64 name = (y >> (m * 8)) | 0x2020202020ULL; /* lower case: 'M' | 0x20 is 'm', and so on */
+	__u8 after = y >> ((m + 5) * 8);
+
+	return (name & 0xffffffffffULL) == 0x726464616dULL /* "maddr" */ &&
+	       (after == '=' || after == ';' || after == ',' || pw_via_space(after));
+}
+
+/* One Via line, its value (from the end of its name) at packet offset voff: does it end (its
+ * '\n', which no white space follows: a folded line goes on) within its first PW_VIA_SCAN
+ * bytes, with no maddr parameter? Eight
+ * bytes per step, with a '\n' or ';' in them looked at one at a time: one step per event. The
+ * offset goes through map memory (*slot) at every step: one verifier state per step, not one
+ * per offset. A global function, verified once. */
+__noinline int pw_via_line_ok(struct xdp_md *ctx, __u32 voff)
+{
+	__u32 zero = 0;
+	struct pw_uf_lines *ul = bpf_map_lookup_elem(&pw_uflines, &zero);
+
+	if (!ctx || !ul || voff > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN + 16)
+		return 0;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	volatile __u32 *slot = &ul->via_step;
+	__u8 *v = data + pw_pkt_off(voff);
+
+	*slot = 0;
+	for (__u32 step = 0; step < PW_VIA_SCAN / 8 + 16; step++) {
+		__u32 o = *slot;
+
+		if (o >= PW_VIA_SCAN)
+			return 0; /* too long: its end (or a maddr) may lie past what egress reads */
+		__u8 *p = v + o;
+		__u64 x, x2;
+
+		if ((void *)(p + 16) <= data_end) {
+			x = *(__u64 *)p;
+			x2 = *(__u64 *)(p + 8);
+		} else {
+			/* The datagram's last 15 bytes or less, copied: zero past its end. */
+			__u64 w[2] = {};
+			__u32 rest = (void *)(p + 8) <= data_end ? 8 : 0;
+
+			if ((void *)(p + rest + 4) <= data_end)
+				rest += 4;
+			if ((void *)(p + rest + 2) <= data_end)
+				rest += 2;
+			if ((void *)(p + rest + 1) <= data_end)
+				rest += 1;
+			*slot = rest;
+			rest = *slot & 15;
+			if (!rest || bpf_xdp_load_bytes(ctx, pw_pkt_off(voff) + o, w, rest))
+				return 0; /* the datagram ends inside the Via: no empty line */
+			x = w[0];
+			x2 = w[1];
+		}
+		__u64 ev = pw_lf_bytes(x) | pw_zero_bytes(x ^ (PW_ONES * ';'));
+
+		if (!ev) {
+			if (!x)
+				return 0; /* past the datagram's end */
+			*slot = o + 8;
+			continue;
+		}
+		__u32 j = pw_byte_index(ev & -ev) & 7;
+		__u64 y = j < 7 ? (x >> ((j + 1) * 8)) | (x2 << ((7 - j) * 8)) : x2; /* the eight bytes after it */
+
+		if (((x >> (j * 8)) & 0xff) == '\n') {
+			__u8 next = y & 0xff;
+
+			if (next != ' ' && next != '\t')
+				return o + j < PW_VIA_SCAN; /* the line ends: within the bytes allowed? */
+		} else if (pw_via_maddr(y)) {
+			return 0;
+		}
+		*slot = o + j + 1;
+	}
+	return 0;
+}
+
+/* A request from a source whose failed authentications count (not known, not trusted): will
+ * the PBX's answer be credited to that source? The egress program credits an answer to nobody
+ * when a Via in it has a maddr (the PBX sends a UDP answer to the top Via's maddr, RFC 3261
+ * 18.2.2, not to the source) or when its top Via does not end within the bytes it reads: a
+ * password guesser could so have its challenges and 403s counted against nobody. Such a
+ * request is refused here instead: every Via line (at most PW_VIA_LINES) must end within
+ * PW_VIA_SCAN bytes, folded lines included, without a maddr; no Via may hide from the header
+ * scan, neither past what was read (a header longer than the scan, or in a later fragment)
+ * nor after a bare CR (pjsip ends a line there: pw_hdr_checks runs pw_bare_cr).
+ * A global function, verified once. */
+static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines *ul)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 n = ul->n, moff = ul->uri_off;
+
+	/* Pointers compared, not lengths: the verifier takes no packet pointer back from a
+	 * length worked out of ctx->data. */
+	if (n > PW_UF_LINES || ul->first_frag || data + pw_pkt_off(moff) + PW_SIP_HDR_SCAN < data_end)
+		return 0;
+	/* The Via lines among those the header scan listed (it lists the lines that start with V
+	 * when the Via is checked): "Via" or "v", then white space, ':' or a line end (a folded
+	 * name: pjsip reads the header on the next line, and so does pw_via_line_ok). */
+	for (__u32 k = 0; k < PW_UF_LINES; k++) {
+		if (k >= n)
+			break;
+		__u32 off = ul->off[k];
+
+		if (off > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN)
+			return 0;
+		__u8 *q = data + pw_pkt_off(off);
+
+		if ((void *)(q + 4) > data_end)
+			break; /* no header here: the datagram's end */
+		__u32 raw = *(__u32 *)q, name = raw | 0x20202020; /* lower case, for the letters */
+		__u32 len = (name & 0xffffff) == 0x616976 /* "via" */ ? 3 : (name & 0xff) == 'v' ? 1 : 0;
+		__u8 after = raw >> (len * 8);
+
+		if (!len || !(pw_via_space(after) || after == ':'))
+			continue;
+		if (!pw_via_line_ok(ctx, off + len))
+			return 0;
+	}
+	return 1;
+}
+
+/* Is the address known now? A global function: its lookup's key takes stack space that
+ * pw_hdr_checks, between pw_xdp_sip and pw_cseq_ok, has none of. */
+__noinline int pw_known_src(const union pw_addr *a)
+{
+	return a && pw_known_now(a, pw_now()) == PW_KNOWN_YES;
+}
+
+/* The checks that follow the header scan for some requests, in one global function (verified
+ * once, and one call after the scan's many ways out): with the CSeq checked (pw_sip_first_line:
+ * requests other than INVITE and REGISTER), exactly one CSeq that names the method
+ * (pw_cseq_ok); with the Via checked (pw_sip_content: a request other than INVITE from a source
+ * that is not known), pw_via_checks, and a source of another zone than internet (known is then
+ * PW_KNOWN_UNSEEN) whose Via fails them is looked up: known after all, it passes. Returns a
+ * PW_HDRS_* verdict. ul is the caller's pw_uflines entry: no stack here (the call chain
+ * through pw_cseq_ok is at the kernel's 512 bytes). */
+__noinline int pw_hdr_checks(struct xdp_md *ctx, struct pw_uf_lines *ul, const union pw_addr *src, __u32 known)
+{
+	if (!ctx || !src || !ul)
+		return PW_HDRS_BAD_CSEQ;
+	__u32 moff = ul->uri_off;
+
+	if (ul->cseq_check) {
+		int cseq = pw_cseq_ok(ctx);
+
+		if (cseq != PW_CSEQ_OK)
+			return cseq == PW_CSEQ_UNSEEN ? PW_HDRS_NO_CSEQ : PW_HDRS_BAD_CSEQ;
+		if (pw_bare_cr(ctx, moff))
+			return PW_HDRS_BAD_CSEQ;
+	}
+	/* A request whose CSeq was checked passed pw_bare_cr above. */
+	if (!ul->via_check || (pw_via_checks(ctx, ul) && ((ul->cseq_check & 1) || !pw_bare_cr(ctx, moff))))
+		return PW_HDRS_CLEAN;
+	return known == PW_KNOWN_UNSEEN && pw_known_src(src) ? PW_HDRS_CLEAN : PW_HDRS_BAD_VIA;
+}
+
+#endif /* PBXWALL_SIP_VIA_H */

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// The Via of requests from sources whose failed authentications count (not known, not
+// trusted). Egress credits an answer to nobody when a Via in it has a maddr (the PBX sends a
+// UDP answer to the top Via's maddr, RFC 3261 18.2.2) or when its top Via does not end within
+// the 512 bytes it reads: a password guesser that put either in its requests had its
+// challenges and 403s counted against nobody, and guessed at its budget's pace, never banned.
+// Ingress now refuses such requests (malformed_sip), and every way a Via could hide from it.
+#include "addr.hpp"
+#include "fixtures.hpp"
+#include "sip_support.hpp"
+#include "sip_guards_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <string>
+
+namespace pbxwall::bpftest {
+
+using namespace guardfx;
+
+namespace {
+
+// A distinct internet source per case: 198.18.52.N / 2001:db8:52:N::1.
+Peer source(unsigned n, std::deque<std::string>& keep) { return numberedSource(52, n % 250 + 1, keep); }
+
+const char* kVia = "Via: SIP/2.0/UDP 198.18.9.9:5062;rport;branch=z9hG4bK-524287-1---f0a7e9\r\n";
+
+// A REGISTER whose Via lines are `vias` (each with its CRLF), then `extra` header lines.
+std::string reg(const std::string& vias, const std::string& extra = "", const std::string& method = "REGISTER")
+{
+    return method + " sip:198.18.0.1 SIP/2.0\r\n" + vias +
+           "Max-Forwards: 70\r\nFrom: <sip:2001@pbx.example>;tag=1\r\nTo: <sip:2001@pbx.example>\r\n"
+           "Call-ID: 5c1@198.18.9.9\r\nCSeq: 1 " +
+           method + "\r\nContact: <sip:2001@198.18.9.9:5062>\r\n" + extra + "Content-Length: 0\r\n\r\n";
+}
+
+// The same REGISTER with its Via as the last header, right before the empty line.
+std::string regViaLast(const std::string& via)
+{
+    return "REGISTER sip:198.18.0.1 SIP/2.0\r\nFrom: <sip:2001@pbx.example>;tag=1\r\nTo: <sip:2001@pbx.example>\r\n"
+           "Call-ID: 5c2@198.18.9.9\r\nCSeq: 1 REGISTER\r\n" +
+           via + "\r\n\r\n";
+}
+
+} // namespace
+
+TEST_CASE("Via: a request from a source that is not known is refused when its answer could be credited to nobody",
+          "[bpf][sip][guards][via]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    // With the default signatures, and with none (the scan then runs for the Via alone).
+    const bool sigs = GENERATE(true, false);
+    Harness h(guardConfig(sigs ? "" : "user_agents = []\nfrom_patterns = []\n", "rate = 1000\nburst = 1000\n"));
+    std::deque<std::string> keep;
+    unsigned n = 1;
+    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) {
+        checkVerdict(h, expect(named(f, what + (sigs ? "" : " (no signatures)")), sipUdp(f, source(n++, keep), payload),
+                               reason));
+    };
+    const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
+
+    check("a phone's Via", reg(kVia), ok);
+    check("two Via lines", reg(std::string(kVia) + "Via: SIP/2.0/UDP 198.18.9.10;branch=z9hG4bK-2\r\n"), ok);
+    check("a maddr", reg("Via: SIP/2.0/UDP 198.18.9.9:5062;maddr=198.18.77.1;branch=z9hG4bK-1\r\n"), bad);
+    check("a maddr, upper case", reg("Via: SIP/2.0/UDP 198.18.9.9:5062;MADDR=198.18.77.1\r\n"), bad);
+    check("a maddr after white space", reg("Via: SIP/2.0/UDP 198.18.9.9:5062; maddr=198.18.77.1\r\n"), bad);
+    check("a maddr after a tab, space before '='", reg("Via: SIP/2.0/UDP 198.18.9.9:5062;\tMaddr =198.18.77.1\r\n"), bad);
+    check("a maddr before ';'", reg("Via: SIP/2.0/UDP 198.18.9.9:5062;maddr;branch=z9hG4bK-1\r\n"), bad);
+    check("three bytes of white space after a ';'", reg("Via: SIP/2.0/UDP 198.18.9.9:5062; \t branch=z9hG4bK-1\r\n"), bad);
+    check("a maddr on a folded line", reg("Via: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-1\r\n ;maddr=198.18.77.1\r\n"),
+          bad);
+    check("a line folded after the ';'", reg("Via: SIP/2.0/UDP 198.18.9.9:5062;\r\n maddr=198.18.77.1\r\n"), bad);
+    check("a folded Via without a maddr", reg("Via: SIP/2.0/UDP 198.18.9.9:5062\r\n\t;branch=z9hG4bK-1\r\n"), ok);
+    check("a maddr in the second Via line",
+          reg(std::string(kVia) + "Via: SIP/2.0/UDP 198.18.9.10;maddr=198.18.77.1;branch=z9hG4bK-2\r\n"), bad);
+    check("a maddr in the second value of one line",
+          reg("Via: SIP/2.0/UDP 198.18.9.9;branch=z9hG4bK-1, SIP/2.0/UDP 198.18.9.10;maddr=198.18.77.1\r\n"), bad);
+    check("the compact form", reg("v: SIP/2.0/UDP 198.18.9.9;maddr=198.18.77.1\r\n"), bad);
+    check("white space before the colon", reg("VIA  : SIP/2.0/UDP 198.18.9.9;maddr=198.18.77.1\r\n"), bad);
+    check("a folded name", reg("Via\r\n : SIP/2.0/UDP 198.18.9.9;maddr=198.18.77.1\r\n"), bad);
+    // Not a maddr parameter of a Via.
+    check("maddr in the host name", reg("Via: SIP/2.0/UDP maddr.example:5062;branch=z9hG4bK-1\r\n"), ok);
+    check("other parameters", reg("Via: SIP/2.0/UDP 198.18.9.9;xmaddr=1;maddrx=2;branch=z9hG4bK-1\r\n"), ok);
+    check("a Contact's maddr",
+          reg(kVia, "X-Contact: <sip:2001@198.18.9.9;maddr=198.18.77.1>\r\nRoute: <sip:p;maddr=198.18.77.1>\r\n"), ok);
+    check("another header that starts with Via", reg(std::string(kVia) + "Viax: SIP/2.0/UDP h;maddr=198.18.77.1\r\n"), ok);
+    check("many parameters",
+          reg("Via: SIP/2.0/UDP 198.18.9.9:5062;a=1;b=2;c=3;d=4;e=5;f=6;g=7;h=8;i=9;j=10;k=11;l=12;rport;branch=z9hG4bK-1\r\n"),
+          ok);
+    // Length: every Via line's line feed must lie within 320 bytes of the end of its name
+    // (the answer's top Via must end within the 512 bytes egress reads). ": SIP/2.0/UDP " is
+    // 14 of them, the CR one more.
+    const std::string head = "Via: SIP/2.0/UDP ";
+    check("a Via whose line feed is its value's 320th byte", reg(head + std::string(320 - 16, 'a') + "\r\n"), ok);
+    check("a Via one byte longer", reg(head + std::string(320 - 15, 'a') + "\r\n"), bad);
+    check("a second Via too long", reg(std::string(kVia) + head + std::string(400, 'b') + "\r\n"), bad);
+    // Other requests than REGISTER; an INVITE from an unknown source drops anyway.
+    check("OPTIONS with a maddr", reg("Via: SIP/2.0/UDP 198.18.9.9;maddr=198.18.77.1\r\n", "", "OPTIONS"), bad);
+    check("OPTIONS", reg(kVia, "", "OPTIONS"), ok);
+    check("INVITE with a maddr", reg("Via: SIP/2.0/UDP 198.18.9.9;maddr=198.18.77.1\r\n", "", "INVITE"),
+          PW_REASON_ANONYMOUS_INVITE);
+    // No Via may hide from the scan: after a bare CR (pjsip reads a header there), past the
+    // bytes the scan reads.
+    check("a Via after a bare CR", reg(kVia, "X-A: b\rVia: SIP/2.0/UDP 198.18.9.9;maddr=198.18.77.1\r\n"), bad);
+    check("a harmless bare CR", reg(kVia, "X-A: b\rX-B: c\r\n"), bad);
+    std::string pad;
+    for (int i = 0; pad.size() <= 1600; ++i)
+        pad += "X-Pad-" + std::to_string(i) + ": " + std::string(60, 'p') + "\r\n";
+    check("a header past the bytes the scan reads", reg(kVia, pad), bad);
+}
+
+TEST_CASE("Via: found at every offset, after a short line, and at the datagram's end", "[bpf][sip][guards][via]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"));
+    std::deque<std::string> keep;
+    unsigned n = 1;
+    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) {
+        checkVerdict(h, expect(named(f, what), sipUdp(f, source(n++, keep), payload), reason));
+    };
+    for (size_t pad = 0; pad < 24; ++pad) {
+        const std::string x = "X-Pad: " + std::string(pad, 'p') + "\r\n";
+        const std::string at = " (pad " + std::to_string(pad) + ")";
+        // "\r\nX: 1\r\nV": two line ends in a word.
+        for (const char* shortLine : {"", "X: 1\r\n"}) {
+            const std::string where = at + (*shortLine ? ", after a short line" : "");
+            check("a maddr" + where,
+                  "REGISTER sip:198.18.0.1 SIP/2.0\r\n" + x + shortLine +
+                      "Via: SIP/2.0/UDP 198.18.9.9;maddr=198.18.77.1\r\nCSeq: 1 REGISTER\r\n\r\n",
+                  PW_REASON_MALFORMED_SIP);
+            check("no maddr" + where,
+                  "REGISTER sip:198.18.0.1 SIP/2.0\r\n" + x + shortLine + kVia + "CSeq: 1 REGISTER\r\n\r\n",
+                  PW_REASON_SIP_RESPONSIVE);
+        }
+        // The Via as the last header: its end lies in the datagram's last sixteen bytes.
+        check("the last header" + at, regViaLast("Via: SIP/2.0/UDP 198.18.9.9;branch=z9hG4bK-" + std::string(pad, '1')),
+              PW_REASON_SIP_RESPONSIVE);
+        check("the last header, a maddr" + at,
+              regViaLast("Via: SIP/2.0/UDP 198.18.9.9;branch=z9hG4bK-" + std::string(pad, '1') + ";maddr=198.18.7.1"),
+              PW_REASON_MALFORMED_SIP);
+        check("the last header, short, a maddr" + at,
+              regViaLast("v: SIP/2.0/UDP " + std::string(pad, 'h') + ";maddr=1"), PW_REASON_MALFORMED_SIP);
+    }
+    // A datagram that ends inside the Via: no empty line, and what follows is unknown.
+    check("the datagram ends inside the Via",
+          "REGISTER sip:198.18.0.1 SIP/2.0\r\nCSeq: 1 REGISTER\r\nVia: SIP/2.0/UDP 198.18.9.9;branch=z9hG4bK-1",
+          PW_REASON_MALFORMED_SIP);
+}
+
+// Known sources and trusted ones are not counted for failures: their Via is not checked. A
+// source of another zone than internet is looked up when its Via fails.
+TEST_CASE("Via: known sources, other zones and fragments", "[bpf][sip][guards][via]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"));
+    std::deque<std::string> keep;
+    const std::string maddr = reg("Via: SIP/2.0/UDP 198.18.9.9;maddr=198.18.77.1\r\n");
+    const Peer phone = source(200, keep);
+
+    h.addKnown(addrOf(f, phone), std::chrono::seconds(600));
+    checkVerdict(h, expect(named(f, "a known source's maddr"), sipUdp(f, phone, maddr), PW_REASON_SIP_KNOWN));
+    checkVerdict(h, expect(named(f, "an unknown local source's maddr"), sipUdp(f, kLocal, maddr), PW_REASON_MALFORMED_SIP,
+                           PW_ZONE_LOCAL));
+    checkVerdict(h, expect(named(f, "an unknown local source's Via"), sipUdp(f, kLocal, reg(kVia)), PW_REASON_SERVICE,
+                           PW_ZONE_LOCAL));
+    const Peer otherZone{"198.18.4.10", "2001:db8:4::10"};
+    checkVerdict(h, expect(named(f, "an unknown source of the other zone, a maddr"), sipUdp(f, otherZone, maddr),
+                           PW_REASON_MALFORMED_SIP, PW_ZONE_OTHER));
+    h.addKnown(addrOf(f, kLocal), std::chrono::seconds(600));
+    checkVerdict(h, expect(named(f, "a known local source's maddr"), sipUdp(f, kLocal, maddr), PW_REASON_SERVICE,
+                           PW_ZONE_LOCAL));
+    const Peer trusted{"198.18.1.10", "2001:db8:1::10"};
+    checkVerdict(h, expect(named(f, "a trusted source's maddr"), sipUdp(f, trusted, maddr), PW_REASON_TRUSTED,
+                           PW_ZONE_TRUSTED));
+
+    // A first fragment: a later one could hold a Via the scan never sees.
+    const auto firstFragment = [&](Peer src, uint16_t id, const std::string& text) {
+        Packet p = ip(f, src, kHost);
+        if (f == Family::V4)
+            p.ipv4Fragment(id, 0, true);
+        else
+            p.ipv6Fragment(id, 0, true);
+        return p.udp(5062, kSipPort).sip(text);
+    };
+    checkVerdict(h, expect(named(f, "a first fragment, unknown source"), firstFragment(source(201, keep), 0xa1, reg(kVia)),
+                           PW_REASON_MALFORMED_SIP));
+    checkVerdict(h, expect(named(f, "a first fragment, known source"), firstFragment(phone, 0xa2, reg(kVia)),
+                           PW_REASON_SIP_KNOWN));
+}
+
+namespace {
+
+const std::string kEgressConfig = R"(
+unlisted_ports = "drop"
+
+[[interface]]
+name = "lo"
+zone = "internet"
+
+[services.sip]
+udp = ["5060"]
+zones = ["internet"]
+
+[sip]
+rate = 2
+burst = 0
+max_failures = 3
+challenge_allowance = 2
+ban_seconds = 60
+)";
+
+bool knownAddr(Harness& h, Family f, Peer p)
+{
+    pw_ban_key k{};
+    const Addr a = parseAddr(f == Family::V4 ? p.v4 : p.v6);
+    std::memcpy(k.addr, a.bytes.data(), 16);
+    return h.maps().known.lookup(k).has_value();
+}
+
+} // namespace
+
+// Egress reads a maddr after as much white space as ingress does: a known source's request is
+// not checked at ingress, and an answer sent to a maddr egress missed would be credited to the
+// address it names.
+TEST_CASE("Via: egress credits to nobody an answer whose maddr follows white space or a fold", "[bpf][sip][egress][via]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(kEgressConfig, Programs::IngressAndEgress);
+    auto answer = [&](const std::string& via) {
+        return ip(f, kHost, kNet)
+            .udp(5060, 5060)
+            .sip("SIP/2.0 200 OK\r\n" + via +
+                 "\r\nFrom: <sip:100@pbx>;tag=1\r\nTo: <sip:100@pbx>;tag=2\r\nCall-ID: v@x\r\nCSeq: 1 REGISTER\r\n"
+                 "Contact: <sip:100@198.18.9.1:5060>\r\nContent-Length: 0\r\n\r\n")
+            .bytes();
+    };
+    for (const char* via : {"Via: SIP/2.0/UDP h;\r\n maddr=198.18.9.9", "Via: SIP/2.0/UDP h; \r\n\tmaddr=198.18.9.9",
+                            "Via: SIP/2.0/UDP h;   branch=z9hG4bK1", "Via: SIP/2.0/UDP h;maddr;branch=z9hG4bK1"}) {
+        INFO(named(f, via));
+        h.runEgress(answer(via));
+        CHECK_FALSE(knownAddr(h, f, kNet));
+    }
+    h.runEgress(answer("Via: SIP/2.0/UDP h;  branch=z9hG4bK1"));
+    CHECK(knownAddr(h, f, kNet));
+}
+
+} // namespace pbxwall::bpftest
