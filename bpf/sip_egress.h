@@ -13,9 +13,9 @@ struct pw_cseq_scan {
 	__u32 method;  /* PW_ANSWER_*: the first CSeq line's method; UNREAD when it cannot be read */
 	__u32 expires; /* the largest Expires header or contact expires= parameter, seconds */
 	__u32 has_expires;
-	__u32 via;   /* the line being scanned is a Via ("Via" or "v") */
-	__u32 maddr; /* a Via line has a maddr parameter */
-	__u32 via_done; /* a Via line ended within the scan: the top Via was read whole */
+	__u32 via;   /* the line being scanned is the top Via (the first "Via" or "v" line) */
+	__u32 maddr; /* the top Via has a maddr parameter */
+	__u32 via_done; /* the top Via ended within the scan: it was read whole */
 	__u32 contact;  /* a Contact ("Contact" or "m") line: the answer lists a binding */
 };
 
@@ -76,17 +76,19 @@ static long pw_cseq_at(__u32 i, void *arg)
 		return 1;
 	__u8 *q = s->b + i;
 
-	/* Which line this is: a Via ("Via" or "v", white space, ':')? A line that starts with white
-	 * space continues the one before (RFC 3261 7.3.1: a PBX that copies the request's Via may
-	 * keep its folding). A Via that ends here was read whole, its maddr with it. Through
-	 * pw_opaque, as below. */
+	/* Which line this is: the top Via ("Via" or "v", then white space, ':' or a line end: a
+	 * folded name), the first Via line? A line that starts with white space continues the one
+	 * before (RFC 3261 7.3.1: a PBX that copies the request's Via may keep its folding). A top
+	 * Via that ends here was read whole, its maddr with it; later Via lines do not say where
+	 * the answer goes (RFC 3261 18.2.2). Through pw_opaque, as below. */
 	if (q[0] == '\n') {
 		__u32 k = pw_lc(q[1], 'v') ? (pw_lc(q[2], 'i') && pw_lc(q[3], 'a') ? 4 : 2) : 0;
-		__u32 via = k && (q[k] == ':' || q[k] == ' ' || q[k] == '\t');
+		__u32 via = k && (q[k] == ':' || q[k] == ' ' || q[k] == '\t' || q[k] == '\r' || q[k] == '\n');
 		__u32 more = q[1] == ' ' || q[1] == '\t';
 
 		sc->via_done = pw_opaque(sc->via_done | (sc->via & !more));
-		sc->via = pw_opaque(more ? sc->via : via);
+		/* A Via line after the top one's end is not the top Via. */
+		sc->via = pw_opaque(more ? sc->via : via & !sc->via_done);
 		/* A Contact ("Contact" or "m", white space, ':'): a 200 to REGISTER lists a binding. */
 		__u32 c = pw_lc(q[1], 'm') ? 2
 					   : (pw_lc(q[1], 'c') && pw_lc(q[2], 'o') && pw_lc(q[3], 'n') && pw_lc(q[4], 't') &&

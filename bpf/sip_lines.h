@@ -14,9 +14,9 @@
  * datagram's end, its body too. Eight bytes at a time, each word with the byte before it and
  * the byte after it; run for requests whose CSeq is checked, once they passed the check: the
  * header scan stays as it is (a note of where it ended cost the INVITE's guards 5 ns, or the
- * verifier 28k instructions). A global function, verified once: pw_cseq_ok and pw_via_checks
- * call it. */
-__noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from)
+ * verifier 28k instructions). Read up to packet offset `to` at most (the Via check reads
+ * the part before the first Via line). A global function, verified once. */
+__noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from, __u32 to)
 {
 	if (!ctx)
 		return 1;
@@ -25,6 +25,8 @@ __noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from)
 	__u32 o = from - 1; /* the byte before the word */
 
 	for (__u32 k = 0; k < PW_SIP_HDR_SCAN / 8 + 4; k++, o += 8) {
+		if (o + 1 >= to)
+			return 0; /* read up to `to` (its word may go past it: a CR there counts too) */
 		__u8 *b = data + pw_pkt_off(o);
 
 		if ((void *)(b + 10) > data_end)

@@ -5,7 +5,7 @@
 #ifndef PBXWALL_SIP_VIA_H
 #define PBXWALL_SIP_VIA_H
 
-/* Bytes of a Via line read from its value on: each one must end within them. The egress
+/* Bytes of the top Via line read from its value on: it must end within them. The egress
  * program reads an answer's first 512 bytes (PW_SIP_SCAN), and a PBX answers with the top Via
  * first, after a status line of up to ~45 bytes, with `received` and `rport` added (up to ~60
  * bytes for an IPv6 source): a Via of 320 bytes ends well within them. A phone's is ~80-150. */
@@ -35,17 +35,14 @@ static __always_inline int pw_via_maddr(__u64 y)
 	       (after == '=' || after == ';' || after == ',' || pw_via_space(after));
 }
 
-/* One Via line, its value (from the end of its name) at packet offset voff: does it end (its
- * '\n', which no white space follows: a folded line goes on) within its first PW_VIA_SCAN
- * bytes, with no maddr parameter? Eight
- * bytes per step, with a '\n' or ';' in them looked at one at a time: one step per event. The
- * offset goes through map memory (*slot) at every step: one verifier state per step, not one
- * per offset. A global function, verified once. */
-__noinline int pw_via_line_ok(struct xdp_md *ctx, __u32 voff)
+/* The top Via line, its value (from the end of its name) at packet offset voff: does it end
+ * (its '\n', which no white space follows: a folded line goes on) within its first
+ * PW_VIA_SCAN bytes, with no maddr parameter? Eight or sixteen bytes per step, and a step per
+ * '\n' or ';' in them. The offset goes through map memory (*slot) at every step: one verifier state per
+ * step, not one per offset (with the offset exact, the verifier gave up past a million
+ * instructions). A global function, verified once. */
+__noinline int pw_via_line_ok(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 voff)
 {
-	__u32 zero = 0;
-	struct pw_uf_lines *ul = bpf_map_lookup_elem(&pw_uflines, &zero);
-
 	if (!ctx || !ul || voff > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN + 16)
 		return 0;
 	void *data = (void *)(long)ctx->data;
@@ -83,12 +80,13 @@ __noinline int pw_via_line_ok(struct xdp_md *ctx, __u32 voff)
 			x = w[0];
 			x2 = w[1];
 		}
+		if (!x)
+			return 0; /* past the datagram's end, or NUL bytes */
 		__u64 ev = pw_lf_bytes(x) | pw_zero_bytes(x ^ (PW_ONES * ';'));
 
 		if (!ev) {
-			if (!x)
-				return 0; /* past the datagram's end */
-			*slot = o + 8;
+			/* Sixteen bytes at once when the next eight hold no event either. */
+			*slot = o + ((pw_lf_bytes(x2) | pw_zero_bytes(x2 ^ (PW_ONES * ';'))) ? 8 : 16);
 			continue;
 		}
 		__u32 j = pw_byte_index(ev & -ev) & 7;
@@ -107,29 +105,29 @@ __noinline int pw_via_line_ok(struct xdp_md *ctx, __u32 voff)
 	return 0;
 }
 
-/* A request from a source whose failed authentications count (not known, not trusted): will
- * the PBX's answer be credited to that source? The egress program credits an answer to nobody
- * when a Via in it has a maddr (the PBX sends a UDP answer to the top Via's maddr, RFC 3261
- * 18.2.2, not to the source) or when its top Via does not end within the bytes it reads: a
- * password guesser could so have its challenges and 403s counted against nobody. Such a
- * request is refused here instead: every Via line (at most PW_VIA_LINES) must end within
- * PW_VIA_SCAN bytes, folded lines included, without a maddr; no Via may hide from the header
- * scan, neither past what was read (a header longer than the scan, or in a later fragment)
- * nor after a bare CR (pjsip ends a line there: pw_hdr_checks runs pw_bare_cr).
- * A global function, verified once. */
+/* Will the answer to the request be credited to its source? The egress program credits an
+ * answer to nobody when its top Via has a maddr (the PBX sends a UDP answer there, RFC 3261
+ * 18.2.2, not to the source) or does not end within the bytes it reads, or when it has no Via:
+ * a password guesser could so have its challenges and 403s counted against nobody. So the
+ * request's top Via (its first Via line, read by pw_via_line_ok) must end within PW_VIA_SCAN
+ * bytes, without a maddr, and pjsip must take the same line for the top Via: no bare CR before
+ * it (pjsip ends a line there, and reads a header after it that the header scan never sees).
+ * A request with no Via line in what was read must have been read whole (not past the scan,
+ * not a first fragment), with no bare CR at all: else its top Via may be one the scan did not
+ * see. */
 static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines *ul)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 n = ul->n, moff = ul->uri_off;
+	/* A request whose CSeq was checked was read for bare CRs whole (pw_hdr_checks). */
+	__u32 cr_read = ul->cseq_check & 1;
 
-	/* Pointers compared, not lengths: the verifier takes no packet pointer back from a
-	 * length worked out of ctx->data. */
-	if (n > PW_UF_LINES || ul->first_frag || data + pw_pkt_off(moff) + PW_SIP_HDR_SCAN < data_end)
+	if (n > PW_UF_LINES)
 		return 0;
-	/* The Via lines among those the header scan listed (it lists the lines that start with V
-	 * when the Via is checked): "Via" or "v", then white space, ':' or a line end (a folded
-	 * name: pjsip reads the header on the next line, and so does pw_via_line_ok). */
+	/* The first Via line among those the header scan listed (it lists the lines that start
+	 * with V when the Via is checked): "Via" or "v", then white space, ':' or a line end (a
+	 * folded name: pjsip reads the header on the next line, and so does pw_via_line_ok). */
 	for (__u32 k = 0; k < PW_UF_LINES; k++) {
 		if (k >= n)
 			break;
@@ -147,10 +145,13 @@ static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines 
 
 		if (!len || !(pw_via_space(after) || after == ':'))
 			continue;
-		if (!pw_via_line_ok(ctx, off + len))
-			return 0;
+		return pw_via_line_ok(ctx, ul, off + len) && (cr_read || !pw_bare_cr(ctx, moff, off));
 	}
-	return 1;
+	/* No Via line read. Pointers compared, not lengths: the verifier takes no packet pointer
+	 * back from a length worked out of ctx->data. */
+	if (ul->first_frag || data + pw_pkt_off(moff) + PW_SIP_HDR_SCAN < data_end)
+		return 0;
+	return cr_read || !pw_bare_cr(ctx, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN);
 }
 
 /* Is the address known now? A global function: its lookup's key takes stack space that
@@ -179,11 +180,10 @@ __noinline int pw_hdr_checks(struct xdp_md *ctx, struct pw_uf_lines *ul, const u
 
 		if (cseq != PW_CSEQ_OK)
 			return cseq == PW_CSEQ_UNSEEN ? PW_HDRS_NO_CSEQ : PW_HDRS_BAD_CSEQ;
-		if (pw_bare_cr(ctx, moff))
+		if (pw_bare_cr(ctx, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN))
 			return PW_HDRS_BAD_CSEQ;
 	}
-	/* A request whose CSeq was checked passed pw_bare_cr above. */
-	if (!ul->via_check || (pw_via_checks(ctx, ul) && ((ul->cseq_check & 1) || !pw_bare_cr(ctx, moff))))
+	if (!ul->via_check || pw_via_checks(ctx, ul))
 		return PW_HDRS_CLEAN;
 	return known == PW_KNOWN_UNSEEN && pw_known_src(src) ? PW_HDRS_CLEAN : PW_HDRS_BAD_VIA;
 }

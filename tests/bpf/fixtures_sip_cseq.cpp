@@ -149,9 +149,10 @@ TEST_CASE("CSeq: a bare CR in the header of a checked request drops", "[bpf][sip
           "From: <sip:2001@pbx.example>;tag=1\nTo: <sip:2001@pbx.example>\nCall-ID: 80@198.18.9.9\n"
           "CSeq: 1 OPTIONS\nContent-Length: 0\n\n",
           ok);
-    // A REGISTER's CSeq is not checked (it is the one egress looks for), but from a source that
-    // is not known its Via is, and a bare CR could hide one (fixtures_sip_via.cpp).
-    check("a REGISTER with a bare CR", bare("REGISTER", "CSeq: 1 REGISTER\r\nX-A: b\rCSeq: 1 OPTIONS\r\n"), bad);
+    // Not checked: a REGISTER's CSeq is the one egress looks for, an INVITE comes from known
+    // sources only. (From a source that is not known, a REGISTER's header is read for bare CRs
+    // before its top Via: fixtures_sip_via.cpp.)
+    check("a REGISTER with a bare CR", bare("REGISTER", "CSeq: 1 REGISTER\r\nX-A: b\rCSeq: 1 OPTIONS\r\n"), ok);
     const Peer phone = source(251, keep);
     h.addKnown(addrOf(f, phone), std::chrono::seconds(600));
     checkVerdict(h, expect(named(f, "a known source's OPTIONS with a bare CR"),
