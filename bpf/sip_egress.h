@@ -14,7 +14,7 @@ struct pw_cseq_scan {
 	__u32 expires; /* the largest Expires header or contact expires= parameter, seconds */
 	__u32 has_expires;
 	__u32 via;   /* the line being scanned is the top Via (the first "Via" or "v" line) */
-	__u32 maddr; /* the top Via has a maddr parameter */
+	__u32 maddr; /* the top Via has a maddr parameter (bit 0), or a '[' still open (bit 1) */
 	__u32 via_done; /* the top Via ended within the scan: it was read whole */
 	__u32 contact;  /* a Contact ("Contact" or "m") line: the answer lists a binding */
 };
@@ -97,6 +97,17 @@ static long pw_cseq_at(__u32 i, void *arg)
 						     : 0;
 
 		sc->contact = pw_opaque(sc->contact | (c && (q[c] == ':' || q[c] == ' ' || q[c] == '\t')));
+	}
+	/* A '[' in the top Via that no ']' on its line closes (sc->maddr bit 1 stays set): pjsip
+	 * reads a bracketed host up to its ']' across line ends, and a maddr on the next line is
+	 * the top Via's. Credited to nobody, as a maddr. */
+	if (q[0] == '[' && sc->via) {
+		sc->maddr = pw_opaque(sc->maddr | 2);
+		return 0;
+	}
+	if (q[0] == ']' && sc->via) {
+		sc->maddr = pw_opaque(sc->maddr & 1);
+		return 0;
 	}
 	/* A Via's maddr parameter (RFC 3261 18.2.2: the answer goes to that address, not to the
 	 * request's source): pw_sip_answer then credits the answer to nobody. White space may
@@ -186,7 +197,7 @@ __noinline __u64 pw_answer_scan(__u32 len, __u32 whole)
 		sc.expires = 0;
 	}
 	return (__u64)sc.expires << 32 | (sc.ncseq & 3) | (sc.method & 3) << 2 | (sc.has_expires & 1) << 4 |
-	       (sc.maddr & 1) << 5 | (sc.via_done & 1) << 6;
+	       (__u64)(sc.maddr != 0) << 5 | (sc.via_done & 1) << 6;
 }
 
 static __always_inline void pw_scan_answer(__u32 len, __u32 whole, struct pw_cseq_scan *sc)

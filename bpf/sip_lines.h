@@ -15,8 +15,9 @@
  * the byte after it; run for requests whose CSeq is checked, once they passed the check: the
  * header scan stays as it is (a note of where it ended cost the INVITE's guards 5 ns, or the
  * verifier 28k instructions). Read up to packet offset `to` at most (the Via check reads
- * the part before the first Via line). A global function, verified once. */
-__noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from, __u32 to)
+ * the part before the first Via line), and with amp an '&' counts as a bare CR does. A global
+ * function, verified once. */
+__noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from, __u32 to, __u32 amp)
 {
 	if (!ctx)
 		return 1;
@@ -31,10 +32,15 @@ __noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from, __u32 to)
 
 		if ((void *)(b + 10) > data_end)
 			break;
-		__u64 cr = pw_zero_bytes(*(__u64 *)(b + 1) ^ (PW_ONES * '\r'));
+		__u64 w = *(__u64 *)(b + 1), cr = pw_zero_bytes(w ^ (PW_ONES * '\r'));
+		/* With amp, an '&' counts too: pjsip ends a header at one after a value it parsed
+		 * (Max-Forwards, CSeq...) and reads a header after it. */
+		__u64 amps = pw_zero_bytes(w ^ (PW_ONES * '&')) & -(__u64)(amp & 1);
 
-		if (!cr)
+		if (!(cr | amps))
 			continue;
+		if (amps)
+			return 1;
 		__u64 ends = cr & pw_zero_bytes(*(__u64 *)b ^ (PW_ONES * '\n'));
 		__u64 bare = cr & ~pw_zero_bytes(*(__u64 *)(b + 2) ^ (PW_ONES * '\n'));
 
@@ -51,6 +57,8 @@ __noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from, __u32 to)
 	for (__u32 j = 1; j < 10; j++) {
 		if ((void *)(b + j + 1) > data_end)
 			return 0;
+		if (amp && b[j] == '&')
+			return 1;
 		if (b[j] != '\r')
 			continue;
 		if (b[j - 1] == '\n')

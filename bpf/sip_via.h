@@ -5,11 +5,14 @@
 #ifndef PBXWALL_SIP_VIA_H
 #define PBXWALL_SIP_VIA_H
 
-/* Bytes of the top Via line read from its value on: it must end within them. The egress
- * program reads an answer's first 512 bytes (PW_SIP_SCAN), and a PBX answers with the top Via
- * first, after a status line of up to ~45 bytes, with `received` and `rport` added (up to ~60
- * bytes for an IPv6 source): a Via of 320 bytes ends well within them. A phone's is ~80-150. */
-#define PW_VIA_SCAN 320
+/* How far the top Via's line feed may lie from the Request-URI's start, its ':', '[' and ']'
+ * counting three bytes each. The egress program reads an answer's first 512 bytes (it judges
+ * a line that starts up to 495 bytes in); a PBX answers with a status line of up to ~45
+ * bytes, then (Kamailio) the request's headers in their order up to the top Via, which gets
+ * `received` and `rport` (up to ~60 bytes for an IPv6 source); pjsip prints a Via parameter's
+ * ':', '[' and ']' escaped (three bytes each). 360 bytes so leave the answer's top Via ending
+ * within what egress reads. A phone's request line and Via take 100-200. */
+#define PW_VIA_BUDGET 360
 
 /* White space that may follow a ';' in a Via (RFC 3261 25.1: SEMI is SWS ";" SWS, and SWS may
  * fold the line: CR LF then white space), as a bit test. */
@@ -36,14 +39,18 @@ static __always_inline int pw_via_maddr(__u64 y)
 }
 
 /* The top Via line, its value (from the end of its name) at packet offset voff: does it end
- * (its '\n', which no white space follows: a folded line goes on) within its first
- * PW_VIA_SCAN bytes, with no maddr parameter? Eight or sixteen bytes per step, and a step per
- * '\n' or ';' in them. The offset goes through map memory (*slot) at every step: one verifier state per
- * step, not one per offset (with the offset exact, the verifier gave up past a million
- * instructions). A global function, verified once. */
-__noinline int pw_via_line_ok(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 voff)
+ * (its '\n', which no white space follows: a folded line goes on) within budget bytes (':',
+ * '[' and ']' counting three), with no maddr parameter and no '[' left open (pjsip reads a
+ * bracketed host up to its ']', across line ends: a maddr on the next line would be the top
+ * Via's)? Eight or sixteen bytes per step, and a step per '\n', ';', ':', '[' or ']' in them.
+ * The offset, with the open bracket (PW_VIA_OPEN) and the extra bytes counted (from bit 16),
+ * goes through map memory (*slot) at every step: one verifier state per step, not one per
+ * offset (with the offset exact, the verifier gave up past a million instructions). A global
+ * function, verified once. */
+#define PW_VIA_OPEN 0x8000
+__noinline int pw_via_line_ok(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 voff, __u32 budget)
 {
-	if (!ctx || !ul || voff > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN + 16)
+	if (!ctx || !ul || voff > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN + 16 || budget > PW_VIA_BUDGET)
 		return 0;
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -51,10 +58,10 @@ __noinline int pw_via_line_ok(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 
 	__u8 *v = data + pw_pkt_off(voff);
 
 	*slot = 0;
-	for (__u32 step = 0; step < PW_VIA_SCAN / 8 + 16; step++) {
-		__u32 o = *slot;
+	for (__u32 step = 0; step < PW_VIA_BUDGET / 8 + 16; step++) {
+		__u32 st = *slot, o = st & (PW_VIA_OPEN - 1), extra = st >> 16;
 
-		if (o >= PW_VIA_SCAN)
+		if (o + extra >= budget)
 			return 0; /* too long: its end (or a maddr) may lie past what egress reads */
 		__u8 *p = v + o;
 		__u64 x, x2;
@@ -82,25 +89,34 @@ __noinline int pw_via_line_ok(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 
 		}
 		if (!x)
 			return 0; /* past the datagram's end, or NUL bytes */
-		__u64 ev = pw_lf_bytes(x) | pw_zero_bytes(x ^ (PW_ONES * ';'));
+		__u64 ev = pw_lf_bytes(x) | pw_zero_bytes(x ^ (PW_ONES * ';')) | pw_zero_bytes(x ^ (PW_ONES * ':')) |
+			   pw_zero_bytes(x ^ (PW_ONES * '[')) | pw_zero_bytes(x ^ (PW_ONES * ']'));
 
 		if (!ev) {
-			/* Sixteen bytes at once when the next eight hold no event either. */
-			*slot = o + ((pw_lf_bytes(x2) | pw_zero_bytes(x2 ^ (PW_ONES * ';'))) ? 8 : 16);
+			*slot = st + 8;
 			continue;
 		}
 		__u32 j = pw_byte_index(ev & -ev) & 7;
 		__u64 y = j < 7 ? (x >> ((j + 1) * 8)) | (x2 << ((7 - j) * 8)) : x2; /* the eight bytes after it */
+		__u8 c = x >> (j * 8);
 
-		if (((x >> (j * 8)) & 0xff) == '\n') {
+		if (c == '\n') {
 			__u8 next = y & 0xff;
 
 			if (next != ' ' && next != '\t')
-				return o + j < PW_VIA_SCAN; /* the line ends: within the bytes allowed? */
-		} else if (pw_via_maddr(y)) {
-			return 0;
+				return !(st & PW_VIA_OPEN) && o + j + extra < budget; /* the line ends */
+		} else if (c == ';') {
+			if (pw_via_maddr(y))
+				return 0;
+		} else {
+			/* ':', '[' or ']': three bytes in pjsip's answer; '[' opens a host, ']' closes it.
+			 * Without branches: each one would double the verifier's paths through the step. */
+			__u32 dl = c ^ '[', dr = c ^ ']';
+			__u32 lb = ((dl | (0 - dl)) >> 31) ^ 1, rb = ((dr | (0 - dr)) >> 31) ^ 1;
+
+			st = ((st & ~(rb * PW_VIA_OPEN)) | (lb * PW_VIA_OPEN)) + (2 << 16);
 		}
-		*slot = o + j + 1;
+		*slot = st + j + 1;
 	}
 	return 0;
 }
@@ -120,9 +136,6 @@ static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines 
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 n = ul->n, moff = ul->uri_off;
-	/* A request whose CSeq was checked was read for bare CRs whole (pw_hdr_checks). */
-	__u32 cr_read = ul->cseq_check & 1;
-
 	if (n > PW_UF_LINES)
 		return 0;
 	/* The first Via line among those the header scan listed (it lists the lines that start
@@ -145,13 +158,18 @@ static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines 
 
 		if (!len || !(pw_via_space(after) || after == ':'))
 			continue;
-		return pw_via_line_ok(ctx, ul, off + len) && (cr_read || !pw_bare_cr(ctx, moff, off));
+		/* The budget runs from the Request-URI: a PBX may copy the headers before the Via into
+		 * its answer ahead of it (Kamailio does). */
+		__u32 used = off + len - moff;
+
+		return used < PW_VIA_BUDGET && pw_via_line_ok(ctx, ul, off + len, PW_VIA_BUDGET - used) &&
+		       !pw_bare_cr(ctx, moff, off, 1);
 	}
 	/* No Via line read. Pointers compared, not lengths: the verifier takes no packet pointer
 	 * back from a length worked out of ctx->data. */
 	if (ul->first_frag || data + pw_pkt_off(moff) + PW_SIP_HDR_SCAN < data_end)
 		return 0;
-	return cr_read || !pw_bare_cr(ctx, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN);
+	return !pw_bare_cr(ctx, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN, 1);
 }
 
 /* Is the address known now? A global function: its lookup's key takes stack space that
@@ -180,7 +198,7 @@ __noinline int pw_hdr_checks(struct xdp_md *ctx, struct pw_uf_lines *ul, const u
 
 		if (cseq != PW_CSEQ_OK)
 			return cseq == PW_CSEQ_UNSEEN ? PW_HDRS_NO_CSEQ : PW_HDRS_BAD_CSEQ;
-		if (pw_bare_cr(ctx, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN))
+		if (pw_bare_cr(ctx, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN, 0))
 			return PW_HDRS_BAD_CSEQ;
 	}
 	if (!ul->via_check || pw_via_checks(ctx, ul))

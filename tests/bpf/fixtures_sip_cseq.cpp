@@ -221,24 +221,16 @@ TEST_CASE("CSeq: a request that goes on past what is read passes from known sour
     // A first fragment: the datagram's rest (a later fragment) could hold another CSeq line,
     // and such a request belongs on TCP anyway (RFC 3261 18.1.1): whether or not its headers
     // end in the first fragment.
-    const auto firstFragment = [&](Peer src, uint16_t id, const std::string& text) {
-        Packet p = ip(f, src, kHost);
-        if (f == Family::V4)
-            p.ipv4Fragment(id, 0, true);
-        else
-            p.ipv6Fragment(id, 0, true);
-        return p.udp(5062, kSipPort).sip(text);
-    };
     const std::string open = "OPTIONS sip:2001@198.18.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-2\r\n"
                              "From: <sip:2001@pbx.example>;tag=1\r\nTo: <sip:2001@pbx.example>\r\n"
                              "Call-ID: 78@198.18.9.9\r\nCSeq: 1 OPTIONS\r\nX-Pad: " +
                              std::string(300, 'p') + "\r\n";
     checkVerdict(h, expect(named(f, "a first fragment whose headers go on, unknown source"),
-                           firstFragment(source(13, keep), 0x91, open), PW_REASON_MALFORMED_SIP));
+                           firstFragment(f, source(13, keep), 0x91, open), PW_REASON_MALFORMED_SIP));
     checkVerdict(h, expect(named(f, "a first fragment whose headers end in it, unknown source"),
-                           firstFragment(source(14, keep), 0x92, open + "Content-Length: 400\r\n\r\n" + std::string(300, 'b')),
+                           firstFragment(f, source(14, keep), 0x92, open + "Content-Length: 400\r\n\r\n" + std::string(300, 'b')),
                            PW_REASON_MALFORMED_SIP));
-    checkVerdict(h, expect(named(f, "a first fragment, known source"), firstFragment(phone, 0x93, open),
+    checkVerdict(h, expect(named(f, "a first fragment, known source"), firstFragment(f, phone, 0x93, open),
                            PW_REASON_SIP_KNOWN));
     // A whole datagram within the bytes the scan reads has no more headers.
     checkVerdict(h, expect(named(f, "a whole datagram without its empty line, unknown source"),

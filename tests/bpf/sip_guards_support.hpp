@@ -70,6 +70,17 @@ inline Packet sipUdp(Family f, Peer src, const std::string& payload)
     return ip(f, src, kHost).udp(5062, kSipPort).sip(payload);
 }
 
+// A datagram's first fragment (more fragments follow) from src to the SIP port.
+inline Packet firstFragment(Family f, Peer src, uint16_t id, const std::string& text)
+{
+    Packet p = ip(f, src, kHost);
+    if (f == Family::V4)
+        p.ipv4Fragment(id, 0, true);
+    else
+        p.ipv6Fragment(id, 0, true);
+    return p.udp(5062, kSipPort).sip(text);
+}
+
 inline Fixture expect(std::string name, Packet p, pw_reason reason, pw_zone zone = PW_ZONE_INTERNET)
 {
     return {std::move(name), std::move(p), kLo, PW_REASON_IS_DROP(reason) ? XDP_DROP : XDP_PASS, reason, zone};

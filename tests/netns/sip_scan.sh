@@ -162,16 +162,16 @@ forged() { # SRC METHOD_IN_CSEQ
   printf 'OPTIONS sip:100@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5070;branch=z9hG4bK-cseq-%s\r\nMax-Forwards: 70\r\nFrom: <sip:probe@%s>;tag=7\r\nTo: <sip:100@%s>\r\nCall-ID: cseq-%s@%s\r\nCSeq: 1 %s\r\nContent-Length: 0\r\n\r\n' \
     "$PW_PBX4" "$1" "$2" "$1" "$PW_PBX4" "$2" "$1" "$2"
 }
-send_forged() { # STEP METHOD_IN_CSEQ REASON WHAT: one OPTIONS from $PW_PHONE2_4, its verdict counted
-  pw_stats "$PW_TMP/cseq$1a.json"
+send_one() { # NAME PAYLOAD REASON WHAT: one datagram from $PW_PHONE2_4, its verdict counted
+  pw_stats "$PW_TMP/$1a.json"
   pw_in_wan "$PW_PY" "$PW_NETTOOL" udp --src "$PW_PHONE2_4" --sport 5070 --dst "$PW_PBX4" --port 5060 --count 1 \
-    --payload "$(forged "$PW_PHONE2_4" "$2")" >/dev/null
+    --payload "$2" >/dev/null
   sleep 0.5
-  pw_stats "$PW_TMP/cseq$1b.json"
-  pw_check_eq "$4" "$(pw_stat_delta "$PW_TMP/cseq$1a.json" "$PW_TMP/cseq$1b.json" "$3" internet)" 1
+  pw_stats "$PW_TMP/$1b.json"
+  pw_check_eq "$4" "$(pw_stat_delta "$PW_TMP/$1a.json" "$PW_TMP/$1b.json" "$3" internet)" 1
 }
-send_forged 1 REGISTER malformed_sip "an OPTIONS with CSeq REGISTER drops as malformed_sip"
-send_forged 2 OPTIONS sip_responsive "the same OPTIONS with CSeq OPTIONS passes"
+send_one cseq1 "$(forged "$PW_PHONE2_4" REGISTER)" malformed_sip "an OPTIONS with CSeq REGISTER drops as malformed_sip"
+send_one cseq2 "$(forged "$PW_PHONE2_4" OPTIONS)" sip_responsive "the same OPTIONS with CSeq OPTIONS passes"
 pw_ctl --json known list >"$PW_TMP/known-cseq.json"
 if in_json_list "$PW_TMP/known-cseq.json" known "$PW_PHONE2_4"; then
   pw_bad "the forged CSeq made $PW_PHONE2_4 known"
@@ -209,16 +209,8 @@ guess() { # SRC VIA_PARAMS
   printf 'REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5070;branch=z9hG4bK-via-%s%s\r\nMax-Forwards: 70\r\nFrom: <sip:%s@%s>;tag=5\r\nTo: <sip:%s@%s>\r\nCall-ID: via-%s@%s\r\nCSeq: 1 REGISTER\r\nContact: <sip:%s@%s:5070>\r\nContent-Length: 0\r\n\r\n' \
     "$PW_PBX4" "$1" "${#2}" "$2" "$PHONE_USER" "$PW_PBX4" "$PHONE_USER" "$PW_PBX4" "${#2}" "$1" "$PHONE_USER" "$1"
 }
-send_guess() { # STEP VIA_PARAMS REASON WHAT
-  pw_stats "$PW_TMP/via$1a.json"
-  pw_in_wan "$PW_PY" "$PW_NETTOOL" udp --src "$PW_PHONE2_4" --sport 5070 --dst "$PW_PBX4" --port 5060 --count 1 \
-    --payload "$(guess "$PW_PHONE2_4" "$2")" >/dev/null
-  sleep 0.5
-  pw_stats "$PW_TMP/via$1b.json"
-  pw_check_eq "$4" "$(pw_stat_delta "$PW_TMP/via$1a.json" "$PW_TMP/via$1b.json" "$3" internet)" 1
-}
-send_guess 1 ";maddr=$PW_TRUNK4" malformed_sip "a REGISTER whose Via names a maddr drops as malformed_sip"
-send_guess 2 ";rport" sip_responsive "the same REGISTER without the maddr passes"
+send_one via1 "$(guess "$PW_PHONE2_4" ";maddr=$PW_TRUNK4")" malformed_sip "a REGISTER whose Via names a maddr drops as malformed_sip"
+send_one via2 "$(guess "$PW_PHONE2_4" ";rport")" sip_responsive "the same REGISTER without the maddr passes"
 
 # ---- 3. the scanners ----
 
