@@ -113,7 +113,9 @@ struct pw_uf_lines {
 	__u32 ncseq;      /* CSeq lines found */
 	__u32 cseq_voff;  /* the packet offset of the first one's value */
 	__u32 line_set;   /* pw_sip_headers: the part of pw_line_start to use (PW_LINE_C | PW_LINE_V) */
-	__u64 cv_mask;    /* pw_sip_headers: all ones when lines that start with C or V are noted */
+	__u64 cv_mask;    /* pw_sip_headers: all ones when lines that start with C or V are noted:
+			   * in a word with more than one line end every line is then noted, and the
+			   * second pass and pw_via_checks tell them apart by name */
 	__u32 via_check;  /* pw_sip_content: 1 when the Via lines are checked (pw_hdr_checks) */
 	__u32 via_step;   /* pw_via_line_ok: the offset it reads at */
 	__u32 first_frag; /* pw_sip_first_line: 1 for a datagram's first fragment */

@@ -42,7 +42,7 @@ static __always_inline int pw_via_maddr(__u64 y)
  * (its '\n', which no white space follows: a folded line goes on) within budget bytes (':',
  * '[' and ']' counting three), with no maddr parameter and no '[' left open (pjsip reads a
  * bracketed host up to its ']', across line ends: a maddr on the next line would be the top
- * Via's)? Eight or sixteen bytes per step, and a step per '\n', ';', ':', '[' or ']' in them.
+ * Via's)? Eight bytes per step, and a step per '\n', ';', ':', '[' or ']' in them.
  * The offset, with the open bracket (PW_VIA_OPEN) and the extra bytes counted (from bit 16),
  * goes through map memory (*slot) at every step: one verifier state per step, not one per
  * offset (with the offset exact, the verifier gave up past a million instructions). A global
@@ -125,17 +125,18 @@ __noinline int pw_via_line_ok(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 
  * answer to nobody when its top Via has a maddr (the PBX sends a UDP answer there, RFC 3261
  * 18.2.2, not to the source) or does not end within the bytes it reads, or when it has no Via:
  * a password guesser could so have its challenges and 403s counted against nobody. So the
- * request's top Via (its first Via line, read by pw_via_line_ok) must end within PW_VIA_SCAN
- * bytes, without a maddr, and pjsip must take the same line for the top Via: no bare CR before
- * it (pjsip ends a line there, and reads a header after it that the header scan never sees).
- * A request with no Via line in what was read must have been read whole (not past the scan,
- * not a first fragment), with no bare CR at all: else its top Via may be one the scan did not
- * see. */
+ * request's top Via (its first Via line, read by pw_via_line_ok) must end within the budget,
+ * without a maddr or an open '[', and pjsip must take the same line for the top Via: no bare
+ * CR or '&' before it (pjsip ends a line at a bare CR, and a header at an '&' after a value,
+ * and reads a header after either that the header scan never sees). A request with no Via line
+ * in what was read must have been read whole (not past the scan, not a first fragment), with
+ * no bare CR or '&' at all: else its top Via may be one the scan did not see. */
 static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines *ul)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 n = ul->n, moff = ul->uri_off;
+
 	if (n > PW_UF_LINES)
 		return 0;
 	/* The first Via line among those the header scan listed (it lists the lines that start
