@@ -48,15 +48,8 @@ static __always_inline void pw_expires_at(struct pw_cseq_scan *sc, const __u8 *q
 	sc->has_expires = 1;
 }
 
-/* After a method's last letter: white space or the line end (a bit test, not four branches:
- * the verifier walks this callback many times). */
-static __always_inline int pw_sip_token_end(__u8 ch)
-{
-	return ch <= ' ' && ((1ULL << ch) & (1ULL << ' ' | 1ULL << '\t' | 1ULL << '\r' | 1ULL << '\n'));
-}
-
 /* White space that may follow a ';' (SWS, a folded line included). Four compares: as a bit
- * test (pw_sip_token_end) here, the verifier walked the callback 160k instructions more. */
+ * test (pw_sws_bit) here, the verifier walked the callback 160k instructions more. */
 static __always_inline int pw_sws(__u8 ch)
 {
 	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
@@ -172,9 +165,9 @@ static long pw_cseq_at(__u32 i, void *arg)
 
 	__u32 method = PW_ANSWER_OTHER;
 
-	if (w == 0x7265747369676572ULL /* "register" */ && pw_sip_token_end(q[k + 8]))
+	if (w == 0x7265747369676572ULL /* "register" */ && pw_sws_bit(q[k + 8]))
 		method = PW_ANSWER_REGISTER;
-	else if ((w & 0x0000ffffffffffffULL) == 0x657469766e69ULL /* "invite" */ && pw_sip_token_end(q[k + 6]))
+	else if ((w & 0x0000ffffffffffffULL) == 0x657469766e69ULL /* "invite" */ && pw_sws_bit(q[k + 6]))
 		method = PW_ANSWER_INVITE;
 	sc->method = pw_opaque(method);
 	return 0; /* go on: an expiry, or a second CSeq line, may follow */

@@ -163,6 +163,14 @@ static __always_inline __u64 pw_zero_bytes(__u64 x)
 	return ~(((x & PW_LOW7) + PW_LOW7) | x | PW_LOW7);
 }
 
+/* White space, or a line end: what may follow a ';' in a Via (RFC 3261 25.1: SEMI is SWS ";"
+ * SWS, and SWS may fold the line), or end a method's name. A bit test: one branch, one
+ * verifier path (sip_via.h, sip_egress.h). */
+static __always_inline int pw_sws_bit(__u8 ch)
+{
+	return ch <= ' ' && ((1ULL << ch) & (1ULL << ' ' | 1ULL << '\t' | 1ULL << '\r' | 1ULL << '\n'));
+}
+
 /* The high bit of every byte of w that is a '\n', exactly. */
 static __always_inline __u64 pw_lf_bytes(__u64 w)
 {

@@ -14,20 +14,13 @@
  * within what egress reads. A phone's request line and Via take 100-200. */
 #define PW_VIA_BUDGET 360
 
-/* White space that may follow a ';' in a Via (RFC 3261 25.1: SEMI is SWS ";" SWS, and SWS may
- * fold the line: CR LF then white space), as a bit test. */
-static __always_inline int pw_via_space(__u8 ch)
-{
-	return ch <= ' ' && ((1ULL << ch) & (1ULL << ' ' | 1ULL << '\t' | 1ULL << '\r' | 1ULL << '\n'));
-}
-
 /* After a ';' of a Via, the eight bytes y that follow it: is the parameter a maddr ("maddr",
  * any case, then '=', ';', ',' or white space)? Three or more bytes of white space after the
  * ';' count as one too: a phone writes none, and a parameter folded onto the next line
  * hides from a reader that does not unfold it (the egress program unfolds none). */
 static __always_inline int pw_via_maddr(__u64 y)
 {
-	__u32 m = !pw_via_space(y & 0xff) ? 0 : !pw_via_space((y >> 8) & 0xff) ? 1 : !pw_via_space((y >> 16) & 0xff) ? 2 : 3;
+	__u32 m = !pw_sws_bit(y & 0xff) ? 0 : !pw_sws_bit((y >> 8) & 0xff) ? 1 : !pw_sws_bit((y >> 16) & 0xff) ? 2 : 3;
 
 	if (m == 3)
 		return 1;
@@ -35,7 +28,7 @@ static __always_inline int pw_via_maddr(__u64 y)
 	__u8 after = y >> ((m + 5) * 8);
 
 	return (name & 0xffffffffffULL) == 0x726464616dULL /* "maddr" */ &&
-	       (after == '=' || after == ';' || after == ',' || pw_via_space(after));
+	       (after == '=' || after == ';' || after == ',' || pw_sws_bit(after));
 }
 
 /* The top Via line, its value (from the end of its name) at packet offset voff: does it end
@@ -157,7 +150,7 @@ static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines 
 		__u32 len = (name & 0xffffff) == 0x616976 /* "via" */ ? 3 : (name & 0xff) == 'v' ? 1 : 0;
 		__u8 after = raw >> (len * 8);
 
-		if (!len || !(pw_via_space(after) || after == ':'))
+		if (!len || !(pw_sws_bit(after) || after == ':'))
 			continue;
 		/* The budget runs from the Request-URI: a PBX may copy the headers before the Via into
 		 * its answer ahead of it (Kamailio does). */
