@@ -91,6 +91,7 @@ std::vector<Cidr> readCidrFile(const std::string& command, const std::string& pa
 struct ListOpts {
     std::vector<std::string> cidrs;
     std::string file;
+    bool force = false;
 };
 
 // The CIDRs of the command line or of --file, exactly one of the two.
@@ -117,10 +118,11 @@ void addList(CLI::App& app, Context& ctx, const std::string& name, pw_zone zone,
     add->add_option("cidrs", o->cidrs, "Addresses or networks")->type_name("CIDR");
     add->add_option("-f,--file", o->file, "Read CIDRs from FILE (one per line, '#' comments; - is stdin)")
         ->type_name("FILE");
+    add->add_flag("--force", o->force, "Take a network wider than an IPv4 /8 or an IPv6 /16");
     add->callback([&ctx, o, name, zone] {
         ctx.action = [o, name, zone](Context& c) {
             const std::string command = name + " add";
-            addZoneEntries(c, command, collect(command, *o), zone);
+            addZoneEntries(c, command, collect(command, *o), zone, o->force);
         };
     });
 

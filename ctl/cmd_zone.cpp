@@ -5,6 +5,7 @@
 #include "output.hpp"
 
 #include "names.hpp"
+#include "zone_advice.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -161,16 +162,30 @@ struct Undo {
     }
 };
 
+// Martian entries named one by one; the rest of a bogon list is counted.
+constexpr size_t kMartianNotes = 3;
+
 } // namespace
 
-void addZoneEntries(Context& ctx, const std::string& command, std::vector<Cidr> cidrs, pw_zone zone)
+void addZoneEntries(Context& ctx, const std::string& command, std::vector<Cidr> cidrs, pw_zone zone, bool force)
 {
     dedupe(cidrs);
+    // A typo away from "0.0.0.0/0 trusted" (the firewall off) or "reject" (every phone cut off).
+    if (!force)
+        for (const Cidr& c : cidrs)
+            if (const auto why = wideEntry(c, zone))
+                usageError(command + ": " + *why + "; add --force if that is meant (nothing was changed)");
     // IPv4 lives at ::ffff:0:0/96 in the 128-bit space, inside a short IPv6 prefix such as ::/0;
     // the data plane judges IPv4 by IPv4 prefixes alone (as the config check warns too).
-    for (const Cidr& c : cidrs)
+    size_t martians = 0;
+    for (const Cidr& c : cidrs) {
         if (!c.isV4() && c.len < kV4MappedLen && c.contains(Addr::fromV4(0)))
             ctx.note(command + ": " + c.str() + " covers IPv6 addresses only; IPv4 needs its own entry (0.0.0.0/0 for all of it)");
+        if (const auto why = martianEntry(c); why && ++martians <= kMartianNotes)
+            ctx.note(command + ": " + *why);
+    }
+    if (martians > kMartianNotes)
+        ctx.note(command + ": " + std::to_string(martians - kMartianNotes) + " more entries lie in martian space");
     ctx.lockExclusive();
     MapSet& maps = ctx.maps();
     PolicyStore& store = ctx.policy();
@@ -371,6 +386,7 @@ void addZoneCommands(CLI::App& app, Context& ctx)
     struct Opts {
         std::string cidr, zone, only;
         std::vector<std::string> cidrs;
+        bool force = false;
     };
     auto o = std::make_shared<Opts>();
 
@@ -391,11 +407,12 @@ void addZoneCommands(CLI::App& app, Context& ctx)
         ->required()
         ->type_name("CIDR");
     add->add_option("zone", o->zone, "trusted, local, other, internet or reject")->required()->type_name("ZONE");
+    add->add_flag("--force", o->force, "Take a network wider than an IPv4 /8 or an IPv6 /16 (zones but internet)");
     add->callback([&ctx, o] {
         ctx.action = [o](Context& c) {
             const Cidr cidr = parseCidrArg("zone add", o->cidr);
             const pw_zone z = parseZoneArg("zone add", o->zone);
-            addZoneEntries(c, "zone add", {cidr}, z);
+            addZoneEntries(c, "zone add", {cidr}, z, o->force);
         };
     });
 

@@ -22,8 +22,10 @@ void addBanCommands(CLI::App& app, Context& ctx);
 void addKnownCommands(CLI::App& app, Context& ctx);
 void addStatsCommand(CLI::App& app, Context& ctx);
 
-// zone add / blacklist add / whitelist add: every CIDR gets the pbxwallctl zone `zone`.
-void addZoneEntries(Context& ctx, const std::string& command, std::vector<Cidr> cidrs, pw_zone zone);
+// zone add / blacklist add / whitelist add: every CIDR gets the pbxwallctl zone `zone`. A CIDR
+// wider than an IPv4 /8 or an IPv6 /16 in a zone other than internet is a usage error unless
+// `force` (zone_advice.hpp); one that no packet can match (martian space) gets a note.
+void addZoneEntries(Context& ctx, const std::string& command, std::vector<Cidr> cidrs, pw_zone zone, bool force);
 // zone del / blacklist del / whitelist del: removes the pbxwallctl entries. With `listZone`,
 // each CIDR must be on that list (its pbxwallctl zone is listZone); `listName` names it.
 void deleteZoneEntries(Context& ctx, const std::string& command, std::vector<Cidr> cidrs,

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "names.hpp"
+#include "zone_advice.hpp"
 
 namespace pbxwall::config::detail {
 
@@ -227,6 +228,11 @@ void Validator::zones(const toml::node& n)
     if (!rule.cidr.isV4() && rule.cidr.len < kV4MappedLen && rule.cidr.contains(Addr::fromV4(0)))
       warn(pos, rule.cidr.str() + " in zones." + std::string(zoneName(rule.zone)) +
                     " covers IPv6 addresses only; IPv4 needs its own entry (0.0.0.0/0 for all of it)");
+    // Taken as written (pbxwallctl wants --force for the first), but named in the check.
+    if (const auto why = wideEntry(rule.cidr, rule.zone))
+      warn(pos, "zones." + std::string(zoneName(rule.zone)) + ": " + *why);
+    if (const auto why = martianEntry(rule.cidr))
+      warn(pos, "zones." + std::string(zoneName(rule.zone)) + ": " + *why);
     config_.zones.push_back(rule);
   }
 }

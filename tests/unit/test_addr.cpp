@@ -8,6 +8,7 @@
 
 #include "addr.hpp"
 #include "names.hpp"
+#include "zone_advice.hpp"
 
 using namespace pbxwall;
 
@@ -274,4 +275,40 @@ TEST_CASE("reason names", "[names]")
   CHECK(banCauseName(PW_BAN_AUTH_FAILURE) == "auth_failure");
   CHECK(banCauseName(PW_BAN_SCANNER) == "scanner");
   CHECK(banCauseName(PW_BAN__COUNT).empty());
+}
+
+TEST_CASE("zone entries: wide ones outside zone internet, martian ones", "[addr]")
+{
+  // Wider than an IPv4 /8 or an IPv6 /16, in any zone but internet.
+  const auto all4 = wideEntry(parseCidr("0.0.0.0/0"), PW_ZONE_TRUSTED);
+  REQUIRE(all4);
+  CHECK(*all4 == "0.0.0.0/0 is wider than an IPv4 /8: every source in it that no longer entry names gets zone "
+                 "trusted (never filtered nor banned)");
+  CHECK(wideEntry(parseCidr("128.0.0.0/1"), PW_ZONE_REJECT)->find("(every packet dropped)") != std::string::npos);
+  CHECK(wideEntry(parseCidr("2000::/3"), PW_ZONE_LOCAL)->find("wider than an IPv6 /16") != std::string::npos);
+  CHECK(wideEntry(parseCidr("0.0.0.0/7"), PW_ZONE_OTHER));
+  CHECK(wideEntry(parseCidr("::/0"), PW_ZONE_REJECT));
+  CHECK(!wideEntry(parseCidr("0.0.0.0/0"), PW_ZONE_INTERNET));
+  CHECK(!wideEntry(parseCidr("10.0.0.0/8"), PW_ZONE_TRUSTED));
+  CHECK(!wideEntry(parseCidr("2001::/16"), PW_ZONE_REJECT));
+  CHECK(!wideEntry(parseCidr("198.18.0.1"), PW_ZONE_REJECT));
+  CHECK(!wideEntry(parseCidr("224.0.0.0/4"), PW_ZONE_REJECT)); // martian: matches nothing
+  CHECK(!wideEntry(parseCidr("ff00::/8"), PW_ZONE_TRUSTED));
+
+  // Martian space: what the data plane drops before the zones.
+  for (const char* m : {"127.0.0.0/8", "127.0.0.1", "224.0.0.0/4", "239.1.2.0/24", "255.255.255.255", "0.0.0.1",
+                        "0.1.0.0/16", "ff02::1", "ff00::/8", "::1"}) {
+    INFO(m);
+    const auto why = martianEntry(parseCidr(m));
+    REQUIRE(why);
+    CHECK(why->find(" space: the data plane drops such sources (reason martian) before it looks up a zone") !=
+          std::string::npos);
+  }
+  CHECK(martianEntry(parseCidr("127.0.0.1"))->rfind("127.0.0.1 lies in loopback space", 0) == 0);
+  // Some address of these can be a packet's source: 0.0.0.0 (DHCP), and the space around.
+  for (const char* m : {"0.0.0.0", "0.0.0.0/8", "0.0.0.0/0", "126.0.0.0/7", "192.0.2.0/24", "240.0.0.0/4",
+                        "::/0", "::", "fe80::/10", "2001:db8::1"}) {
+    INFO(m);
+    CHECK(!martianEntry(parseCidr(m)));
+  }
 }

@@ -529,6 +529,17 @@ TEST_CASE("warnings do not fail the load", "[config]")
   CHECK(wide.diagnostics[0].warning);
   CHECK(wide.diagnostics[0].message.find("covers IPv6 addresses only") != std::string::npos);
   CHECK(load(withIface("[zones]\ninternet = [\"2000::/3\", \"0.0.0.0/0\"]\n")).diagnostics.empty());
+
+  // Taken, but named: a wide entry outside zone internet, and one that no packet can match.
+  const LoadResult odd = load(withIface("[zones]\ntrusted = [\"0.0.0.0/0\"]\nreject = [\"127.0.0.0/8\"]\n"));
+  INFO(dump(odd));
+  CHECK(odd.ok());
+  REQUIRE(odd.diagnostics.size() == 2);
+  CHECK(odd.diagnostics[0].warning);
+  CHECK(odd.diagnostics[0].message == "zones.trusted: 0.0.0.0/0 is wider than an IPv4 /8: every source in it that no "
+                                      "longer entry names gets zone trusted (never filtered nor banned)");
+  CHECK(odd.diagnostics[1].warning);
+  CHECK(odd.diagnostics[1].message.rfind("zones.reject: 127.0.0.0/8 lies in loopback space", 0) == 0);
 }
 
 // The loopback device exists in every network namespace: its traffic is the host's own, from

@@ -184,11 +184,50 @@ TEST_CASE("pbxwallctl: unknown zone names are usage errors", "[ctl]")
 TEST_CASE("pbxwallctl: a short IPv6 prefix is noted to cover IPv6 only", "[ctl]")
 {
     // The note comes with the input's checks, before the maps (missing here: exit 1).
-    const Result r = ctl({"whitelist", "add", "::/0", "2001:db8::/32"});
+    const Result r = ctl({"whitelist", "add", "--force", "::/0", "2001:db8::/32"});
     CHECK(r.status == 1);
     CHECK(contains(r.err, "pbxwallctl: note: whitelist add: ::/0 covers IPv6 addresses only; IPv4 needs its own entry "
                           "(0.0.0.0/0 for all of it)\n"));
     CHECK_FALSE(contains(r.err, "2001:db8::/32 covers"));
+}
+
+TEST_CASE("pbxwallctl: a network wider than a /8 or /16 needs --force outside zone internet", "[ctl]")
+{
+    // Refused with the input's checks, before the maps (missing here: exit 1 once past them).
+    checkUsage(ctl({"whitelist", "add", "0.0.0.0/0"}),
+               "whitelist add: 0.0.0.0/0 is wider than an IPv4 /8: every source in it that no longer entry names "
+               "gets zone trusted (never filtered nor banned); add --force if that is meant (nothing was changed)");
+    checkUsage(ctl({"blacklist", "add", "198.18.0.0/15", "2000::/3"}), "2000::/3 is wider than an IPv6 /16");
+    checkUsage(ctl({"zone", "add", "0.0.0.0/1", "local"}), "gets zone local");
+    TempFile list("0.0.0.0/0\n");
+    checkUsage(ctl({"blacklist", "add", "--file", list.path}), "(every packet dropped); add --force");
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"whitelist", "add", "--force", "0.0.0.0/0"},
+          std::vector<std::string>{"blacklist", "add", "--file", list.path, "--force"},
+          std::vector<std::string>{"zone", "add", "--force", "::/0", "other"},
+          std::vector<std::string>{"zone", "add", "0.0.0.0/0", "internet"},
+          std::vector<std::string>{"blacklist", "add", "10.0.0.0/8"}}) {
+        const Result r = ctl(args);
+        INFO(args[0] << " " << args[1] << " " << args[2] << ": " << r.err);
+        CHECK(r.status == 1);
+        CHECK_FALSE(contains(r.err, "wider than"));
+    }
+}
+
+TEST_CASE("pbxwallctl: an entry in martian space is noted to match no packet", "[ctl]")
+{
+    const Result r = ctl({"blacklist", "add", "127.0.0.1", "198.18.0.1", "ff02::/16"});
+    CHECK(r.status == 1);
+    CHECK(contains(r.err, "pbxwallctl: note: blacklist add: 127.0.0.1 lies in loopback space: the data plane drops "
+                          "such sources (reason martian) before it looks up a zone, so no packet matches this entry\n"));
+    CHECK(contains(r.err, "pbxwallctl: note: blacklist add: ff02::/16 lies in multicast space"));
+    CHECK_FALSE(contains(r.err, "198.18.0.1 lies"));
+    // A bogon list: three named, the rest counted.
+    TempFile bogons("0.0.0.1\n127.0.0.0/8\n224.0.0.0/4\n255.255.255.255\nff00::/8\n198.18.0.0/15\n");
+    const Result b = ctl({"blacklist", "add", "--file", bogons.path});
+    CHECK(b.status == 1);
+    CHECK(std::count(b.err.begin(), b.err.end(), '\n') == 5); // 3 + the count + the missing maps
+    CHECK(contains(b.err, "pbxwallctl: note: blacklist add: 2 more entries lie in martian space\n"));
 }
 
 TEST_CASE("pbxwallctl: bad --ttl values are usage errors", "[ctl]")
