@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
-#include <set>
 #include <system_error>
 
 namespace pbxwall::loader {
@@ -191,21 +190,33 @@ bool refitPrefixBans(MapSet& maps, const config::Config& cfg)
     return !old.empty();
 }
 
-// Appends to `bans` (the state file's) the bans in force in the map that it lacks; returns how
-// many.
+// Brings `bans` (the state file's) up to the bans in force in the map: appends those it lacks,
+// and takes the map's entry for one the map holds longer (the data plane lengthened it, and the
+// event that told was lost). Returns how many it appended or changed.
 static size_t addBansInForce(const BanTable& map, std::vector<CtlBan>& bans, uint64_t now)
 {
-    std::set<Addr> recorded;
-    for (const CtlBan& b : bans)
-        recorded.insert(b.addr);
+    std::map<Addr, size_t> recorded;
+    for (size_t i = 0; i < bans.size(); ++i)
+        recorded.emplace(bans[i].addr, i);
     size_t added = 0;
     for (const auto& [k, b] : map.entries()) {
         Addr a;
         std::memcpy(a.bytes.data(), k.addr, 16);
-        if ((b.expires_ns && b.expires_ns <= now) || recorded.contains(a))
+        if (b.expires_ns && b.expires_ns <= now)
             continue;
-        bans.push_back({a, monotonicNsToUnix(b.expires_ns), monotonicNsToUnix(b.created_ns), b.cause, b.prefix});
-        ++added;
+        const CtlBan inForce{a, monotonicNsToUnix(b.expires_ns), monotonicNsToUnix(b.created_ns), b.cause, b.prefix};
+        const auto it = recorded.find(a);
+        if (it == recorded.end()) {
+            bans.push_back(inForce);
+            ++added;
+            continue;
+        }
+        // Seconds apart at least: the two clocks' offset is worked out at each conversion.
+        CtlBan& file = bans[it->second];
+        if (file.expiresUnix && (!inForce.expiresUnix || inForce.expiresUnix > file.expiresUnix + 1)) {
+            file = inForce;
+            ++added;
+        }
     }
     return added;
 }
@@ -262,8 +273,9 @@ void sweepBans(MapSet& maps, const config::Config& cfg)
     if (before != bans.size() || missed)
         CtlState::saveBans(cfg.stateDir, bans);
     if (missed)
-        spdlog::warn("{} bans in force were missing from {}/bans (their events were lost): recorded now", missed,
-                     cfg.stateDir);
+        spdlog::warn("{} bans in force were missing from {}/bans, or ended earlier there (their events were "
+                     "lost): recorded now",
+                     missed, cfg.stateDir);
 }
 
 // Deletes expired known sources: pw_known is a plain hash (a flood must not evict a registered

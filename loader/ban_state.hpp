@@ -29,12 +29,14 @@ void undoBans(MapSet& maps, const BanUndo& undo);
 // Under the pin lock; returns whether the map changed (the caller rebuilds the ban filter).
 bool refitPrefixBans(MapSet& maps, const config::Config& cfg);
 
-// Expired bans out of the map and the state file; bans in force the file lacks into it.
+// Expired bans out of the map and the state file; bans in force the file lacks, or holds with
+// an earlier end, into it.
 void sweepBans(MapSet& maps, const config::Config& cfg);
 
-// At a stop (SIGTERM, --detach): the bans in force that state_dir/bans lacks (set by the data
-// plane while no pbxwalld ran, or whose events were not read yet) into it, so that a start with
-// new pins (a reboot, --detach) replays them. Under the caller's pin lock; returns how many.
+// At a stop (SIGTERM, --detach): the bans in force that state_dir/bans lacks or holds with an
+// earlier end (set or lengthened by the data plane while no pbxwalld ran, or whose events were
+// not read yet) into it, so that a start with new pins (a reboot, --detach) replays them. Under
+// the caller's pin lock; returns how many.
 size_t keepBansInForce(const BanTable& map, const std::string& stateDir);
 
 // Replays state_dir/known into an empty pw_known (a start with new pins); logs what it skips.

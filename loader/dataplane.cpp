@@ -589,7 +589,7 @@ std::vector<std::string> detachAll(const std::string& pinDir, const std::string&
         try {
             PinLock lock(pinDir);
             if (const size_t n = keepBansInForce(BanTable(bans.get(), -1, -1), stateDir))
-                spdlog::info("{} ban(s) the data plane set since pbxwalld stopped kept in {}/bans", n, stateDir);
+                spdlog::info("{} ban(s) the data plane set or lengthened since pbxwalld stopped kept in {}/bans", n, stateDir);
         } catch (const std::exception& e) {
             spdlog::error("bans the data plane set since pbxwalld stopped not kept: {}", e.what());
         }
