@@ -28,22 +28,6 @@ constexpr std::array<std::string_view, 9> kTopLevelKeys = {
 
 } // namespace
 
-std::string inQuotes(std::string_view s)
-{
-  std::string out = "\"";
-  for (const char c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[(c >> 4) & 0xf];
-      out += kHex[c & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string_view typeWithArticle(toml::node_type t)
 {
   switch (t) {

@@ -13,14 +13,16 @@
 #include <vector>
 #include <toml++/toml.h>
 
+#include "addr.hpp"
 #include "config.hpp"
 
 namespace pbxwall::config::detail {
 
 inline constexpr std::string_view kZoneChoices = "trusted, local, other, internet or reject";
 
-// "text" with control characters escaped, so that every diagnostic stays on one line.
-std::string inQuotes(std::string_view s);
+// "text" with control characters escaped, so that every diagnostic stays on one line (UTF-8
+// kept: the config's strings are UTF-8).
+inline std::string inQuotes(std::string_view s) { return pbxwall::inQuotes(s, true); }
 std::string_view typeWithArticle(toml::node_type t);
 
 struct Pos {

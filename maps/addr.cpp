@@ -62,7 +62,7 @@ unsigned long digitsValue(std::string_view s, unsigned long cap)
 
 } // namespace
 
-std::string inQuotes(std::string_view s)
+std::string inQuotes(std::string_view s, bool keepUtf8)
 {
   std::string out;
   out.reserve(s.size() + 2);
@@ -70,7 +70,8 @@ std::string inQuotes(std::string_view s)
   for (char c : s) {
     // Keep messages on one line whatever the input holds, and show what no address holds (a
     // byte-order mark, a look-alike character).
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || (u > 0x7f && !keepUtf8)) {
       char buf[8];
       std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned char>(c));
       out += buf;

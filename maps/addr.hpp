@@ -57,8 +57,10 @@ inline constexpr uint8_t kBanPrefixMin = 48;
 // "198.18.0.1", "2001:db8::1", "2001:db8:1:2::/64".
 std::string banText(const Addr& a, uint8_t prefix);
 // s in double quotes, for a message: bytes outside printable ASCII as \xNN, so that the message
-// stays on one line and shows what no address holds (a byte-order mark, a look-alike).
-std::string inQuotes(std::string_view s);
+// stays on one line and shows what no address holds (a byte-order mark, a look-alike). With
+// keepUtf8, bytes from 0x80 up are kept (text that is UTF-8, as the config file's strings):
+// control characters and DEL are still escaped.
+std::string inQuotes(std::string_view s, bool keepUtf8 = false);
 // The key of a ban (address a, prefix as pw_ban's) once IPv6 sources are banned by /len: itself
 // for one address or a prefix of that length; the wider prefix holding it when len is shorter;
 // nothing when len is longer (128 included), as which part of the prefix offended is not known,

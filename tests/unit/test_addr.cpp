@@ -74,6 +74,14 @@ TEST_CASE("invalid addresses are refused with one-line messages", "[addr]")
   CHECK(addrError("::ffff:102:304") == "\"::ffff:102:304\" is an IPv4-mapped IPv6 address: write 1.2.3.4 instead");
 }
 
+TEST_CASE("inQuotes escapes what would break a message's line, and bytes past ASCII unless kept", "[addr]")
+{
+  const std::string_view odd("a\tb\x7f\xc3\xa9\x00", 7); // tab, DEL, UTF-8 e-acute, NUL
+  CHECK(inQuotes(odd) == "\"a\\x09b\\x7f\\xc3\\xa9\\x00\"");
+  CHECK(inQuotes(odd, true) == "\"a\\x09b\\x7f\xc3\xa9\\x00\"");
+  CHECK(inQuotes("") == "\"\"");
+}
+
 TEST_CASE("CIDRs parse into the 128-bit space", "[addr]")
 {
   const Cidr v4 = parseCidr("198.18.0.0/24");
