@@ -144,7 +144,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pw_stats SEC(".maps");
 
-#define PW_SIP_SCAN 512 /* bytes of a SIP response searched for its CSeq header (power of 2) */
+#define PW_SIP_SCAN 1024 /* bytes of a SIP response searched for its CSeq header (power of 2) */
 
 /* Scratch copy of a SIP response, per CPU (not pinned: nothing outlives one packet). */
 struct pw_sip_buf {

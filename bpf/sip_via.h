@@ -5,14 +5,18 @@
 #ifndef PBXWALL_SIP_VIA_H
 #define PBXWALL_SIP_VIA_H
 
-/* How far the top Via's line feed may lie from the Request-URI's start, its ':', '[' and ']'
- * counting three bytes each. The egress program reads an answer's first 512 bytes (it judges
- * a line that starts up to 495 bytes in); a PBX answers with a status line of up to ~45
- * bytes, then (Kamailio) the request's headers in their order up to the top Via, which gets
- * `received` and `rport` (up to ~60 bytes for an IPv6 source); pjsip prints a Via parameter's
- * ':', '[' and ']' escaped (three bytes each). 360 bytes so leave the answer's top Via ending
- * within what egress reads. A phone's request line and Via take 100-200. */
-#define PW_VIA_BUDGET 360
+/* How far the top Via's line feed may lie from the Request-URI's start (PW_VIA_BUDGET), and
+ * how long the Via line itself may be (PW_VIA_LINE), its ':', '[' and ']' counting three bytes
+ * each. The egress program reads an answer's first 1,024 bytes (PW_SIP_SCAN; it judges a line
+ * that starts up to 1,007 bytes in). A PBX answers with a status line of up to ~45 bytes, then
+ * the top Via with `received` and `rport` (up to ~60 bytes for an IPv6 source): pjsip puts the
+ * Vias first and prints a Via parameter's ':', '[' and ']' escaped (three bytes each: 45 + 360
+ * + 60 bytes at most), Kamailio copies the request's From, To, Call-ID and CSeq in their order,
+ * ahead of the Via when the request had them there (JAIN-SIP clients such as Android's and
+ * Jitsi's do: 45 + 800 + 60 at most). A phone's request line and Via take 100-200 bytes, and
+ * with From, To, Call-ID and CSeq before the Via up to 500 (IPv6, long names and domains). */
+#define PW_VIA_BUDGET 800
+#define PW_VIA_LINE 360
 
 /* After a ';' of a Via, the eight bytes y that follow it: is the parameter a maddr ("maddr",
  * any case, then '=', ';', ',' or white space)? Three or more bytes of white space after the
@@ -43,7 +47,7 @@ static __always_inline int pw_via_maddr(__u64 y)
 #define PW_VIA_OPEN 0x8000
 __noinline int pw_via_line_ok(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 voff, __u32 budget)
 {
-	if (!ctx || !ul || voff > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN + 16 || budget > PW_VIA_BUDGET)
+	if (!ctx || !ul || voff > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN + 16 || budget > PW_VIA_LINE)
 		return 0;
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -51,7 +55,7 @@ __noinline int pw_via_line_ok(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 
 	__u8 *v = data + pw_pkt_off(voff);
 
 	*slot = 0;
-	for (__u32 step = 0; step < PW_VIA_BUDGET / 8 + 16; step++) {
+	for (__u32 step = 0; step < PW_VIA_LINE / 8 + 16; step++) {
 		__u32 st = *slot, o = st & (PW_VIA_OPEN - 1), extra = st >> 16;
 
 		if (o + extra >= budget)
@@ -154,9 +158,9 @@ static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines 
 			continue;
 		/* The budget runs from the Request-URI: a PBX may copy the headers before the Via into
 		 * its answer ahead of it (Kamailio does). */
-		__u32 used = off + len - moff;
+		__u32 used = off + len - moff, left = PW_VIA_BUDGET - used;
 
-		return used < PW_VIA_BUDGET && pw_via_line_ok(ctx, ul, off + len, PW_VIA_BUDGET - used) &&
+		return used < PW_VIA_BUDGET && pw_via_line_ok(ctx, ul, off + len, left < PW_VIA_LINE ? left : PW_VIA_LINE) &&
 		       !pw_bare_cr(ctx, moff, off, 1);
 	}
 	/* No Via line read. Pointers compared, not lengths: the verifier takes no packet pointer

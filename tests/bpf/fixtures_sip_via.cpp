@@ -91,19 +91,40 @@ TEST_CASE("Via: a request from a source that is not known is refused when its an
     check("many parameters",
           reg("Via: SIP/2.0/UDP 198.18.9.9:5062;a=1;b=2;c=3;d=4;e=5;f=6;g=7;h=8;i=9;j=10;k=11;l=12;rport;branch=z9hG4bK-1\r\n"),
           ok);
-    // Length: the top Via's line feed must lie within 360 bytes of the Request-URI's start,
-    // each ':', '[' and ']' of the Via counting three (pjsip escapes them in a parameter; a PBX
-    // may copy the headers before the Via ahead of it). Here the URI's line takes 24 bytes,
-    // "Via" 3, ": SIP/2.0/UDP " 14 with one ':' (2 more), then N bytes and CR: the line feed
-    // at 24 + 3 + 14 + N + 1 + 2 < 360 for N < 316.
+    // Length: the top Via's line must end within 360 bytes (PW_VIA_LINE), and its line feed
+    // within 800 of the Request-URI's start (PW_VIA_BUDGET), each ':', '[' and ']' of the Via
+    // counting three (pjsip escapes them in a parameter; Kamailio copies From, To, Call-ID
+    // and CSeq into its answer ahead of the Via when they came first). Here the line's value
+    // is ": SIP/2.0/UDP " 14 bytes with one ':' (2 more), then N bytes and CR: its line feed
+    // at 14 + N + 1 + 2 < 360 for N < 343.
     const std::string head = "Via: SIP/2.0/UDP ";
-    check("a Via within the budget", reg(head + std::string(315, 'a') + "\r\n"), ok);
-    check("a Via one byte longer", reg(head + std::string(316, 'a') + "\r\n"), bad);
+    check("a Via within the budget", reg(head + std::string(342, 'a') + "\r\n"), ok);
+    check("a Via one byte longer", reg(head + std::string(343, 'a') + "\r\n"), bad);
     check("colons in a parameter count three",
           reg("Via: SIP/2.0/UDP 198.18.9.9;branch=z9hG4bK-1;x=" + std::string(110, ':') + "\r\n"), bad);
     check("an IPv6 host", reg("Via: SIP/2.0/UDP [2001:db8:52::1]:5062;rport;branch=z9hG4bK-1\r\n"), ok);
-    check("a long header before the Via",
-          "REGISTER sip:198.18.0.1 SIP/2.0\r\nCall-ID: " + std::string(330, 'c') + "\r\n" + reg(kVia).substr(33), bad);
+    // The URI's line takes 24 bytes, "Call-ID: " 9, N bytes and CRLF, "Via" 3: the Via's line
+    // feed within 800 for 24 + 9 + N + 2 + 3 + 69 + 4 < 800, N < 689 (kVia's value: 69 bytes
+    // to its line feed, and 2 colons).
+    auto longBefore = [&](size_t n) {
+        return "REGISTER sip:198.18.0.1 SIP/2.0\r\nCall-ID: " + std::string(n, 'c') + "\r\n" + reg(kVia).substr(33);
+    };
+    check("a long header before the Via", longBefore(688), ok);
+    check("a header before the Via one byte longer", longBefore(689), bad);
+    // A JAIN-SIP client (Android's, Jitsi's) writes Call-ID, CSeq, From and To before the Via:
+    // an IPv6 phone with long names, some 500 bytes to the Via's end.
+    check("From, To, Call-ID and CSeq before the Via (JAIN-SIP), IPv6, long names",
+          "REGISTER sip:voip-office.martin-dupont-et-associes-avocats.example SIP/2.0\r\n"
+          "Call-ID: 7a3c9e1f0b2d4a6c8e0f1a3b5c7d9e1f@2001:db8:52:7:1c2d:3e4f:5a6b:7c8d\r\n"
+          "CSeq: 4711 REGISTER\r\n"
+          "From: \"Marie-Christine Lefebvre-Dupont (Accueil)\" "
+          "<sip:marie-christine.lefebvre@voip-office.martin-dupont-et-associes-avocats.example>;tag=1406437296\r\n"
+          "To: \"Marie-Christine Lefebvre-Dupont (Accueil)\" "
+          "<sip:marie-christine.lefebvre@voip-office.martin-dupont-et-associes-avocats.example>\r\n"
+          "Via: SIP/2.0/UDP [2001:db8:52:7:1c2d:3e4f:5a6b:7c8d]:5060;branch=z9hG4bK-6f2d1c0e9b8a7f6e5d4c;rport\r\n"
+          "Max-Forwards: 70\r\nContact: <sip:marie@[2001:db8:52:7:1c2d:3e4f:5a6b:7c8d]:5060>\r\nExpires: 3600\r\n"
+          "Content-Length: 0\r\n\r\n",
+          ok);
     // pjsip reads a bracketed host up to its ']', across line ends: a maddr on the next line
     // would be the top Via's.
     check("a '[' left open",
