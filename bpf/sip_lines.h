@@ -5,6 +5,65 @@
 #ifndef PBXWALL_SIP_LINES_H
 #define PBXWALL_SIP_LINES_H
 
+/* The highest byte of m (high bits only) whose high bit is set, as that bit; 0 for none. */
+static __always_inline __u64 pw_top_byte(__u64 m)
+{
+	m |= m >> 8;
+	m |= m >> 16;
+	m |= m >> 32;
+	return m & ~(m >> 8);
+}
+
+/* The lowest byte of m (high bits only) whose high bit is set, as that bit; 0 for none. */
+static __always_inline __u64 pw_low_byte(__u64 m)
+{
+	return m & -m;
+}
+
+/* The word at packet offset woff, before the top Via, holds an '&' or a '[': is it harmless?
+ * Not with an '&' (pjsip ends a header at one after a value it parsed). A '[' must be closed
+ * by a ']' on its line: pjsip reads a bracketed host up to its ']' across line ends (a
+ * Contact "<sip:a@[x" swallows the lines up to a "]" and the first Via among them with it,
+ * so that pjsip's top Via is a later one, which may carry a maddr). The last '[' of the word
+ * is followed to its line's end, 128 bytes at most (an IPv6 host takes 47); an earlier one
+ * shares its line. A global function, verified once: words before the top Via rarely hold
+ * either. */
+__noinline int pw_open_ok(struct xdp_md *ctx, __u32 woff)
+{
+	if (!ctx)
+		return 0;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *p = data + pw_pkt_off(woff);
+
+	if ((void *)(p + 8) > data_end)
+		return 0;
+	__u64 x = *(__u64 *)p;
+	__u64 lb = pw_zero_bytes(x ^ (PW_ONES * '[')), lf = pw_lf_bytes(x);
+
+	if (pw_zero_bytes(x ^ (PW_ONES * '&')) || !lb)
+		return 0;
+	__u64 last = pw_top_byte(lb), from = ~((last << 1) - 1); /* the bytes after it */
+
+	if (lf & (last - 1) & ~(pw_low_byte(lb) - 1))
+		return 0; /* a line ends between two of them */
+	__u64 rb = pw_zero_bytes(x ^ (PW_ONES * ']')) & from;
+
+	lf &= from;
+	for (__u32 k = 1; k <= 16; k++) {
+		if (rb | lf)
+			return rb && (!lf || pw_low_byte(rb) < pw_low_byte(lf));
+		__u8 *q = data + pw_pkt_off(woff + 8 * k);
+
+		if ((void *)(q + 8) > data_end)
+			return 0;
+		x = *(__u64 *)q;
+		rb = pw_zero_bytes(x ^ (PW_ONES * ']'));
+		lf = pw_lf_bytes(x);
+	}
+	return 0;
+}
+
 /* Is there a bare CR (one no '\n' follows) in the header of the request whose Request-URI is
  * at packet offset from? pjsip ends a line there, and reads a header after it that the header
  * scan, which starts lines after a '\n', never sees: a second CSeq there ("X-A: b\rCSeq: 1
@@ -15,8 +74,8 @@
  * the byte after it; run for requests whose CSeq is checked, once they passed the check: the
  * header scan stays as it is (a note of where it ended cost the INVITE's guards 5 ns, or the
  * verifier 28k instructions). Read up to packet offset `to` at most (the Via check reads
- * the part before the first Via line), and with amp an '&' counts as a bare CR does. A global
- * function, verified once. */
+ * the part before the first Via line), and with amp an '&', or a '[' its line does not
+ * close, counts as a bare CR does. A global function, verified once. */
 __noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from, __u32 to, __u32 amp)
 {
 	if (!ctx)
@@ -34,12 +93,13 @@ __noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from, __u32 to, __u32 amp)
 			break;
 		__u64 w = *(__u64 *)(b + 1), cr = pw_zero_bytes(w ^ (PW_ONES * '\r'));
 		/* With amp, an '&' counts too: pjsip ends a header at one after a value it parsed
-		 * (Max-Forwards, CSeq...) and reads a header after it. */
-		__u64 amps = pw_zero_bytes(w ^ (PW_ONES * '&')) & -(__u64)(amp & 1);
+		 * (Max-Forwards, CSeq...) and reads a header after it; so does a '[' left open on its
+		 * line (pw_open_ok). */
+		__u64 amps = (pw_zero_bytes(w ^ (PW_ONES * '&')) | pw_zero_bytes(w ^ (PW_ONES * '['))) & -(__u64)(amp & 1);
 
 		if (!(cr | amps))
 			continue;
-		if (amps)
+		if (amps && !pw_open_ok(ctx, o + 1))
 			return 1;
 		__u64 ends = cr & pw_zero_bytes(*(__u64 *)b ^ (PW_ONES * '\n'));
 		__u64 bare = cr & ~pw_zero_bytes(*(__u64 *)(b + 2) ^ (PW_ONES * '\n'));
@@ -57,7 +117,7 @@ __noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from, __u32 to, __u32 amp)
 	for (__u32 j = 1; j < 10; j++) {
 		if ((void *)(b + j + 1) > data_end)
 			return 0;
-		if (amp && b[j] == '&')
+		if (amp && (b[j] == '&' || b[j] == '['))
 			return 1;
 		if (b[j] != '\r')
 			continue;

@@ -136,6 +136,27 @@ TEST_CASE("Via: a request from a source that is not known is refused when its an
               reg(kVia).substr(33),
           bad);
     check("an '&' after the top Via", reg(kVia, "X-Org: AT&T\r\n"), ok);
+    // pjsip reads a bracketed host up to its ']' across line ends: a '[' before the top Via
+    // that its line does not close would hide the Via lines up to the ']' from pjsip.
+    check("a '[' left open before the top Via",
+          "REGISTER sip:198.18.0.1 SIP/2.0\r\nContact: <sip:2001@[2001:db8::1\r\n" + std::string(kVia) +
+              "X: ]>\r\nVia: SIP/2.0/UDP 198.18.9.9;maddr=198.18.77.1\r\n" + reg("").substr(33),
+          bad);
+    check("a '[' closed on the next line, before the top Via",
+          "REGISTER sip:198.18.0.1 SIP/2.0\r\nFrom: <sip:2001@[2001:db8::1\r\n]>;tag=1\r\n" + reg(kVia).substr(33), bad);
+    check("a '[' closed past 128 bytes, before the top Via",
+          "REGISTER sip:198.18.0.1 SIP/2.0\r\nX-A: [" + std::string(130, 'a') + "]\r\n" + reg(kVia).substr(33), bad);
+    // IPv6 literals, closed on their line, at every alignment of the words read.
+    for (int pad = 0; pad < 8; ++pad) {
+        const std::string user(pad + 1, '2');
+        check("an IPv6 Request-URI, alignment " + std::to_string(pad),
+              "REGISTER sip:" + user + "@[2001:db8:52::1] SIP/2.0\r\n" + reg(kVia).substr(33), ok);
+        check("IPv6 hosts in From and To before the Via, alignment " + std::to_string(pad),
+              "REGISTER sip:[2001:db8:52::1] SIP/2.0\r\nFrom: <sip:" + user + "@[2001:db8:52::1]>;tag=1\r\n"
+              "To: <sip:" + user + "@[2001:db8:52::1]>\r\nCall-ID: 1@x\r\nCSeq: 1 REGISTER\r\n" +
+                  "Via: SIP/2.0/UDP [2001:db8:52::9]:5062;branch=z9hG4bK-1\r\nContent-Length: 0\r\n\r\n",
+              ok);
+    }
     check("no Via, an '&'", reg("", "Max-Forwards: 70&Via: SIP/2.0/UDP 198.18.9.9;maddr=198.18.77.1\r\n"), bad);
     // Other requests than REGISTER; an INVITE from an unknown source drops anyway.
     check("OPTIONS with a maddr", reg("Via: SIP/2.0/UDP 198.18.9.9;maddr=198.18.77.1\r\n", "", "OPTIONS"), bad);
