@@ -46,8 +46,7 @@ Packet answer(Family f, Peer peer, const std::string& text, uint16_t sport = 506
     return ip(f, kHost, peer).udp(sport, 5060).sip(text);
 }
 
-// An answer with one binding (a 200 to REGISTER lists them all, RFC 3261 10.3; other answers
-// may carry a Contact too).
+// An answer with one binding (a 200 to REGISTER lists them all, RFC 3261 10.3).
 std::string response(const std::string& status, const std::string& cseq)
 {
     return "SIP/2.0 " + status + "\r\nVia: SIP/2.0/UDP 198.18.9.9:5060;branch=z9hG4bK1\r\nFrom: <sip:100@pbx>;tag=1\r\n"
@@ -102,9 +101,8 @@ TEST_CASE("a 200 OK to REGISTER makes the peer known", "[bpf][sip][egress]")
     }
 }
 
-// RFC 3261 18.2.2: a UDP answer goes to the top Via's maddr when there is one (pjsip does so),
-// not necessarily to the request's source: such an answer is credited to nobody. Else a guesser
-// naming another address there would get it banned, or make it known.
+// RFC 3261 18.2.2: a UDP answer goes to the top Via's maddr (pjsip does so), not necessarily to
+// the request's source: credited to nobody, lest a guesser get that address banned or known.
 TEST_CASE("an answer sent to a Via maddr makes nobody known and counts against nobody", "[bpf][sip][egress][bans]")
 {
     for (Family f : kFamilies) {
@@ -132,9 +130,8 @@ TEST_CASE("an answer sent to a Via maddr makes nobody known and counts against n
     }
 }
 
-// The PBX's own requests from the SIP port (to a trunk it registers with, a SIP address it
-// calls) make their answers replies: answers from internet sources that are not known drop
-// otherwise (a stateless proxy would forward a forged one).
+// The PBX's own requests from the SIP port (to a trunk, a SIP address it calls) make their
+// answers replies; answers from unknown internet sources drop otherwise (forged ones too).
 TEST_CASE("answers from an unknown internet source pass after the PBX's own request to it", "[bpf][sip][egress]")
 {
     for (Family f : kFamilies) {
@@ -159,9 +156,8 @@ TEST_CASE("answers from an unknown internet source pass after the PBX's own requ
 }
 
 // The scan reads an answer's first kAnswerScan bytes (PW_SIP_SCAN): a top Via that does not
-// end within them may hold a maddr past them (a long host name pushes it there; pjsip prints
-// maddr after the host). Such an answer is credited to nobody, as is one whose maddr is on a
-// folded line. A Via that ends within them is read whole.
+// end within them may hold a maddr past them (pjsip prints maddr after the host), and is
+// credited to nobody, as is one with a maddr on a folded line. One within them is read whole.
 constexpr size_t kAnswerScan = 1024;
 
 TEST_CASE("an answer whose top Via is not read whole is credited to nobody", "[bpf][sip][egress][bans]")
@@ -169,10 +165,9 @@ TEST_CASE("an answer whose top Via is not read whole is credited to nobody", "[b
     for (Family f : kFamilies) {
         INFO(named(f, "long Via"));
         Harness h(kConfig, Programs::IngressAndEgress); // challenge_allowance 2, max_failures 3
-        // Ends within the scan (a request behind long From and To headers, copied ahead of
-        // the Via by Kamailio, comes to some 600 bytes).
-        const std::string midHost(600, 'm');
-        h.runEgress(answer(f, kNet2, withVia("200 OK", "CSeq: 1 REGISTER", "Via: SIP/2.0/UDP " + midHost + ":5060")).bytes());
+        // Ends within the scan (Kamailio copies long From and To headers ahead of the Via).
+        h.runEgress(answer(f, kNet2, withVia("200 OK", "CSeq: 1 REGISTER", "Via: SIP/2.0/UDP " + std::string(600, 'm')))
+                        .bytes());
         CHECK(known(h, f, kNet2));
         const std::string host(kAnswerScan - 52, 'a');
         const std::string longVia = "Via: SIP/2.0/UDP " + host + ":5060;maddr=198.18.9.9;branch=z9hG4bK1";
@@ -201,10 +196,9 @@ TEST_CASE("an answer whose top Via is not read whole is credited to nobody", "[b
     }
 }
 
-// Only the PBX's own requests (a SIP request line) record a flow from the SIP port: its
-// answers, keepalives and STUN messages go where a request from outside asked. A STUN Binding
-// success response sent to a source would otherwise let that source's forged SIP answers
-// through as replies.
+// Only the PBX's own requests (a SIP request line) record a flow from the SIP port: its answers,
+// keepalives and STUN messages go where a request from outside asked (a STUN Binding success
+// response would otherwise let that source's forged SIP answers through as replies).
 TEST_CASE("only the PBX's own requests from the SIP port record a flow", "[bpf][sip][egress]")
 {
     for (Family f : kFamilies) {
@@ -285,10 +279,9 @@ TEST_CASE("other answers do not make the peer known", "[bpf][sip][egress]")
     }
 }
 
-// The CSeq of an answer is read as ingress reads a request's: white space before the colon and
-// around the number. An answer with two CSeq lines (a PBX may copy every one the request had, and
-// ingress sees only a datagram's first fragment) says nothing: it makes no peer known and forgives
-// no challenge, whichever comes first; nor does an answer with none.
+// The CSeq of an answer is read as ingress reads a request's (white space before the colon and
+// around the number). One with two CSeq lines (a PBX may copy every one the request had, and
+// ingress sees only a first fragment), or none, makes no peer known and forgives no challenge.
 TEST_CASE("an answer's CSeq: read as ingress reads it, and only when there is exactly one",
           "[bpf][sip][egress][bans]")
 {
@@ -584,8 +577,8 @@ TEST_CASE("a success after digest challenges forgives the challenges", "[bpf][si
     }
 }
 
-// A count kept per IPv6 /64 is not one phone's: the answers to a known address in it (a
-// registered phone) neither forgive the others' challenges nor add to their count.
+// A /64's count is not one phone's: answers to a known address in it neither forgive the
+// others' challenges nor add to their count.
 TEST_CASE("a known IPv6 address stays apart from its /64's failure count", "[bpf][sip][egress][bans]")
 {
     const Peer phone{"", "2001:db8:9:7::10"}, guesser{"", "2001:db8:9:7::66"}, booting{"", "2001:db8:9:7::20"};
