@@ -14,12 +14,6 @@ static __always_inline __u64 pw_top_byte(__u64 m)
 	return m & ~(m >> 8);
 }
 
-/* The lowest byte of m (high bits only) whose high bit is set, as that bit; 0 for none. */
-static __always_inline __u64 pw_low_byte(__u64 m)
-{
-	return m & -m;
-}
-
 /* The word at packet offset woff, before the top Via, holds an '&' or a '[': is it harmless?
  * Not with an '&' (pjsip ends a header at one after a value it parsed). A '[' must be closed
  * by a ']' on its line: pjsip reads a bracketed host up to its ']' across line ends (a
@@ -45,14 +39,14 @@ __noinline int pw_open_ok(struct xdp_md *ctx, __u32 woff)
 		return 0;
 	__u64 last = pw_top_byte(lb), from = ~((last << 1) - 1); /* the bytes after it */
 
-	if (lf & (last - 1) & ~(pw_low_byte(lb) - 1))
+	if (lf & (last - 1) & ~((lb & -lb) - 1))
 		return 0; /* a line ends between two of them */
 	__u64 rb = pw_zero_bytes(x ^ (PW_ONES * ']')) & from;
 
 	lf &= from;
 	for (__u32 k = 1; k <= 16; k++) {
 		if (rb | lf)
-			return rb && (!lf || pw_low_byte(rb) < pw_low_byte(lf));
+			return rb && (!lf || (rb & -rb) < (lf & -lf)); /* the lowest of each */
 		__u8 *q = data + pw_pkt_off(woff + 8 * k);
 
 		if ((void *)(q + 8) > data_end)
