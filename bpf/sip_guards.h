@@ -117,7 +117,9 @@ struct pw_uf_lines {
 			   * in a word with more than one line end every line is then noted, and the
 			   * second pass and pw_via_checks tell them apart by name */
 	__u32 via_check;  /* pw_sip_content: 1 when the Via lines are checked (pw_hdr_checks) */
-	__u32 via_step;   /* pw_via_line_ok: the offset it reads at */
+	__u32 via_rest;   /* pw_via_line_ok: the length of a copied tail */
+	__u32 via_sums;   /* pw_via_line_ok: its sums so far */
+	__u64 via_tail[2]; /* pw_via_line_ok: a copy of the datagram's last bytes */
 	__u32 first_frag; /* pw_sip_first_line: 1 for a datagram's first fragment */
 };
 struct {

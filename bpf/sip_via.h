@@ -35,87 +35,169 @@ static __always_inline int pw_via_maddr(__u64 y)
 	       (after == '=' || after == ';' || after == ',' || pw_sws_bit(after));
 }
 
+/* The ';' of semi (a bit per byte, as pw_zero_bytes gives) in the eight bytes x, x2 the eight
+ * after them: does one start a maddr parameter (pw_via_maddr)? Only for a ';' that 'm', 'M' or
+ * a byte up to ' ' follows, so no two are neighbours: four at most. A phone's Via has none. A
+ * global function, verified once. */
+__noinline int pw_via_semis(__u64 x, __u64 x2, __u64 semi)
+{
+	for (__u32 k = 0; k < 4; k++) {
+		if (!semi)
+			break;
+		__u32 j = pw_byte_index(semi & -semi) & 7;
+		__u64 y = j < 7 ? (x >> ((j + 1) * 8)) | (x2 << ((7 - j) * 8)) : x2; /* the eight bytes after it */
+
+		if (pw_via_maddr(y))
+			return 1;
+		semi &= semi - 1;
+	}
+	return 0;
+}
+
+/* One step of pw_via_line_ok: x, the eight bytes at offset o of the Via's value, and x2, the
+ * eight after them. Every byte of x is judged at once, by masks: the line's end (a '\n' that no
+ * white space follows), the ':', '[' and ']' before it (two more bytes each in pjsip's answer,
+ * counted by a multiply; of two brackets the later, the higher in the mask, decides whether a
+ * '[' is left open), and a ';' that may start a maddr. *sums holds the extra bytes so far (bits
+ * 0-15), an open '[' (bit 16) and the budget (from bit 20). Returns PW_VIA_ON when the line goes on past x, else whether it
+ * ends well: within budget bytes, without a maddr, no '[' left open. */
+#define PW_VIA_ON 2
+static __always_inline int pw_via_step(__u64 x, __u64 x2, __u32 o, volatile __u32 *sums)
+{
+	__u32 st = *sums, extra = st & 0xffff, budget = st >> 20;
+
+	if (o + extra >= budget)
+		return 0; /* too long: its end (or a maddr) may lie past what egress reads */
+	if (!x)
+		return 0; /* past the datagram's end, or NUL bytes */
+	__u64 y = (x >> 8) | (x2 << 56); /* each byte's next one */
+	__u64 end = pw_lf_bytes(x) & ~(pw_zero_bytes(y ^ (PW_ONES * ' ')) | pw_zero_bytes(y ^ (PW_ONES * '\t')));
+	__u64 before = (end & -end) - 1; /* the bytes before the line's end: all when it is not here */
+	__u64 lb = pw_zero_bytes(x ^ (PW_ONES * '[')) & before, rb = pw_zero_bytes(x ^ (PW_ONES * ']')) & before;
+	__u64 ev = lb | rb | (pw_zero_bytes(x ^ (PW_ONES * ':')) & before);
+	__u64 semi = pw_zero_bytes(x ^ (PW_ONES * ';')) & before &
+		     (pw_zero_bytes((y | PW_ONES * 0x20) ^ (PW_ONES * 'm')) | ~(((y & PW_LOW7) + PW_ONES * (0x7f - ' ')) | y | PW_LOW7));
+	__u32 open = ((st >> 16) & !(lb | rb)) | (lb > rb);
+
+	extra += (((ev >> 7) * PW_ONES) >> 56) * 2;
+	if (semi && pw_via_semis(x, x2, semi))
+		return 0;
+	if (end)
+		return !open && o + pw_byte_index(end & -end) + extra < budget; /* the line ends */
+	*sums = (st & ~0x1ffffU) | extra | open << 16;
+	return PW_VIA_ON;
+}
+
+/* The first look at the top Via line, its value at packet offset voff: 1 when it surely ends
+ * well (as pw_via_line_ok judges), PW_VIA_ON when pw_via_line_ok must judge it. Sure when its
+ * end lies e bytes in with 3 * e < budget (even were every byte a ':' it would count less than
+ * budget), and before its end there is no '[' or ']' and no ';' that may start a maddr (one
+ * that 'm', 'M' or a byte up to ' ' follows). A phone's Via over IPv4 is sure: most of its
+ * words show none of '\n', ';', '[' and ']', and take eleven instructions; no ':' is counted.
+ * A global function, verified once. */
+__noinline int pw_via_quick(struct xdp_md *ctx, __u32 voff, __u32 budget)
+{
+	if (!ctx || voff > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN + 16 || budget > PW_VIA_LINE)
+		return PW_VIA_ON;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *v = data + pw_pkt_off(voff);
+
+	for (__u32 o = 0; o < PW_VIA_LINE / 3; o += 8) {
+		__u8 *p = v + o;
+
+		if ((void *)(p + 16) > data_end)
+			return PW_VIA_ON;
+		__u64 x = *(__u64 *)p, x2 = *(__u64 *)(p + 8);
+		__u64 lf = pw_lf_bytes(x), semi = pw_zero_bytes(x ^ (PW_ONES * ';'));
+		__u64 br = pw_zero_bytes(x ^ (PW_ONES * '[')) | pw_zero_bytes(x ^ (PW_ONES * ']'));
+
+		if (!x)
+			return PW_VIA_ON;
+		if (!(lf | semi | br))
+			continue;
+		__u64 y = (x >> 8) | (x2 << 56); /* each byte's next one */
+		__u64 end = lf & ~(pw_zero_bytes(y ^ (PW_ONES * ' ')) | pw_zero_bytes(y ^ (PW_ONES * '\t')));
+		__u64 before = (end & -end) - 1; /* the bytes before the line's end: all when it is not here */
+
+		semi &= pw_zero_bytes((y | PW_ONES * 0x20) ^ (PW_ONES * 'm')) | ~(((y & PW_LOW7) + PW_ONES * (0x7f - ' ')) | y | PW_LOW7);
+		if ((semi | br) & before)
+			return PW_VIA_ON;
+		if (end)
+			return 3 * (o + pw_byte_index(end & -end)) < budget ? 1 : PW_VIA_ON;
+	}
+	return PW_VIA_ON;
+}
+
 /* The top Via line, its value (from the end of its name) at packet offset voff: does it end
- * (its '\n', which no white space follows: a folded line goes on) within budget bytes (':',
- * '[' and ']' counting three), with no maddr parameter and no '[' left open (pjsip reads a
- * bracketed host up to its ']', across line ends: a maddr on the next line would be the top
- * Via's)? Eight bytes per step, and a step per '\n', ';', ':', '[' or ']' in them.
- * The offset, with the open bracket (PW_VIA_OPEN) and the extra bytes counted (from bit 16),
- * goes through map memory (*slot) at every step: one verifier state per step, not one per
- * offset (with the offset exact, the verifier gave up past a million instructions). A global
- * function, verified once. */
-#define PW_VIA_OPEN 0x8000
+ * within budget bytes (':', '[' and ']' counting three), with no maddr parameter and no '['
+ * left open (pjsip reads a bracketed host up to its ']', across line ends: a maddr on the next
+ * line would be the top Via's)? A folded line goes on. Eight bytes a step (pw_via_step), with
+ * no call in the loop and no step waiting for the bytes of the one before (only the sums go
+ * from step to step). Returns PW_VIA_ON when the datagram's last 16 bytes were reached: then
+ * pw_via_tail judges them, from ul->via_rest. A global function, verified once. The sums go
+ * through map memory, and each step reads through a pointer of its own: else the verifier
+ * would check every step once for every sum, and every length checked, that the paths into
+ * it could have. */
 __noinline int pw_via_line_ok(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 voff, __u32 budget)
 {
 	if (!ctx || !ul || voff > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN + 16 || budget > PW_VIA_LINE)
 		return 0;
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	volatile __u32 *slot = &ul->via_step;
+	volatile __u32 *sums = &ul->via_sums;
 	__u8 *v = data + pw_pkt_off(voff);
 
-	*slot = 0;
-	for (__u32 step = 0; step < PW_VIA_LINE / 8 + 16; step++) {
-		__u32 st = *slot, o = st & (PW_VIA_OPEN - 1), extra = st >> 16;
-
-		if (o + extra >= budget)
-			return 0; /* too long: its end (or a maddr) may lie past what egress reads */
+	*sums = budget << 20;
+	for (__u32 o = 0; o <= PW_VIA_LINE; o += 8) {
 		__u8 *p = v + o;
-		__u64 x, x2;
 
-		if ((void *)(p + 16) <= data_end) {
-			x = *(__u64 *)p;
-			x2 = *(__u64 *)(p + 8);
-		} else {
-			/* The datagram's last 15 bytes or less, copied: zero past its end. */
-			__u64 w[2] = {};
-			__u32 rest = (void *)(p + 8) <= data_end ? 8 : 0;
-
-			if ((void *)(p + rest + 4) <= data_end)
-				rest += 4;
-			if ((void *)(p + rest + 2) <= data_end)
-				rest += 2;
-			if ((void *)(p + rest + 1) <= data_end)
-				rest += 1;
-			*slot = rest;
-			rest = *slot & 15;
-			if (!rest || bpf_xdp_load_bytes(ctx, pw_pkt_off(voff) + o, w, rest))
-				return 0; /* the datagram ends inside the Via: no empty line */
-			x = w[0];
-			x2 = w[1];
+		if ((void *)(p + 16) > data_end) {
+			ul->via_rest = o;
+			return PW_VIA_ON;
 		}
-		if (!x)
-			return 0; /* past the datagram's end, or NUL bytes */
-		__u64 ev = pw_lf_bytes(x) | pw_zero_bytes(x ^ (PW_ONES * ';')) | pw_zero_bytes(x ^ (PW_ONES * ':')) |
-			   pw_zero_bytes(x ^ (PW_ONES * '[')) | pw_zero_bytes(x ^ (PW_ONES * ']'));
+		int r = pw_via_step(*(__u64 *)p, *(__u64 *)(p + 8), o, sums);
 
-		if (!ev) {
-			*slot = st + 8;
-			continue;
-		}
-		__u32 j = pw_byte_index(ev & -ev) & 7;
-		__u64 y = j < 7 ? (x >> ((j + 1) * 8)) | (x2 << ((7 - j) * 8)) : x2; /* the eight bytes after it */
-		__u8 c = x >> (j * 8);
-
-		if (c == '\n') {
-			__u8 next = y & 0xff;
-
-			if (next != ' ' && next != '\t')
-				return !(st & PW_VIA_OPEN) && o + j + extra < budget; /* the line ends */
-		} else if (c == ';') {
-			if (pw_via_maddr(y))
-				return 0;
-		} else {
-			/* ':', '[' or ']': three bytes in pjsip's answer; '[' opens a host, ']' closes it.
-			 * Without branches: each one would double the verifier's paths through the step. */
-			__u32 dl = c ^ '[', dr = c ^ ']';
-			__u32 lb = ((dl | (0 - dl)) >> 31) ^ 1, rb = ((dr | (0 - dr)) >> 31) ^ 1;
-
-			st = ((st & ~(rb * PW_VIA_OPEN)) | (lb * PW_VIA_OPEN)) + (2 << 16);
-		}
-		*slot = st + j + 1;
+		if (r != PW_VIA_ON)
+			return r;
 	}
-	return 0;
+	return 0; /* too long */
+}
+
+/* The end of pw_via_line_ok: the datagram's last 15 bytes or less, from ul->via_rest bytes
+ * into the Via's value, copied (zero past the datagram's end) and judged in one or two steps.
+ * A global function of its own, called after pw_via_line_ok: nested, its stack would put the
+ * call chain past the kernel's 512 bytes. */
+__noinline int pw_via_tail(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 voff)
+{
+	if (!ctx || !ul || voff > PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN + 16)
+		return 0;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	volatile __u32 *sums = &ul->via_sums;
+	__u32 o = ul->via_rest;
+
+	if (o > PW_VIA_LINE)
+		return 0;
+	__u8 *t = data + pw_pkt_off(voff + o);
+	__u64 *w = ul->via_tail;
+	__u32 rest = (void *)(t + 8) <= data_end ? 8 : 0;
+
+	if ((void *)(t + rest + 4) <= data_end)
+		rest += 4;
+	if ((void *)(t + rest + 2) <= data_end)
+		rest += 2;
+	if ((void *)(t + rest + 1) <= data_end)
+		rest += 1;
+	ul->via_rest = rest; /* through map memory: the verifier checks one length, not sixteen */
+	rest = *(volatile __u32 *)&ul->via_rest & 15;
+	w[0] = 0;
+	w[1] = 0;
+	if (!rest || bpf_xdp_load_bytes(ctx, pw_pkt_off(voff + o), w, rest))
+		return 0; /* the datagram ends inside the Via: no empty line */
+	int r = pw_via_step(w[0], w[1], o, sums);
+
+	return r == PW_VIA_ON ? pw_via_step(w[1], 0, o + 8, sums) == 1 : r;
 }
 
 /* Will the answer to the request be credited to its source? The egress program credits an
@@ -160,8 +242,16 @@ static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines 
 		 * its answer ahead of it (Kamailio does). */
 		__u32 used = off + len - moff, left = PW_VIA_BUDGET - used;
 
-		return used < PW_VIA_BUDGET && pw_via_line_ok(ctx, ul, off + len, left < PW_VIA_LINE ? left : PW_VIA_LINE) &&
-		       !pw_bare_cr(ctx, moff, off, 1);
+		if (used >= PW_VIA_BUDGET)
+			return 0;
+		__u32 voff = off + len, budget = left < PW_VIA_LINE ? left : PW_VIA_LINE;
+		int via = pw_via_quick(ctx, voff, budget);
+
+		if (via == PW_VIA_ON)
+			via = pw_via_line_ok(ctx, ul, voff, budget);
+		if (via == PW_VIA_ON)
+			via = pw_via_tail(ctx, ul, voff);
+		return via == 1 && !pw_bare_cr(ctx, moff, off, 1);
 	}
 	/* No Via line read. Pointers compared, not lengths: the verifier takes no packet pointer
 	 * back from a length worked out of ctx->data. */

@@ -220,6 +220,34 @@ TEST_CASE("Via: found at every offset, after a short line, and at the datagram's
           PW_REASON_MALFORMED_SIP);
 }
 
+// pw_via_line_ok judges eight bytes at once: what lies in one word with others, at every
+// alignment, and what follows the line's end in the same word.
+TEST_CASE("Via: brackets, ';' and line ends that share eight bytes", "[bpf][sip][guards][via]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"));
+    std::deque<std::string> keep;
+    unsigned n = 1;
+    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) {
+        checkVerdict(h, expect(named(f, what), sipUdp(f, source(n++, keep), payload), reason));
+    };
+    const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
+    for (size_t pad = 0; pad < 8; ++pad) {
+        const std::string via = "Via: SIP/2.0/UDP 198.18.9.9;x=" + std::string(pad, 'p');
+        const std::string at = " (pad " + std::to_string(pad) + ")";
+        check("']' then '[': the later one is open" + at, reg(via + "]a[\r\n"), bad);
+        check("'[' then ']': closed" + at, reg(via + "[a]\r\n"), ok);
+        check("']' then '[' on a folded line" + at, reg(via + "]\r\n [\r\n"), bad);
+        check("a second ';' that starts a maddr" + at, reg(via + ";m=1;maddr=198.18.77.1\r\n"), bad);
+        check("two ';' that start no maddr" + at, reg(via + ";m=1;M=2; lr\r\n"), ok);
+        check("a '[' right after the Via's end" + at, reg(via + "\r\nX[: 1\r\n"), ok);
+    }
+    // ':', '[' and ']' after the line's end, in its last word, are not the Via's: the line
+    // ends at 14 + 342 + 1 + 2 < 360 bytes (as "a Via within the budget" above).
+    check("brackets and colons right after the Via's end",
+          reg("Via: SIP/2.0/UDP " + std::string(342, 'a') + "\r\nX:[:]\r\n"), ok);
+}
+
 // Known sources and trusted ones are not counted for failures: their Via is not checked. A
 // source of another zone than internet is looked up when its Via fails.
 TEST_CASE("Via: known sources, other zones and fragments", "[bpf][sip][guards][via]")
