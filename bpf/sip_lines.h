@@ -15,7 +15,7 @@ static __always_inline __u64 pw_top_byte(__u64 m)
 }
 
 /* The word at packet offset woff, before the top Via, holds an '&' or a '[': is it harmless?
- * Not with an '&' (pjsip ends a header at one after a value it parsed). A '[' must be closed
+ * (An '&' is pw_amp_ok's.) A '[' must be closed
  * by a ']' on its line: pjsip reads a bracketed host up to its ']' across line ends (a
  * Contact "<sip:a@[x" swallows the lines up to a "]" and the first Via among them with it,
  * so that pjsip's top Via is a later one, which may carry a maddr). The last '[' of the word
@@ -35,8 +35,8 @@ __noinline int pw_open_ok(struct xdp_md *ctx, __u32 woff)
 	__u64 x = *(__u64 *)p;
 	__u64 lb = pw_zero_bytes(x ^ (PW_ONES * '[')), lf = pw_lf_bytes(x);
 
-	if (pw_zero_bytes(x ^ (PW_ONES * '&')) || !lb)
-		return 0;
+	if (!lb)
+		return 1;
 	__u64 last = pw_top_byte(lb), from = ~((last << 1) - 1); /* the bytes after it */
 
 	if (lf & (last - 1) & ~((lb & -lb) - 1))
@@ -68,8 +68,12 @@ __noinline int pw_open_ok(struct xdp_md *ctx, __u32 woff)
  * the byte after it; run for requests whose CSeq is checked, once they passed the check: the
  * header scan stays as it is (a note of where it ended cost the INVITE's guards 5 ns, or the
  * verifier 28k instructions). Read up to packet offset `to` at most (the Via check reads
- * the part before the first Via line), and with amp an '&', or a '[' its line does not
- * close, counts as a bare CR does. A global function, verified once. */
+ * the part before the first Via line). With amp's bit 0 a '[' its line does not close counts
+ * as a bare CR does, and a word at packet offset amp >> 1 or later that holds an '&' ends the
+ * read: PW_CR_AMP | the word's offset << 8 is returned, for pw_amp_ok (the caller's: called
+ * from here, its stack would put the call chain past the kernel's 512 bytes). A global
+ * function, verified once. */
+#define PW_CR_AMP 2
 __noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from, __u32 to, __u32 amp)
 {
 	if (!ctx)
@@ -87,13 +91,17 @@ __noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from, __u32 to, __u32 amp)
 			break;
 		__u64 w = *(__u64 *)(b + 1), cr = pw_zero_bytes(w ^ (PW_ONES * '\r'));
 		/* With amp, an '&' counts too: pjsip ends a header at one after a value it parsed
-		 * (Max-Forwards, CSeq...) and reads a header after it; so does a '[' left open on its
-		 * line (pw_open_ok). */
-		__u64 amps = (pw_zero_bytes(w ^ (PW_ONES * '&')) | pw_zero_bytes(w ^ (PW_ONES * '['))) & -(__u64)(amp & 1);
+		 * (Max-Forwards, CSeq...) and reads a header after it, but not inside a quoted
+		 * display name (pw_amp_ok); so does a '[' left open on its line (pw_open_ok). The
+		 * masks without a branch: each would double the verifier's paths. */
+		__u64 amps = pw_zero_bytes(w ^ (PW_ONES * '&')) & -(__u64)((((amp >> 1) - o - 2) >> 31) & amp & 1);
+		__u64 open = pw_zero_bytes(w ^ (PW_ONES * '[')) & -(__u64)(amp & 1);
 
-		if (!(cr | amps))
+		if (!(cr | amps | open))
 			continue;
-		if (amps && !pw_open_ok(ctx, o + 1))
+		if (amps)
+			return PW_CR_AMP | (o + 1) << 8; /* the caller asks pw_amp_ok */
+		if (open && !pw_open_ok(ctx, o + 1))
 			return 1;
 		__u64 ends = cr & pw_zero_bytes(*(__u64 *)b ^ (PW_ONES * '\n'));
 		__u64 bare = cr & ~pw_zero_bytes(*(__u64 *)(b + 2) ^ (PW_ONES * '\n'));
@@ -111,7 +119,7 @@ __noinline int pw_bare_cr(struct xdp_md *ctx, __u32 from, __u32 to, __u32 amp)
 	for (__u32 j = 1; j < 10; j++) {
 		if ((void *)(b + j + 1) > data_end)
 			return 0;
-		if (amp && (b[j] == '&' || b[j] == '['))
+		if ((amp & 1) && (b[j] == '&' || b[j] == '['))
 			return 1;
 		if (b[j] != '\r')
 			continue;

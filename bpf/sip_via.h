@@ -200,6 +200,123 @@ __noinline int pw_via_tail(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 vof
 	return r == PW_VIA_ON ? pw_via_step(w[1], 0, o + 8, sums) == 1 : r;
 }
 
+/* The word at packet offset woff, before the top Via, holds an '&': is every '&' of it inside
+ * the quoted display name of a From or To header (JAIN-SIP clients write them before the Via;
+ * `From: "R&D" <sip:...>`)? pjsip ends a header at an '&' after a value it parsed, but reads a
+ * quoted string to its closing quote, '\' escaping the next byte. So: the line of the word's
+ * first '&' (it starts within 128 bytes before it, after the Request-URI at packet offset from)
+ * starts with From, To, f or t (any case), SP or HT, a ':', SP or HT, and a '"', and between
+ * that quote and the word's last '&' there is no '"', '\', CR or line feed. Anything else
+ * (a '"' inside an unquoted name, or in a host, or in another header) is not taken for a
+ * quote. A global function, verified once: words before the top Via rarely hold an '&'. */
+__noinline int pw_amp_ok(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 woff, __u32 from)
+{
+	if (!ctx || !ul)
+		return 0;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *p = data + pw_pkt_off(woff);
+
+	if ((void *)(p + 8) > data_end)
+		return 0;
+	__u64 amps = pw_zero_bytes(*(__u64 *)p ^ (PW_ONES * '&'));
+
+	if (!amps)
+		return 1;
+	__u32 first = woff + (pw_byte_index(amps & -amps) & 7), last = woff + (pw_byte_index(pw_top_byte(amps)) & 7);
+	__u32 start = 0; /* the line's start, 0 until found */
+
+	/* Back from the first '&', eight bytes at a time, to the line feed before it. */
+	for (__u32 k = 1; k <= 16; k++) {
+		__u32 at = first >= from + 8 * k ? first - 8 * k : from, below = first - at;
+		__u8 *q = data + pw_pkt_off(at);
+
+		if (at > first || (void *)(q + 8) > data_end)
+			return 0;
+		__u64 lf = pw_lf_bytes(*(__u64 *)q);
+
+		if (below < 8)
+			lf &= (1ULL << (below * 8)) - 1; /* the bytes before the '&' */
+		if (lf) {
+			start = at + (pw_byte_index(pw_top_byte(lf)) & 7) + 1;
+			break;
+		}
+		if (at == from)
+			return 0; /* the request line */
+	}
+	/* Through map memory: one verifier state on, not one per way out of the loop. */
+	ul->amp_at = start;
+	start = *(volatile __u32 *)&ul->amp_at;
+	if (!start)
+		return 0; /* its line starts more than 128 bytes before it */
+	__u8 *h = data + pw_pkt_off(start);
+
+	if ((void *)(h + 16) > data_end)
+		return 0;
+	__u64 lc = *(__u64 *)h | (PW_ONES * 0x20);
+	__u32 n = (lc & 0xffffffff) == 0x6d6f7266 /* "from" */ ? 4 : (lc & 0xffff) == 0x6f74 /* "to" */ ? 2 :
+		  ((lc & 0xff) == 'f' || (lc & 0xff) == 't') ? 1 : 0;
+
+	if (!n)
+		return 0;
+	/* After the name, in eight bytes: white space, ':', white space, '"'. */
+	__u64 y = *(__u64 *)(h + (n & 7));
+	__u64 solid = ~(pw_zero_bytes(y ^ (PW_ONES * ' ')) | pw_zero_bytes(y ^ (PW_ONES * '\t'))) & ~PW_LOW7; /* not SP or HT */
+	__u64 c1 = solid & -solid, rest = solid & ~(c1 | (c1 - 1)), c2 = rest & -rest;
+
+	if (!c2 || !(pw_zero_bytes(y ^ (PW_ONES * ':')) & c1) || !(pw_zero_bytes(y ^ (PW_ONES * '"')) & c2))
+		return 0;
+	__u32 quote = start + n + (pw_byte_index(c2) & 7);
+
+	ul->amp_at = quote;
+	quote = *(volatile __u32 *)&ul->amp_at;
+	if (quote >= first)
+		return 0;
+	/* From the byte after the quote up to the last '&': no '"', '\', CR or line feed. */
+	for (__u32 k = 0; k < 18; k++) {
+		__u32 at = quote + 1 + 8 * k;
+
+		if (at >= last)
+			return 1;
+		__u8 *q = data + pw_pkt_off(at);
+
+		if ((void *)(q + 8) > data_end)
+			return 0;
+		__u64 x = *(__u64 *)q, left = last - at;
+		__u64 bad = pw_zero_bytes(x ^ (PW_ONES * '"')) | pw_zero_bytes(x ^ (PW_ONES * '\\')) |
+			    pw_zero_bytes(x ^ (PW_ONES * '\r')) | pw_lf_bytes(x);
+
+		if (left < 8)
+			bad &= (1ULL << (left * 8)) - 1;
+		if (bad)
+			return 0;
+	}
+	return 0;
+}
+
+/* No bare CR, no '[' left open on its line, and no '&' but in a From or To's quoted display
+ * name (pw_amp_ok) from the Request-URI at packet offset moff up to packet offset to: pw_bare_cr
+ * stops at each word with an '&' and goes on after pw_amp_ok judged it (four such words at
+ * most: a JAIN-SIP client's From and To, each with a name of two). */
+static __always_inline int pw_before_via_ok(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 moff, __u32 to)
+{
+	__u32 from = moff, amp = 1;
+
+	for (__u32 i = 0; i < 5; i++) {
+		int r = pw_bare_cr(ctx, from, to, amp);
+
+		if (r < PW_CR_AMP)
+			return !r;
+		__u32 w = (__u32)r >> 8;
+
+		if (i == 4 || !pw_amp_ok(ctx, ul, w, moff))
+			return 0;
+		from = w; /* the same word again, for its CRs and '[', its '&' judged */
+		amp = (w + 1) << 1 | 1;
+	}
+	return 0;
+}
+
 /* Will the answer to the request be credited to its source? The egress program credits an
  * answer to nobody when its top Via has a maddr (the PBX sends a UDP answer there, RFC 3261
  * 18.2.2, not to the source) or does not end within the bytes it reads, or when it has no Via:
@@ -251,13 +368,13 @@ static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines 
 			via = pw_via_line_ok(ctx, ul, voff, budget);
 		if (via == PW_VIA_ON)
 			via = pw_via_tail(ctx, ul, voff);
-		return via == 1 && !pw_bare_cr(ctx, moff, off, 1);
+		return via == 1 && pw_before_via_ok(ctx, ul, moff, off);
 	}
 	/* No Via line read. Pointers compared, not lengths: the verifier takes no packet pointer
 	 * back from a length worked out of ctx->data. */
 	if (ul->first_frag || data + pw_pkt_off(moff) + PW_SIP_HDR_SCAN < data_end)
 		return 0;
-	return !pw_bare_cr(ctx, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN, 1);
+	return pw_before_via_ok(ctx, ul, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN);
 }
 
 /* Is the address known now? A global function: its lookup's key takes stack space that

@@ -248,6 +248,55 @@ TEST_CASE("Via: brackets, ';' and line ends that share eight bytes", "[bpf][sip]
           reg("Via: SIP/2.0/UDP " + std::string(342, 'a') + "\r\nX:[:]\r\n"), ok);
 }
 
+// pjsip ends a header at an '&' after a value it parsed, but not inside a quoted string: an
+// '&' before the top Via passes only inside the quoted display name of a From or To (JAIN-SIP
+// clients write those before the Via), with no '"', '\', CR or line feed between the opening
+// quote and it. The rest of the review's ways past quote counting must still drop.
+TEST_CASE("Via: an '&' in a From or To display name before the top Via", "[bpf][sip][guards][via]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"));
+    std::deque<std::string> keep;
+    unsigned n = 1;
+    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) {
+        checkVerdict(h, expect(named(f, what), sipUdp(f, source(n++, keep), payload), reason));
+    };
+    const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
+    // A JAIN-SIP REGISTER: Call-ID, CSeq, From and To, then the Via.
+    auto jain = [](const std::string& from, const std::string& to = "To: <sip:2001@pbx.example>\r\n") {
+        return "REGISTER sip:198.18.0.1 SIP/2.0\r\nCall-ID: 7a3c@198.18.9.9\r\nCSeq: 1 REGISTER\r\n" + from + to +
+               kVia + "Max-Forwards: 70\r\nContact: <sip:2001@198.18.9.9:5062>\r\nContent-Length: 0\r\n\r\n";
+    };
+    for (size_t pad = 0; pad < 8; ++pad) {
+        const std::string name = std::string(pad, 'R') + "&D";
+        const std::string at = " (pad " + std::to_string(pad) + ")";
+        check("From \"" + name + "\"" + at, jain("From: \"" + name + "\" <sip:2001@pbx.example>;tag=1\r\n"), ok);
+        check("To, compact form" + at,
+              jain("f: <sip:2001@pbx.example>;tag=1\r\n", "t:\t\"" + name + " & Co\" <sip:2001@pbx.example>\r\n"), ok);
+        check("unquoted" + at, jain("From: " + name + " <sip:2001@pbx.example>;tag=1\r\n"), bad);
+        check("after the closing quote" + at, jain("From: \"R\" " + name + " <sip:2001@pbx.example>;tag=1\r\n"), bad);
+        check("after an escaped quote" + at, jain("From: \"R\\\"" + name + "\" <sip:2001@pbx.example>;tag=1\r\n"), bad);
+        check("a '\"' inside an unquoted name" + at, jain("From: R\"" + name + " <sip:2001@pbx.example>;tag=1\r\n"), bad);
+        check("in another header" + at, jain("From: <sip:2001@pbx.example>;tag=1\r\nX-Name: \"" + name + "\"\r\n"), bad);
+    }
+    check("both, with white space around the ':'",
+          jain("FROM :  \"A&B&C\" <sip:2001@pbx.example>;tag=1\r\n", "To : \"A&B&C\" <sip:2001@pbx.example>\r\n"), ok);
+    check("in the URI after a quoted name", jain("From: \"R\" <sip:a&b@pbx.example>;tag=1\r\n"), bad);
+    check("a '\"' in a bracketed host", jain("From: <sip:a@[\"&]>;tag=1\r\n"), bad);
+    check("on a folded line", jain("From:\r\n \"R&D\" <sip:2001@pbx.example>;tag=1\r\n"), bad);
+    check("a header named From-like", jain("Fromage: \"R&D\"\r\nFrom: <sip:2001@pbx.example>;tag=1\r\n"), bad);
+    check("Replaces", jain("From: <sip:2001@pbx.example>;tag=1\r\nReplaces: \"a&b\"\r\n"), bad);
+    // Its line starts within 128 bytes before the '&'; four words with an '&' at most.
+    check("120 bytes in", jain("From: \"" + std::string(113, 'n') + "&D\" <sip:2001@pbx.example>;tag=1\r\n"), ok);
+    check("136 bytes in", jain("From: \"" + std::string(129, 'n') + "&D\" <sip:2001@pbx.example>;tag=1\r\n"), bad);
+    const std::string spread = "A&      B&      C&      D&";
+    check("four words with an '&'", jain("From: \"" + spread + "\" <sip:2001@pbx.example>;tag=1\r\n"), ok);
+    check("five words with an '&'", jain("From: \"" + spread + "      E&\" <sip:2001@pbx.example>;tag=1\r\n"), bad);
+    // Its word's CRs and '[' are still read.
+    check("a bare CR in its word", jain("From: \"R&D\"\r<sip:2001@pbx.example>;tag=1\r\n"), bad);
+    check("a '[' left open in its word", jain("From: \"R&D\" <sip:a@[x>;tag=1\r\n"), bad);
+}
+
 // Known sources and trusted ones are not counted for failures: their Via is not checked. A
 // source of another zone than internet is looked up when its Via fails.
 TEST_CASE("Via: known sources, other zones and fragments", "[bpf][sip][guards][via]")
