@@ -45,6 +45,19 @@ std::string regViaLast(const std::string& via)
            via + "\r\n\r\n";
 }
 
+// A harness of guard rules, and a new internet source for every case.
+struct ViaCases {
+    explicit ViaCases(Family family) : f(family), h(guardConfig("", "rate = 1000\nburst = 1000\n")) {}
+    void check(const std::string& what, const std::string& payload, pw_reason reason)
+    {
+        checkVerdict(h, expect(named(f, what), sipUdp(f, source(n++, keep), payload), reason));
+    }
+    Family f;
+    Harness h;
+    std::deque<std::string> keep;
+    unsigned n = 1;
+};
+
 } // namespace
 
 TEST_CASE("Via: a request from a source that is not known is refused when its answer could be credited to nobody",
@@ -224,13 +237,8 @@ TEST_CASE("Via: found at every offset, after a short line, and at the datagram's
 // alignment, and what follows the line's end in the same word.
 TEST_CASE("Via: brackets, ';' and line ends that share eight bytes", "[bpf][sip][guards][via]")
 {
-    const Family f = GENERATE(Family::V4, Family::V6);
-    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"));
-    std::deque<std::string> keep;
-    unsigned n = 1;
-    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) {
-        checkVerdict(h, expect(named(f, what), sipUdp(f, source(n++, keep), payload), reason));
-    };
+    ViaCases c(GENERATE(Family::V4, Family::V6));
+    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) { c.check(what, payload, reason); };
     const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
     for (size_t pad = 0; pad < 8; ++pad) {
         const std::string via = "Via: SIP/2.0/UDP 198.18.9.9;x=" + std::string(pad, 'p');
@@ -254,13 +262,8 @@ TEST_CASE("Via: brackets, ';' and line ends that share eight bytes", "[bpf][sip]
 // quote and it. The rest of the review's ways past quote counting must still drop.
 TEST_CASE("Via: an '&' in a From or To display name before the top Via", "[bpf][sip][guards][via]")
 {
-    const Family f = GENERATE(Family::V4, Family::V6);
-    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"));
-    std::deque<std::string> keep;
-    unsigned n = 1;
-    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) {
-        checkVerdict(h, expect(named(f, what), sipUdp(f, source(n++, keep), payload), reason));
-    };
+    ViaCases c(GENERATE(Family::V4, Family::V6));
+    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) { c.check(what, payload, reason); };
     const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
     // A JAIN-SIP REGISTER: Call-ID, CSeq, From and To, then the Via.
     auto jain = [](const std::string& from, const std::string& to = "To: <sip:2001@pbx.example>\r\n") {
