@@ -134,7 +134,7 @@ struct {
  * headers ('\r' or '\n'), a line to note (u, f in either case: User-Agent or From), or
  * nothing to note (0). One load instead of four compares. Four parts of 256: with PW_LINE_C
  * for requests whose CSeq is checked (pw_sip_content), c lines are noted too; with PW_LINE_V,
- * for requests whose Via is checked, v lines. */
+ * for requests whose Via is checked, v lines, and r lines (a Replaces before the top Via). */
 enum { PW_LINE_OTHER = 0, PW_LINE_UF = 1, PW_LINE_END = 2 };
 #define PW_LINE_C 256
 #define PW_LINE_V 512
@@ -149,11 +149,15 @@ static const __u8 pw_line_start[4 * 256] = {
 	PW_LINE_PART(PW_LINE_V),
 	[PW_LINE_V + 'V'] = PW_LINE_UF,
 	[PW_LINE_V + 'v'] = PW_LINE_UF,
+	[PW_LINE_V + 'R'] = PW_LINE_UF,
+	[PW_LINE_V + 'r'] = PW_LINE_UF,
 	PW_LINE_PART(PW_LINE_C | PW_LINE_V),
 	[PW_LINE_C + PW_LINE_V + 'C'] = PW_LINE_UF,
 	[PW_LINE_C + PW_LINE_V + 'c'] = PW_LINE_UF,
 	[PW_LINE_C + PW_LINE_V + 'V'] = PW_LINE_UF,
 	[PW_LINE_C + PW_LINE_V + 'v'] = PW_LINE_UF,
+	[PW_LINE_C + PW_LINE_V + 'R'] = PW_LINE_UF,
+	[PW_LINE_C + PW_LINE_V + 'r'] = PW_LINE_UF,
 };
 
 /* One word of pw_sip_headers' first pass, at q (q + 9 is in the packet), qoff bytes from the

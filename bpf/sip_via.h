@@ -317,6 +317,31 @@ static __always_inline int pw_before_via_ok(struct xdp_md *ctx, struct pw_uf_lin
 	return 0;
 }
 
+/* Is none of the first `upto` lines the header scan listed a Replaces header? pjsip reads its
+ * value up to the first ';', across line ends: before the top Via, the lines up to one (the
+ * top Via among them) are not the lines the scan sees. (With the Via checked, the scan lists
+ * the lines that start with R too.) A global function, verified once. */
+__noinline int pw_no_replaces(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 upto)
+{
+	if (!ctx || !ul)
+		return 0;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	for (__u32 k = 0; k < PW_UF_LINES; k++) {
+		if (k >= upto)
+			break;
+		__u8 *q = data + pw_pkt_off(ul->off[k]);
+
+		if ((void *)(q + 9) > data_end)
+			break;
+		if ((*(__u64 *)q | (PW_ONES * 0x20)) == 0x736563616c706572ULL /* "replaces" */ &&
+		    (pw_sws_bit(q[8]) || q[8] == ':'))
+			return 0;
+	}
+	return 1;
+}
+
 /* Will the answer to the request be credited to its source? The egress program credits an
  * answer to nobody when its top Via has a maddr (the PBX sends a UDP answer there, RFC 3261
  * 18.2.2, not to the source) or does not end within the bytes it reads, or when it has no Via:
@@ -336,8 +361,8 @@ static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines 
 	if (n > PW_UF_LINES)
 		return 0;
 	/* The first Via line among those the header scan listed (it lists the lines that start
-	 * with V when the Via is checked): "Via" or "v", then white space, ':' or a line end (a
-	 * folded name: pjsip reads the header on the next line, and so does pw_via_line_ok). */
+	 * with V or R when the Via is checked): "Via" or "v", then white space, ':' or a line end
+	 * (a folded name: pjsip reads the header on the next line, and so does pw_via_line_ok). */
 	for (__u32 k = 0; k < PW_UF_LINES; k++) {
 		if (k >= n)
 			break;
@@ -368,13 +393,13 @@ static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines 
 			via = pw_via_line_ok(ctx, ul, voff, budget);
 		if (via == PW_VIA_ON)
 			via = pw_via_tail(ctx, ul, voff);
-		return via == 1 && pw_before_via_ok(ctx, ul, moff, off);
+		return via == 1 && pw_no_replaces(ctx, ul, k) && pw_before_via_ok(ctx, ul, moff, off);
 	}
 	/* No Via line read. Pointers compared, not lengths: the verifier takes no packet pointer
 	 * back from a length worked out of ctx->data. */
 	if (ul->first_frag || data + pw_pkt_off(moff) + PW_SIP_HDR_SCAN < data_end)
 		return 0;
-	return pw_before_via_ok(ctx, ul, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN);
+	return pw_no_replaces(ctx, ul, n) && pw_before_via_ok(ctx, ul, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN);
 }
 
 /* Is the address known now? A global function: its lookup's key takes stack space that

@@ -295,6 +295,22 @@ TEST_CASE("Via: an '&' in a From or To display name before the top Via", "[bpf][
     const std::string spread = "A&      B&      C&      D&";
     check("four words with an '&'", jain("From: \"" + spread + "\" <sip:2001@pbx.example>;tag=1\r\n"), ok);
     check("five words with an '&'", jain("From: \"" + spread + "      E&\" <sip:2001@pbx.example>;tag=1\r\n"), bad);
+    // pjsip reads a Replaces value up to the first ';', across line ends (review of 2026-12-07):
+    // before the top Via, the lines it swallows are not the scan's, a Via among them.
+    const std::string maddrVia = "Via: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-e;maddr=198.18.77.1\r\n";
+    check("Replaces before the top Via, pjsip's top Via the second",
+          "REGISTER sip:198.18.0.1 SIP/2.0\r\nReplaces: x\r\nVia: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-a\r\n" +
+              maddrVia + reg("").substr(33),
+          bad);
+    check("Replaces swallowing a From whose '&' ends it",
+          "REGISTER sip:198.18.0.1 SIP/2.0\r\nReplaces: x\r\nFrom: \"a;b&" + maddrVia +
+              "f: <sip:2001@pbx.example>;tag=1\r\nVia: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-a\r\n"
+              "To: <sip:2001@pbx.example>\r\nCall-ID: 5c1@198.18.9.9\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n",
+          bad);
+    check("replaces, any case, a folded name", jain("REPLACES\r\n : x;to-tag=1;from-tag=2\r\nFrom: <sip:a@b>;tag=1\r\n"), bad);
+    check("Route and Require before the top Via",
+          jain("Route: <sip:198.18.0.1;lr>\r\nRequire: path\r\nReplaces-X: 1\r\nFrom: <sip:2001@pbx.example>;tag=1\r\n"), ok);
+    check("Replaces after the top Via", reg(kVia, "Replaces: 1@h;to-tag=1;from-tag=2\r\n"), ok);
     // Its word's CRs and '[' are still read.
     check("a bare CR in its word", jain("From: \"R&D\"\r<sip:2001@pbx.example>;tag=1\r\n"), bad);
     check("a '[' left open in its word", jain("From: \"R&D\" <sip:a@[x>;tag=1\r\n"), bad);
