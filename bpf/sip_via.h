@@ -393,7 +393,7 @@ static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines 
 			via = pw_via_line_ok(ctx, ul, voff, budget);
 		if (via == PW_VIA_ON)
 			via = pw_via_tail(ctx, ul, voff);
-		return via == 1 && pw_no_replaces(ctx, ul, k) && pw_before_via_ok(ctx, ul, moff, off);
+		return via == 1 && (!k || pw_no_replaces(ctx, ul, k)) && pw_before_via_ok(ctx, ul, moff, off);
 	}
 	/* No Via line read. Pointers compared, not lengths: the verifier takes no packet pointer
 	 * back from a length worked out of ctx->data. */
