@@ -144,20 +144,14 @@ enum { PW_LINE_OTHER = 0, PW_LINE_UF = 1, PW_LINE_END = 2 };
 static const __u8 pw_line_start[4 * 256] = {
 	PW_LINE_PART(0),
 	PW_LINE_PART(PW_LINE_C),
-	[PW_LINE_C + 'C'] = PW_LINE_UF,
-	[PW_LINE_C + 'c'] = PW_LINE_UF,
+	[PW_LINE_C + 'C'] = PW_LINE_UF, [PW_LINE_C + 'c'] = PW_LINE_UF,
 	PW_LINE_PART(PW_LINE_V),
-	[PW_LINE_V + 'V'] = PW_LINE_UF,
-	[PW_LINE_V + 'v'] = PW_LINE_UF,
-	[PW_LINE_V + 'R'] = PW_LINE_UF,
-	[PW_LINE_V + 'r'] = PW_LINE_UF,
+	[PW_LINE_V + 'V'] = PW_LINE_UF, [PW_LINE_V + 'v'] = PW_LINE_UF,
+	[PW_LINE_V + 'R'] = PW_LINE_UF, [PW_LINE_V + 'r'] = PW_LINE_UF,
 	PW_LINE_PART(PW_LINE_C | PW_LINE_V),
-	[PW_LINE_C + PW_LINE_V + 'C'] = PW_LINE_UF,
-	[PW_LINE_C + PW_LINE_V + 'c'] = PW_LINE_UF,
-	[PW_LINE_C + PW_LINE_V + 'V'] = PW_LINE_UF,
-	[PW_LINE_C + PW_LINE_V + 'v'] = PW_LINE_UF,
-	[PW_LINE_C + PW_LINE_V + 'R'] = PW_LINE_UF,
-	[PW_LINE_C + PW_LINE_V + 'r'] = PW_LINE_UF,
+	[PW_LINE_C + PW_LINE_V + 'C'] = PW_LINE_UF, [PW_LINE_C + PW_LINE_V + 'c'] = PW_LINE_UF,
+	[PW_LINE_C + PW_LINE_V + 'V'] = PW_LINE_UF, [PW_LINE_C + PW_LINE_V + 'v'] = PW_LINE_UF,
+	[PW_LINE_C + PW_LINE_V + 'R'] = PW_LINE_UF, [PW_LINE_C + PW_LINE_V + 'r'] = PW_LINE_UF,
 };
 
 /* One word of pw_sip_headers' first pass, at q (q + 9 is in the packet), qoff bytes from the
