@@ -59,8 +59,9 @@ __noinline int pw_via_semis(__u64 x, __u64 x2, __u64 semi)
  * white space follows), the ':', '[' and ']' before it (two more bytes each in pjsip's answer,
  * counted by a multiply; of two brackets the later, the higher in the mask, decides whether a
  * '[' is left open), and a ';' that may start a maddr. *sums holds the extra bytes so far (bits
- * 0-15), an open '[' (bit 16) and the budget (from bit 20). Returns PW_VIA_ON when the line goes on past x, else whether it
- * ends well: within budget bytes, without a maddr, no '[' left open. */
+ * 0-15), an open '[' (bit 16) and the budget (from bit 20). Returns PW_VIA_ON when the line
+ * goes on past x, else whether it ends well: within budget bytes, without a maddr, no '['
+ * left open. */
 #define PW_VIA_ON 2
 static __always_inline int pw_via_step(__u64 x, __u64 x2, __u32 o, volatile __u32 *sums)
 {
@@ -231,6 +232,7 @@ __noinline int pw_amp_ok(struct xdp_md *ctx, struct pw_uf_lines *ul, __u32 woff,
 		__u32 at = first >= from + 8 * k ? first - 8 * k : from, below = first - at;
 		__u8 *q = data + pw_pkt_off(at);
 
+		/* at > first never holds (from <= woff); told, the verifier checks 1k fewer states. */
 		if (at > first || (void *)(q + 8) > data_end)
 			return 0;
 		__u64 lf = pw_lf_bytes(*(__u64 *)q);
