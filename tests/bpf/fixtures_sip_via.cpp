@@ -249,6 +249,10 @@ TEST_CASE("Via: brackets, ';' and line ends that share eight bytes", "[bpf][sip]
         check("a second ';' that starts a maddr" + at, reg(via + ";m=1;maddr=198.18.77.1\r\n"), bad);
         check("two ';' that start no maddr" + at, reg(via + ";m=1;M=2; lr\r\n"), ok);
         check("a '[' right after the Via's end" + at, reg(via + "\r\nX[: 1\r\n"), ok);
+        // Bytes past ASCII carry in the first look's sums (a ';' after them looks like none).
+        check("bytes past ASCII, then a maddr" + at, reg(via + "\xc3\xa9;maddr=198.18.77.1\r\n"), bad);
+        check("bytes past ASCII, then a '['" + at, reg(via + "\xc3\xa9[a\r\n"), bad);
+        check("bytes past ASCII, then the line's end" + at, reg(via + "\xc3\xa9\x8a\xbb\r\n"), ok);
     }
     // ':', '[' and ']' after the line's end, in its last word, are not the Via's: the line
     // ends at 14 + 342 + 1 + 2 < 360 bytes (as "a Via within the budget" above).
