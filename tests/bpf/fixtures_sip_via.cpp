@@ -260,6 +260,34 @@ TEST_CASE("Via: brackets, ';' and line ends that share eight bytes", "[bpf][sip]
           reg("Via: SIP/2.0/UDP " + std::string(342, 'a') + "\r\nX:[:]\r\n"), ok);
 }
 
+// A phone's request takes pw_via_fast (one read from the Request-URI to the top Via's end);
+// what it cannot vouch for goes to the exact checks. What lies right before the Via's name,
+// in the fast read's last word, at every alignment; and bytes past ASCII before it.
+TEST_CASE("Via: what lies right before the top Via, at every alignment", "[bpf][sip][guards][via]")
+{
+    ViaCases c(GENERATE(Family::V4, Family::V6));
+    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) { c.check(what, payload, reason); };
+    const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
+    const std::string head = "REGISTER sip:198.18.0.1 SIP/2.0\r\n", tail = "CSeq: 1 REGISTER\r\n\r\n";
+    for (size_t pad = 0; pad < 8; ++pad) {
+        const std::string x = "X-Pad: " + std::string(pad, 'p'), at = " (pad " + std::to_string(pad) + ")";
+        for (const char* name : {"Via: ", "v: "}) {
+            const std::string via = std::string(name) + "SIP/2.0/UDP 198.18.9.9;branch=z9hG4bK-1\r\n", n = std::string(", ") + name;
+            check("clean" + at + n, head + x + "\r\n" + via + tail, ok);
+            check("an '&' right before it" + at + n, head + x + "&\r\n" + via + tail, bad);
+            check("a '[' right before it" + at + n, head + x + "[\r\n" + via + tail, bad);
+            check("a bare CR right before it" + at + n, head + x + "\rY: 1\r\n" + via + tail, bad);
+            check("a CR before its line feed's line" + at + n, head + x + "\r\r\n" + via + tail, bad);
+            check("a closed '[' before it" + at + n, head + x + "[a]\r\n" + via + tail, ok);
+        }
+    }
+    check("bytes past ASCII before it", head + "From: \"Jos\xc3\xa9\" <sip:2001@198.18.0.1>;tag=1\r\n" + kVia + tail, ok);
+    check("bytes past ASCII, then a bare CR", head + "X-A: \xc3\xa9\rY: 1\r\n" + kVia + tail, bad);
+    check("bytes past ASCII, then an '&'", head + "X-A: \xc3\xa9&b\r\n" + kVia + tail, bad);
+    check("a Replaces before it", head + "Replaces: a;to-tag=1;from-tag=2\r\n" + kVia + tail, bad);
+    check("a Route before it", head + "Route: <sip:198.18.0.1;lr>\r\n" + kVia + tail, ok);
+}
+
 // pjsip ends a header at an '&' after a value it parsed, but not inside a quoted string: an
 // '&' before the top Via passes only inside the quoted display name of a From or To (JAIN-SIP
 // clients write those before the Via), with no '"', '\', CR or line feed between the opening
