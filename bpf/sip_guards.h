@@ -116,7 +116,7 @@ struct pw_uf_lines {
 	__u64 cv_mask;    /* pw_sip_headers: all ones when lines that start with C or V are noted:
 			   * in a word with more than one line end every line is then noted, and the
 			   * second pass and pw_via_checks tell them apart by name */
-	__u32 via_check;  /* pw_sip_content: 1 when the Via lines are checked (pw_hdr_checks) */
+	__u32 via_check;  /* pw_sip_content: 1 when the Via is checked (0 once pw_via_fast passed it) */
 	__u32 via_rest;   /* pw_via_line_ok: the length of a copied tail */
 	__u32 via_sums;   /* pw_via_line_ok: its sums so far */
 	__u32 amp_at;     /* pw_amp_ok: an offset it found */
@@ -495,13 +495,13 @@ listed:;
 		if (pw_sig_value(ctx, ul->voff[v], ul->where[v], gen, r))
 			return PW_HDRS_SIGNATURE;
 	}
-	/* With the CSeq or the Via checked: one call for both (the verifier checks what follows
-	 * the scan's ways out once more, not twice); with the Via alone, its common case first. */
-	__u32 cseq = *(volatile __u32 *)&ul->cseq_check, via = *(volatile __u32 *)&ul->via_check;
-
-	if (!(cseq | via) || (!cseq && pw_via_fast(ctx, ul)))
-		return PW_HDRS_CLEAN;
-	return pw_hdr_checks(ctx, ul, src, known);
+	/* With the Via checked, its common case first; then, with the CSeq or the Via checked, one
+	 * call for both (the verifier checks what follows the scan's ways out once more). */
+	if (*(volatile __u32 *)&ul->via_check && pw_via_fast(ctx, ul))
+		ul->via_check = 0; /* passed: pw_hdr_checks checks the CSeq alone, if it is checked */
+	if (*(volatile __u32 *)&ul->cseq_check | *(volatile __u32 *)&ul->via_check)
+		return pw_hdr_checks(ctx, ul, src, known);
+	return PW_HDRS_CLEAN;
 }
 
 #include "sip_toll.h"
