@@ -363,12 +363,11 @@ static __always_inline __u32 pw_via_name(__u32 raw)
 }
 
 /* The Via check's common case (a phone's request), in one call that pw_sip_headers makes
- * first (pw_hdr_checks makes three: itself, the Via read and pw_bare_cr; a call and its
- * return cost some 15 ns on this kind of machine): the top Via is among the first eight lines
- * the header scan listed, with no line that starts with R before it, its value starts within
- * PW_VIA_FAST bytes of the Request-URI, its first look (pw_via_look) is sure, and from the
- * Request-URI up to it there is no '&', no '[', no byte past ASCII and no CR that no line feed
- * follows. 1 then: the request passes the Via check (and pw_hdr_checks is called only for
+ * first (pw_hdr_checks makes three: itself, the Via read and pw_bare_cr): the top Via is among
+ * the first eight lines the header scan listed, with no line that starts with R before it,
+ * its value starts within PW_VIA_FAST bytes of the Request-URI, its first look (pw_via_look)
+ * is sure, and from the Request-URI up to it there is no '&', no '[', no byte past ASCII and
+ * no CR that no line feed follows. 1 then: the request passes the Via check (and pw_hdr_checks is called only for
  * its CSeq, if that is checked). 0 sends it to pw_hdr_checks, which judges it exactly
  * (pw_via_checks): so this can only pass what that passes. A global function, verified once. */
 #define PW_VIA_FAST 512 /* the Via's value starts so many bytes after the Request-URI at most */
