@@ -119,7 +119,7 @@ struct pw_uf_lines {
 	__u32 via_check;  /* pw_sip_content: 1 when the Via is checked (0 once pw_via_fast passed it) */
 	__u32 via_rest;   /* pw_via_line_ok: the length of a copied tail */
 	__u32 via_sums;   /* pw_via_line_ok: its sums so far */
-	__u32 amp_at;     /* pw_amp_ok: an offset it found */
+	__u32 amp_at;     /* pw_amp_ok, pw_via_fast: an offset, through map memory */
 	__u64 via_tail[2]; /* pw_via_line_ok: a copy of the datagram's last bytes */
 	__u32 first_frag; /* pw_sip_first_line: 1 for a datagram's first fragment */
 };

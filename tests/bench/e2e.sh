@@ -137,6 +137,10 @@ for id in "${IDS[@]}"; do
   ip -n "$ns" addr add "$DST/15" dev "r-$id"
   ip -n "$ns" link set "r-$id" up
   ip -n "$NS_GEN" link set "g-$id" up
+  # Without TSO on the sending end, veth hands a packet socket's frames to the receiver's NAPI
+  # (as it does redirected live frames) when the kernel refuses live frames and pw_e2e sends
+  # them from an AF_PACKET socket; with it, to the sender CPU's backlog.
+  nsenter --net="/var/run/netns/$NS_GEN" ethtool -K "g-$id" tso off >/dev/null || pw_die "tso off g-$id"
   GEN_IFINDEX[$id]=$(ip -n "$NS_GEN" -o link show "g-$id" | cut -d: -f1)
 done
 pw_log "namespaces up: sender $NS_GEN, receivers ${IDS[*]}"
