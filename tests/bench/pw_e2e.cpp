@@ -496,8 +496,12 @@ int run(const std::string& specPath, const std::string& jsonPath, uint32_t round
                 "Mpps: handled per second of flood; the generator sent %.2f Mpps into the floor. "
                 "%u rounds x %llu frames.\n",
                 floorMed, floorMin, median(vs[0].sentMpps), rounds, static_cast<unsigned long long>(packets));
+    if (!gen.liveFrames())
+        std::printf("generator: AF_PACKET (the kernel refuses live frames): receivers not saturated, figures not "
+                    "comparable with live-frames runs; outcomes checked\n");
     if (!jsonPath.empty())
         std::ofstream(jsonPath) << nlohmann::json{{"rows", rows}, {"rounds", rounds}, {"packets", packets},
+                                                  {"generator", gen.liveFrames() ? "live frames" : "AF_PACKET"},
                                                   {"seconds", seconds}, {"warmup", warmup}, {"warmup_seconds", warmupSeconds},
                                                   {"sources", sources.size()}, {"frame_bytes", frame.size()},
                                                   {"floor_median_ns", floorMed}, {"floor_min_ns", floorMin},
