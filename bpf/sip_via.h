@@ -121,7 +121,7 @@ static __always_inline int pw_via_look(struct xdp_md *ctx, __u32 voff, __u32 bud
 		if ((tl & ts & tb & ~PW_LOW7) == ~PW_LOW7)
 			continue; /* none of them (a byte past ASCII clears its own bit) */
 		if (x & ~PW_LOW7)
-			return PW_VIA_ON; /* bytes past ASCII: the exact read */
+			return PW_VIA_ON; /* bytes past ASCII: not sure */
 		__u64 lf = ~tl & ~PW_LOW7, semi = ~ts & ~PW_LOW7, br = ~tb & ~PW_LOW7;
 		__u64 y = (x >> 8) | (x2 << 56); /* each byte's next one */
 		__u64 end = lf & ~(pw_zero_bytes(y ^ (PW_ONES * ' ')) | pw_zero_bytes(y ^ (PW_ONES * '\t')));
