@@ -367,9 +367,10 @@ static __always_inline __u32 pw_via_name(__u32 raw)
  * the first eight lines the header scan listed, with no line that starts with R before it,
  * its value starts within PW_VIA_FAST bytes of the Request-URI, its first look (pw_via_look)
  * is sure, and from the Request-URI up to it there is no '&', no '[', no byte past ASCII and
- * no CR that no line feed follows. 1 then: the request passes the Via check (and pw_hdr_checks is called only for
- * its CSeq, if that is checked). 0 sends it to pw_hdr_checks, which judges it exactly
- * (pw_via_checks): so this can only pass what that passes. A global function, verified once. */
+ * no CR that no line feed follows. 1 then: the request passes the Via check (and pw_hdr_checks
+ * is called only for its CSeq, if that is checked). 0 sends it to pw_hdr_checks, which judges
+ * it exactly (pw_via_checks): so this can only pass what that passes. A global function,
+ * verified once. */
 #define PW_VIA_FAST 512 /* the Via's value starts so many bytes after the Request-URI at most */
 __noinline int pw_via_fast(struct xdp_md *ctx, struct pw_uf_lines *ul)
 {
@@ -380,7 +381,7 @@ __noinline int pw_via_fast(struct xdp_md *ctx, struct pw_uf_lines *ul)
 	__u32 n = ul->n, moff = ul->uri_off, off = 0, len = 0;
 
 	for (__u32 k = 0; k < 8; k++) {
-		if (k >= n || k >= PW_UF_LINES)
+		if (k >= n)
 			return 0;
 		off = ul->off[k];
 		__u8 *q = data + pw_pkt_off(off);
@@ -417,7 +418,7 @@ __noinline int pw_via_fast(struct xdp_md *ctx, struct pw_uf_lines *ul)
 		if ((~ta | (~tc & ~pw_lf_bytes((w >> 8) | ((__u64)q[8] << 56)))) & ~PW_LOW7)
 			return 0; /* an '&', a '[', a bare CR, or a byte past ASCII (its own bit in ta) */
 	}
-	return 0;
+	return 0; /* not reached: used < PW_VIA_FAST */
 }
 
 /* Will the answer to the request be credited to its source? The egress program credits an

@@ -42,6 +42,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -161,8 +162,11 @@ struct Variant {
 
 class Generator {
 public:
-    Generator(const std::vector<uint32_t>& sources, std::vector<uint8_t> frame, uint32_t batch)
-        : sources_(sources), frame_(std::move(frame)), batch_(batch)
+    // frameFrom(source): the frame with that IPv4 source (network order), for the AF_PACKET
+    // fallback, which sends one per source.
+    Generator(const std::vector<uint32_t>& sources, std::vector<uint8_t> frame, uint32_t batch,
+              std::function<std::vector<uint8_t>(uint32_t)> frameFrom)
+        : sources_(sources), frameFrom_(std::move(frameFrom)), frame_(std::move(frame)), batch_(batch)
     {
         libbpf_set_print([](libbpf_print_level l, const char* f, va_list ap) {
             return l == LIBBPF_WARN ? vfprintf(stderr, f, ap) : 0;
@@ -226,19 +230,9 @@ private:
                              "instead (slower: receivers may not be saturated; figures not comparable with "
                              "live-frames runs)\n");
         packetSocket_ = true;
-        frames_.assign(sources_.size(), frame_);
-        for (size_t i = 0; i < sources_.size(); ++i) {
-            uint8_t* ip = frames_[i].data() + 14;
-            std::memcpy(ip + 12, &sources_[i], 4);
-            ip[10] = ip[11] = 0;
-            uint32_t sum = 0;
-            for (int k = 0; k < 20; k += 2)
-                sum += static_cast<uint32_t>(ip[k] << 8 | ip[k + 1]);
-            sum = (sum & 0xffff) + (sum >> 16);
-            sum = (sum & 0xffff) + (sum >> 16);
-            ip[10] = static_cast<uint8_t>(~sum >> 8);
-            ip[11] = static_cast<uint8_t>(~sum);
-        }
+        frames_.clear();
+        for (uint32_t src : sources_)
+            frames_.push_back(frameFrom_(src));
     }
 
     template <class Deadline>
@@ -285,6 +279,7 @@ private:
     }
 
     std::vector<uint32_t> sources_;
+    std::function<std::vector<uint8_t>(uint32_t)> frameFrom_;
     std::vector<std::vector<uint8_t>> frames_; // the AF_PACKET frames, one per source
     bool packetSocket_ = false;
     uint64_t next_ = 0;
@@ -353,15 +348,23 @@ int run(const std::string& specPath, const std::string& jsonPath, uint32_t round
         throw std::runtime_error("cannot read " + specPath);
     nlohmann::json spec = nlohmann::json::parse(in);
     const auto sources = readSources(spec.at("sources").get<std::string>());
-    std::vector<uint8_t> frame = pbxwall::test::Packet()
+    const auto frameOf = [&](const std::string& src) {
+        std::vector<uint8_t> f = pbxwall::test::Packet()
                                      .eth(spec.at("src_mac").get<std::string>(), spec.at("dst_mac").get<std::string>())
-                                     .ipv4(spec.at("first_src").get<std::string>(), spec.at("dst").get<std::string>())
+                                     .ipv4(src, spec.at("dst").get<std::string>())
                                      .udp(5060, spec.at("dport").get<uint16_t>())
                                      .payload(kRegister)
                                      .bytes();
-    // No UDP checksum (0 is "none" over IPv4): the generator rewrites the source.
-    const size_t udpOff = 14 + 20;
-    frame[udpOff + 6] = frame[udpOff + 7] = 0;
+        // No UDP checksum (0 is "none" over IPv4): the generator rewrites the source.
+        const size_t udpOff = 14 + 20;
+        f[udpOff + 6] = f[udpOff + 7] = 0;
+        return f;
+    };
+    const std::vector<uint8_t> frame = frameOf(spec.at("first_src").get<std::string>());
+    const auto frameFrom = [&](uint32_t src) {
+        char text[INET_ADDRSTRLEN];
+        return frameOf(inet_ntop(AF_INET, &src, text, sizeof text));
+    };
 
     std::vector<Variant> vs;
     for (const auto& j : spec.at("variants")) {
@@ -388,7 +391,7 @@ int run(const std::string& specPath, const std::string& jsonPath, uint32_t round
     }
     if (vs.empty() || !vs[0].floor)
         throw std::runtime_error("the spec's first variant must be the floor");
-    Generator gen(sources, frame, batch);
+    Generator gen(sources, frame, batch, frameFrom);
     std::printf("e2e: %zu sources, %zu-byte frames (SIP REGISTER), %u rounds x %llu packets (at most %.0f s each), "
                 "generator on CPU %d\n",
                 sources.size(), frame.size(), rounds, static_cast<unsigned long long>(packets), seconds, sched_getcpu());
