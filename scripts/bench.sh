@@ -9,8 +9,10 @@
 #
 # End to end (--e2e, tests/bench/e2e.sh + pw_e2e): a sender namespace and one receiving
 # namespace per receiver, joined by veth pairs. An XDP generator run with
-# BPF_F_TEST_XDP_LIVE_FRAMES on CPU 0 floods each receiver in turn (round-robin over rounds)
-# with a SIP REGISTER whose source rotates through N blocked addresses; the receiving veth's
+# BPF_F_TEST_XDP_LIVE_FRAMES on CPU 0 (where the kernel refuses that, a packet socket into a
+# relay veth whose XDP program sends each frame 64 times) floods each receiver in turn
+# (round-robin over rounds) with a SIP REGISTER whose source rotates through N blocked
+# addresses; the receiving veth's
 # NAPI runs as a kthread (threaded NAPI) pinned to the last CPU. The figure is that CPU's time
 # per packet the receiver handled. Receivers: a bare XDP drop (the floor); pbxwall with the N
 # addresses blacklisted (reject path); pbxwall's full SIP path ending in rate_limited;

@@ -7,10 +7,12 @@
 //                              BPF_PROG_TEST_RUN + BPF_F_TEST_XDP_LIVE_FRAMES and redirects
 //                              crafted frames, their IPv4 source rotating through the blocked
 //                              list, into the sender-side veth of one receiver after the other
-//                              (round-robin over rounds). The figure is the receiver's CPU time
-//                              per packet it handled: the schedstat run time of its NAPI kthread
-//                              (and of a socket reader, where there is one) over the packets
-//                              the receiving veth's NAPI took in.
+//                              (round-robin over rounds); where the kernel refuses live frames,
+//                              through the spec's relay veth pair instead (pwg_fan: each frame
+//                              sent from a packet socket becomes 64 XDP frames). The figure is
+//                              the receiver's CPU time per packet it handled: the schedstat run
+//                              time of its NAPI kthread (and of a socket reader, where there is
+//                              one) over the packets the receiving veth's NAPI took in.
 //   pw_e2e attach-drop --ifname IF   attaches the bare XDP_DROP (the floor) natively to IF in
 //                              the current network namespace; it stays attached after exit.
 //   pw_e2e sink --addr A --port P    a plain UDP socket that reads and discards (recvmmsg),
@@ -42,7 +44,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -162,11 +163,11 @@ struct Variant {
 
 class Generator {
 public:
-    // frameFrom(source): the frame with that IPv4 source (network order), for the AF_PACKET
-    // fallback, which sends one per source.
+    // relay: the two ends of a veth pair in the sender's namespace (packet socket side, fan-out
+    // side), used when the kernel refuses live frames; empty names: none.
     Generator(const std::vector<uint32_t>& sources, std::vector<uint8_t> frame, uint32_t batch,
-              std::function<std::vector<uint8_t>(uint32_t)> frameFrom)
-        : sources_(sources), frameFrom_(std::move(frameFrom)), frame_(std::move(frame)), batch_(batch)
+              std::pair<std::string, std::string> relay)
+        : frame_(std::move(frame)), batch_(batch), relay_(std::move(relay))
     {
         libbpf_set_print([](libbpf_print_level l, const char* f, va_list ap) {
             return l == LIBBPF_WARN ? vfprintf(stderr, f, ap) : 0;
@@ -186,6 +187,16 @@ public:
             throw std::runtime_error("fill pwg_sources: " + std::string(strerror(errno)));
     }
 
+    ~Generator()
+    {
+        if (fanIfindex_)
+            bpf_xdp_detach(fanIfindex_, XDP_FLAGS_DRV_MODE, nullptr);
+        if (socket_ >= 0)
+            close(socket_);
+    }
+    Generator(const Generator&) = delete;
+    Generator& operator=(const Generator&) = delete;
+
     struct Result {
         uint64_t sent;
         double seconds;
@@ -198,7 +209,7 @@ public:
         const auto start = Clock::now();
         const auto deadline = start + std::chrono::duration<double>(seconds);
         uint64_t sent = 0;
-        while (!packetSocket_ && sent < packets && Clock::now() < deadline) {
+        while (socket_ < 0 && sent < packets && Clock::now() < deadline) {
             const uint64_t chunk = std::min<uint64_t>(packets - sent, 1U << 17);
             LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame_.data(),
                         .data_size_in = static_cast<__u32>(frame_.size()), .repeat = static_cast<int>(chunk),
@@ -209,84 +220,92 @@ public:
             }
             if (errno != EPERM || sent)
                 throw std::runtime_error("BPF_PROG_TEST_RUN (live frames): " + std::string(strerror(errno)));
-            usePacketSocket();
+            useFanOut();
         }
-        if (packetSocket_)
-            sent = floodPacketSocket(ifindex, packets, deadline);
+        if (socket_ >= 0)
+            sent = floodFanOut(ifindex, packets, deadline);
         return {sent, std::chrono::duration<double>(Clock::now() - start).count()};
     }
 
-    bool liveFrames() const { return !packetSocket_; }
+    bool liveFrames() const { return socket_ < 0; }
 
 private:
     // Some kernels refuse live frames (EPERM: sandboxed VMs that allow no packet injection that
-    // way). Then the same frames, one per source, go out of an AF_PACKET socket on the
-    // sender-side veth, past its qdisc: slower (the receivers may not be saturated, so the
-    // figures are not comparable with a live-frames run), but every receiver still handles the
-    // flood and its outcome can be checked.
-    void usePacketSocket()
+    // way). Then frames go out of a packet socket into the relay pair, and its far end's XDP
+    // program sends each one to the receiver as many times as pwg_fanout has entries, each copy
+    // with the next source (bpf/bench_gen.bpf.c). Slower than live frames (each copy is a page
+    // allocated and filled), so the receivers may not be saturated: the figures are not
+    // comparable with those of a live-frames run. Every receiver still handles the flood, as XDP
+    // frames, and its outcome is checked.
+    void useFanOut()
     {
-        std::fprintf(stderr, "pw_e2e: the kernel refuses live frames (EPERM): sending from an AF_PACKET socket "
-                             "instead (slower: receivers may not be saturated; figures not comparable with "
-                             "live-frames runs)\n");
-        packetSocket_ = true;
-        frames_.clear();
-        for (uint32_t src : sources_)
-            frames_.push_back(frameFrom_(src));
-    }
-
-    template <class Deadline>
-    uint64_t floodPacketSocket(int ifindex, uint64_t packets, Deadline deadline)
-    {
+        if (relay_.first.empty() || relay_.second.empty())
+            throw std::runtime_error("the kernel refuses live frames (EPERM), and the spec names no relay veth pair");
+        std::fprintf(stderr, "pw_e2e: the kernel refuses live frames (EPERM): sending through the relay %s -> %s, "
+                             "%u copies of each frame (slower: receivers may not be saturated; figures not "
+                             "comparable with live-frames runs)\n",
+                     relay_.first.c_str(), relay_.second.c_str(), bpf_map__max_entries(skel_->maps.pwg_fanout));
+        const int tx = static_cast<int>(if_nametoindex(relay_.first.c_str()));
+        const int fan = static_cast<int>(if_nametoindex(relay_.second.c_str()));
+        if (!tx || !fan)
+            throw std::runtime_error("relay veth " + relay_.first + " / " + relay_.second + " not found");
+        if (int e = bpf_xdp_attach(fan, bpf_program__fd(skel_->progs.pwg_fan), XDP_FLAGS_DRV_MODE, nullptr))
+            throw std::runtime_error("attach pwg_fan to " + relay_.second + ": " + strerror(-e));
+        fanIfindex_ = fan;
         const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
         if (fd < 0)
             throw std::runtime_error("AF_PACKET socket: " + std::string(strerror(errno)));
+        socket_ = fd;
         const int one = 1;
         sockaddr_ll ll{};
         ll.sll_family = AF_PACKET;
         ll.sll_protocol = htons(ETH_P_IP);
-        ll.sll_ifindex = ifindex;
+        ll.sll_ifindex = tx;
         if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) ||
-            bind(fd, reinterpret_cast<sockaddr*>(&ll), sizeof ll)) {
-            const std::string err = strerror(errno);
-            close(fd);
-            throw std::runtime_error("AF_PACKET socket on ifindex " + std::to_string(ifindex) + ": " + err);
-        }
-        constexpr size_t kBatch = 64;
-        std::vector<iovec> iov(kBatch);
-        std::vector<mmsghdr> msgs(kBatch);
-        uint64_t sent = 0;
-        while (sent < packets && Clock::now() < deadline) {
-            const size_t n = static_cast<size_t>(std::min<uint64_t>(kBatch, packets - sent));
-            for (size_t i = 0; i < n; ++i) {
-                auto& f = frames_[next_++ % frames_.size()];
-                iov[i] = {f.data(), f.size()};
-                msgs[i] = {};
-                msgs[i].msg_hdr.msg_iov = &iov[i];
-                msgs[i].msg_hdr.msg_iovlen = 1;
-            }
-            const int r = sendmmsg(fd, msgs.data(), static_cast<unsigned>(n), 0);
-            if (r > 0)
-                sent += static_cast<uint64_t>(r);
-            else if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
-                const std::string err = strerror(errno);
-                close(fd);
-                throw std::runtime_error("AF_PACKET send: " + err);
-            }
-        }
-        close(fd);
-        return sent;
+            bind(fd, reinterpret_cast<sockaddr*>(&ll), sizeof ll))
+            throw std::runtime_error("AF_PACKET socket on " + relay_.first + ": " + strerror(errno));
     }
 
-    std::vector<uint32_t> sources_;
-    std::function<std::vector<uint8_t>(uint32_t)> frameFrom_;
-    std::vector<std::vector<uint8_t>> frames_; // the AF_PACKET frames, one per source
-    bool packetSocket_ = false;
-    uint64_t next_ = 0;
+    template <class Deadline>
+    uint64_t floodFanOut(int ifindex, uint64_t packets, Deadline deadline)
+    {
+        const uint32_t copies = bpf_map__max_entries(skel_->maps.pwg_fanout);
+        if (ifindex != fanTarget_) {
+            bpf_devmap_val val{};
+            val.ifindex = static_cast<uint32_t>(ifindex);
+            val.bpf_prog.fd = bpf_program__fd(skel_->progs.pwg_stamp);
+            for (uint32_t k = 0; k < copies; ++k)
+                if (bpf_map_update_elem(bpf_map__fd(skel_->maps.pwg_fanout), &k, &val, BPF_ANY))
+                    throw std::runtime_error("fill pwg_fanout: " + std::string(strerror(errno)));
+            fanTarget_ = ifindex;
+        }
+        constexpr size_t kBatch = 64;
+        std::vector<iovec> iov(kBatch, iovec{frame_.data(), frame_.size()});
+        std::vector<mmsghdr> msgs(kBatch);
+        for (size_t i = 0; i < kBatch; ++i) {
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        const uint64_t frames = (packets + copies - 1) / copies;
+        uint64_t sent = 0;
+        while (sent < frames && Clock::now() < deadline) {
+            const auto n = static_cast<unsigned>(std::min<uint64_t>(kBatch, frames - sent));
+            const int r = sendmmsg(socket_, msgs.data(), n, 0);
+            if (r > 0)
+                sent += static_cast<uint64_t>(r);
+            else if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR)
+                throw std::runtime_error("AF_PACKET send: " + std::string(strerror(errno)));
+        }
+        return sent * copies;
+    }
 
     std::unique_ptr<bench_gen_bpf, void (*)(bench_gen_bpf*)> skel_{nullptr, bench_gen_bpf::destroy};
     std::vector<uint8_t> frame_;
     uint32_t batch_; // frames per batch of the live-frames run (at most 256)
+    std::pair<std::string, std::string> relay_;
+    int socket_ = -1;     // the packet socket into the relay, once live frames were refused
+    int fanIfindex_ = 0;  // where pwg_fan is attached
+    int fanTarget_ = 0;   // the ifindex pwg_fanout's entries hold
 };
 
 // Counts until two reads 50 ms apart agree (the receiver drained its ring and socket queue).
@@ -361,10 +380,6 @@ int run(const std::string& specPath, const std::string& jsonPath, uint32_t round
         return f;
     };
     const std::vector<uint8_t> frame = frameOf(spec.at("first_src").get<std::string>());
-    const auto frameFrom = [&](uint32_t src) {
-        char text[INET_ADDRSTRLEN];
-        return frameOf(inet_ntop(AF_INET, &src, text, sizeof text));
-    };
 
     std::vector<Variant> vs;
     for (const auto& j : spec.at("variants")) {
@@ -391,7 +406,8 @@ int run(const std::string& specPath, const std::string& jsonPath, uint32_t round
     }
     if (vs.empty() || !vs[0].floor)
         throw std::runtime_error("the spec's first variant must be the floor");
-    Generator gen(sources, frame, batch, frameFrom);
+    const auto relay = spec.value("relay", nlohmann::json::object());
+    Generator gen(sources, frame, batch, {relay.value("tx", std::string()), relay.value("fan", std::string())});
     std::printf("e2e: %zu sources, %zu-byte frames (SIP REGISTER), %u rounds x %llu packets (at most %.0f s each), "
                 "generator on CPU %d\n",
                 sources.size(), frame.size(), rounds, static_cast<unsigned long long>(packets), seconds, sched_getcpu());
@@ -500,11 +516,11 @@ int run(const std::string& specPath, const std::string& jsonPath, uint32_t round
                 "%u rounds x %llu frames.\n",
                 floorMed, floorMin, median(vs[0].sentMpps), rounds, static_cast<unsigned long long>(packets));
     if (!gen.liveFrames())
-        std::printf("generator: AF_PACKET (the kernel refuses live frames): receivers not saturated, figures not "
-                    "comparable with live-frames runs; outcomes checked\n");
+        std::printf("generator: fan-out relay (the kernel refuses live frames): receivers may not be saturated, "
+                    "figures not comparable with live-frames runs; outcomes checked\n");
     if (!jsonPath.empty())
         std::ofstream(jsonPath) << nlohmann::json{{"rows", rows}, {"rounds", rounds}, {"packets", packets},
-                                                  {"generator", gen.liveFrames() ? "live frames" : "AF_PACKET"},
+                                                  {"generator", gen.liveFrames() ? "live frames" : "fan-out relay"},
                                                   {"seconds", seconds}, {"warmup", warmup}, {"warmup_seconds", warmupSeconds},
                                                   {"sources", sources.size()}, {"frame_bytes", frame.size()},
                                                   {"floor_median_ns", floorMed}, {"floor_min_ns", floorMin},
