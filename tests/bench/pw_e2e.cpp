@@ -233,17 +233,18 @@ private:
     // Some kernels refuse live frames (EPERM: sandboxed VMs that allow no packet injection that
     // way). Then frames go out of a packet socket into the relay pair, and its far end's XDP
     // program sends each one to the receiver as many times as pwg_fanout has entries, each copy
-    // with the next source (bpf/bench_gen.bpf.c). Slower than live frames (each copy is a page
-    // allocated and filled), so the receivers may not be saturated: the figures are not
-    // comparable with those of a live-frames run. Every receiver still handles the flood, as XDP
-    // frames, and its outcome is checked.
+    // with the next source (bpf/bench_gen.bpf.c). Slower than live frames, and each copy is a page
+    // allocated here and freed by the receiver's CPU (live frames go back to their page pool),
+    // which costs every receiver more: the figures are not comparable with those of a
+    // live-frames run. Every receiver still handles the flood, as XDP frames, and its outcome is
+    // checked.
     void useFanOut()
     {
         if (relay_.first.empty() || relay_.second.empty())
             throw std::runtime_error("the kernel refuses live frames (EPERM), and the spec names no relay veth pair");
         std::fprintf(stderr, "pw_e2e: the kernel refuses live frames (EPERM): sending through the relay %s -> %s, "
-                             "%u copies of each frame (slower: receivers may not be saturated; figures not "
-                             "comparable with live-frames runs)\n",
+                             "%u copies of each frame (slower, and each copy a page the receiver frees: figures "
+                             "not comparable with live-frames runs)\n",
                      relay_.first.c_str(), relay_.second.c_str(), bpf_map__max_entries(skel_->maps.pwg_fanout));
         const int tx = static_cast<int>(if_nametoindex(relay_.first.c_str()));
         const int fan = static_cast<int>(if_nametoindex(relay_.second.c_str()));
@@ -516,8 +517,8 @@ int run(const std::string& specPath, const std::string& jsonPath, uint32_t round
                 "%u rounds x %llu frames.\n",
                 floorMed, floorMin, median(vs[0].sentMpps), rounds, static_cast<unsigned long long>(packets));
     if (!gen.liveFrames())
-        std::printf("generator: fan-out relay (the kernel refuses live frames): receivers may not be saturated, "
-                    "figures not comparable with live-frames runs; outcomes checked\n");
+        std::printf("generator: fan-out relay (the kernel refuses live frames): slower, and each copy a page the "
+                    "receiver frees; figures not comparable with live-frames runs; outcomes checked\n");
     if (!jsonPath.empty())
         std::ofstream(jsonPath) << nlohmann::json{{"rows", rows}, {"rounds", rounds}, {"packets", packets},
                                                   {"generator", gen.liveFrames() ? "live frames" : "fan-out relay"},
