@@ -108,8 +108,7 @@ struct pw_uf_lines {
 	__u32 first;   /* pw_sip_first_line: PW_FIRST_* */
 	__u32 uri_off; /* pw_sip_first_line: the Request-URI's packet offset */
 	__u32 method_len; /* pw_sip_first_line: the method's length (1..9) */
-	__u32 cseq_check; /* pw_sip_first_line: bit 0 when the CSeq must be checked (pw_sip_content),
-			   * with PW_CSEQ_CHECK_FIRST_FRAG for a datagram's first fragment */
+	__u32 cseq_check; /* pw_sip_first_line: bit 0 to check the CSeq, PW_CSEQ_CHECK_FIRST_FRAG in a first fragment */
 	__u32 ncseq;      /* CSeq lines found */
 	__u32 cseq_voff;  /* the packet offset of the first one's value */
 	__u32 line_set;   /* pw_sip_headers: the part of pw_line_start to use (PW_LINE_C | PW_LINE_V) */
@@ -277,14 +276,12 @@ enum {
 };
 enum { PW_CSEQ_BAD = 0, PW_CSEQ_OK = 1, PW_CSEQ_UNSEEN = 2 };
 
-/* The request's CSeq, as pw_sip_headers' second pass found it: is there exactly one, and does
- * it name the request's method (RFC 3261 8.1.1.5: "The method MUST match that of the
- * request")? PW_CSEQ_OK, PW_CSEQ_BAD, or PW_CSEQ_UNSEEN when none is in what was read (it may
- * lie past the scan, or in a later fragment). The value is "N METHOD", with white space before and between; the method must end
- * there (a line end or white space). Case is ignored, as for the request's method in
- * pw_sip_first_line. A global function, with everything it needs read from pw_uflines: it
- * runs once per request whose CSeq is checked, and the verifier checks it once, not once per
- * way out of the header scan (inline, the check cost 170k verifier instructions). */
+/* The request's CSeq, as pw_sip_headers' second pass found it: exactly one, naming the
+ * request's method (RFC 3261 8.1.1.5)? PW_CSEQ_OK, PW_CSEQ_BAD, or PW_CSEQ_UNSEEN when none is
+ * in what was read (it may lie past the scan, or in a later fragment). The value is "N METHOD",
+ * white space before and between, the method ended by a line end or white space, case ignored
+ * (as in pw_sip_first_line). A global function, all it needs in pw_uflines: verified once, not
+ * once per way out of the header scan (inline, it cost 170k verifier instructions). */
 __noinline int pw_cseq_ok(struct xdp_md *ctx)
 {
 	__u32 zero = 0;
@@ -300,17 +297,23 @@ __noinline int pw_cseq_ok(struct xdp_md *ctx)
 
 	if (n < 1 || n > 9 || moff < n + 1 || moff > len || voff >= len)
 		return 0;
-	__u8 method[16] = {};
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	const __u64 *m = data + pw_pkt_off(moff - n - 1), *v = data + pw_pkt_off(voff);
 
-	if (bpf_xdp_load_bytes(ctx, moff - n - 1, method, n & 15))
+	if ((void *)(m + 2) > data_end) /* not reached: a CSeq line follows the method */
 		return 0;
+	__u64 mw[2] = {m[0], m[1]}, *w = (__u64 *)win->b; /* copies, read at variable offsets */
+	const __u8 *method = (const __u8 *)mw, *b = win->b;
+
 	len -= voff;
-	if (len > 40)
-		len = 40;
-	__builtin_memset(win->b, 0, sizeof(win->b)); /* past the datagram: 0, which ends the method */
-	if (len < 1 || bpf_xdp_load_bytes(ctx, voff, win->b, len))
-		return 0;
-	const __u8 *b = win->b;
+	if ((void *)(v + 8) <= data_end) { /* by loads: no helper call */
+		for (__u32 j = 0; j < 8; j++)
+			w[j] = v[j];
+	} else { /* near the datagram's end: 0 past it, which ends the method */
+		__builtin_memset(win->b, 0, sizeof(win->b));
+		if (len < 1 || bpf_xdp_load_bytes(ctx, voff, win->b, len > 40 ? 40 : len))
+			return 0;
+	}
 	__u32 k = 0, j;
 
 	/* Each loop's end goes through pw_opaque: an exact k after each one would have the
@@ -341,12 +344,10 @@ __noinline int pw_cseq_ok(struct xdp_md *ctx)
 
 	if (!(after == '\r' || after == '\n' || after == ' ' || after == '\t' || after == 0))
 		return PW_CSEQ_BAD;
-	/* A request that goes on past what was read (past the scan, or in a later fragment) may
-	 * hold a second CSeq there, and a PBX that keeps the last one (pjsip) answers with it:
-	 * taken as if none was seen. Such a request has no business on UDP anyway: RFC 3261
-	 * 18.1.1 sends one within 200 bytes of the path MTU over TCP. Here, where only requests
-	 * whose CSeq is checked come: tested after the header scan, the INVITE's guards cost
-	 * 5 ns more, and noting in the scan whether it met the empty line 18 (paired rounds). */
+	/* A request that goes on past what was read (the scan, or a later fragment) may hold a
+	 * second CSeq there, the one a PBX that keeps the last (pjsip) answers with: taken as none
+	 * seen (RFC 3261 18.1.1 sends so long a request over TCP). Tested here, where only checked
+	 * requests come: after the scan it cost the INVITE's guards 5 ns, in the scan 18. */
 	if ((ul->cseq_check & PW_CSEQ_CHECK_FIRST_FRAG) || whole > moff + PW_SIP_HDR_SCAN)
 		return PW_CSEQ_UNSEEN;
 	return PW_CSEQ_OK; /* pw_hdr_checks then looks for a bare CR (pw_bare_cr) */
@@ -362,14 +363,13 @@ __noinline int pw_cseq_ok(struct xdp_md *ctx)
  * The first pass notes the words with lines that start with U or F, as masks, and the lines are
  * then listed from the masks (a loop per word in the first pass would have the verifier walk
  * it once per word of the scan); the second pass finds the User-Agent and From (f) lines among
- * them; the third searches their values. No call on the way but on a filter hit: a call and
- * its return cost ~23 ns on machines whose returns go through a mitigation thunk. Returns
- * PW_HDRS_SIGNATURE when a signature matched, PW_HDRS_TOO_MANY for a request with more than
- * PW_UF_LINES lines that start with U or F or more than PW_SIG_VALUES User-Agent and From lines
- * (RFC 3261 allows one From and one User-Agent: more only serves to hide a signature past what
- * is read). When pw_sip_first_line asked for the CSeq to be checked, lines that start with C
- * are noted too, the second pass finds the CSeq lines, and PW_HDRS_BAD_CSEQ is returned unless
- * there is one, naming the request's method (pw_cseq_ok). */
+ * them; the third searches their values. Returns PW_HDRS_SIGNATURE when a signature matched,
+ * PW_HDRS_TOO_MANY for more than PW_UF_LINES lines that start with U or F or more than
+ * PW_SIG_VALUES User-Agent and From lines (RFC 3261 allows one of each: more only serve to hide
+ * a signature past what is read). With the CSeq checked (pw_sip_first_line), lines that start
+ * with C are noted too, and PW_HDRS_BAD_CSEQ is returned unless there is one CSeq, naming the
+ * request's method (pw_cseq_ok); with the Via checked, V and R lines, and the Via checks
+ * follow (pw_via_fast, then pw_hdr_checks for what it does not pass). */
 static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen, const struct pw_sip_rules *r,
 					  const union pw_addr *src, __u32 known)
 {

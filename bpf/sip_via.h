@@ -503,7 +503,8 @@ __noinline int pw_hdr_checks(struct xdp_md *ctx, struct pw_uf_lines *ul, const u
 
 		if (cseq != PW_CSEQ_OK)
 			return cseq == PW_CSEQ_UNSEEN ? PW_HDRS_NO_CSEQ : PW_HDRS_BAD_CSEQ;
-		if (pw_bare_cr(ctx, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN, 0))
+		if (!pw_crlf_fast(ctx, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN) &&
+		    pw_bare_cr(ctx, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN, 0))
 			return PW_HDRS_BAD_CSEQ;
 	}
 	if (!ul->via_check || pw_via_checks(ctx, ul))

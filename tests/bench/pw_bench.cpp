@@ -342,6 +342,19 @@ const char* kRegister = "REGISTER sip:198.18.0.1 SIP/2.0\r\n"
                         "Allow-Events: talk,hold,conference,refer,check-sync\r\n"
                         "Content-Length: 0\r\n\r\n";
 
+// An OPTIONS as a provider's or a peer's keepalive sends it: from a source that is not known,
+// its CSeq is checked as well as its Via (the row "unknown internet source, SIP OPTIONS ...").
+const char* kOptions = "OPTIONS sip:198.18.0.1 SIP/2.0\r\n"
+                       "Via: SIP/2.0/UDP 198.18.2.31:5060;branch=z9hG4bK7c3e51d2;rport\r\n"
+                       "From: <sip:ping@198.18.2.31>;tag=as1f2e3d4c\r\n"
+                       "To: <sip:198.18.0.1>\r\n"
+                       "Call-ID: 5b8e0f4a1c2d3e4f@198.18.2.31\r\n"
+                       "CSeq: 102 OPTIONS\r\n"
+                       "Contact: <sip:198.18.2.31:5060>\r\n"
+                       "Max-Forwards: 70\r\n"
+                       "User-Agent: FPBX-16.0.40(18.20.0)\r\n"
+                       "Content-Length: 0\r\n\r\n";
+
 // A 1,400-byte INVITE: about 800 bytes of headers (the User-Agent last, where the guard
 // reads longest), then SDP.
 std::string bigInvite()
@@ -518,6 +531,8 @@ int main(int argc, char** argv)
              udpFrom("198.18.2.30", 5060, kRegister), 0, 0, PW_REASON_SIP_RESPONSIVE, false, endless, 150},
             {"the same REGISTER, its values searched every time", udpFrom("198.18.2.30", 5060, kRegister), 0, 0,
              PW_REASON_SIP_RESPONSIVE, false, endless, 150, nullptr, noCleanCache},
+            {"unknown internet source, SIP OPTIONS within budget, same source",
+             udpFrom("198.18.2.31", 5060, kOptions), 0, 0, PW_REASON_SIP_RESPONSIVE, false, endless},
             {"unknown internet source, SIP REGISTER, a new source per packet",
              udpFrom("10.0.0.1", 5060, kRegister), kNewSources, sipFrom, PW_REASON_SIP_RESPONSIVE, false, endless, 450},
             // Sources of its own: the row above gave its sources budgets.

@@ -159,6 +159,48 @@ TEST_CASE("CSeq: a bare CR in the header of a checked request drops", "[bpf][sip
                            sipUdp(f, phone, bare("OPTIONS", "CSeq: 1 OPTIONS\r\nX-A: b\rCSeq: 1 REGISTER\r\n")), bad));
 }
 
+// The bare-CR read takes sixteen bytes a step for ASCII headers (pw_crlf_fast) and leaves any
+// other to the exact read: the CR before a missing line feed, the empty line and a byte past
+// ASCII, at every place in a step.
+TEST_CASE("CSeq: the bare-CR read at every alignment", "[bpf][sip][guards][cseq]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"));
+    std::deque<std::string> keep;
+    unsigned n = 1;
+    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) {
+        checkVerdict(h, expect(named(f, what), sipUdp(f, source(n++ % 250 + 1, keep), payload), reason));
+    };
+    const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
+
+    for (size_t pad = 0; pad < 32; ++pad) {
+        const std::string p(pad, 'p'), at = " (pad " + std::to_string(pad) + ")";
+        check("a bare CR, more lines after it" + at,
+              bare("NOTIFY", "X-Pad: " + p + "\rX: 1\r\nCSeq: 4 NOTIFY\r\nEvent: dialog\r\nMax-Forwards: 70\r\n"), bad);
+        check("a CR before a CR" + at, bare("NOTIFY", "CSeq: 4 NOTIFY\r\nX-Pad: " + p + "\r\r\nX: 1\r\n"), bad);
+        check("CRLF only, more lines after" + at,
+              bare("NOTIFY", "X-Pad: " + p + "\r\nX: 1\r\nCSeq: 4 NOTIFY\r\nEvent: dialog\r\nMax-Forwards: 70\r\n"), ok);
+        std::string last = bare("NOTIFY", "CSeq: 4 NOTIFY\r\nX-Pad: " + p + "\rb\r\n");
+        last.erase(last.find("Content-Length: 0\r\n"), 19); // the bare CR a few bytes before the empty line
+        check("a bare CR just before the empty line, the datagram's end" + at, last, bad);
+        check("a bare CR just before the empty line, a body" + at, last + "a body of some thirty bytes.", bad);
+        std::string near = bare("NOTIFY", "CSeq: 4 NOTIFY\r\nX-Pad: " + p + "\rbcdefghij\r\n");
+        near.erase(near.find("Content-Length: 0\r\n"), 19);
+        check("a bare CR 15 bytes before the datagram's end" + at, near, bad);
+        std::string cut = bare("NOTIFY", "CSeq: 4 NOTIFY\r\nX-Pad: " + p + "\r\n");
+        cut.erase(cut.find("Content-Length: 0\r\n"), 19);
+        cut.pop_back(); // the empty line's CR is the datagram's last byte
+        check("the empty line's CR ends the datagram" + at, cut, ok);
+        cut.back() = 'x';
+        check("a line feed and a byte end the datagram" + at, cut + "\r", bad);
+        check("the empty line, a bare CR in the body" + at,
+              bare("MESSAGE", "CSeq: 3 MESSAGE\r\nX-Pad: " + p + "\r\n") + "hi\rthere, and a longer body", ok);
+        check("a byte past ASCII, then a bare CR" + at,
+              bare("NOTIFY", "CSeq: 4 NOTIFY\r\nX-Name: Jos\xc3\xa9 " + p + "\rX: 1\r\n"), bad);
+        check("a byte past ASCII, CRLF only" + at, bare("NOTIFY", "CSeq: 4 NOTIFY\r\nX-Name: Jos\xc3\xa9 " + p + "\r\n"), ok);
+    }
+}
+
 // A long in-dialog request (many Via and Route lines) may carry its CSeq past the bytes the scan
 // reads, or in a later fragment. It passes from known sources, whom the CSeq check does not
 // guard against; from any other source it drops, as before (an unknown local source could
