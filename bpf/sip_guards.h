@@ -299,21 +299,20 @@ __noinline int pw_cseq_ok(struct xdp_md *ctx)
 		return 0;
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	const __u64 *m = data + pw_pkt_off(moff - n - 1), *v = data + pw_pkt_off(voff);
+	const __u64 *t = data + pw_pkt_off(whole - 8); /* the datagram's last word */
 
-	if ((void *)(m + 2) > data_end) /* not reached: a CSeq line follows the method */
+	if ((void *)(m + 2) > data_end || (void *)(t + 1) > data_end) /* not reached */
 		return 0;
 	__u64 mw[2] = {m[0], m[1]}, *w = (__u64 *)win->b; /* copies, read at variable offsets */
 	const __u8 *method = (const __u8 *)mw, *b = win->b;
 
+	/* The value's words by loads (no helper call); within 64 bytes of the datagram's end, its
+	 * last bytes from the datagram's last word, and 0 past it (which ends the method). */
 	len -= voff;
-	if ((void *)(v + 8) <= data_end) { /* by loads: no helper call */
-		for (__u32 j = 0; j < 8; j++)
-			w[j] = v[j];
-	} else { /* near the datagram's end: 0 past it, which ends the method */
-		__builtin_memset(win->b, 0, sizeof(win->b));
-		if (len < 1 || bpf_xdp_load_bytes(ctx, voff, win->b, len > 40 ? 40 : len))
-			return 0;
-	}
+	for (__u32 i = 0; i < 8; i++)
+		w[i] = (void *)(v + i + 1) <= data_end ? v[i] : 0;
+	if (len < 64 && (len & 7))
+		w[(len >> 3) & 7] = *t >> ((8 - (len & 7)) * 8);
 	__u32 k = 0, j;
 
 	/* Each loop's end goes through pw_opaque: an exact k after each one would have the

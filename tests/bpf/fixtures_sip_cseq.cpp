@@ -42,6 +42,21 @@ std::string longRoutes()
     return routes;
 }
 
+// Requests from rotating sources that are not known, each judged against its expected reason,
+// under the default signatures and budgets to spare.
+struct Requests {
+    explicit Requests(Family family) : f(family), h(guardConfig("", "rate = 1000\nburst = 1000\n")) {}
+    void operator()(const std::string& what, const std::string& payload, pw_reason reason)
+    {
+        checkVerdict(h, expect(named(f, what), sipUdp(f, source(n++ % 250 + 1, keep), payload), reason));
+    }
+    Family f;
+    Harness h;
+    std::deque<std::string> keep;
+    unsigned n = 1;
+};
+constexpr pw_reason kOk = PW_REASON_SIP_RESPONSIVE, kBad = PW_REASON_MALFORMED_SIP;
+
 } // namespace
 
 TEST_CASE("CSeq: a request other than INVITE and REGISTER must name its own method, once",
@@ -97,22 +112,34 @@ TEST_CASE("CSeq: a request other than INVITE and REGISTER must name its own meth
 
 TEST_CASE("CSeq: found at every offset, after one and after two line ends in a word", "[bpf][sip][guards][cseq]")
 {
-    const Family f = GENERATE(Family::V4, Family::V6);
-    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"));
-    std::deque<std::string> keep;
-    unsigned n = 1;
+    Requests check(GENERATE(Family::V4, Family::V6));
     for (size_t pad = 0; pad < 40; ++pad) {
         const std::string x = "X-Pad: " + std::string(pad, 'p') + "\r\n";
         for (const char* shortLine : {"", "X: 1\r\n"}) { // "\r\nX: 1\r\nC": two line ends in a word
             const std::string at = " (pad " + std::to_string(pad) + (*shortLine ? ", after a short line)" : ")");
-            checkVerdict(h, expect(named(f, "OPTIONS, CSeq OPTIONS" + at),
-                                   sipUdp(f, source(n++ % 250 + 1, keep), bare("OPTIONS", x + shortLine + "CSeq: 9 OPTIONS\r\n")),
-                                   PW_REASON_SIP_RESPONSIVE));
-            checkVerdict(h, expect(named(f, "OPTIONS, CSeq REGISTER" + at),
-                                   sipUdp(f, source(n++ % 250 + 1, keep), bare("OPTIONS", x + shortLine + "CSeq: 9 REGISTER\r\n")),
-                                   PW_REASON_MALFORMED_SIP));
+            check("OPTIONS, CSeq OPTIONS" + at, bare("OPTIONS", x + shortLine + "CSeq: 9 OPTIONS\r\n"), kOk);
+            check("OPTIONS, CSeq REGISTER" + at, bare("OPTIONS", x + shortLine + "CSeq: 9 REGISTER\r\n"), kBad);
         }
     }
+}
+
+// A CSeq within 64 bytes of the datagram's end is copied word by word and its last bytes from
+// the datagram's last word: its method at every place there, as the request's last line.
+TEST_CASE("CSeq: the method of the last line at every place", "[bpf][sip][guards][cseq]")
+{
+    Requests check(GENERATE(Family::V4, Family::V6));
+    const pw_reason ok = kOk, bad = kBad;
+    const std::string head = "SUBSCRIBE sip:2001@198.18.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-9\r\n"
+                             "From: <sip:2001@pbx.example>;tag=1\r\nTo: <sip:2001@pbx.example>\r\n";
+    for (size_t digits = 1; digits <= 10; ++digits)
+        for (const char* gap : {" ", "  \t "}) {
+            const std::string seq = std::string(digits, '7') + gap, at = " (" + std::to_string(digits) + " digits)";
+            check("the method last" + at, head + "CSeq: " + seq + "SUBSCRIBE\r\n\r\n", ok);
+            check("the method last, lower case" + at, head + "CSeq: " + seq + "subscribe\r\n\r\n", ok);
+            check("another method last" + at, head + "CSeq: " + seq + "SUBSCRIBX\r\n\r\n", bad);
+            check("a longer method last" + at, head + "CSeq: " + seq + "SUBSCRIBES\r\n\r\n", bad);
+            check("the method, then white space" + at, head + "CSeq: " + seq + "SUBSCRIBE \r\n\r\n", ok);
+        }
 }
 
 // pjsip ends a line at a CR that no line feed follows, and reads a header after it that the
@@ -121,14 +148,8 @@ TEST_CASE("CSeq: found at every offset, after one and after two line ends in a w
 // egress. A request whose CSeq is checked and whose header holds a bare CR drops.
 TEST_CASE("CSeq: a bare CR in the header of a checked request drops", "[bpf][sip][guards][cseq]")
 {
-    const Family f = GENERATE(Family::V4, Family::V6);
-    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"));
-    std::deque<std::string> keep;
-    unsigned n = 1;
-    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) {
-        checkVerdict(h, expect(named(f, what), sipUdp(f, source(n++ % 250 + 1, keep), payload), reason));
-    };
-    const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
+    Requests check(GENERATE(Family::V4, Family::V6));
+    const pw_reason ok = kOk, bad = kBad;
 
     check("a CSeq after the CSeq's bare CR", bare("OPTIONS", "CSeq: 1 OPTIONS\rCSeq: 1 REGISTER\r\n"), bad);
     check("a CSeq after another header's bare CR", bare("OPTIONS", "CSeq: 1 OPTIONS\r\nX-A: b\rCSeq: 1 REGISTER\r\n"), bad);
@@ -153,10 +174,11 @@ TEST_CASE("CSeq: a bare CR in the header of a checked request drops", "[bpf][sip
     // sources only. (From a source that is not known, a REGISTER's header is read for bare CRs
     // before its top Via: fixtures_sip_via.cpp.)
     check("a REGISTER with a bare CR", bare("REGISTER", "CSeq: 1 REGISTER\r\nX-A: b\rCSeq: 1 OPTIONS\r\n"), ok);
-    const Peer phone = source(251, keep);
-    h.addKnown(addrOf(f, phone), std::chrono::seconds(600));
-    checkVerdict(h, expect(named(f, "a known source's OPTIONS with a bare CR"),
-                           sipUdp(f, phone, bare("OPTIONS", "CSeq: 1 OPTIONS\r\nX-A: b\rCSeq: 1 REGISTER\r\n")), bad));
+    const Peer phone = source(251, check.keep);
+    check.h.addKnown(addrOf(check.f, phone), std::chrono::seconds(600));
+    checkVerdict(check.h, expect(named(check.f, "a known source's OPTIONS with a bare CR"),
+                                 sipUdp(check.f, phone, bare("OPTIONS", "CSeq: 1 OPTIONS\r\nX-A: b\rCSeq: 1 REGISTER\r\n")),
+                                 bad));
 }
 
 // The bare-CR read takes sixteen bytes a step for ASCII headers (pw_crlf_fast) and leaves any
@@ -164,14 +186,8 @@ TEST_CASE("CSeq: a bare CR in the header of a checked request drops", "[bpf][sip
 // ASCII, at every place in a step.
 TEST_CASE("CSeq: the bare-CR read at every alignment", "[bpf][sip][guards][cseq]")
 {
-    const Family f = GENERATE(Family::V4, Family::V6);
-    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"));
-    std::deque<std::string> keep;
-    unsigned n = 1;
-    auto check = [&](const std::string& what, const std::string& payload, pw_reason reason) {
-        checkVerdict(h, expect(named(f, what), sipUdp(f, source(n++ % 250 + 1, keep), payload), reason));
-    };
-    const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
+    Requests check(GENERATE(Family::V4, Family::V6));
+    const pw_reason ok = kOk, bad = kBad;
 
     for (size_t pad = 0; pad < 32; ++pad) {
         const std::string p(pad, 'p'), at = " (pad " + std::to_string(pad) + ")";
