@@ -217,10 +217,10 @@ static __always_inline __u8 pw_source_key(const union pw_addr *a, const struct p
 }
 
 /* Bans a source of zone `zone` for the policy's ban time and reports it: by its pw_source_key
- * (an internet source's IPv6 prefix, else its address). A full ban table is reported too:
- * never silent. */
+ * (an internet source's IPv6 prefix, else its address), or with `exact` by its address. A full
+ * ban table is reported too: never silent. */
 static __always_inline void pw_ban_addr(const union pw_addr *a, const struct pw_policy *pol, __u32 zone, __u32 cause,
-					__u64 now)
+					__u64 now, __u32 exact)
 {
 	struct pw_ban_key bk;
 	struct pw_ban b = { .expires_ns = now + pol->ban_ns, .created_ns = now, .cause = cause };
@@ -228,7 +228,9 @@ static __always_inline void pw_ban_addr(const union pw_addr *a, const struct pw_
 	struct pw_event *ev;
 	long err;
 
-	b.prefix = pw_source_key(a, pol, zone, &key);
+	b.prefix = exact ? 0 : pw_source_key(a, pol, zone, &key);
+	if (exact)
+		key = *a;
 	__builtin_memcpy(bk.addr, key.b, 16);
 	/* A ban in force of the same kind (the same prefix length) under the same key is never
 	 * shortened: an administrator's ban for good, say, when the PBX answers with failures
@@ -259,7 +261,7 @@ static __always_inline void pw_ban_addr(const union pw_addr *a, const struct pw_
 static __always_inline void pw_ban_source(struct pw_ctx *c, const struct pw_policy *pol, __u32 cause,
 					  __u64 now)
 {
-	pw_ban_addr(&c->m.src, pol, c->zone, cause, now);
+	pw_ban_addr(&c->m.src, pol, c->zone, cause, now, 0);
 }
 
 #endif /* PBXWALL_BANS_H */

@@ -391,7 +391,7 @@ static __always_inline void pw_ban_unless_known(const union pw_addr *a, const st
 						__u32 cause, __u64 now)
 {
 	if (pw_known_now(a, now) != PW_KNOWN_YES)
-		pw_ban_addr(a, pol, zone, cause, now);
+		pw_ban_addr(a, pol, zone, cause, now, 0);
 }
 
 /* Is the IPv6 source under a ban of its prefix (k: its address masked to v6_prefix, whose

@@ -336,20 +336,26 @@ static __always_inline __u8 pw_peer_zone(struct __sk_buff *skb, const struct pw_
 	return pw_zone_of(gen, pol, &m->dst, if_zone, pw_addr_zone_fn(m->dst.d[0], m->dst.d[1], active));
 }
 
-/* The peer's pw_fails key: its pw_source_key, as its ban's (an internet peer's IPv6 prefix:
- * rotating addresses within it does not restart the count). */
-static __always_inline void pw_fail_key(const struct pw_meta *m, const struct pw_policy *pol, __u8 zone,
-					struct pw_ban_key *k)
+/* The peer's pw_fails key: its pw_source_key (an internet peer's IPv6 prefix: rotating
+ * addresses within it does not restart the count). Returns the prefix's length, 0 for the
+ * address. */
+static __always_inline __u32 pw_fail_key(const struct pw_meta *m, const struct pw_policy *pol, __u8 zone,
+					 struct pw_ban_key *k)
 {
 	union pw_addr a;
+	__u32 bits = pw_source_key(&m->dst, pol, zone, &a);
 
-	pw_source_key(&m->dst, pol, zone, &a);
 	__builtin_memcpy(k->addr, a.b, 16);
+	return bits;
 }
 
 /* Counts a failed authentication of the peer (403, 404, or a 401/407 challenge beyond the
- * allowance) in a window, and bans it at max_failures. Trusted peers (zone: pw_peer_zone) are never
- * counted. */
+ * allowance) in a window, and bans it at max_failures, unless it is known then. Trusted peers
+ * (zone: pw_peer_zone) are never counted. A count kept per IPv6 prefix bans the address the
+ * answer went to when it first reaches max_failures, and the prefix when it reaches it again
+ * within ban_seconds: one phone with a stale password then cuts off itself, not the phones
+ * beside it that are not known at that moment (booting, say), while a guesser that moves
+ * through its prefix loses it after twice max_failures. */
 static __always_inline void pw_count_failure(const struct pw_meta *m, const struct pw_policy *pol, __u8 zone,
 					     __u32 status)
 {
@@ -361,7 +367,7 @@ static __always_inline void pw_count_failure(const struct pw_meta *m, const stru
 		return;
 	if (zone == PW_ZONE_TRUSTED)
 		return;
-	pw_fail_key(m, pol, zone, &k);
+	__u32 bits = pw_fail_key(m, pol, zone, &k);
 	f = bpf_map_lookup_elem(&pw_fails, &k);
 	if (!f) {
 		struct pw_fail nf = { .from_ns = now };
@@ -383,7 +389,13 @@ static __always_inline void pw_count_failure(const struct pw_meta *m, const stru
 	if (++f->failures >= pol->max_failures) {
 		f->failures = 0;
 		f->challenges = 0;
-		pw_ban_unless_known(&m->dst, pol, zone, PW_BAN_AUTH_FAILURE, now);
+		if (pw_known_now(&m->dst, now) == PW_KNOWN_YES)
+			return;
+		__u32 first = bits && (!f->struck_ns || now - f->struck_ns >= pol->ban_ns);
+
+		if (first)
+			f->struck_ns = now;
+		pw_ban_addr(&m->dst, pol, zone, PW_BAN_AUTH_FAILURE, now, first);
 	}
 }
 

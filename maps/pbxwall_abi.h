@@ -548,16 +548,16 @@ static inline __u32 pw_rate_entries(__u32 slots)
 	return slots + slots / PW_RATE_TAGS_PER_BLOCK + slots / PW_RATE_LANES_PER_BLOCK;
 }
 
-/* pw_fails: failure counts from the PBX's answers (TC egress), keyed like the bans the data
- * plane sets (an internet peer's IPv6 /v6_prefix, any other peer's address). LRU: losing one
- * only resets a count; a success resets its challenges (not its failures: they end with their
- * window). */
+/* pw_fails: failure counts from the PBX's answers (TC egress), keyed by the peer's address, or
+ * an internet peer's IPv6 /v6_prefix. LRU: losing one only resets a count; a success resets its
+ * challenges (not its failures: they end with their window). */
 struct pw_fail {
 	__u64 from_ns;    /* start of the current window */
 	__u32 failures;   /* 403, 404, and 401/407 beyond the allowance */
 	__u32 challenges; /* 401/407 */
+	__u64 struck_ns;  /* a prefix's count: when it last banned one address of it (0: never) */
 };
-PW_STATIC_ASSERT(sizeof(struct pw_fail) == 16, "pw_fail ABI");
+PW_STATIC_ASSERT(sizeof(struct pw_fail) == 24, "pw_fail ABI");
 
 /* pw_siprules: array indexed by generation, the SIP payload rules of that generation.
  * Signatures are searched case-insensitively in the values of the User-Agent and From ("f")

@@ -48,10 +48,11 @@ TEST_CASE("a pinned map's kernel BTF is compared with this build's types", "[bpf
     const auto shifted = [&](__u32 id) { return id - 1 + static_cast<__u32>(first); };
     const int u32 = btf__add_int(other.get(), "__u32", 4, 0);
     const int u64 = btf__add_int(other.get(), "__u64", 8, 0);
-    const int swapped = btf__add_struct(other.get(), "pw_fail", 16);
+    const int swapped = btf__add_struct(other.get(), "pw_fail", 24);
     btf__add_field(other.get(), "from_ns", u64, 0, 0);
     btf__add_field(other.get(), "challenges", u32, 64, 0);
     btf__add_field(other.get(), "failures", u32, 96, 0);
+    btf__add_field(other.get(), "struck_ns", u64, 128, 0);
     REQUIRE(swapped > 0);
     REQUIRE(btf__load_into_kernel(other.get()) == 0);
     const int btfFd = btf__fd(other.get());
