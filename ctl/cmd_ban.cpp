@@ -206,13 +206,19 @@ void addBan(Context& ctx, const BanTarget& t, uint64_t ttl)
     // Expired bans are dropped from the state file while we rewrite it anyway.
     std::erase_if(state.bans, [&](const CtlBan& b) { return b.addr == a || (b.expiresUnix && b.expiresUnix <= nowUnix); });
     state.bans.push_back({a, ttl ? nowUnix + static_cast<int64_t>(ttl) : 0, nowUnix, PW_BAN_MANUAL, t.prefix});
-    ctx.commit([&] {
+    const auto undo = [&] {
         if (old)
             maps.bans.update(key, *old);
         else
             maps.bans.erase(key);
+    };
+    // The ban cache holds the new ban (or its new, shorter end): the ban is in force only then,
+    // so before the save, and the map change is undone when it fails.
+    undoIfThrows([&] { ctx.policy().refreshBanFilter(); }, undo);
+    ctx.commit([&] {
+        undo();
+        ctx.policy().refreshBanFilter();
     });
-    ctx.policy().refreshBanFilter(); // the ban cache holds the new ban (or its new, shorter end)
     const std::string note = t.prefix ? prefixBanNote(ctx, a, t.prefix) : trustedByInterface(ctx, a);
 
     if (ctx.json()) {
@@ -261,14 +267,17 @@ void delBan(Context& ctx, const BanTarget& t)
         failure("ban del: " + t.str() + " is not banned" +
                 (p.empty() ? "" : ", but its prefix " + p + " is (ban del " + p + ")"));
     }
-    if (old)
+    if (old) {
         maps.bans.erase(key);
+        // The ban cache forgets it: the source passes from then on. Before the save, as for ban add.
+        undoIfThrows([&] { ctx.policy().refreshBanFilter(); }, [&] { maps.bans.update(key, *old); });
+    }
     ctx.commit([&] {
-        if (old)
+        if (old) {
             maps.bans.update(key, *old);
+            ctx.policy().refreshBanFilter();
+        }
     });
-    if (old)
-        ctx.policy().refreshBanFilter(); // the ban cache forgets it: the source passes from now on
 
     // An address lifted while its prefix stays banned still drops: say so.
     const std::string p = coveringBan(ctx, t);

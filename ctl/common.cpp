@@ -343,6 +343,23 @@ void Context::commit(const std::function<void()>& rollback)
         }
         failure(message);
     }
+    committed_ = true;
+}
+
+void undoIfThrows(const std::function<void()>& step, const std::function<void()>& undo)
+{
+    try {
+        step();
+    } catch (const std::exception& e) {
+        std::string message = e.what();
+        try {
+            undo();
+            message += "; the maps were left unchanged";
+        } catch (const std::exception& u) {
+            message += std::string("; undoing the map change failed too: ") + u.what();
+        }
+        failure(message);
+    }
 }
 
 void Context::note(const std::string& message) const

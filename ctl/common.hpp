@@ -20,6 +20,7 @@ namespace pbxwall::ctl {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitAfterCommit = 3; // the change was made and saved; a step after it failed
 
 // An error with its exit code; the message is "<context>: <reason>" on one line.
 class CtlError : public std::runtime_error {
@@ -76,6 +77,8 @@ public:
     // rollback (which undoes the map change) before reporting the error.
     CtlState& state();
     void commit(const std::function<void()>& rollback);
+    // Whether commit() saved a change: an error after it exits kExitAfterCommit, not 1.
+    bool committed() const { return committed_; }
 
     // Informational message on stderr; suppressed in JSON mode.
     void note(const std::string& message) const;
@@ -95,7 +98,12 @@ private:
     std::unique_ptr<MapSet> maps_;
     std::unique_ptr<PolicyStore> policy_;
     std::unique_ptr<CtlState> state_;
+    bool committed_ = false;
 };
+
+// Runs step; when it throws, runs undo (best effort) and throws step's error on, noting that the
+// maps were left unchanged, or that undoing failed too.
+void undoIfThrows(const std::function<void()>& step, const std::function<void()>& undo);
 
 // The rule that puts a in its zone, for messages: "203.0.113.0/24, set by the config file".
 std::string ruleOf(Context& ctx, const Addr& a);

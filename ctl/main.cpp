@@ -59,6 +59,12 @@ bool jsonRequested(int argc, char** argv)
     return false;
 }
 
+// The end of an error message once the change was saved: the error is not about the change.
+std::string afterCommit(const Context& ctx)
+{
+    return ctx.committed() ? " (after the change was made and saved: it stands)" : "";
+}
+
 // "pbxwallctl zone add": the deepest subcommand the parser got to, for the usage hint.
 std::string commandPath(const CLI::App& app)
 {
@@ -171,24 +177,24 @@ int run(int argc, char** argv)
         ctx.action(ctx);
         std::cout.flush();
         if (!std::cout) {
-            std::cerr << "pbxwallctl: error: write stdout: " << std::strerror(errno) << '\n';
-            return kExitFailure;
+            std::cerr << "pbxwallctl: error: write stdout: " << std::strerror(errno) << afterCommit(ctx) << '\n';
+            return ctx.committed() ? kExitAfterCommit : kExitFailure;
         }
         return kExitOk;
     } catch (const CtlError& e) {
-        printError(ctx.json(), e.what());
-        return e.exitCode();
+        printError(ctx.json(), e.what() + afterCommit(ctx));
+        return ctx.committed() ? kExitAfterCommit : e.exitCode();
     } catch (const std::system_error& e) {
         const int err = e.code().value();
         if (e.code().category() == std::generic_category() && (err == EACCES || err == EPERM)) {
-            printError(ctx.json(), "permission denied: pbxwall's maps and state are root-only (run as root)");
+            printError(ctx.json(), "permission denied: pbxwall's maps and state are root-only (run as root)" + afterCommit(ctx));
         } else {
-            printError(ctx.json(), e.what());
+            printError(ctx.json(), e.what() + afterCommit(ctx));
         }
-        return kExitFailure;
+        return ctx.committed() ? kExitAfterCommit : kExitFailure;
     } catch (const std::exception& e) {
-        printError(ctx.json(), e.what());
-        return kExitFailure;
+        printError(ctx.json(), e.what() + afterCommit(ctx));
+        return ctx.committed() ? kExitAfterCommit : kExitFailure;
     }
 }
 

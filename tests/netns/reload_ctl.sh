@@ -279,6 +279,27 @@ pw_ctl ban add 198.18.2.97 --ttl 60 >"$PW_TMP/ctl.out" 2>"$PW_TMP/ctl.err" || rc
 pw_check "ban add with the interface's zone internet again: no note" test "$rc" = 0 -a ! -s "$PW_TMP/ctl.err"
 pw_ctl ban del 198.18.2.97 >/dev/null
 
+# An error after the change was saved (here: stdout cannot be written) exits 3, not 1, and says
+# the change stands: a script must not retry or undo a change that was made.
+rc=0
+pw_ctl ban add 198.18.2.96 --ttl 60 >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
+sed 's/^/  > /' "$PW_TMP/ctl.err"
+pw_check_eq "ban add whose output cannot be written: exit 3" "$rc" 3
+pw_check "ban add whose output cannot be written: the error says the change stands" \
+  grep -q "^pbxwallctl: error: write stdout: .*the change was made and saved: it stands" "$PW_TMP/ctl.err"
+pw_ctl --json ban list >"$PW_TMP/bans-full.json"
+pw_check_eq "ban add whose output cannot be written: the ban is listed" \
+  "$(pw_json "$PW_TMP/bans-full.json" "any(b['addr'] == '198.18.2.96' for b in d['bans'])")" True
+rc=0
+pw_ctl ban del 198.18.2.96 >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
+pw_check_eq "ban del whose output cannot be written: exit 3" "$rc" 3
+pw_ctl --json ban list >"$PW_TMP/bans-full.json"
+pw_check_eq "ban del whose output cannot be written: the ban is gone" \
+  "$(pw_json "$PW_TMP/bans-full.json" "any(b['addr'] == '198.18.2.96' for b in d['bans'])")" False
+rc=0
+pw_ctl zone list >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
+pw_check_eq "a listing whose output cannot be written: exit 1 (nothing was changed)" "$rc" 1
+
 # iface set by another of the device's names (its altname, pwalt0): one state entry for the
 # device, which a reload keeps (it used to drop it as the config's name came first), and
 # which iface del by the device's own name removes.
