@@ -243,6 +243,10 @@ static __always_inline void pw_ban_addr(const union pw_addr *a, const struct pw_
 	if (old && old->prefix == b.prefix &&
 	    (old->expires_ns == 0 || (now < old->expires_ns && old->expires_ns >= b.expires_ns)))
 		return;
+	/* Nor is a prefix ban in force replaced by an exact ban of its first address: the address
+	 * is banned already, and the prefix would be let go. */
+	if (old && exact && old->prefix && (old->expires_ns == 0 || now < old->expires_ns))
+		return;
 	err = bpf_map_update_elem(&pw_bans, &bk, &b, BPF_ANY);
 	pw_banbits_set(&key);
 	ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);

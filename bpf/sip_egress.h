@@ -351,11 +351,13 @@ static __always_inline __u32 pw_fail_key(const struct pw_meta *m, const struct p
 
 /* Counts a failed authentication of the peer (403, 404, or a 401/407 challenge beyond the
  * allowance) in a window, and bans it at max_failures, unless it is known then. Trusted peers
- * (zone: pw_peer_zone) are never counted. A count kept per IPv6 prefix bans the address the
- * answer went to when it first reaches max_failures, and the prefix when it reaches it again
- * within ban_seconds: one phone with a stale password then cuts off itself, not the phones
- * beside it that are not known at that moment (booting, say), while a guesser that moves
- * through its prefix loses it after twice max_failures. */
+ * (zone: pw_peer_zone) are never counted. A count kept per IPv6 prefix bans one address when it
+ * first reaches max_failures, and the prefix when it reaches it again within ban_seconds: one
+ * phone with a stale password then cuts off itself, not the phones beside it that are not known
+ * at that moment (booting, say), while a guesser that moves through its prefix loses it after
+ * twice max_failures. The address is the one with most of the count's failures (a majority vote
+ * kept with the count), not the one whose answer reached max_failures: a neighbour's first 401
+ * may be that answer, once the stale phone has used up the prefix's challenge allowance. */
 static __always_inline void pw_count_failure(const struct pw_meta *m, const struct pw_policy *pol, __u8 zone,
 					     __u32 status)
 {
@@ -381,21 +383,37 @@ static __always_inline void pw_count_failure(const struct pw_meta *m, const stru
 		f->from_ns = now;
 		f->failures = 0;
 		f->challenges = 0;
+		f->top_count = 0;
 	}
 	if (status == 401 || status == 407) {
 		if (++f->challenges <= pol->challenge_allowance)
 			return;
 	}
+	union pw_addr who;
+
+	__builtin_memcpy(&who, f->top, 16);
+	if (who.d[0] == m->dst.d[0] && who.d[1] == m->dst.d[1])
+		f->top_count++;
+	else if (f->top_count)
+		f->top_count--;
+	else {
+		__builtin_memcpy(f->top, &m->dst, 16);
+		f->top_count = 1;
+	}
 	if (++f->failures >= pol->max_failures) {
+		/* Signed: another CPU may have stamped struck_ns a tick ahead of this one's clock. */
+		__u32 first = bits && (!f->struck_ns || (__s64)(now - f->struck_ns) >= (__s64)pol->ban_ns);
+
+		__builtin_memcpy(&who, f->top, 16);
+		if (!first || !f->top_count)
+			who = m->dst;
 		f->failures = 0;
 		f->challenges = 0;
-		if (pw_known_now(&m->dst, now) == PW_KNOWN_YES)
-			return;
-		__u32 first = bits && (!f->struck_ns || now - f->struck_ns >= pol->ban_ns);
-
+		f->top_count = 0;
 		if (first)
 			f->struck_ns = now;
-		pw_ban_addr(&m->dst, pol, zone, PW_BAN_AUTH_FAILURE, now, first);
+		if (pw_known_now(&who, now) != PW_KNOWN_YES)
+			pw_ban_addr(&who, pol, zone, PW_BAN_AUTH_FAILURE, now, first);
 	}
 }
 

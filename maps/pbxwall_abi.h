@@ -548,16 +548,17 @@ static inline __u32 pw_rate_entries(__u32 slots)
 	return slots + slots / PW_RATE_TAGS_PER_BLOCK + slots / PW_RATE_LANES_PER_BLOCK;
 }
 
-/* pw_fails: failure counts from the PBX's answers (TC egress), keyed by the peer's address, or
- * an internet peer's IPv6 /v6_prefix. LRU: losing one only resets a count; a success resets its
- * challenges (not its failures: they end with their window). */
+/* pw_fails: failure counts from the PBX's answers (TC egress), keyed by the peer's address, or an
+ * internet peer's IPv6 /v6_prefix. LRU: losing one resets a count (and a prefix's strike). */
 struct pw_fail {
 	__u64 from_ns;    /* start of the current window */
 	__u32 failures;   /* 403, 404, and 401/407 beyond the allowance */
-	__u32 challenges; /* 401/407 */
+	__u32 challenges; /* 401/407; a success resets them (not the failures: they end with the window) */
 	__u64 struck_ns;  /* a prefix's count: when it last banned one address of it (0: never) */
+	__u8 top[16];     /* a prefix's count: the address with most of its failures, by a majority */
+	__u32 top_count, pad; /* vote (+1 for a failure of top's, -1 for another's) */
 };
-PW_STATIC_ASSERT(sizeof(struct pw_fail) == 24, "pw_fail ABI");
+PW_STATIC_ASSERT(sizeof(struct pw_fail) == 48, "pw_fail ABI");
 
 /* pw_siprules: array indexed by generation, the SIP payload rules of that generation.
  * Signatures are searched case-insensitively in the values of the User-Agent and From ("f")
@@ -682,8 +683,7 @@ struct pw_counter {
 PW_STATIC_ASSERT(sizeof(struct pw_counter) == 16, "pw_counter ABI");
 #define PW_STATS_ENTRIES (PW_IFACE_SLOTS * PW_ZONE__COUNT * PW_REASON_SLOTS)
 
-/* Parser bounds (verifier and policy): deeper stacks are dropped as malformed. */
-#define PW_VLAN_MAX 2
+#define PW_VLAN_MAX 2     /* parser bounds (verifier and policy): deeper stacks drop as malformed */
 #define PW_IPV6_EXT_MAX 6
 
 /* Default table sizes (config [limits] overrides). Hash and trie hold both generations. */

@@ -162,3 +162,52 @@ TEST_CASE("an IPv6 /64's second crossing bans the /64 only within ban_seconds of
 }
 
 } // namespace pbxwall::bpftest
+
+namespace pbxwall::bpftest {
+
+using namespace egressfx;
+
+// The address a /64's first crossing bans is the one with most of its failures, not the one
+// whose answer crossed: a neighbour's first 401 may cross once a stale phone used up the /64's
+// challenge allowance.
+TEST_CASE("an IPv6 /64's first crossing bans the address with most of its failures",
+          "[bpf][sip][egress][bans]")
+{
+    Harness h(kConfig, Programs::IngressAndEgress); // challenge_allowance 2, max_failures 3
+    const auto to = [&](const char* a, const char* status) {
+        h.runEgress(answer(Family::V6, Peer{"", a}, response(status, "CSeq: 1 REGISTER")).bytes());
+    };
+    const char* stale = "2001:db8:9:4::10";
+    const char* booting = "2001:db8:9:4::20";
+    for (int i = 0; i < 4; ++i) // two challenges, then two failures
+        to(stale, "401 Unauthorized");
+    CHECK(h.maps().bans.keys().empty());
+    to(booting, "401 Unauthorized"); // the third failure
+    const auto b = h.maps().bans.lookup(addrKey(stale));
+    REQUIRE(b.has_value());
+    CHECK(b->prefix == 0);
+    CHECK_FALSE(h.maps().bans.lookup(addrKey(booting)).has_value());
+    CHECK(h.maps().bans.keys().size() == 1);
+    CHECK(h.action(ip(Family::V6, Peer{"", booting}, kHost).udp(5060, 5060)
+                       .sip("REGISTER sip:pbx SIP/2.0\r\nCSeq: 2 REGISTER\r\n\r\n").bytes()) == XDP_PASS);
+}
+
+// A prefix ban in force is kept when the /64's first crossing bans its first address (the two
+// share a key in pw_bans): an administrator's ban of the /64, or a rate ban, stays.
+TEST_CASE("an exact ban of a banned /64's first address leaves the /64's ban", "[bpf][sip][egress][bans]")
+{
+    Harness h(kConfig, Programs::IngressAndEgress);
+    h.banForever("2001:db8:9:3::/64");
+    for (int i = 0; i < 3; ++i)
+        h.runEgress(answer(Family::V6, Peer{"", "2001:db8:9:3::"}, response("403 Forbidden", "CSeq: 1 REGISTER"))
+                        .bytes());
+    const auto b = h.maps().bans.lookup(addrKey("2001:db8:9:3::"));
+    REQUIRE(b.has_value());
+    CHECK(b->prefix == 64);
+    CHECK(b->expires_ns == 0);
+    CHECK(b->cause == PW_BAN_MANUAL);
+    CHECK(h.action(ip(Family::V6, Peer{"", "2001:db8:9:3::5"}, kHost).udp(5060, 5060)
+                       .sip("OPTIONS sip:pbx SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n").bytes()) == XDP_DROP);
+}
+
+} // namespace pbxwall::bpftest

@@ -48,11 +48,16 @@ TEST_CASE("a pinned map's kernel BTF is compared with this build's types", "[bpf
     const auto shifted = [&](__u32 id) { return id - 1 + static_cast<__u32>(first); };
     const int u32 = btf__add_int(other.get(), "__u32", 4, 0);
     const int u64 = btf__add_int(other.get(), "__u64", 8, 0);
-    const int swapped = btf__add_struct(other.get(), "pw_fail", 24);
+    const int u8 = btf__add_int(other.get(), "__u8", 1, 0);
+    const int addr = btf__add_array(other.get(), u32, u8, 16);
+    const int swapped = btf__add_struct(other.get(), "pw_fail", 48);
     btf__add_field(other.get(), "from_ns", u64, 0, 0);
     btf__add_field(other.get(), "challenges", u32, 64, 0);
     btf__add_field(other.get(), "failures", u32, 96, 0);
     btf__add_field(other.get(), "struck_ns", u64, 128, 0);
+    btf__add_field(other.get(), "top", addr, 192, 0);
+    btf__add_field(other.get(), "top_count", u32, 320, 0);
+    btf__add_field(other.get(), "pad", u32, 352, 0);
     REQUIRE(swapped > 0);
     REQUIRE(btf__load_into_kernel(other.get()) == 0);
     const int btfFd = btf__fd(other.get());
