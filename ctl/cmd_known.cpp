@@ -136,6 +136,7 @@ void addKnown(Context& ctx, const Addr& a, uint64_t ttl)
     known.expires_ns = now + ttl * kNsPerSec;
     known.created_ns = now;
     maps.known.update(key, known);
+    ctx.markCommitted(); // in force (its state file is pbxwalld's too: saveKnownState only warns)
     saveKnownState(ctx);
 
     const std::string note = inBannedPrefix.empty()
@@ -162,6 +163,7 @@ void delKnown(Context& ctx, const Addr& a)
     MapSet& maps = ctx.maps();
     if (!maps.known.erase(knownKey(a)))
         failure("known del: " + a.str() + " is not known");
+    ctx.markCommitted(); // not known any more, whatever follows fails
     ctx.policy().refreshKnownFilter(); // its filter bit goes too
     saveKnownState(ctx); // a reboot must not bring it back
 

@@ -20,7 +20,7 @@ namespace pbxwall::ctl {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
-inline constexpr int kExitAfterCommit = 3; // the change was made and saved; a step after it failed
+inline constexpr int kExitAfterCommit = 3; // the change was made (in force, saved); a step after it failed
 
 // An error with its exit code; the message is "<context>: <reason>" on one line.
 class CtlError : public std::runtime_error {
@@ -77,8 +77,10 @@ public:
     // rollback (which undoes the map change) before reporting the error.
     CtlState& state();
     void commit(const std::function<void()>& rollback);
-    // Whether commit() saved a change: an error after it exits kExitAfterCommit, not 1.
+    // Whether commit() saved a change (or markCommitted() said one is in force): an error after
+    // it exits kExitAfterCommit, not 1.
     bool committed() const { return committed_; }
+    void markCommitted() { committed_ = true; }
 
     // Informational message on stderr; suppressed in JSON mode.
     void note(const std::string& message) const;

@@ -62,7 +62,7 @@ bool jsonRequested(int argc, char** argv)
 // The end of an error message once the change was saved: the error is not about the change.
 std::string afterCommit(const Context& ctx)
 {
-    return ctx.committed() ? " (after the change was made and saved: it stands)" : "";
+    return ctx.committed() ? " (after the change was made: it stands)" : "";
 }
 
 // "pbxwallctl zone add": the deepest subcommand the parser got to, for the usage hint.

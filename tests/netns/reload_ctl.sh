@@ -286,7 +286,7 @@ pw_ctl ban add 198.18.2.96 --ttl 60 >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
 sed 's/^/  > /' "$PW_TMP/ctl.err"
 pw_check_eq "ban add whose output cannot be written: exit 3" "$rc" 3
 pw_check "ban add whose output cannot be written: the error says the change stands" \
-  grep -q "^pbxwallctl: error: write stdout: .*the change was made and saved: it stands" "$PW_TMP/ctl.err"
+  grep -q "^pbxwallctl: error: write stdout: .*the change was made: it stands" "$PW_TMP/ctl.err"
 pw_ctl --json ban list >"$PW_TMP/bans-full.json"
 pw_check_eq "ban add whose output cannot be written: the ban is listed" \
   "$(pw_json "$PW_TMP/bans-full.json" "any(b['addr'] == '198.18.2.96' for b in d['bans'])")" True
@@ -296,6 +296,15 @@ pw_check_eq "ban del whose output cannot be written: exit 3" "$rc" 3
 pw_ctl --json ban list >"$PW_TMP/bans-full.json"
 pw_check_eq "ban del whose output cannot be written: the ban is gone" \
   "$(pw_json "$PW_TMP/bans-full.json" "any(b['addr'] == '198.18.2.96' for b in d['bans'])")" False
+rc=0
+pw_ctl known add 198.18.2.95 --ttl 60 >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
+pw_check_eq "known add whose output cannot be written: exit 3" "$rc" 3
+pw_ctl --json known list >"$PW_TMP/known-full.json"
+pw_check_eq "known add whose output cannot be written: the address is known" \
+  "$(pw_json "$PW_TMP/known-full.json" "any(k['addr'] == '198.18.2.95' for k in d['known'])")" True
+rc=0
+pw_ctl known del 198.18.2.95 >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
+pw_check_eq "known del whose output cannot be written: exit 3" "$rc" 3
 rc=0
 pw_ctl zone list >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
 pw_check_eq "a listing whose output cannot be written: exit 1 (nothing was changed)" "$rc" 1
