@@ -327,6 +327,22 @@ CtlState& Context::state()
     return *state_;
 }
 
+namespace {
+
+// Fails with message, after undo (best effort), saying whether the maps were put back.
+[[noreturn]] void failUndone(std::string message, const std::function<void()>& undo)
+{
+    try {
+        undo();
+        message += "; the maps were left unchanged";
+    } catch (const std::exception& u) {
+        message += std::string("; undoing the map change failed too: ") + u.what();
+    }
+    failure(message);
+}
+
+} // namespace
+
 void Context::commit(const std::function<void()>& rollback)
 {
     try {
@@ -335,13 +351,7 @@ void Context::commit(const std::function<void()>& rollback)
         std::string message = std::string("save state in ") + stateDir() + ": " + e.what();
         if (auto* se = dynamic_cast<const std::system_error*>(&e); se && isPermission(se->code().value()))
             message = std::string("save state: ") + e.what() + " (pbxwall's state is root-only: run as root)";
-        try {
-            rollback();
-            message += "; the maps were left unchanged";
-        } catch (const std::exception& r) {
-            message += std::string("; undoing the map change failed too: ") + r.what();
-        }
-        failure(message);
+        failUndone(message, rollback);
     }
     committed_ = true;
 }
@@ -351,14 +361,7 @@ void undoIfThrows(const std::function<void()>& step, const std::function<void()>
     try {
         step();
     } catch (const std::exception& e) {
-        std::string message = e.what();
-        try {
-            undo();
-            message += "; the maps were left unchanged";
-        } catch (const std::exception& u) {
-            message += std::string("; undoing the map change failed too: ") + u.what();
-        }
-        failure(message);
+        failUndone(e.what(), undo);
     }
 }
 
