@@ -31,6 +31,9 @@ struct pw_ban_key {
 struct pw_fail {
 	__u64 from_ns;
 	__u32 challenges, failures;
+	__u64 struck_ns;
+	__u8 top[16];
+	__u32 top_count, pad;
 };
 
 struct {
