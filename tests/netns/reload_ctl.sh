@@ -281,33 +281,29 @@ pw_ctl ban del 198.18.2.97 >/dev/null
 
 # An error after the change was saved (here: stdout cannot be written) exits 3, not 1, and says
 # the change stands: a script must not retry or undo a change that was made.
-rc=0
-pw_ctl ban add 198.18.2.96 --ttl 60 >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
+# to_full ARGS...: pbxwallctl ARGS with stdout on /dev/full; prints its exit status.
+to_full() {
+  local rc=0
+  pw_ctl "$@" >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
+  echo "$rc"
+}
+# listed bans|known ADDR: True when `pbxwallctl KIND list` holds ADDR.
+listed() {
+  pw_ctl --json "${1%s}" list >"$PW_TMP/listed.json"
+  pw_json "$PW_TMP/listed.json" "any(e['addr'] == '$2' for e in d['$1'])"
+}
+pw_check_eq "ban add whose output cannot be written: exit 3" "$(to_full ban add 198.18.2.96 --ttl 60)" 3
 sed 's/^/  > /' "$PW_TMP/ctl.err"
-pw_check_eq "ban add whose output cannot be written: exit 3" "$rc" 3
 pw_check "ban add whose output cannot be written: the error says the change stands" \
   grep -q "^pbxwallctl: error: write stdout: .*the change was made: it stands" "$PW_TMP/ctl.err"
-pw_ctl --json ban list >"$PW_TMP/bans-full.json"
-pw_check_eq "ban add whose output cannot be written: the ban is listed" \
-  "$(pw_json "$PW_TMP/bans-full.json" "any(b['addr'] == '198.18.2.96' for b in d['bans'])")" True
-rc=0
-pw_ctl ban del 198.18.2.96 >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
-pw_check_eq "ban del whose output cannot be written: exit 3" "$rc" 3
-pw_ctl --json ban list >"$PW_TMP/bans-full.json"
-pw_check_eq "ban del whose output cannot be written: the ban is gone" \
-  "$(pw_json "$PW_TMP/bans-full.json" "any(b['addr'] == '198.18.2.96' for b in d['bans'])")" False
-rc=0
-pw_ctl known add 198.18.2.95 --ttl 60 >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
-pw_check_eq "known add whose output cannot be written: exit 3" "$rc" 3
-pw_ctl --json known list >"$PW_TMP/known-full.json"
-pw_check_eq "known add whose output cannot be written: the address is known" \
-  "$(pw_json "$PW_TMP/known-full.json" "any(k['addr'] == '198.18.2.95' for k in d['known'])")" True
-rc=0
-pw_ctl known del 198.18.2.95 >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
-pw_check_eq "known del whose output cannot be written: exit 3" "$rc" 3
-rc=0
-pw_ctl zone list >/dev/full 2>"$PW_TMP/ctl.err" || rc=$?
-pw_check_eq "a listing whose output cannot be written: exit 1 (nothing was changed)" "$rc" 1
+pw_check_eq "ban add whose output cannot be written: the ban is listed" "$(listed bans 198.18.2.96)" True
+pw_check_eq "ban del whose output cannot be written: exit 3" "$(to_full ban del 198.18.2.96)" 3
+pw_check_eq "ban del whose output cannot be written: the ban is gone" "$(listed bans 198.18.2.96)" False
+pw_check_eq "known add whose output cannot be written: exit 3" "$(to_full known add 198.18.2.95 --ttl 60)" 3
+pw_check_eq "known add whose output cannot be written: the address is known" "$(listed known 198.18.2.95)" True
+pw_check_eq "known del whose output cannot be written: exit 3" "$(to_full known del 198.18.2.95)" 3
+pw_check_eq "known del whose output cannot be written: it is known no more" "$(listed known 198.18.2.95)" False
+pw_check_eq "a listing whose output cannot be written: exit 1 (nothing was changed)" "$(to_full zone list)" 1
 
 # iface set by another of the device's names (its altname, pwalt0): one state entry for the
 # device, which a reload keeps (it used to drop it as the config's name came first), and
