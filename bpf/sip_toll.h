@@ -42,7 +42,8 @@ struct {
  * checked by the caller) dial one of the configured prefixes? The user part is what comes
  * before an '@' (a "tel:" URI's number: before a ';' or the end); it is percent-unescaped, and
  * visual separators (RFC 3966: - . ( ), and spaces) are ignored. What cannot be parsed within
- * PW_TOLL_SCAN bytes counts as a match: fail closed. A URI without a user part dials nothing.
+ * PW_TOLL_SCAN bytes counts as a match (fail closed), and so does a user part holding a '"', a
+ * '<' or an escaped '%'. A URI without a user part dials nothing.
  * Returns 1: drop. A global function: verified once. */
 __noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
 {
@@ -105,10 +106,14 @@ __noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
 		}
 		if (ch == ' ' || ch == '-' || ch == '.' || ch == '(' || ch == ')')
 			continue; /* visual separators */
-		/* Control or 8-bit characters in a dial string; and a double quote, which RFC 3261
-		 * does not allow in a user part: FreeSWITCH dials what follows one (escaped or
-		 * not: "%220044..." dials 0044...). */
-		if (ch < ' ' || ch >= 0x7f || ch == '"')
+		/* Control or 8-bit characters in a dial string; and three that RFC 3261 does not
+		 * allow in a user part, each read by some PBX as the start of another number:
+		 * FreeSWITCH dials what follows a double quote (escaped or not: "%220044..." dials
+		 * 0044...); chan_sip routes what lies between a '<' and the next '>' of the
+		 * Request-URI ("sip:<sip:0044...@pbx>"); and with `pedantic` (its default) it
+		 * decodes the user part a second time when the first decoding names no extension,
+		 * so that an escaped '%' ("%2530" is "%30", then "0") hides a prefix. */
+		if (ch < ' ' || ch >= 0x7f || ch == '"' || ch == '<' || ch == '%')
 			return 1;
 		if (!st->stop && st->n < PW_TOLL_LEN) {
 			st->acc |= (__u64)pw_lower(ch) << ((st->n & 7) * 8);

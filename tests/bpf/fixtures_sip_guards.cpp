@@ -528,6 +528,20 @@ TEST_CASE("toll fraud: international prefixes from zones not allowed to dial out
         {"a urn: with an extension", "urn:2001@pbx.example", PW_REASON_SIP_KNOWN},
         // A '>' does not end a Request-URI: the digits before it are a user part to Kamailio.
         {"a '>' inside the user part", "sip:0044207123>@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        // chan_sip routes what lies between a '<' and the next '>' of the Request-URI
+        // (get_destination, get_in_brackets): the number inside is what it dials.
+        {"a bracketed SIP URI inside", "sip:<sip:00442071234567@pbx.example>", PW_REASON_TOLL_FRAUD},
+        {"a bracketed + number after a name", "sip:a<sip:+442071234567@198.18.0.1>", PW_REASON_TOLL_FRAUD},
+        {"a bracketed tel: URI", "tel:<tel:+442071234567>", PW_REASON_TOLL_FRAUD},
+        {"a bracketed URI in a urn:", "urn:<sip:00442071234567@198.18.0.1>", PW_REASON_TOLL_FRAUD},
+        {"an escaped '<' (fail closed, as for a '\"')", "sip:%3Csip:00442071234567@198.18.0.1%3E@pbx.example",
+         PW_REASON_TOLL_FRAUD},
+        {"a '<' after the number's prefix is read", "sip:00<sip:2001@198.18.0.1>", PW_REASON_TOLL_FRAUD},
+        {"an escaped '%' in an extension (fail closed)", "sip:20%2501@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        // chan_sip (pedantic, its default) decodes the user part twice when the once-decoded
+        // one matches no extension: "%2530" is "%30", then "0".
+        {"doubly escaped zeros", "sip:%2530%2530442071234567@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        {"a doubly escaped +", "sip:%252B442071234567@198.18.0.1", PW_REASON_TOLL_FRAUD},
     };
     for (const Case& c : cases)
         checkVerdict(h, expect(named(f, "known internet phone, " + std::string(c.what) + ": " + c.uri),
