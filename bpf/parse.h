@@ -161,13 +161,18 @@ static __always_inline int pw_parse_eth(void *data, void *data_end, __be16 *prot
  * are not checked, as the kernel's PPPoE receive path does not check them either. The link's
  * control protocols (0x8000 and up: LCP, IPCP, PAP, CHAP, ...) stay non-IP; any other
  * network-layer protocol (below 0x4000: multilink, compressed TCP/IP, compressed datagrams)
- * may carry IP that cannot be read here, and is malformed. Returns the L3 offset, or -1. */
+ * may carry IP that cannot be read here, and is malformed. So is a protocol field of one byte
+ * (an odd first byte: RFC 1661 6.5's compression, which pppd never asks for on PPPoE): the
+ * kernel's ppp_input() takes it all the same (0x57 for IPv6), and it must not pass as
+ * non-IP with what it carries. Returns the L3 offset, or -1. */
 static __always_inline int pw_parse_pppoe(void *data, void *data_end, __u32 off, __be16 *proto)
 {
 	struct pw_pppoe_hdr *ph = data + off;
 
 	if ((void *)(ph + 1) > data_end)
 		return -1;
+	if (ph->ppp_proto & bpf_htons(0x0100))
+		return -1; /* the protocol field compressed */
 	if (ph->ppp_proto == bpf_htons(PW_PPP_IPV4))
 		*proto = bpf_htons(ETH_P_IP);
 	else if (ph->ppp_proto == bpf_htons(PW_PPP_IPV6))

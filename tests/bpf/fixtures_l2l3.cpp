@@ -18,6 +18,19 @@ Fixture malformed(const std::string& name, Packet p, unsigned ifindex = kLo)
     return {name, std::move(p), ifindex, XDP_DROP, PW_REASON_MALFORMED, PW_ZONE_NONE};
 }
 
+// The frame p with PPP protocol-field compression (RFC 1661 6.5) in its PPPoE header at
+// pppoeAt: the protocol's first byte, 0x00, left out. The kernel's ppp_input() restores it on a
+// PPPoE session whatever was negotiated, and hands IPv4 or IPv6 to the stack.
+Packet pppCompressed(const Packet& p, size_t pppoeAt)
+{
+    std::vector<uint8_t> b = p.bytes();
+    b.erase(b.begin() + static_cast<std::ptrdiff_t>(pppoeAt + 6));
+    const unsigned len = (b[pppoeAt + 4] << 8 | b[pppoeAt + 5]) - 1;
+    b[pppoeAt + 4] = static_cast<uint8_t>(len >> 8);
+    b[pppoeAt + 5] = static_cast<uint8_t>(len);
+    return Packet().payload(std::move(b));
+}
+
 Fixture martian(const std::string& name, Packet p)
 {
     return {name, std::move(p), kLo, XDP_DROP, PW_REASON_MARTIAN, PW_ZONE_NONE};
@@ -55,6 +68,8 @@ std::vector<Fixture> l2Fixtures()
          Packet().eth().pppoe(7).pppProtocol(0x002d).payload(arp), kLo, XDP_DROP, PW_REASON_MALFORMED, PW_ZONE_NONE},
         {"PPPoE session: a compressed datagram is malformed", Packet().eth().pppoe(7).pppProtocol(0x00fd).payload(arp),
          kLo, XDP_DROP, PW_REASON_MALFORMED, PW_ZONE_NONE},
+        {"PPPoE session: a compressed datagram with its protocol field compressed is malformed",
+         Packet().eth().pppoe(7).pppProtocol(0xfd45).payload(arp), kLo, XDP_DROP, PW_REASON_MALFORMED, PW_ZONE_NONE},
         {"PPPoE session header cut off before the PPP protocol",
          Packet().eth().ethertype(0x8864).payload({0x11, 0x00, 0x00, 0x07, 0x00, 0x20, 0x00}), kLo, XDP_DROP,
          PW_REASON_MALFORMED, PW_ZONE_NONE},
@@ -88,6 +103,12 @@ std::vector<Fixture> l2Fixtures()
         t.push_back({named(f, "PPPoE with another version and code: still judged (the kernel does not check them)"),
                      ip(f, kReject, kHost, Packet().eth().pppoe(7)).udp(40000, 5060).patch(14, {0x22, 0x09}), kLo,
                      XDP_DROP, PW_REASON_REJECT, PW_ZONE_REJECT});
+        // A one-byte PPP protocol (0x21 or 0x57): not the two bytes pppd sends on PPPoE, but the
+        // kernel takes it, so it must not pass as non-IP with whatever it carries.
+        t.push_back(malformed(named(f, "PPPoE, protocol field compressed: a rejected source's SIP"),
+                              pppCompressed(ip(f, kReject, kHost, Packet().eth().pppoe(7)).udp(40000, 5060).sip(kSip), 14)));
+        t.push_back(malformed(named(f, "PPPoE behind 802.1Q, protocol field compressed: ssh from the internet"),
+                              pppCompressed(ip(f, kNet, kHost, Packet().eth().vlan(7).pppoe(7)).tcp(40000, 22), 18)));
         t.push_back(malformed(named(f, "PPPoE: IP header cut off"),
                               ip(f, kNet, kHost, Packet().eth().pppoe(7)).udp(40000, 5060).truncate(14 + 8 + 12)));
         t.push_back(malformed(named(f, "three VLAN tags are malformed"),
