@@ -447,6 +447,22 @@ static __always_inline int pw_is_prefix_banned(const struct pw_gen_state *g, str
 	return pw_prefix_banned(&k, &c->m.src);
 }
 
+/* Is there a live UDP flow to this peer (pw_tc_egress recorded a request the PBX sent it from
+ * the SIP port: an INVITE to a SIP address, a REGISTER to a trunk)? A global function, verified
+ * once: asked only on paths that would drop. */
+__noinline int pw_udp_flow(const struct pw_meta *m)
+{
+	if (!m || m->proto != IPPROTO_UDP)
+		return 0;
+	struct pw_flow_key fk = { .local_port = m->dport, .remote_port = m->sport, .proto = IPPROTO_UDP };
+	struct pw_flow *f;
+
+	__builtin_memcpy(fk.local, m->dst.b, 16);
+	__builtin_memcpy(fk.remote, m->src.b, 16);
+	f = bpf_map_lookup_elem(&pw_flows, &fk);
+	return f && pw_age(f->seen_ns) < (__s64)PW_FLOW_TIMEOUT_UDP_NS;
+}
+
 #include "sip_guards.h"
 
 /* A TCP segment (not a SYN) to the SIP port that the budget would drop: the answer to a
@@ -456,6 +472,24 @@ static __always_inline int pw_tcp_reply(struct pw_ctx *c)
 {
 	return c->m.proto == IPPROTO_TCP && (c->m.tcp_flags & (PW_TCP_SYN | PW_TCP_ACK)) != PW_TCP_SYN &&
 	       pw_is_reply(c);
+}
+
+/* A UDP datagram to the SIP port that the budget would drop: an answer ("SIP/2.0 ") to a request
+ * the PBX sent this peer is a reply, neither charged nor struck. Else a call's answers and
+ * retransmissions used up the peer's budget, the next call's answers dropped and its strikes
+ * banned it. (Inline at its two places with the flow lookup, 15k verifier instructions.) */
+static __always_inline int pw_udp_answer_reply(struct xdp_md *ctx, const struct pw_meta *m)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *p;
+
+	if (m->proto != IPPROTO_UDP || m->l4_off > PW_MAX_HDR_OFF)
+		return 0;
+	p = data + pw_pkt_off(m->l4_off + sizeof(struct udphdr));
+	if ((void *)(p + 8) > data_end || *(__u64 *)p != 0x20302e322f504953ULL) /* "SIP/2.0 " */
+		return 0;
+	return pw_udp_flow(m);
 }
 
 /* Responsive mode: SIP from an internet-zone source. Known sources get the higher ceiling;
@@ -500,7 +534,7 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 	 * its lane may tell, without its slot. */
 	r = pw_rate_find(g, &k, &ref, now, charge && !pol->ban_after ? pw_rate_limit_span(interval) : 0);
 	if (ref.over)
-		return PW_REASON_RATE_LIMITED;
+		return pw_udp_answer_reply(ctx, &c->m) ? PW_REASON_REPLY : PW_REASON_RATE_LIMITED;
 	if (!r) {
 		__u32 first = ul ? pw_sip_first_line(ctx, c, ul, 1) : 0;
 
@@ -528,6 +562,8 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 		pw_rate_set_lane(g, ref.slot, ref.check, r->tat_ns, interval, burst);
 		return PW_REASON_SIP_RESPONSIVE;
 	}
+	if (pw_udp_answer_reply(ctx, &c->m))
+		return PW_REASON_REPLY;
 
 	if (pw_since(now, r->strikes_from_ns) > (__s64)pol->ban_window_ns) {
 		r->strikes_from_ns = now;

@@ -14,12 +14,6 @@
 #define PW_FROM 0x6d6f7266ULL
 #define PW_CSEQ 0x71657363ULL
 
-/* Byte k (0..15) of sixteen bytes held as two little-endian words. */
-static __always_inline __u8 pw_byte16(__u64 w0, __u64 w1, __u32 k)
-{
-	return (k < 8 ? w0 >> (k * 8) : w1 >> ((k & 7) * 8)) & 0xff;
-}
-
 #define PW_HDR_END 0x80 /* pw_sig_header: past what can be read (not a PW_SIG_* kind) */
 #define PW_HDR_CSEQ 0x40 /* pw_sig_header: a CSeq line (not a PW_SIG_* kind) */
 
@@ -688,12 +682,15 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 		 * a session refresh) to it is no call abroad. A known source's INVITE that is in a
 		 * dialog (pw_sip_in_dialog) passes; every PBX but one answers one that matches no
 		 * dialog with 481 (README). */
-		return pw_sip_in_dialog(ctx, c->m.l4_off + sizeof(struct udphdr), known, &c->m.src) ? 0
+		return pw_sip_in_dialog(ctx, c->m.l4_off + sizeof(struct udphdr), known, &c->m) ? 0
 													   : PW_REASON_TOLL_FRAUD;
 	}
 	if (known == PW_KNOWN_UNSEEN) /* not an internet source: no budget looked it up */
 		known = pw_known_now(&c->m.src, pw_now());
-	return known == PW_KNOWN_YES ? 0 : PW_REASON_ANONYMOUS_INVITE;
+	/* A peer the PBX called sends requests inside that dialog too (pw_sip_in_dialog). */
+	return known == PW_KNOWN_YES || pw_sip_in_dialog(ctx, c->m.l4_off + sizeof(struct udphdr), known, &c->m)
+		       ? 0
+		       : PW_REASON_ANONYMOUS_INVITE;
 }
 
 #endif /* PBXWALL_SIP_GUARDS_H */

@@ -27,6 +27,12 @@ static __always_inline __u32 pw_byte_index(__u64 bit)
 	return ((bit >> 7) * 0x0001020304050607ULL) >> 56;
 }
 
+/* Byte k (0..15) of sixteen bytes held as two little-endian words. */
+static __always_inline __u8 pw_byte16(__u64 w0, __u64 w1, __u32 k)
+{
+	return (k < 8 ? w0 >> (k * 8) : w1 >> ((k & 7) * 8)) & 0xff;
+}
+
 /* ASCII lower case of eight bytes at once: 'A'..'Z' get 0x20, every other byte is kept. */
 static __always_inline __u64 pw_lower8(__u64 x)
 {

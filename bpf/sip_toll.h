@@ -325,18 +325,20 @@ static long pw_dlg_at(__u32 i, void *arg __attribute__((unused)))
  * take it: one To header with a tag (RFC 3261 12.2: a request inside a dialog), no Route
  * header, and its headers end within PW_SIP_HDR_SCAN bytes? What the scan cannot vouch for (a
  * folded or quoted To, a tag in the URI's own parameters or spelled another way, a header
- * past what is read) counts as not: 0. A global function, run only on an INVITE from a known
- * source that the toll guard would drop. */
-__noinline int pw_sip_in_dialog(struct xdp_md *ctx, __u32 off, __u32 known, const union pw_addr *src)
+ * past what is read) counts as not: 0. Asked for a known source's INVITE that the toll guard
+ * would drop, and for one from a peer the PBX called (a live flow, pw_udp_flow: its INVITE to
+ * a SIP address), whose session refreshes and holds come inside that dialog; 0 for others. A
+ * global function, run only on INVITEs that would drop. */
+__noinline int pw_sip_in_dialog(struct xdp_md *ctx, __u32 off, __u32 known, const struct pw_meta *m)
 {
 	__u32 zero = 0;
 	struct pw_dlg_buf *buf = bpf_map_lookup_elem(&pw_dlgbuf, &zero);
 
-	if (!ctx || !buf || !src)
+	if (!ctx || !buf || !m)
 		return 0;
 	if (known == PW_KNOWN_UNSEEN) /* not an internet source: no budget looked it up */
-		known = pw_known_now(src, pw_now());
-	if (known != PW_KNOWN_YES)
+		known = pw_known_now(&m->src, pw_now());
+	if (known != PW_KNOWN_YES && !pw_udp_flow(m))
 		return 0;
 	__u64 len = (__u64)ctx->data_end - ctx->data;
 	void *data = (void *)(long)ctx->data;

@@ -115,6 +115,69 @@ TEST_CASE("answers from an unknown internet source pass after the PBX's own requ
     }
 }
 
+// A call the PBX places to a SIP address gets 100, 180 and 200 answers, retransmitted until the
+// ACK: past the peer's small budget they are replies, neither dropped as rate_limited nor struck
+// towards a rate_limit ban. Its requests are still charged.
+TEST_CASE("answers to the PBX's own requests are not charged to the peer's budget", "[bpf][sip][egress]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "answers past the budget"));
+        Harness h(kConfig, Programs::IngressAndEgress); // rate 2 a minute, burst 0, ban_after 20
+        h.runEgress(answer(f, kNet3, "INVITE sip:bob@198.18.10.5 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n").bytes());
+        for (int i = 0; i < 30; ++i) {
+            const char* status = i % 3 == 0 ? "100 Trying" : i % 3 == 1 ? "180 Ringing" : "200 OK";
+            Outcome o = h.run(sipFromPeer(f, kNet3, response(status, "CSeq: 1 INVITE")).bytes());
+            INFO("answer " << i);
+            CHECK(o.action == XDP_PASS);
+        }
+        CHECK_FALSE(h.banOf(f == Family::V4 ? kNet3.v4 : kNet3.v6));
+        // A request from the peer past its budget is still rate_limited.
+        Outcome req = h.run(sipFromPeer(f, kNet3, "OPTIONS sip:198.18.10.5 SIP/2.0\r\nCSeq: 9 OPTIONS\r\n\r\n").bytes());
+        CHECK(req.action == XDP_DROP);
+        REQUIRE(req.moved.size() == 1);
+        CHECK(req.moved[0].reason == PW_REASON_RATE_LIMITED);
+    }
+}
+
+// The peer the PBX called refreshes the session or puts the call on hold: an INVITE inside that
+// dialog (a To tag, no Route), from a source that is not known. It passes, even to a Request-URI
+// that dials abroad (chan_sip puts the caller's number in its Contact); a new call from the
+// peer, or an in-dialog INVITE from another source, does not.
+TEST_CASE("a peer the PBX called may send INVITEs inside that dialog", "[bpf][sip][egress][toll]")
+{
+    const auto invite = [](const std::string& uri, bool toTag) {
+        return "INVITE " + uri + " SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.9.9:5060;branch=z9hG4bK7\r\n"
+               "From: <sip:bob@198.18.9.9>;tag=b1\r\nTo: <sip:2001@198.18.10.5>" + (toTag ? ";tag=a1" : "") +
+               "\r\nCall-ID: c1@198.18.10.5\r\nCSeq: 2 INVITE\r\nContent-Length: 0\r\n\r\n";
+    };
+    for (Family f : kFamilies) {
+        INFO(named(f, "in-dialog INVITE"));
+        Harness h(kConfig, Programs::IngressAndEgress);
+        const auto reason = [&](Peer p, const std::string& text) {
+            Outcome o = h.run(sipFromPeer(f, p, text).bytes());
+            REQUIRE(o.moved.size() == 1);
+            return o.moved[0].reason;
+        };
+        CHECK(reason(kNet, invite("sip:2001@198.18.10.5", true)) == PW_REASON_ANONYMOUS_INVITE); // no call to it
+        h.runEgress(answer(f, kNet3, "INVITE sip:bob@198.18.10.5 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n").bytes());
+        CHECK(reason(kNet3, invite("sip:2001@198.18.10.5", true)) == PW_REASON_SIP_RESPONSIVE);
+        Harness h2(kConfig, Programs::IngressAndEgress);
+        h2.runEgress(answer(f, kNet3, "INVITE sip:bob@198.18.10.5 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n").bytes());
+        Outcome toll = h2.run(sipFromPeer(f, kNet3, invite("sip:+442071234567@198.18.10.5", true)).bytes());
+        CHECK(toll.action == XDP_PASS);
+        Harness h3(kConfig, Programs::IngressAndEgress);
+        h3.runEgress(answer(f, kNet3, "INVITE sip:bob@198.18.10.5 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n").bytes());
+        Outcome fresh = h3.run(sipFromPeer(f, kNet3, invite("sip:2001@198.18.10.5", false)).bytes());
+        REQUIRE(fresh.moved.size() == 1);
+        CHECK(fresh.moved[0].reason == PW_REASON_ANONYMOUS_INVITE);
+        Harness h4(kConfig, Programs::IngressAndEgress);
+        h4.runEgress(answer(f, kNet3, "INVITE sip:bob@198.18.10.5 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n").bytes());
+        Outcome other = h4.run(sipFromPeer(f, kNet2, invite("sip:+442071234567@198.18.10.5", true)).bytes());
+        REQUIRE(other.moved.size() == 1);
+        CHECK(other.moved[0].reason == PW_REASON_TOLL_FRAUD);
+    }
+}
+
 // The scan reads an answer's first kAnswerScan bytes (PW_SIP_SCAN): a top Via that does not
 // end within them may hold a maddr past them (pjsip prints maddr after the host), and is
 // credited to nobody, as is one with a maddr on a folded line. One within them is read whole.
