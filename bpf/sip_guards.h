@@ -647,6 +647,8 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 	__u32 kx = known ^ PW_KNOWN_YES, ix = *(volatile __u32 *)&ul->first ^ PW_FIRST_INVITE;
 
 	ul->via_check = ((kx | (0 - kx)) >> 31) & ((ix | (0 - ix)) >> 31);
+	if (*(volatile __u32 *)&ul->via_check && !pw_version_ok(ctx, uri_off))
+		return PW_REASON_MALFORMED_SIP;
 	/* Whether to scan, through pw_opaque: tested in place, the values split the verifier's
 	 * states (+70k to +200k instructions); pw_opaque's lookup, a call to the verifier, also
 	 * ends what it knew of the caller-saved registers. */

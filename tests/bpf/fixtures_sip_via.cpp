@@ -383,6 +383,40 @@ TEST_CASE("Via: known sources, other zones and fragments", "[bpf][sip][guards][v
                            PW_REASON_SIP_KNOWN));
 }
 
+// Kamailio copies a request's version token into its answers ("sip/2.0 401 Unauthorized"; its
+// sanity check reads only what follows the '/'), and egress takes status lines that start
+// "SIP/2.0 " only: so a request whose failures count must end its request line in " SIP/2.0".
+TEST_CASE("Via: the request line of a request whose Via is checked ends in SIP/2.0", "[bpf][sip][guards][via]")
+{
+    ViaCases c(GENERATE(Family::V4, Family::V6));
+    const auto with = [](const std::string& line, const std::string& rest = "") {
+        std::string r = reg(kVia);
+        return line + r.substr(r.find("\r\n")) + rest;
+    };
+    c.check("SIP/2.0", with("REGISTER sip:198.18.0.1 SIP/2.0"), PW_REASON_SIP_RESPONSIVE);
+    c.check("lower case", with("REGISTER sip:198.18.0.1 sip/2.0"), PW_REASON_MALFORMED_SIP);
+    c.check("another token before /2.0", with("REGISTER sip:198.18.0.1 x/2.0"), PW_REASON_MALFORMED_SIP);
+    c.check("another version", with("REGISTER sip:198.18.0.1 SIP/2.1"), PW_REASON_MALFORMED_SIP);
+    c.check("more after the version", with("REGISTER sip:198.18.0.1 SIP/2.0 x"), PW_REASON_MALFORMED_SIP);
+    c.check("a space in the URI", with("REGISTER sip:198.18.0.1 x SIP/2.0"), PW_REASON_MALFORMED_SIP);
+    const std::string options = reg(kVia, "", "OPTIONS");
+    c.check("an OPTIONS", options, PW_REASON_SIP_RESPONSIVE);
+    c.check("an OPTIONS in lower case", "OPTIONS sip:198.18.0.1 sip/2.0" + options.substr(options.find("\r\n")),
+            PW_REASON_MALFORMED_SIP);
+    std::string bareLf = with("REGISTER sip:198.18.0.1 SIP/2.0");
+    bareLf.erase(bareLf.find("\r\n"), 1);
+    c.check("a line feed alone", bareLf, PW_REASON_SIP_RESPONSIVE);
+    for (size_t len : {7u, 8u, 9u, 10u, 15u, 16u, 17u, 200u, 480u})
+        c.check("a Request-URI of " + std::to_string(len + 4) + " bytes",
+                with("REGISTER sip:" + std::string(len, 'a') + " SIP/2.0"), PW_REASON_SIP_RESPONSIVE);
+    c.check("a Request-URI of 600 bytes", with("REGISTER sip:" + std::string(596, 'a') + " SIP/2.0"),
+            PW_REASON_MALFORMED_SIP);
+    const Peer phone = source(240, c.keep);
+    c.h.addKnown(addrOf(c.f, phone), std::chrono::seconds(600));
+    checkVerdict(c.h, expect(named(c.f, "a known source's lower case"), sipUdp(c.f, phone, with("REGISTER sip:198.18.0.1 sip/2.0")),
+                             PW_REASON_SIP_KNOWN));
+}
+
 namespace {
 
 // The egress program with the failure counts of fixtures_egress_sip.cpp (a config of guardfx's
