@@ -477,7 +477,8 @@ static __always_inline int pw_tcp_reply(struct pw_ctx *c)
 /* A UDP datagram to the SIP port that the budget would drop: an answer ("SIP/2.0 ") to a request
  * the PBX sent this peer is a reply, neither charged nor struck. Else a call's answers and
  * retransmissions used up the peer's budget, the next call's answers dropped and its strikes
- * banned it. (Inline at its two places with the flow lookup, 15k verifier instructions.) */
+ * banned it. The flow lookup is pw_udp_flow's, a global function: inline at both places here
+ * it cost 15k verifier instructions. */
 static __always_inline int pw_udp_answer_reply(struct xdp_md *ctx, const struct pw_meta *m)
 {
 	void *data = (void *)(long)ctx->data;
