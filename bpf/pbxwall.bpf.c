@@ -349,25 +349,29 @@ static __always_inline __u8 pw_classify(const struct pw_gen_state *g, struct pw_
 
 #include "bans.h"
 
-/* Is this packet the reply to a flow the host opened (recorded by pw_tc_egress)? */
-static __always_inline int pw_is_reply(struct pw_ctx *c)
+/* Is the packet m the reply to a flow the host opened (recorded by pw_tc_egress)? */
+static __always_inline int pw_flow_reply(const struct pw_meta *m)
 {
-	struct pw_flow_key fk = { .local_port = c->m.dport, .remote_port = c->m.sport,
-				  .proto = c->m.proto };
+	struct pw_flow_key fk = { .local_port = m->dport, .remote_port = m->sport, .proto = m->proto };
 	__u64 timeout = PW_FLOW_TIMEOUT_UDP_NS;
 	struct pw_flow *f;
 
-	if (c->m.proto == IPPROTO_TCP)
+	if (m->proto == IPPROTO_TCP)
 		timeout = PW_FLOW_TIMEOUT_TCP_NS;
-	else if (c->m.proto == IPPROTO_ICMP || c->m.proto == IPPROTO_ICMPV6) {
-		fk.local_port = c->m.sport; /* echo identifier */
+	else if (m->proto == IPPROTO_ICMP || m->proto == IPPROTO_ICMPV6) {
+		fk.local_port = m->sport; /* echo identifier */
 		fk.remote_port = 0;
 		timeout = PW_FLOW_TIMEOUT_ICMP_NS;
 	}
-	__builtin_memcpy(fk.local, c->m.dst.b, 16);
-	__builtin_memcpy(fk.remote, c->m.src.b, 16);
+	__builtin_memcpy(fk.local, m->dst.b, 16);
+	__builtin_memcpy(fk.remote, m->src.b, 16);
 	f = bpf_map_lookup_elem(&pw_flows, &fk);
 	return f && pw_age(f->seen_ns) < (__s64)timeout;
+}
+
+static __always_inline int pw_is_reply(struct pw_ctx *c)
+{
+	return pw_flow_reply(&c->m);
 }
 
 #include "sip.h"

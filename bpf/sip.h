@@ -452,15 +452,7 @@ static __always_inline int pw_is_prefix_banned(const struct pw_gen_state *g, str
  * once: asked only on paths that would drop. */
 __noinline int pw_udp_flow(const struct pw_meta *m)
 {
-	if (!m || m->proto != IPPROTO_UDP)
-		return 0;
-	struct pw_flow_key fk = { .local_port = m->dport, .remote_port = m->sport, .proto = IPPROTO_UDP };
-	struct pw_flow *f;
-
-	__builtin_memcpy(fk.local, m->dst.b, 16);
-	__builtin_memcpy(fk.remote, m->src.b, 16);
-	f = bpf_map_lookup_elem(&pw_flows, &fk);
-	return f && pw_age(f->seen_ns) < (__s64)PW_FLOW_TIMEOUT_UDP_NS;
+	return m && m->proto == IPPROTO_UDP && pw_flow_reply(m);
 }
 
 #include "sip_guards.h"
