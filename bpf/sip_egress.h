@@ -118,6 +118,12 @@ static long pw_cseq_at(__u32 i, void *arg)
 			return 0;
 		}
 	}
+	/* chan_sip's maddr: "maddr=" anywhere in the top Via (check_via's strstr, lower case),
+	 * inside a branch or another parameter's name as well. */
+	if (q[0] == 'm' && sc->via && q[1] == 'a' && q[2] == 'd' && q[3] == 'd' && q[4] == 'r' && q[5] == '=') {
+		sc->maddr = pw_opaque(sc->maddr | 1);
+		return 0;
+	}
 	/* An expiry, or a CSeq line: apart, so that the verifier does not walk the CSeq's reading
 	 * once per way out of the expiry's. */
 	if (q[0] == ';' || (q[0] == '\n' && pw_lc(q[1], 'e'))) {

@@ -35,21 +35,23 @@ static __always_inline int pw_via_maddr(__u64 y)
 	       (after == '=' || after == ';' || after == ',' || pw_sws_bit(after));
 }
 
-/* The ';' of semi (a bit per byte, as pw_zero_bytes gives) in the eight bytes x, x2 the eight
- * after them: does one start a maddr parameter (pw_via_maddr)? Only for a ';' that 'm', 'M' or
- * a byte up to ' ' follows, so no two are neighbours: four at most. A phone's Via has none. A
- * global function, verified once. */
-__noinline int pw_via_semis(__u64 x, __u64 x2, __u64 semi)
+/* The bytes of `at` (a bit per byte, as pw_zero_bytes gives) in the eight bytes x, x2 the eight
+ * after them: does one start a maddr? A ';' a maddr parameter (pw_via_maddr), an 'm' chan_sip's
+ * "maddr=" (its check_via takes the string anywhere in the top Via: a strstr, lower case). Only
+ * a ';' that 'm', 'M' or a byte up to ' ' follows, and an 'm' that an 'a' follows, so that an
+ * 'm' marked is followed by a byte not marked: six at most (";ma;ma;m"). A phone's Via has
+ * none. A global function, verified once. */
+__noinline int pw_via_semis(__u64 x, __u64 x2, __u64 at)
 {
-	for (__u32 k = 0; k < 4; k++) {
-		if (!semi)
+	for (__u32 k = 0; k < 6; k++) {
+		if (!at)
 			break;
-		__u32 j = pw_byte_index(semi & -semi) & 7;
+		__u32 j = pw_byte_index(at & -at) & 7;
 		__u64 y = j < 7 ? (x >> ((j + 1) * 8)) | (x2 << ((7 - j) * 8)) : x2; /* the eight bytes after it */
 
-		if (pw_via_maddr(y))
+		if (((x >> (j * 8)) & 0xff) == ';' ? pw_via_maddr(y) : (y & 0xffffffffffULL) == 0x3d72646461ULL /* "addr=" */)
 			return 1;
-		semi &= semi - 1;
+		at &= at - 1;
 	}
 	return 0;
 }
@@ -58,7 +60,7 @@ __noinline int pw_via_semis(__u64 x, __u64 x2, __u64 semi)
  * eight after them. Every byte of x is judged at once, by masks: the line's end (a '\n' that no
  * white space follows), the ':', '[' and ']' before it (two more bytes each in pjsip's answer,
  * counted by a multiply; of two brackets the later, the higher in the mask, decides whether a
- * '[' is left open), and a ';' that may start a maddr. *sums holds the extra bytes so far (bits
+ * '[' is left open), and a ';' or an 'm' that may start a maddr. *sums holds the extra bytes so far (bits
  * 0-15), an open '[' (bit 16) and the budget (from bit 20). Returns PW_VIA_ON when the line
  * goes on past x, else whether it ends well: within budget bytes, without a maddr, no '['
  * left open. */
@@ -78,10 +80,11 @@ static __always_inline int pw_via_step(__u64 x, __u64 x2, __u32 o, volatile __u3
 	__u64 ev = lb | rb | (pw_zero_bytes(x ^ (PW_ONES * ':')) & before);
 	__u64 semi = pw_zero_bytes(x ^ (PW_ONES * ';')) & before &
 		     (pw_zero_bytes((y | PW_ONES * 0x20) ^ (PW_ONES * 'm')) | ~(((y & PW_LOW7) + PW_ONES * (0x7f - ' ')) | y | PW_LOW7));
+	__u64 ma = pw_zero_bytes(x ^ (PW_ONES * 'm')) & pw_zero_bytes(y ^ (PW_ONES * 'a')) & before;
 	__u32 open = ((st >> 16) & !(lb | rb)) | (lb > rb);
 
 	extra += (((ev >> 7) * PW_ONES) >> 56) * 2;
-	if (semi && pw_via_semis(x, x2, semi))
+	if ((semi | ma) && pw_via_semis(x, x2, semi | ma))
 		return 0;
 	if (end)
 		return !open && o + pw_byte_index(end & -end) + extra < budget; /* the line ends */
@@ -92,9 +95,10 @@ static __always_inline int pw_via_step(__u64 x, __u64 x2, __u32 o, volatile __u3
 /* The first look at the top Via line, its value at packet offset voff (pw_via_fast's): 1 when
  * it surely ends well (as pw_via_line_ok judges), else PW_VIA_ON. Sure when its
  * end lies e bytes in with 3 * e < budget (even were every byte a ':' it would count less than
- * budget), and before its end there is no '[' or ']' and no ';' that may start a maddr (one
- * that 'm', 'M' or a byte up to ' ' follows). A phone's Via over IPv4 is sure: most of its
- * words show none of '\n', ';', '[' and ']', found by one sum a byte value (two operations
+ * budget), and before its end there is no '[' or ']', no ';' that may start a maddr (one
+ * that 'm', 'M' or a byte up to ' ' follows) and no "ma" (chan_sip's "maddr=" may lie anywhere
+ * in it). A phone's Via over IPv4 is sure: most of its
+ * words show none of '\n', ';', '[', ']' and 'm', found by one sum a byte value (two operations
  * each, not pw_zero_bytes' five), and the sums are the exact masks of a word of ASCII bytes;
  * a word with bytes past ASCII is not sure. No ':' is counted. */
 static __always_inline int pw_via_look(struct xdp_md *ctx, __u32 voff, __u32 budget)
@@ -115,20 +119,22 @@ static __always_inline int pw_via_look(struct xdp_md *ctx, __u32 voff, __u32 bud
 		/* ((x ^ c) + 0x7f..) clears the high bit of each byte that is c, when x is ASCII. */
 		__u64 tl = (x ^ (PW_ONES * '\n')) + PW_LOW7, ts = (x ^ (PW_ONES * ';')) + PW_LOW7;
 		__u64 tb = ((x ^ (PW_ONES * '[')) + PW_LOW7) & ((x ^ (PW_ONES * ']')) + PW_LOW7);
+		__u64 tm = (x ^ (PW_ONES * 'm')) + PW_LOW7;
 
 		if (!x)
 			return PW_VIA_ON;
-		if ((tl & ts & tb & ~PW_LOW7) == ~PW_LOW7)
+		if ((tl & ts & tb & tm & ~PW_LOW7) == ~PW_LOW7)
 			continue; /* none of them (a byte past ASCII clears its own bit) */
 		if (x & ~PW_LOW7)
 			return PW_VIA_ON; /* bytes past ASCII: not sure */
-		__u64 lf = ~tl & ~PW_LOW7, semi = ~ts & ~PW_LOW7, br = ~tb & ~PW_LOW7;
+		__u64 lf = ~tl & ~PW_LOW7, semi = ~ts & ~PW_LOW7, br = ~tb & ~PW_LOW7, ma = ~tm & ~PW_LOW7;
 		__u64 y = (x >> 8) | (x2 << 56); /* each byte's next one */
 		__u64 end = lf & ~(pw_zero_bytes(y ^ (PW_ONES * ' ')) | pw_zero_bytes(y ^ (PW_ONES * '\t')));
 		__u64 before = (end & -end) - 1; /* the bytes before the line's end: all when it is not here */
 
 		semi &= pw_zero_bytes((y | PW_ONES * 0x20) ^ (PW_ONES * 'm')) | ~(((y & PW_LOW7) + PW_ONES * (0x7f - ' ')) | y | PW_LOW7);
-		if ((semi | br) & before)
+		ma &= pw_zero_bytes(y ^ (PW_ONES * 'a'));
+		if ((semi | br | ma) & before)
 			return PW_VIA_ON;
 		if (end)
 			return 3 * (o + pw_byte_index(end & -end)) < budget ? 1 : PW_VIA_ON;
@@ -137,8 +143,8 @@ static __always_inline int pw_via_look(struct xdp_md *ctx, __u32 voff, __u32 bud
 }
 
 /* The top Via line, its value (from the end of its name) at packet offset voff: does it end
- * within budget bytes (':', '[' and ']' counting three), with no maddr parameter and no '['
- * left open (pjsip reads a bracketed host up to its ']', across line ends: a maddr on the next
+ * within budget bytes (':', '[' and ']' counting three), with no maddr (a parameter, or chan_sip's
+ * "maddr=" anywhere) and no '[' left open (pjsip reads a bracketed host up to its ']', across line ends: a maddr on the next
  * line would be the top Via's)? A folded line goes on. Eight bytes a step (pw_via_step), with
  * no call in the loop and no step waiting for the bytes of the one before (only the sums go
  * from step to step). Returns PW_VIA_ON when the datagram's last 16 bytes were reached: then

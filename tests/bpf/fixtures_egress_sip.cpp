@@ -81,6 +81,10 @@ TEST_CASE("an answer sent to a Via maddr makes nobody known and counts against n
         // White space may follow the ';' (RFC 3261 25.1: SEMI is SWS ";" SWS).
         h.runEgress(answer(f, kNet, withVia("200 OK", "CSeq: 3 REGISTER", "Via: SIP/2.0/UDP h; \tmaddr=198.18.9.9")).bytes());
         CHECK_FALSE(known(h, f, kNet));
+        // chan_sip takes "maddr=" anywhere in the top Via for its maddr (a strstr): in a branch.
+        h.runEgress(answer(f, kNet, withVia("200 OK", "CSeq: 3 REGISTER", "Via: SIP/2.0/UDP h;branch=z9hG4bKmaddr=198.18.9.9"))
+                        .bytes());
+        CHECK_FALSE(known(h, f, kNet));
         // maddr outside a Via (a Contact URI parameter) is not the answer's destination.
         h.runEgress(answer(f, kNet,
                            withVia("200 OK", "CSeq: 4 REGISTER",

@@ -97,7 +97,21 @@ TEST_CASE("Via: a request from a source that is not known is refused when its an
     check("a folded name", reg("Via\r\n : SIP/2.0/UDP 198.18.9.9;maddr=198.18.77.1\r\n"), bad);
     // Not a maddr parameter of a Via.
     check("maddr in the host name", reg("Via: SIP/2.0/UDP maddr.example:5062;branch=z9hG4bK-1\r\n"), ok);
-    check("other parameters", reg("Via: SIP/2.0/UDP 198.18.9.9;xmaddr=1;maddrx=2;branch=z9hG4bK-1\r\n"), ok);
+    check("other parameters", reg("Via: SIP/2.0/UDP 198.18.9.9;maddrx=2;x-maddr;branch=z9hG4bK-1\r\n"), ok);
+    // chan_sip takes "maddr=" anywhere in the top Via for its maddr (a strstr, lower case): in a
+    // branch, in another parameter's name, after the host. Every byte offset of a word.
+    for (unsigned k = 0; k < 9; ++k) {
+        const std::string pad(k, 'x');
+        check("maddr= inside a branch, after " + std::to_string(k) + " bytes",
+              reg("Via: SIP/2.0/UDP 198.18.9.9:5062;rport;branch=z9hG4bK" + pad + "maddr=198.18.77.1\r\n"), bad);
+    }
+    check("maddr= in another parameter's name", reg("Via: SIP/2.0/UDP 198.18.9.9:5062;xmaddr=198.18.77.1\r\n"), bad);
+    check("maddr= right after the port", reg("Via: SIP/2.0/UDP 198.18.9.9:5062maddr=198.18.77.1;rport\r\n"), bad);
+    check("maddr= in the Via's last bytes", regViaLast("Via: SIP/2.0/UDP 198.18.9.9;branch=z9hG4bKmaddr=198.18.7.1"), bad);
+    check("maddr without '=' in a branch", reg("Via: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-maddr-1\r\n"), ok);
+    check("MADDR= in a branch (chan_sip's match is lower case)",
+          reg("Via: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bKMADDR=1\r\n"), ok);
+    check("a host name with 'ma'", reg("Via: SIP/2.0/UDP macbook.example.com:5062;branch=z9hG4bK-ma1\r\n"), ok);
     check("a Contact's maddr",
           reg(kVia, "X-Contact: <sip:2001@198.18.9.9;maddr=198.18.77.1>\r\nRoute: <sip:p;maddr=198.18.77.1>\r\n"), ok);
     check("another header that starts with Via", reg(std::string(kVia) + "Viax: SIP/2.0/UDP h;maddr=198.18.77.1\r\n"), ok);
