@@ -8,6 +8,7 @@
 
 #include "sip_sigs.h"
 #include "sip_lines.h"
+#include "sip_dialog.h"
 
 /* Header names as little-endian words, lower case: "user-age", "from" and "cseq". */
 #define PW_USER_AGE 0x6567612d72657375ULL
@@ -19,9 +20,10 @@
 
 /* The header line that starts at packet offset off: is it a User-Agent, From ("f", RFC 3261
  * 7.3.3) or CSeq? Returns where (PW_SIG_USER_AGENT, PW_SIG_FROM or PW_HDR_CSEQ) and sets *voff
- * to the packet offset of its value; 0 for another line; PW_HDR_END when the line starts past
+ * to the packet offset of its value; 0 for another line (and *rline set to 1 if it starts
+ * with R: arithmetic, not a branch in the second pass); PW_HDR_END when the line starts past
  * the datagram. A line in the datagram's last sixteen bytes, without its CRLF, is read too. */
-static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 *voff)
+static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 *voff, volatile __u32 *rline)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -62,6 +64,7 @@ static __always_inline __u32 pw_sig_header(struct xdp_md *ctx, __u32 off, __u32 
 		k = 4;
 		where = PW_HDR_CSEQ;
 	} else {
+		*rline |= (((name & 0xff) ^ 'r') - 1) >> 63;
 		return 0;
 	}
 	/* RFC 3261 7.3.1: white space may come before the colon, as much as the sender likes; up
@@ -115,6 +118,9 @@ struct pw_uf_lines {
 	__u32 amp_at;     /* pw_amp_ok, pw_via_fast: an offset, through map memory */
 	__u64 via_tail[2]; /* pw_via_line_ok: a copy of the datagram's last bytes */
 	__u32 first_frag; /* pw_sip_first_line: 1 for a datagram's first fragment */
+	__u32 reg;        /* pw_sip_first_line: 1 for a REGISTER */
+	__u32 rline;      /* pw_sip_headers' second pass: a line listed starts with R (the Via checked) */
+	__u32 reg_look;   /* pw_sip_headers: 1 when pw_hdr_checks is to ask pw_sip_reg_dialog */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -123,142 +129,7 @@ struct {
 	__type(value, struct pw_uf_lines);
 } pw_uflines SEC(".maps");
 
-/* What the first byte of a header line tells pw_hdr_lines: the empty line that ends the
- * headers ('\r' or '\n'), a line to note (u, f in either case: User-Agent or From), or
- * nothing to note (0). One load instead of four compares. Four parts of 256: with PW_LINE_C
- * for requests whose CSeq is checked (pw_sip_content), c lines are noted too; with PW_LINE_V,
- * for requests whose Via is checked, v lines, and r lines (a Replaces before the top Via). */
-enum { PW_LINE_OTHER = 0, PW_LINE_UF = 1, PW_LINE_END = 2 };
-#define PW_LINE_C 256
-#define PW_LINE_V 512
-#define PW_LINE_PART(base)                                                                                    \
-	[(base) + '\r'] = PW_LINE_END, [(base) + '\n'] = PW_LINE_END, [(base) + 'U'] = PW_LINE_UF,              \
-	[(base) + 'u'] = PW_LINE_UF, [(base) + 'F'] = PW_LINE_UF, [(base) + 'f'] = PW_LINE_UF
-static const __u8 pw_line_start[4 * 256] = {
-	PW_LINE_PART(0),
-	PW_LINE_PART(PW_LINE_C),
-	[PW_LINE_C + 'C'] = PW_LINE_UF, [PW_LINE_C + 'c'] = PW_LINE_UF,
-	PW_LINE_PART(PW_LINE_V),
-	[PW_LINE_V + 'V'] = PW_LINE_UF, [PW_LINE_V + 'v'] = PW_LINE_UF,
-	[PW_LINE_V + 'R'] = PW_LINE_UF, [PW_LINE_V + 'r'] = PW_LINE_UF,
-	PW_LINE_PART(PW_LINE_C | PW_LINE_V),
-	[PW_LINE_C + PW_LINE_V + 'C'] = PW_LINE_UF, [PW_LINE_C + PW_LINE_V + 'c'] = PW_LINE_UF,
-	[PW_LINE_C + PW_LINE_V + 'V'] = PW_LINE_UF, [PW_LINE_C + PW_LINE_V + 'v'] = PW_LINE_UF,
-	[PW_LINE_C + PW_LINE_V + 'R'] = PW_LINE_UF, [PW_LINE_C + PW_LINE_V + 'r'] = PW_LINE_UF,
-};
-
-/* One word of pw_sip_headers' first pass, at q (q + 9 is in the packet), qoff bytes from the
- * scan's start, with its '\n' bytes nl (not 0): notes the lines that start with U or F after
- * each of them, up to the empty line. Returns 1 when the empty line (the end of the headers)
- * is in it. */
-static __always_inline int pw_hdr_lines(__u8 *q, __u32 qoff, __u64 nl, struct pw_uf_lines *ul,
-					volatile __u32 *words)
-{
-	__u64 ends, uf;
-
-	if (!(nl & (nl - 1))) {
-		/* One line end, as in most words: the byte after it, alone. */
-		__u8 ch = *(__u64 *)(q + 1) >> ((pw_byte_index(nl) & 7) * 8);
-		/* The table's part, from map memory: kept in a register, it pushed the first pass's
-		 * registers onto the stack. */
-		__u8 cls = pw_line_start[ch | (*(volatile __u32 *)&ul->line_set & (PW_LINE_C | PW_LINE_V))];
-
-		if (cls == PW_LINE_OTHER)
-			return 0;
-		ends = cls == PW_LINE_END ? nl : 0;
-		uf = cls == PW_LINE_UF ? nl : 0;
-	} else {
-		__u64 next = *(__u64 *)(q + 1); /* the byte after each one */
-		__u64 lc = next | (PW_ONES * 0x20);
-
-		ends = nl & (pw_zero_bytes(next ^ (PW_ONES * '\r')) | pw_zero_bytes(next ^ (PW_ONES * '\n')));
-		uf = nl & (pw_zero_bytes(lc ^ (PW_ONES * 'u')) | pw_zero_bytes(lc ^ (PW_ONES * 'f')) |
-			   *(volatile __u64 *)&ul->cv_mask);
-	}
-
-	if (ends)
-		uf &= (ends & -ends) - 1; /* the lines before the end */
-	if (uf) {
-		__u32 n = *words;
-
-		if (n < PW_UF_LINES) {
-			ul->woff[n & (PW_UF_LINES - 1)] = qoff + 1;
-			ul->wmask[n & (PW_UF_LINES - 1)] = uf;
-		}
-		*words = n + 1;
-	}
-	return ends != 0;
-}
-
-/* pw_hdr_lines for the word at q, whatever it holds. */
-static __always_inline int pw_hdr_word(__u8 *q, __u32 qoff, struct pw_uf_lines *ul, volatile __u32 *words)
-{
-	__u64 nl = pw_lf_bytes(*(__u64 *)q);
-
-	return nl && pw_hdr_lines(q, qoff, nl, ul, words);
-}
-
-/* From offset o of p on, the offset of the first 32-byte chunk that may hold a '\n', of the
- * first that is not whole before data_end, or PW_SIP_HDR_SCAN or more; for the first, a[k] is
- * the line-end sum of its word k: ((w ^ '\n'..) + 0x7f..) | 0x7f.., all ones but where a '\n'
- * may be. In an ASCII byte the sum's high bit is clear exactly when the byte is a '\n', and
- * nothing carries into the next byte. A byte past ASCII that carries clears its own high bit, so
- * a chunk whose sums are all ones holds no '\n' whatever it holds; where one is clear, ~a[k] is
- * word k's '\n' mask only if the chunk is ASCII (the caller tests that). In BPF assembly so that
- * the loop keeps its offset, pointer and end in registers (all ten are used): compiled with the
- * rest of the first pass, the compiler kept all three on the stack, a store and three loads per
- * 32 bytes. */
-static __always_inline __u64 pw_skip_chunks(__u8 *p, __u64 o, void *data_end, __u64 a[4])
-{
-	__u64 q, a0, a1, a2, a3, lf = PW_ONES * '\n', low = PW_LOW7;
-
-	/* The four outputs hold numbers on every way out (the verifier refuses a C read of an
-	 * unset register, or arithmetic on a packet pointer). */
-	asm volatile("%[a0] = 0\n\t"
-		     "%[a1] = 0\n\t"
-		     "%[a2] = 0\n\t"
-		     "%[a3] = 0\n\t"
-		     "1:\n\t"
-		     "if %[o] >= %[scan] goto 2f\n\t"
-		     "%[q] = %[p]\n\t"
-		     "%[q] += %[o]\n\t"
-		     "%[a0] = %[q]\n\t"
-		     "%[a0] += 33\n\t"
-		     "if %[a0] > %[end] goto 3f\n\t" /* not 33 bytes left */
-		     "%[a0] = *(u64 *)(%[q] + 0)\n\t"
-		     "%[a1] = *(u64 *)(%[q] + 8)\n\t"
-		     "%[a2] = *(u64 *)(%[q] + 16)\n\t"
-		     "%[a3] = *(u64 *)(%[q] + 24)\n\t"
-		     "%[a0] ^= %[lf]\n\t"
-		     "%[a1] ^= %[lf]\n\t"
-		     "%[a2] ^= %[lf]\n\t"
-		     "%[a3] ^= %[lf]\n\t"
-		     "%[a0] += %[low]\n\t"
-		     "%[a1] += %[low]\n\t"
-		     "%[a2] += %[low]\n\t"
-		     "%[a3] += %[low]\n\t"
-		     "%[a0] |= %[low]\n\t"
-		     "%[a1] |= %[low]\n\t"
-		     "%[a2] |= %[low]\n\t"
-		     "%[a3] |= %[low]\n\t"
-		     "%[q] = %[a0]\n\t"
-		     "%[q] &= %[a1]\n\t"
-		     "%[q] &= %[a2]\n\t"
-		     "%[q] &= %[a3]\n\t"
-		     "if %[q] != -1 goto 2f\n\t" /* a high bit clear: a '\n' may be there */
-		     "%[o] += 32\n\t"
-		     "goto 1b\n\t"
-		     "3:\n\t"
-		     "%[a0] = 0\n\t" /* a number, not the pointer */
-		     "2:\n\t"
-		     : [o] "+r"(o), [q] "=&r"(q), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3)
-		     : [p] "r"(p), [end] "r"(data_end), [lf] "r"(lf), [low] "r"(low), [scan] "i"(PW_SIP_HDR_SCAN));
-	a[0] = a0;
-	a[1] = a1;
-	a[2] = a2;
-	a[3] = a3;
-	return o;
-}
+#include "sip_scan.h"
 
 enum {
 	PW_HDRS_CLEAN = 0,
@@ -457,10 +328,11 @@ listed:;
 
 	*nval = 0;
 	*ncseq = 0;
+	ul->rline = 0;
 	for (__u32 k = 0; k < PW_UF_LINES; k++) {
 		if (k >= n)
 			break;
-		__u32 voff = 0, where = pw_sig_header(ctx, ul->off[k], &voff);
+		__u32 voff = 0, where = pw_sig_header(ctx, ul->off[k], &voff, &ul->rline);
 
 		if (where == PW_HDR_END)
 			break;
@@ -488,11 +360,24 @@ listed:;
 		if (pw_sig_value(ctx, ul->voff[v], ul->where[v], gen, r))
 			return PW_HDRS_SIGNATURE;
 	}
+	/* A REGISTER whose Via is checked, with a line that starts with R, or with lines the scan
+	 * may not have seen (past it, or in a later fragment): pw_sip_reg_dialog judges it, in
+	 * pw_hdr_checks. (Of a datagram within the scan, the first pass may leave only its last
+	 * eight bytes unread: no Route line fits there.) Arithmetic on lengths, not a comparison
+	 * of pointers, which split the verifier's states by what they tell of the packet (it took
+	 * the program past the verifier's million instructions). */
+	__u64 dlen = (__u64)ctx->data_end - ctx->data;
+
+	asm volatile("" : "+r"(dlen)); /* a length first: no arithmetic on the packet's end */
+	__u64 past = ((__u64)off + PW_SIP_HDR_SCAN - dlen) >> 63;
+
+	ul->reg_look = *(volatile __u32 *)&ul->reg & *(volatile __u32 *)&ul->via_check &
+		       (*(volatile __u32 *)&ul->rline | *(volatile __u32 *)&ul->first_frag | (__u32)past);
 	/* With the Via checked, its common case first; then, with the CSeq or the Via checked, one
-	 * call for both (the verifier checks what follows the scan's ways out once more). */
+	 * call for all (the verifier checks what follows the scan's ways out once more). */
 	if (*(volatile __u32 *)&ul->via_check && pw_via_fast(ctx, ul))
 		ul->via_check = 0; /* passed: pw_hdr_checks checks the CSeq alone, if it is checked */
-	if (*(volatile __u32 *)&ul->cseq_check | *(volatile __u32 *)&ul->via_check)
+	if (*(volatile __u32 *)&ul->cseq_check | *(volatile __u32 *)&ul->via_check | *(volatile __u32 *)&ul->reg_look)
 		return pw_hdr_checks(ctx, ul, src, known);
 	return PW_HDRS_CLEAN;
 }
@@ -613,6 +498,7 @@ static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx
 	ul->method_len = n;
 	ul->cseq_check = !invite && !reg ? 1 | (c->m.frag == PW_FRAG_FIRST ? PW_CSEQ_CHECK_FIRST_FRAG : 0) : 0;
 	ul->first_frag = c->m.frag == PW_FRAG_FIRST;
+	ul->reg = reg;
 	ul->first = invite ? PW_FIRST_INVITE : PW_FIRST_REQUEST;
 	return 0;
 }

@@ -530,8 +530,9 @@ __noinline int pw_known_src(const union pw_addr *a)
  * once, and one call after the scan's many ways out): with the CSeq checked (pw_sip_first_line:
  * requests other than INVITE and REGISTER), exactly one CSeq that names the method
  * (pw_cseq_ok); with the Via checked (pw_sip_content: a request other than INVITE from a source
- * that is not known), pw_via_checks, and a source of another zone than internet (known is then
- * PW_KNOWN_UNSEEN) whose Via fails them is looked up: known after all, it passes. Returns a
+ * that is not known), pw_via_checks, and for such a REGISTER that pw_sip_headers marked
+ * (reg_look), pw_sip_reg_dialog; a source of another zone than internet (known is then
+ * PW_KNOWN_UNSEEN) that fails them is looked up: known after all, it passes. Returns a
  * PW_HDRS_* verdict. ul is the caller's pw_uflines entry: no stack here (the call chain
  * through pw_cseq_ok is at the kernel's 512 bytes). */
 __noinline int pw_hdr_checks(struct xdp_md *ctx, struct pw_uf_lines *ul, const union pw_addr *src, __u32 known)
@@ -549,7 +550,10 @@ __noinline int pw_hdr_checks(struct xdp_md *ctx, struct pw_uf_lines *ul, const u
 		    pw_bare_cr(ctx, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN, 0))
 			return PW_HDRS_BAD_CSEQ;
 	}
-	if (!ul->via_check || pw_via_checks(ctx, ul))
+	/* The request line starts "REGISTER " before the URI. Its offset read again: kept in a
+	 * register across pw_via_checks, it cost this frame the stack its call chain lacks. */
+	if ((!ul->via_check || pw_via_checks(ctx, ul)) &&
+	    (!ul->reg_look || !pw_sip_reg_dialog(ctx, *(volatile __u32 *)&ul->uri_off - 9)))
 		return PW_HDRS_CLEAN;
 	return known == PW_KNOWN_UNSEEN && pw_known_src(src) ? PW_HDRS_CLEAN : PW_HDRS_BAD_VIA;
 }

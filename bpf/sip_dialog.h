@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Whether a request is inside a dialog, as a PBX reads its headers: the To tag and Route lines
+ * of pw_dlg_read's byte scan. An INVITE in a dialog passes the toll guard and the anonymous-call
+ * rule from a known source or a peer the PBX called (pw_sip_in_dialog); a REGISTER that may be
+ * taken for one with a Route drops from sources that are not known (pw_sip_reg_dialog).
+ * Included by sip_guards.h. */
+#ifndef PBXWALL_SIP_DIALOG_H
+#define PBXWALL_SIP_DIALOG_H
+
+static __always_inline __u8 pw_lower(__u8 ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+}
+
+/* What pw_dlg_at keeps from byte to byte. */
+struct pw_dlg_scan {
+	__u32 len;   /* bytes copied */
+	__u32 state; /* PW_DLG_* */
+	__u32 name;  /* a header name's first four bytes (lower case), or a parameter's (as sent) */
+	__u32 nlen;  /* its length, up to 5; past 4 bytes, none of those looked for but Route */
+	__u32 to;    /* To lines seen */
+	__u32 in_to; /* the header line read last is a To */
+	__u32 tag;   /* a tag parameter seen in a To header */
+	__u32 anytag; /* a To parameter named tag in any case ("TAG", "Tag"), its '=' reached */
+	__u32 route; /* a Route line seen */
+	__u32 bad;   /* something read that the scan cannot vouch for */
+	__u32 ended; /* the empty line that ends the headers was reached */
+};
+
+/* pw_sip_in_dialog's work, per CPU: the request's first PW_SIP_HDR_SCAN bytes (an index masked
+ * to the array never reads past it), and the scan's state. In map memory, the verifier sees
+ * the state as plain numbers at every byte, and the call chain's stack stays small. */
+struct pw_dlg_buf {
+	struct pw_dlg_scan st;
+	__u8 b[2048];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_dlg_buf);
+} pw_dlgbuf SEC(".maps");
+
+/* pw_dlg_at's states: where in the headers a byte falls. */
+enum {
+	PW_DLG_SKIP,   /* in a line nothing is read from: to its end */
+	PW_DLG_LINE,   /* a line's first byte */
+	PW_DLG_ENDCR,  /* after a '\r' that starts a line: the empty line's '\n' must follow */
+	PW_DLG_NAME,   /* a header name */
+	PW_DLG_NAMEWS, /* white space after it, before the colon */
+	PW_DLG_TOV,    /* the start of a To value */
+	PW_DLG_PLAIN,  /* a To display name in tokens, or an addr-spec without angle brackets */
+	PW_DLG_QUOTE,  /* a quoted display name */
+	PW_DLG_QESC,   /* after a backslash in it */
+	PW_DLG_AFTERQ, /* after it: only white space, then '<' */
+	PW_DLG_ANGLE,  /* the URI in angle brackets: its parameters are not the header's */
+	PW_DLG_PARAMS, /* between the header's parameters */
+	PW_DLG_PNAME,  /* a parameter's name */
+	PW_DLG_PVAL,   /* another parameter's value */
+	PW_DLG_TAGV,   /* the first byte of a tag's value */
+};
+
+/* The classes of bytes pw_dlg_at tells apart. */
+enum { PW_C_OTHER, PW_C_TOKEN, PW_C_WS, PW_C_CR, PW_C_LF, PW_C_COLON, PW_C_QUOTE, PW_C_BSLASH, PW_C_LT,
+       PW_C_GT, PW_C_SEMI, PW_C_EQ };
+#define PW_TOKEN_CLASS(c) [c] = PW_C_TOKEN
+static const __u8 pw_dlg_class[256] = {
+	['0' ... '9'] = PW_C_TOKEN, ['A' ... 'Z'] = PW_C_TOKEN, ['a' ... 'z'] = PW_C_TOKEN,
+	PW_TOKEN_CLASS('-'), PW_TOKEN_CLASS('.'), PW_TOKEN_CLASS('!'), PW_TOKEN_CLASS('%'), PW_TOKEN_CLASS('*'),
+	PW_TOKEN_CLASS('_'), PW_TOKEN_CLASS('+'), PW_TOKEN_CLASS('`'), PW_TOKEN_CLASS('\''), PW_TOKEN_CLASS('~'),
+	[' '] = PW_C_WS, ['\t'] = PW_C_WS, ['\r'] = PW_C_CR, ['\n'] = PW_C_LF, [':'] = PW_C_COLON,
+	['"'] = PW_C_QUOTE, ['\\'] = PW_C_BSLASH, ['<'] = PW_C_LT, ['>'] = PW_C_GT, [';'] = PW_C_SEMI,
+	['='] = PW_C_EQ,
+};
+
+/* What a byte does besides moving to the next state (bits above the state's four). */
+#define PW_A_NSTART (1 << 4) /* a header name starts: its first byte, lower case */
+#define PW_A_NADD (1 << 5)   /* a header name's next byte, lower case */
+#define PW_A_PADD (1 << 6)   /* a parameter name's next byte, as sent */
+#define PW_A_RESET (1 << 7)  /* a parameter name starts */
+#define PW_A_NAMED (1 << 8)  /* a header name ends: To (the value is read) or not; Route is noted */
+#define PW_A_TAGEQ (1 << 9)  /* a parameter's '=': a tag's value follows if the name is "tag" */
+#define PW_A_TAG (1 << 10)   /* a tag's value starts */
+#define PW_A_BAD (1 << 11)   /* something the scan cannot vouch for: stop */
+#define PW_A_FOLD (1 << 12)  /* a folded line: bad if it continues a To */
+#define PW_A_END (1 << 13)   /* the empty line: stop */
+#define PW_DLG(st, cls) [(PW_DLG_##st) * 16 + (PW_C_##cls)]
+#define PW_DLG_ALL(st, v)                                                                                      \
+	PW_DLG(st, OTHER) = (v), PW_DLG(st, TOKEN) = (v), PW_DLG(st, WS) = (v), PW_DLG(st, CR) = (v),          \
+	PW_DLG(st, LF) = (v), PW_DLG(st, COLON) = (v), PW_DLG(st, QUOTE) = (v), PW_DLG(st, BSLASH) = (v),      \
+	PW_DLG(st, LT) = (v), PW_DLG(st, GT) = (v), PW_DLG(st, SEMI) = (v), PW_DLG(st, EQ) = (v)
+
+/* The state machine, by state and class: the next state, and what the byte does. Later
+ * designated initializers of an entry override the PW_DLG_ALL default before them. A table,
+ * not branches, so that the verifier checks one byte's work as one way through. */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Winitializer-overrides"
+static const __u16 pw_dlg_next[16 * 16] = {
+	PW_DLG_ALL(SKIP, PW_DLG_SKIP), PW_DLG(SKIP, LF) = PW_DLG_LINE,
+
+	PW_DLG_ALL(LINE, PW_DLG_NAME | PW_A_NSTART), PW_DLG(LINE, CR) = PW_DLG_ENDCR,
+	PW_DLG(LINE, LF) = PW_A_END, PW_DLG(LINE, WS) = PW_DLG_SKIP | PW_A_FOLD,
+	PW_DLG(LINE, COLON) = PW_DLG_SKIP,
+
+	PW_DLG_ALL(ENDCR, PW_A_BAD), PW_DLG(ENDCR, LF) = PW_A_END,
+
+	/* A header name that runs into the line end: pjsip reads a colon after folding white
+	 * space, so a To (or Route) may lie there. */
+	PW_DLG_ALL(NAME, PW_DLG_NAME | PW_A_NADD), PW_DLG(NAME, COLON) = PW_A_NAMED,
+	PW_DLG(NAME, WS) = PW_DLG_NAMEWS, PW_DLG(NAME, LF) = PW_A_BAD, PW_DLG(NAME, CR) = PW_A_BAD,
+
+	PW_DLG_ALL(NAMEWS, PW_DLG_SKIP), PW_DLG(NAMEWS, COLON) = PW_A_NAMED, PW_DLG(NAMEWS, WS) = PW_DLG_NAMEWS,
+	PW_DLG(NAMEWS, LF) = PW_A_BAD, PW_DLG(NAMEWS, CR) = PW_A_BAD,
+
+	PW_DLG_ALL(TOV, PW_DLG_PLAIN), PW_DLG(TOV, WS) = PW_DLG_TOV, PW_DLG(TOV, QUOTE) = PW_DLG_QUOTE,
+	PW_DLG(TOV, LT) = PW_DLG_ANGLE, PW_DLG(TOV, CR) = PW_A_BAD, PW_DLG(TOV, LF) = PW_A_BAD,
+	PW_DLG(TOV, GT) = PW_A_BAD, PW_DLG(TOV, SEMI) = PW_A_BAD,
+
+	/* Tokens of a display name, then '<'; or an addr-spec, whose parameters are the header's
+	 * (RFC 3261 20.10: a URI with parameters of its own must be in angle brackets). */
+	PW_DLG_ALL(PLAIN, PW_DLG_PLAIN), PW_DLG(PLAIN, LT) = PW_DLG_ANGLE,
+	PW_DLG(PLAIN, SEMI) = PW_DLG_PNAME | PW_A_RESET, PW_DLG(PLAIN, QUOTE) = PW_A_BAD,
+	PW_DLG(PLAIN, GT) = PW_A_BAD, PW_DLG(PLAIN, LF) = PW_DLG_LINE,
+
+	PW_DLG_ALL(QUOTE, PW_DLG_QUOTE), PW_DLG(QUOTE, BSLASH) = PW_DLG_QESC,
+	PW_DLG(QUOTE, QUOTE) = PW_DLG_AFTERQ, PW_DLG(QUOTE, LF) = PW_A_BAD,
+
+	PW_DLG_ALL(QESC, PW_DLG_QUOTE), PW_DLG(QESC, LF) = PW_A_BAD,
+
+	PW_DLG_ALL(AFTERQ, PW_A_BAD), PW_DLG(AFTERQ, WS) = PW_DLG_AFTERQ, PW_DLG(AFTERQ, LT) = PW_DLG_ANGLE,
+
+	PW_DLG_ALL(ANGLE, PW_DLG_ANGLE), PW_DLG(ANGLE, GT) = PW_DLG_PARAMS, PW_DLG(ANGLE, LF) = PW_A_BAD,
+
+	PW_DLG_ALL(PARAMS, PW_A_BAD), PW_DLG(PARAMS, SEMI) = PW_DLG_PNAME | PW_A_RESET,
+	PW_DLG(PARAMS, WS) = PW_DLG_PARAMS, PW_DLG(PARAMS, CR) = PW_DLG_PARAMS, PW_DLG(PARAMS, LF) = PW_DLG_LINE,
+
+	/* Parameter names and values of token bytes only: anything else ('<', '@', a quote that
+	 * may hold a ';') may be part of a display name or URI to a PBX ("To: x;tag=1<sip:..>",
+	 * "To: sip:a;tag=1@b"). "tag" is read as every UA sends it, lower case: another spelling
+	 * may be a tag to one PBX and not to another. */
+	PW_DLG_ALL(PNAME, PW_A_BAD), PW_DLG(PNAME, TOKEN) = PW_DLG_PNAME | PW_A_PADD,
+	PW_DLG(PNAME, SEMI) = PW_DLG_PNAME | PW_A_RESET, PW_DLG(PNAME, WS) = PW_DLG_PARAMS,
+	PW_DLG(PNAME, CR) = PW_DLG_PARAMS, PW_DLG(PNAME, EQ) = PW_A_TAGEQ, PW_DLG(PNAME, LF) = PW_DLG_LINE,
+
+	PW_DLG_ALL(PVAL, PW_A_BAD), PW_DLG(PVAL, TOKEN) = PW_DLG_PVAL, PW_DLG(PVAL, SEMI) = PW_DLG_PNAME | PW_A_RESET,
+	PW_DLG(PVAL, WS) = PW_DLG_PARAMS, PW_DLG(PVAL, CR) = PW_DLG_PARAMS, PW_DLG(PVAL, LF) = PW_DLG_LINE,
+
+	PW_DLG_ALL(TAGV, PW_A_BAD), PW_DLG(TAGV, TOKEN) = PW_DLG_PVAL | PW_A_TAG,
+};
+#pragma clang diagnostic pop
+
+/* bpf_loop callback: byte i of the copy. Returns 1 (stop) at the empty line, at something it
+ * cannot vouch for, or past the copy. Arithmetic on the table's entry, not branches on the
+ * state, which lives in map memory: the verifier checks one byte's work, once. */
+static long pw_dlg_at(__u32 i, void *arg __attribute__((unused)))
+{
+	__u32 zero = 0;
+	struct pw_dlg_buf *buf = bpf_map_lookup_elem(&pw_dlgbuf, &zero);
+
+	if (!buf || i >= buf->st.len)
+		return 1;
+	struct pw_dlg_scan *st = &buf->st;
+	__u32 ch = buf->b[i & 2047], after = i + 1 < st->len ? buf->b[(i + 1) & 2047] : 0;
+	__u32 e = pw_dlg_next[(st->state & 15) * 16 + (pw_dlg_class[ch & 255] & 15)];
+	/* Bytes where a PBX's reading of the lines parts from this one's: a CR no line feed
+	 * follows (pjsip ends a line there, and a To or Route after it would be unseen here), an
+	 * '&' (pjsip ends a header there too, after one it parses: "Max-Forwards: 70&To: ..."; not
+	 * in the To's quoted display name, which its parser reads whole: a caller named "AT&T"),
+	 * and control bytes (a NUL ends the message for chan_sip). Tested here, not as a class of
+	 * the table refused in every state: that cost the verifier 11k more instructions. (Noting
+	 * the '&' apart and going on, for pw_sip_reg_dialog, cost 13k: Kamailio reads it as any
+	 * byte, so a REGISTER with a Route and "Smith & Co" drops.) */
+	__u32 quoted = (st->state & 15) == PW_DLG_QUOTE || (st->state & 15) == PW_DLG_QESC;
+	__u32 odd = (ch == '\r' && after != '\n') || (ch == '&' && !quoted) ||
+		    (ch < ' ' && ch != '\t' && ch != '\r' && ch != '\n') || ch == 0x7f;
+	__u32 lch = pw_lower(ch), name = st->name, nlen = st->nlen;
+	__u32 bit = (e & PW_A_NSTART) ? 1 : 0;
+	__u32 keep = (e & (PW_A_NSTART | PW_A_RESET)) ? 0 : ~0U;
+	__u32 add = (e & PW_A_NSTART) || ((e & (PW_A_NADD | PW_A_PADD)) && nlen < 4) ? ((e & PW_A_PADD) ? ch : lch) : 0;
+
+	/* The name's bytes: its first four, and its length up to five. */
+	name = (name & keep) | add << ((nlen & keep & 3) * 8);
+	nlen = (nlen & keep) + ((e & (PW_A_NADD | PW_A_PADD)) && nlen < 5 ? 1 : 0) + bit;
+	/* A header name ends: a To ("to", "t") is read on, and a Route noted. */
+	__u32 to = (e & PW_A_NAMED) && ((nlen == 2 && name == ('t' | 'o' << 8)) || (nlen == 1 && name == 't'));
+	__u32 route = (e & PW_A_NAMED) && nlen == 5 && name == ('r' | 'o' << 8 | 'u' << 16 | 't' << 24);
+	/* A parameter's '=': the value of a tag follows, or of another. */
+	__u32 tag = (e & PW_A_TAGEQ) && nlen == 3 && name == ('t' | 'a' << 8 | 'g' << 16);
+	__u32 next = (e & 15) | (to ? PW_DLG_TOV : 0) | ((e & PW_A_TAGEQ) ? (tag ? PW_DLG_TAGV : PW_DLG_PVAL) : 0);
+	__u32 bad = ((e & PW_A_BAD) ? 1 : 0) | ((e & PW_A_FOLD) ? st->in_to : 0) | odd;
+	__u32 stop = bad | ((e & PW_A_END) ? 1 : 0);
+
+	st->to = st->to + to;
+	/* in_to: set by a To name, cleared when another header's name starts. */
+	st->in_to = to | ((e & (PW_A_NSTART | PW_A_NAMED)) ? 0 : st->in_to);
+	st->route = st->route | route;
+	st->tag = st->tag | ((e & PW_A_TAG) ? 1 : 0);
+	st->anytag = st->anytag | ((e & PW_A_TAGEQ) && nlen == 3 && (name | 0x202020) == ('t' | 'a' << 8 | 'g' << 16));
+	st->ended = (e & PW_A_END) ? 1 : 0;
+	st->bad = st->bad | bad;
+	st->name = name;
+	st->nlen = nlen;
+	st->state = next;
+	return stop ? 1 : 0;
+}
+
+/* What pw_dlg_read found, as bits of its result. */
+#define PW_DLG_READ (1 << 0)    /* the headers were read */
+#define PW_DLG_ENDED (1 << 1)   /* up to the empty line that ends them, with nothing the scan cannot vouch for */
+#define PW_DLG_ONE_TO (1 << 2)  /* exactly one To header */
+#define PW_DLG_TAG (1 << 3)     /* a tag in it, "tag" in lower case */
+#define PW_DLG_ANYTAG (1 << 4)  /* a tag in it, "tag" in any case */
+#define PW_DLG_ROUTE (1 << 5)   /* a Route header */
+
+/* Reads the headers of the request whose line starts at packet offset off (its first
+ * PW_SIP_HDR_SCAN bytes, within the datagram's own length): PW_DLG_* bits, 0 when they could
+ * not be read. A global function, verified once for both callers; the bits, not the scan's
+ * state in map memory, keep the callers' stack small (pw_sip_in_dialog is the third frame of
+ * its call chain). */
+__noinline __u32 pw_dlg_read(struct xdp_md *ctx, __u32 off)
+{
+	__u32 zero = 0;
+	struct pw_dlg_buf *buf = bpf_map_lookup_elem(&pw_dlgbuf, &zero);
+
+	if (!ctx || !buf)
+		return 0;
+	__u64 len = (__u64)ctx->data_end - ctx->data;
+	void *data = (void *)(long)ctx->data;
+	struct udphdr *uh = data + pw_pkt_off(off - sizeof(struct udphdr));
+
+	if (off >= len || off < sizeof(*uh) || (void *)(uh + 1) > (void *)(long)ctx->data_end)
+		return 0;
+	len -= off;
+	/* The datagram's own length: bytes after it (the frame's, which the kernel trims off
+	 * before the PBX reads) must not count ("To: <sip:+44..>" ending the datagram, ";tag=1"
+	 * after it). */
+	__u32 ulen = bpf_ntohs(uh->len);
+
+	if (ulen < sizeof(*uh))
+		return 0;
+	if (len > ulen - sizeof(*uh))
+		len = ulen - sizeof(*uh);
+	if (len > PW_SIP_HDR_SCAN)
+		len = PW_SIP_HDR_SCAN;
+	if (len < 1 || bpf_xdp_load_bytes(ctx, off, buf->b, len))
+		return 0;
+	__builtin_memset(&buf->st, 0, sizeof(buf->st));
+	buf->st.state = PW_DLG_SKIP;
+	buf->st.len = len;
+	bpf_loop(PW_SIP_HDR_SCAN, pw_dlg_at, NULL, 0);
+	const struct pw_dlg_scan *st = &buf->st;
+
+	return PW_DLG_READ | (st->ended && !st->bad ? PW_DLG_ENDED : 0) | (st->to == 1 ? PW_DLG_ONE_TO : 0) |
+	       (st->tag ? PW_DLG_TAG : 0) | (st->anytag ? PW_DLG_ANYTAG : 0) | (st->route ? PW_DLG_ROUTE : 0);
+}
+
+/* Is the INVITE whose request line starts at packet offset off an in-dialog one, as a PBX will
+ * take it: one To header with a tag (RFC 3261 12.2: a request inside a dialog), no Route
+ * header, and its headers end within PW_SIP_HDR_SCAN bytes? What the scan cannot vouch for (a
+ * folded or quoted To, a tag in the URI's own parameters or spelled another way, a header
+ * past what is read) counts as not: 0. Asked for a known source's INVITE that the toll guard
+ * would drop, and for one from a peer the PBX called (a live flow, pw_udp_flow: its INVITE to
+ * a SIP address), whose session refreshes and holds come inside that dialog; 0 for others. A
+ * global function, run only on INVITEs that would drop. */
+__noinline int pw_sip_in_dialog(struct xdp_md *ctx, __u32 off, __u32 known, const struct pw_meta *m)
+{
+	if (!ctx || !m)
+		return 0;
+	if (known == PW_KNOWN_UNSEEN) /* not an internet source: no budget looked it up */
+		known = pw_known_now(&m->src, pw_now());
+	if (known != PW_KNOWN_YES && !pw_udp_flow(m))
+		return 0;
+	__u32 r = pw_dlg_read(ctx, off) & ~PW_DLG_ANYTAG;
+
+	return r == (PW_DLG_READ | PW_DLG_ENDED | PW_DLG_ONE_TO | PW_DLG_TAG);
+}
+
+/* May a proxy take the REGISTER whose request line starts at packet offset off for a request
+ * inside a dialog that it relays on its Route? Kamailio's stock configuration does so before
+ * any authentication (route[WITHINDLG]: has_totag, then loose_route, whatever the method): a
+ * REGISTER relayed to its sender comes back with the sender's own 200, which the proxy
+ * forwards from its SIP port, and egress takes that 200 for the registrar's (the sender would
+ * become known). A REGISTER is never inside a dialog (RFC 3261 10.2). So 1 (drop) when it has
+ * a Route and a To tag (its name in any case, as Kamailio reads it) or not exactly one To,
+ * and when its headers cannot be read whole: a folded To or anything else the scan cannot
+ * vouch for, a header past what is read. Asked of REGISTERs from sources whose failures
+ * count, when the header scan listed a line that starts with R or may not have seen them all
+ * (pw_sip_headers): a phone sends neither, but behind an outbound proxy (a Route, no tag). */
+static __always_inline int pw_sip_reg_dialog(struct xdp_md *ctx, __u32 off)
+{
+	__u32 r = pw_dlg_read(ctx, off);
+
+	return !(r & PW_DLG_ENDED) || ((r & PW_DLG_ROUTE) && ((r & PW_DLG_ANYTAG) || !(r & PW_DLG_ONE_TO)));
+}
+
+#endif /* PBXWALL_SIP_DIALOG_H */
