@@ -96,9 +96,10 @@ static __always_inline int pw_via_step(__u64 x, __u64 x2, __u32 o, volatile __u3
  * it surely ends well (as pw_via_line_ok judges), else PW_VIA_ON. Sure when its
  * end lies e bytes in with 3 * e < budget (even were every byte a ':' it would count less than
  * budget), and before its end there is no '[' or ']', no ';' that may start a maddr (one
- * that 'm', 'M' or a byte up to ' ' follows) and no "ma" (chan_sip's "maddr=" may lie anywhere
- * in it). A phone's Via over IPv4 is sure: most of its
- * words show none of '\n', ';', '[', ']' and 'm', found by one sum a byte value (two operations
+ * that 'm', 'M' or a byte up to ' ' follows), no "ma" (chan_sip's "maddr=" may lie anywhere
+ * in it) and no CR that no line feed follows (pw_via_checks). A phone's Via over IPv4 is sure:
+ * most of its words show none of ';', '[', ']', 'm' and the bytes below ' ' ('\n', '\r'), found
+ * by one sum a byte value or class (two operations
  * each, not pw_zero_bytes' five), and the sums are the exact masks of a word of ASCII bytes;
  * a word with bytes past ASCII is not sure. No ':' is counted. */
 static __always_inline int pw_via_look(struct xdp_md *ctx, __u32 voff, __u32 budget)
@@ -116,17 +117,20 @@ static __always_inline int pw_via_look(struct xdp_md *ctx, __u32 voff, __u32 bud
 			return PW_VIA_ON;
 		__u64 x = *(__u64 *)p, x2 = *(__u64 *)(p + 8);
 
-		/* ((x ^ c) + 0x7f..) clears the high bit of each byte that is c, when x is ASCII. */
-		__u64 tl = (x ^ (PW_ONES * '\n')) + PW_LOW7, ts = (x ^ (PW_ONES * ';')) + PW_LOW7;
+		/* ((x ^ c) + 0x7f..) clears the high bit of each byte that is c, when x is ASCII;
+		 * ((x & 0x7f..) + 0x60..) each byte's whose low seven bits are below ' ' (a line
+		 * end, a CR, a tab), with no carry. */
+		__u64 tctl = (x & PW_LOW7) + PW_ONES * 0x60, ts = (x ^ (PW_ONES * ';')) + PW_LOW7;
 		__u64 tb = ((x ^ (PW_ONES * '[')) + PW_LOW7) & ((x ^ (PW_ONES * ']')) + PW_LOW7);
 		__u64 tm = (x ^ (PW_ONES * 'm')) + PW_LOW7;
 
 		if (!x)
 			return PW_VIA_ON;
-		if ((tl & ts & tb & tm & ~PW_LOW7) == ~PW_LOW7)
-			continue; /* none of them (a byte past ASCII clears its own bit) */
+		if ((tctl & ts & tb & tm & ~PW_LOW7) == ~PW_LOW7)
+			continue; /* none of them (a byte past ASCII clears its own bit in ts or tm) */
 		if (x & ~PW_LOW7)
 			return PW_VIA_ON; /* bytes past ASCII: not sure */
+		__u64 tl = (x ^ (PW_ONES * '\n')) + PW_LOW7, tc = (x ^ (PW_ONES * '\r')) + PW_LOW7;
 		__u64 lf = ~tl & ~PW_LOW7, semi = ~ts & ~PW_LOW7, br = ~tb & ~PW_LOW7, ma = ~tm & ~PW_LOW7;
 		__u64 y = (x >> 8) | (x2 << 56); /* each byte's next one */
 		__u64 end = lf & ~(pw_zero_bytes(y ^ (PW_ONES * ' ')) | pw_zero_bytes(y ^ (PW_ONES * '\t')));
@@ -134,7 +138,9 @@ static __always_inline int pw_via_look(struct xdp_md *ctx, __u32 voff, __u32 bud
 
 		semi &= pw_zero_bytes((y | PW_ONES * 0x20) ^ (PW_ONES * 'm')) | ~(((y & PW_LOW7) + PW_ONES * (0x7f - ' ')) | y | PW_LOW7);
 		ma &= pw_zero_bytes(y ^ (PW_ONES * 'a'));
-		if ((semi | br | ma) & before)
+		__u64 bare = ~tc & ~PW_LOW7 & ~pw_zero_bytes(y ^ (PW_ONES * '\n')); /* a CR no line feed follows */
+
+		if ((semi | br | ma | bare) & before)
 			return PW_VIA_ON;
 		if (end)
 			return 3 * (o + pw_byte_index(end & -end)) < budget ? 1 : PW_VIA_ON;
@@ -510,7 +516,11 @@ static __always_inline int pw_via_checks(struct xdp_md *ctx, struct pw_uf_lines 
 
 		if (via == PW_VIA_ON)
 			via = pw_via_tail(ctx, ul, voff);
-		return via == 1 && (!k || pw_no_replaces(ctx, ul, k)) && pw_before_via_ok(ctx, ul, moff, off);
+		/* No bare CR in the Via line either (nor in what follows it within PW_VIA_LINE
+		 * bytes): chan_sip, with its default `pedantic`, deletes every CR before it reads
+		 * the Via, and "m\raddr=" is then a maddr to it. */
+		return via == 1 && !pw_bare_cr(ctx, voff, voff + PW_VIA_LINE + 1, 0) && (!k || pw_no_replaces(ctx, ul, k)) &&
+		       pw_before_via_ok(ctx, ul, moff, off);
 	}
 	/* No Via line read. Pointers compared, not lengths: the verifier takes no packet pointer
 	 * back from a length worked out of ctx->data. */

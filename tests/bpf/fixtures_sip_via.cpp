@@ -105,6 +105,16 @@ TEST_CASE("Via: a request from a source that is not known is refused when its an
         check("maddr= inside a branch, after " + std::to_string(k) + " bytes",
               reg("Via: SIP/2.0/UDP 198.18.9.9:5062;rport;branch=z9hG4bK" + pad + "maddr=198.18.77.1\r\n"), bad);
     }
+    // chan_sip (with its default pedantic) deletes every CR before it reads the Via: a bare
+    // CR inside the top Via, anywhere in a word, may join "m" and "addr=".
+    for (unsigned k = 0; k < 8; ++k)
+        check("a bare CR in the Via, after " + std::to_string(k) + " bytes",
+              reg("Via: SIP/2.0/UDP 198.18.9.9:5062;rport;branch=z9hG4bK" + std::string(k, 'x') + "m\raddr=198.18.77.1\r\n"),
+              bad);
+    check("a bare CR in an IPv6 Via", reg("Via: SIP/2.0/UDP [2001:db8::9]:5062;branch=z9hG4bK-m\raddr=198.18.77.1\r\n"), bad);
+    check("a bare CR at the Via's start", reg("Via:\r SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-1\r\n"), bad);
+    check("CR CR LF at the Via's end", reg("Via: SIP/2.0/UDP 198.18.9.9:5062;branch=z9hG4bK-1\r\r\n"), bad);
+    check("an IPv6 Via", reg("Via: SIP/2.0/UDP [2001:db8::9]:5062;branch=z9hG4bK-1\r\n"), ok);
     check("maddr= in another parameter's name", reg("Via: SIP/2.0/UDP 198.18.9.9:5062;xmaddr=198.18.77.1\r\n"), bad);
     check("maddr= right after the port", reg("Via: SIP/2.0/UDP 198.18.9.9:5062maddr=198.18.77.1;rport\r\n"), bad);
     check("maddr= in the Via's last bytes", regViaLast("Via: SIP/2.0/UDP 198.18.9.9;branch=z9hG4bKmaddr=198.18.7.1"), bad);
