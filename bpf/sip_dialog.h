@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Whether a request is inside a dialog, as a PBX reads its headers: the To tag and Route lines
  * of pw_dlg_read's byte scan. An INVITE in a dialog passes the toll guard and the anonymous-call
- * rule from a known source or a peer the PBX called (pw_sip_in_dialog); a REGISTER that may be
- * taken for one with a Route drops from sources that are not known (pw_sip_reg_dialog).
+ * rule from a known source or a peer the PBX called (pw_sip_in_dialog); another request that a
+ * proxy may take for one and relay on its Route drops from sources that are not known, unless
+ * the PBX sent them a request (pw_sip_relayable).
  * Included by sip_guards.h. */
 #ifndef PBXWALL_SIP_DIALOG_H
 #define PBXWALL_SIP_DIALOG_H
@@ -168,7 +169,7 @@ static long pw_dlg_at(__u32 i, void *arg __attribute__((unused)))
 	 * in the To's quoted display name, which its parser reads whole: a caller named "AT&T"),
 	 * and control bytes (a NUL ends the message for chan_sip). Tested here, not as a class of
 	 * the table refused in every state: that cost the verifier 11k more instructions. (Noting
-	 * the '&' apart and going on, for pw_sip_reg_dialog, cost 13k: Kamailio reads it as any
+	 * the '&' apart and going on, for pw_sip_relayable, cost 13k: Kamailio reads it as any
 	 * byte, so a REGISTER with a Route and "Smith & Co" drops.) */
 	__u32 quoted = (st->state & 15) == PW_DLG_QUOTE || (st->state & 15) == PW_DLG_QESC;
 	__u32 odd = (ch == '\r' && after != '\n') || (ch == '&' && !quoted) ||
@@ -275,18 +276,22 @@ __noinline int pw_sip_in_dialog(struct xdp_md *ctx, __u32 off, __u32 known, cons
 	return r == (PW_DLG_READ | PW_DLG_ENDED | PW_DLG_ONE_TO | PW_DLG_TAG);
 }
 
-/* May a proxy take the REGISTER whose request line starts at packet offset off for a request
- * inside a dialog that it relays on its Route? Kamailio's stock configuration does so before
- * any authentication (route[WITHINDLG]: has_totag, then loose_route, whatever the method): a
+/* May a proxy take the request whose line starts at packet offset off for one inside a dialog
+ * that it relays on its Route? Kamailio's stock configuration does so before any
+ * authentication (route[WITHINDLG]: has_totag, then loose_route, whatever the method). A
  * REGISTER relayed to its sender comes back with the sender's own 200, which the proxy
- * forwards from its SIP port, and egress takes that 200 for the registrar's (the sender would
- * become known). A REGISTER is never inside a dialog (RFC 3261 10.2). So 1 (drop) when it has
- * a Route and a To tag (its name in any case, as Kamailio reads it) or not exactly one To,
- * and when its headers cannot be read whole: a folded To or anything else the scan cannot
- * vouch for, a header past what is read. Asked of REGISTERs from sources whose failures
- * count, when the header scan listed a line that starts with R or may not have seen them all
- * (pw_sip_headers): a phone sends neither, but behind an outbound proxy (a Route, no tag). */
-static __always_inline int pw_sip_reg_dialog(struct xdp_md *ctx, __u32 off)
+ * forwards from its SIP port, and egress takes that 200 for the registrar's: the sender would
+ * become known. A request of another method relayed to its sender makes egress record a flow
+ * to it (the PBX sent it a request), and the sender's answers then pass, a forged 200 to
+ * REGISTER among them. So 1 (refused) when it has a Route and a To tag (its name in any case,
+ * as Kamailio reads it) or not exactly one To, and when its headers cannot be read whole: a
+ * folded To or anything else the scan cannot vouch for, a header past what is read. Asked of
+ * requests from sources whose failures count (not INVITE: from them, one outside a dialog
+ * drops anyway), when the header scan listed a line that starts with R or may not have seen
+ * them all (pw_sip_headers): a phone sends neither, but behind an outbound proxy (a Route, no
+ * tag). A REGISTER is never inside a dialog (RFC 3261 10.2); a request of another method is
+ * then let through from a peer the PBX sent a request to (pw_sip_content: a flow). */
+static __always_inline int pw_sip_relayable(struct xdp_md *ctx, __u32 off)
 {
 	__u32 r = pw_dlg_read(ctx, off);
 

@@ -120,7 +120,8 @@ struct pw_uf_lines {
 	__u32 first_frag; /* pw_sip_first_line: 1 for a datagram's first fragment */
 	__u32 reg;        /* pw_sip_first_line: 1 for a REGISTER */
 	__u32 rline;      /* pw_sip_headers' second pass: a line listed starts with R (the Via checked) */
-	__u32 reg_look;   /* pw_sip_headers: 1 when pw_hdr_checks is to ask pw_sip_reg_dialog */
+	__u32 dlg_look;   /* pw_sip_headers: 1 when pw_hdr_checks is to ask pw_sip_relayable */
+	__u32 dialog;     /* pw_hdr_checks: 1 when pw_sip_relayable refused a request other than REGISTER */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -235,7 +236,7 @@ __noinline int pw_cseq_ok(struct xdp_md *ctx)
  * request's method (pw_cseq_ok); with the Via checked, V and R lines, and the Via checks
  * follow (pw_via_fast, then pw_hdr_checks for what it does not pass). */
 static __always_inline int pw_sip_headers(struct xdp_md *ctx, __u32 off, __u32 gen, const struct pw_sip_rules *r,
-					  const union pw_addr *src, __u32 known)
+					  const struct pw_meta *m, __u32 known)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -360,8 +361,8 @@ listed:;
 		if (pw_sig_value(ctx, ul->voff[v], ul->where[v], gen, r))
 			return PW_HDRS_SIGNATURE;
 	}
-	/* A REGISTER whose Via is checked, with a line that starts with R, or with lines the scan
-	 * may not have seen (past it, or in a later fragment): pw_sip_reg_dialog judges it, in
+	/* A request whose Via is checked, with a line that starts with R, or with lines the scan
+	 * may not have seen (past it, or in a later fragment): pw_sip_relayable judges it, in
 	 * pw_hdr_checks. (Of a datagram within the scan, the first pass may leave only its last
 	 * eight bytes unread: no Route line fits there.) Arithmetic on lengths, not a comparison
 	 * of pointers, which split the verifier's states by what they tell of the packet (it took
@@ -371,14 +372,14 @@ listed:;
 	asm volatile("" : "+r"(dlen)); /* a length first: no arithmetic on the packet's end */
 	__u64 past = ((__u64)off + PW_SIP_HDR_SCAN - dlen) >> 63;
 
-	ul->reg_look = *(volatile __u32 *)&ul->reg & *(volatile __u32 *)&ul->via_check &
+	ul->dlg_look = *(volatile __u32 *)&ul->via_check &
 		       (*(volatile __u32 *)&ul->rline | *(volatile __u32 *)&ul->first_frag | (__u32)past);
 	/* With the Via checked, its common case first; then, with the CSeq or the Via checked, one
 	 * call for all (the verifier checks what follows the scan's ways out once more). */
 	if (*(volatile __u32 *)&ul->via_check && pw_via_fast(ctx, ul))
 		ul->via_check = 0; /* passed: pw_hdr_checks checks the CSeq alone, if it is checked */
-	if (*(volatile __u32 *)&ul->cseq_check | *(volatile __u32 *)&ul->via_check | *(volatile __u32 *)&ul->reg_look)
-		return pw_hdr_checks(ctx, ul, src, known);
+	if (*(volatile __u32 *)&ul->cseq_check | *(volatile __u32 *)&ul->via_check | *(volatile __u32 *)&ul->dlg_look)
+		return pw_hdr_checks(ctx, ul, m, known);
 	return PW_HDRS_CLEAN;
 }
 
@@ -539,7 +540,7 @@ static __always_inline __u32 pw_sip_content(struct xdp_md *ctx, struct pw_ctx *c
 	 * states (+70k to +200k instructions); pw_opaque's lookup, a call to the verifier, also
 	 * ends what it knew of the caller-saved registers. */
 	if (pw_opaque(r->sig_count | *(volatile __u32 *)&ul->cseq_check | *(volatile __u32 *)&ul->via_check)) {
-		int hdrs = pw_sip_headers(ctx, uri_off, gen, r, &c->m.src, known);
+		int hdrs = pw_sip_headers(ctx, uri_off, gen, r, &c->m, known);
 
 		/* A known source is not banned for it: one forged datagram with its address would
 		 * cut off a registered phone, or an office of them behind one NAT address. */

@@ -9,7 +9,7 @@
  * nothing to note (0). One load instead of four compares. Four parts of 256: with PW_LINE_C
  * for requests whose CSeq is checked (pw_sip_content), c lines are noted too; with PW_LINE_V,
  * for requests whose Via is checked, v lines, and r lines (a Replaces before the top Via; a
- * Route, pw_sip_reg_dialog). */
+ * Route, pw_sip_relayable). */
 enum { PW_LINE_OTHER = 0, PW_LINE_UF = 1, PW_LINE_END = 2 };
 #define PW_LINE_C 256
 #define PW_LINE_V 512

@@ -540,17 +540,21 @@ __noinline int pw_known_src(const union pw_addr *a)
  * once, and one call after the scan's many ways out): with the CSeq checked (pw_sip_first_line:
  * requests other than INVITE and REGISTER), exactly one CSeq that names the method
  * (pw_cseq_ok); with the Via checked (pw_sip_content: a request other than INVITE from a source
- * that is not known), pw_via_checks, and for such a REGISTER that pw_sip_headers marked
- * (reg_look), pw_sip_reg_dialog; a source of another zone than internet (known is then
+ * that is not known), pw_via_checks, and for such a request that pw_sip_headers marked
+ * (dlg_look), pw_sip_relayable; a source of another zone than internet (known is then
  * PW_KNOWN_UNSEEN) that fails them is looked up: known after all, it passes. Returns a
- * PW_HDRS_* verdict. ul is the caller's pw_uflines entry: no stack here (the call chain
- * through pw_cseq_ok is at the kernel's 512 bytes). */
-__noinline int pw_hdr_checks(struct xdp_md *ctx, struct pw_uf_lines *ul, const union pw_addr *src, __u32 known)
+ * PW_HDRS_* verdict. A request other than REGISTER that fails pw_sip_relayable alone passes
+ * from a peer the PBX sent a request to (pw_udp_flow: a trunk it registers with, a SIP address
+ * it called: that call's BYE, a NOTIFY of its subscription). ul is the caller's pw_uflines
+ * entry: no stack here (the call chain through pw_cseq_ok is at the kernel's 512 bytes), and
+ * what must outlive a call goes through it. */
+__noinline int pw_hdr_checks(struct xdp_md *ctx, struct pw_uf_lines *ul, const struct pw_meta *m, __u32 known)
 {
-	if (!ctx || !src || !ul)
+	if (!ctx || !m || !ul)
 		return PW_HDRS_BAD_CSEQ;
 	__u32 moff = ul->uri_off;
 
+	ul->dialog = 0;
 	if (ul->cseq_check) {
 		int cseq = pw_cseq_ok(ctx);
 
@@ -560,12 +564,17 @@ __noinline int pw_hdr_checks(struct xdp_md *ctx, struct pw_uf_lines *ul, const u
 		    pw_bare_cr(ctx, moff, PW_MAX_HDR_OFF + PW_SIP_HDR_SCAN, 0))
 			return PW_HDRS_BAD_CSEQ;
 	}
-	/* The request line starts "REGISTER " before the URI. Its offset read again: kept in a
-	 * register across pw_via_checks, it cost this frame the stack its call chain lacks. */
+	/* The request line starts with the method and a space before the URI. The offsets read
+	 * again: kept in a register across pw_via_checks, the URI's cost this frame the stack its
+	 * call chain lacks. */
 	if ((!ul->via_check || pw_via_checks(ctx, ul)) &&
-	    (!ul->reg_look || !pw_sip_reg_dialog(ctx, *(volatile __u32 *)&ul->uri_off - 9)))
+	    (!ul->dlg_look || !(ul->dialog = pw_sip_relayable(ctx, *(volatile __u32 *)&ul->uri_off -
+									 *(volatile __u32 *)&ul->method_len - 1))))
 		return PW_HDRS_CLEAN;
-	return known == PW_KNOWN_UNSEEN && pw_known_src(src) ? PW_HDRS_CLEAN : PW_HDRS_BAD_VIA;
+	if (known == PW_KNOWN_UNSEEN && pw_known_src(&m->src))
+		return PW_HDRS_CLEAN;
+	return *(volatile __u32 *)&ul->dialog && !*(volatile __u32 *)&ul->reg && pw_udp_flow(m) ? PW_HDRS_CLEAN
+											     : PW_HDRS_BAD_VIA;
 }
 
 #endif /* PBXWALL_SIP_VIA_H */

@@ -445,6 +445,23 @@ TEST_CASE("Via: the request line of a request whose Via is checked ends in SIP/2
                              PW_REASON_SIP_KNOWN));
 }
 
+namespace {
+
+const char* kRoute = "Route: <sip:198.18.0.1;lr>\r\n";
+const char* kTagged = "To: <sip:2001@pbx.example>;tag=a1b2\r\n";
+
+// reg() with its To replaced, `before` after the request line and `after` after Contact.
+std::string withTo(const std::string& to, const std::string& before, const std::string& after,
+                   const std::string& method = "REGISTER")
+{
+    std::string r = reg(kVia, after, method);
+    const std::string plain = "To: <sip:2001@pbx.example>\r\n";
+    r.replace(r.find(plain), plain.size(), to);
+    return r.insert(r.find("\r\n") + 2, before);
+}
+
+} // namespace
+
 // Kamailio's stock configuration relays a request inside a dialog (a To tag) that has a Route
 // (loose_route) before any authentication, whatever its method: a REGISTER so relayed to the
 // sender itself (its Request-URI) comes back with the sender's own 200, which Kamailio forwards
@@ -455,16 +472,8 @@ TEST_CASE("Via: a REGISTER inside a dialog with a Route, from a source that is n
 {
     ViaCases c(GENERATE(Family::V4, Family::V6));
     const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
-    const std::string route = "Route: <sip:198.18.0.1;lr>\r\n";
-    // reg() with its To replaced, `before` after the request line and `after` after Contact.
-    const auto withTo = [](const std::string& to, const std::string& before, const std::string& after,
-                           const std::string& method = "REGISTER") {
-        std::string r = reg(kVia, after, method);
-        const std::string plain = "To: <sip:2001@pbx.example>\r\n";
-        r.replace(r.find(plain), plain.size(), to);
-        return r.insert(r.find("\r\n") + 2, before);
-    };
-    const std::string tagged = "To: <sip:2001@pbx.example>;tag=a1b2\r\n";
+    const std::string route = kRoute;
+    const std::string tagged = kTagged;
     c.check("a To tag and a Route", withTo(tagged, "", route), bad);
     c.check("a Route before the Via", withTo(tagged, route, ""), bad);
     c.check("the compact To, upper-case TAG", withTo("t: <sip:2001@pbx.example>;TAG=a1b2\r\n", "", route), bad);
@@ -492,11 +501,50 @@ TEST_CASE("Via: a REGISTER inside a dialog with a Route, from a source that is n
     c.check("an '&' in another header, a Route", withTo("To: <sip:2001@pbx.example>\r\n", route, "X-B: a&b\r\n"), bad);
     c.check("a tag, a Require and a Record-Route", withTo(tagged, "", "Require: path\r\nRecord-Route: <sip:p;lr>\r\n"),
             ok);
-    // Other methods are not so relayed into making anyone known; a known source is not checked.
-    c.check("an OPTIONS with a tag and a Route", withTo(tagged, "", route, "OPTIONS"), ok);
+    // A known source is not checked.
     const Peer phone = source(241, c.keep);
     c.h.addKnown(addrOf(c.f, phone), std::chrono::seconds(600));
     checkVerdict(c.h, expect(named(c.f, "a known source's"), sipUdp(c.f, phone, withTo(tagged, "", route)), PW_REASON_SIP_KNOWN));
+}
+
+// Kamailio relays a request of any method so: one relayed to its sender makes egress record a
+// flow to the sender (the PBX sent it a request), whose answers then pass, a forged 200 to
+// REGISTER among them. From a source that is not known, such a request drops, unless the PBX
+// sent that source a request itself: a peer it called ends the call with a BYE so.
+TEST_CASE("Via: a request of any method inside a dialog with a Route, from a source that is not known",
+          "[bpf][sip][guards][via]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    ViaCases c(f);
+    const pw_reason ok = PW_REASON_SIP_RESPONSIVE, bad = PW_REASON_MALFORMED_SIP;
+    const std::string untagged = "To: <sip:2001@pbx.example>\r\n";
+    const std::string pad = "X-Pad: " + std::string(1600, 'p') + "\r\n";
+    for (const std::string method : {"OPTIONS", "BYE", "ACK", "CANCEL", "NOTIFY", "SUBSCRIBE", "MESSAGE", "INFO",
+                                     "UPDATE", "REFER", "PRACK", "PUBLISH"}) {
+        c.check(method + ", a To tag and a Route", withTo(kTagged, "", kRoute, method), bad);
+        c.check(method + ", a Route before the Via", withTo(kTagged, kRoute, "", method), bad);
+        c.check(method + ", upper-case TAG", withTo("t: <sip:2001@pbx.example>;TAG=a1b2\r\n", "", kRoute, method), bad);
+        c.check(method + ", two To lines", withTo("To: <sip:1@p>\r\n" + untagged, "", kRoute, method), bad);
+        c.check(method + ", headers past the scan", withTo(untagged, "", pad, method), bad);
+        c.check(method + ", a Route, no tag", withTo(untagged, kRoute, kRoute, method), ok);
+        c.check(method + ", a tag, no Route", withTo(kTagged, "", "Record-Route: <sip:p;lr>\r\n", method), ok);
+    }
+    // A peer the PBX sent a request to (it called the peer, or registers with it as a trunk).
+    Harness h(guardConfig("", "rate = 1000\nburst = 1000\n"), Programs::IngressAndEgress);
+    const Peer peer = source(200, c.keep), other = source(201, c.keep);
+    const std::string bye = withTo(kTagged, "", kRoute, "BYE");
+    checkVerdict(h, expect(named(f, "a BYE before the PBX's request"), sipUdp(f, peer, bye), bad));
+    h.runEgress(ip(f, kHost, peer).udp(kSipPort, 5062).sip("INVITE sip:7@198.18.9.9 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n").bytes());
+    checkVerdict(h, expect(named(f, "the called peer's BYE"), sipUdp(f, peer, bye), ok));
+    checkVerdict(h, expect(named(f, "its NOTIFY"), sipUdp(f, peer, withTo(kTagged, "", kRoute, "NOTIFY")), ok));
+    // Not a REGISTER (never inside a dialog), not a bad Via, not another peer; nor headers past
+    // the scan, which could hide a second CSeq (fixtures_sip_cseq.cpp: from known sources only).
+    checkVerdict(h, expect(named(f, "its headers past the scan"), sipUdp(f, peer, withTo(kTagged, "", pad + kRoute, "BYE")), bad));
+    checkVerdict(h, expect(named(f, "its REGISTER"), sipUdp(f, peer, withTo(kTagged, "", kRoute)), bad));
+    checkVerdict(h, expect(named(f, "its BYE with a maddr"),
+                           sipUdp(f, peer, withTo(kTagged, "", kRoute, "BYE").replace(bye.find(";rport"), 0, ";maddr=198.18.7.7")),
+                           bad));
+    checkVerdict(h, expect(named(f, "another peer's BYE"), sipUdp(f, other, bye), bad));
 }
 
 namespace {
