@@ -350,10 +350,10 @@ static __always_inline __u8 pw_classify(const struct pw_gen_state *g, struct pw_
 #include "bans.h"
 
 /* Is the packet m the reply to a flow the host opened (recorded by pw_tc_egress)? */
-static __always_inline int pw_flow_reply(const struct pw_meta *m)
+static __always_inline int pw_flow_reply(const struct pw_meta *m, __u64 udp_timeout)
 {
 	struct pw_flow_key fk = { .local_port = m->dport, .remote_port = m->sport, .proto = m->proto };
-	__u64 timeout = PW_FLOW_TIMEOUT_UDP_NS;
+	__u64 timeout = udp_timeout;
 	struct pw_flow *f;
 
 	if (m->proto == IPPROTO_TCP)
@@ -371,7 +371,7 @@ static __always_inline int pw_flow_reply(const struct pw_meta *m)
 
 static __always_inline int pw_is_reply(struct pw_ctx *c)
 {
-	return pw_flow_reply(&c->m);
+	return pw_flow_reply(&c->m, PW_FLOW_TIMEOUT_UDP_NS);
 }
 
 #include "sip.h"

@@ -260,8 +260,8 @@ __noinline __u32 pw_dlg_read(struct xdp_md *ctx, __u32 off)
  * header, and its headers end within PW_SIP_HDR_SCAN bytes? What the scan cannot vouch for (a
  * folded or quoted To, a tag in the URI's own parameters or spelled another way, a header
  * past what is read) counts as not: 0. Asked for a known source's INVITE that the toll guard
- * would drop, and for one from a peer the PBX called (a live flow, pw_udp_flow: its INVITE to
- * a SIP address), whose session refreshes and holds come inside that dialog; 0 for others. A
+ * would drop, and for one from a peer the PBX called (a flow, pw_dialog_flow: its INVITE to a
+ * SIP address), whose session refreshes and holds come inside that dialog; 0 for others. A
  * global function, run only on INVITEs that would drop. */
 __noinline int pw_sip_in_dialog(struct xdp_md *ctx, __u32 off, __u32 known, const struct pw_meta *m)
 {
@@ -269,7 +269,7 @@ __noinline int pw_sip_in_dialog(struct xdp_md *ctx, __u32 off, __u32 known, cons
 		return 0;
 	if (known == PW_KNOWN_UNSEEN) /* not an internet source: no budget looked it up */
 		known = pw_known_now(&m->src, pw_now());
-	if (known != PW_KNOWN_YES && !pw_udp_flow(m))
+	if (known != PW_KNOWN_YES && !pw_dialog_flow(m))
 		return 0;
 	__u32 r = pw_dlg_read(ctx, off) & ~PW_DLG_ANYTAG;
 

@@ -544,8 +544,8 @@ __noinline int pw_known_src(const union pw_addr *a)
  * (dlg_look), pw_sip_relayable; a source of another zone than internet (known is then
  * PW_KNOWN_UNSEEN) that fails them is looked up: known after all, it passes. Returns a
  * PW_HDRS_* verdict. A request other than REGISTER that fails pw_sip_relayable alone passes
- * from a peer the PBX sent a request to (pw_udp_flow: a trunk it registers with, a SIP address
- * it called: that call's BYE, a NOTIFY of its subscription). ul is the caller's pw_uflines
+ * from a peer the PBX sent a request to (pw_dialog_flow: a trunk it registers with, a SIP
+ * address it called: that call's BYE, a NOTIFY of its subscription). ul is the caller's pw_uflines
  * entry: no stack here (the call chain through pw_cseq_ok is at the kernel's 512 bytes), and
  * what must outlive a call goes through it. */
 __noinline int pw_hdr_checks(struct xdp_md *ctx, struct pw_uf_lines *ul, const struct pw_meta *m, __u32 known)
@@ -573,7 +573,7 @@ __noinline int pw_hdr_checks(struct xdp_md *ctx, struct pw_uf_lines *ul, const s
 		return PW_HDRS_CLEAN;
 	if (known == PW_KNOWN_UNSEEN && pw_known_src(&m->src))
 		return PW_HDRS_CLEAN;
-	return *(volatile __u32 *)&ul->dialog && !*(volatile __u32 *)&ul->reg && pw_udp_flow(m) ? PW_HDRS_CLEAN
+	return *(volatile __u32 *)&ul->dialog && !*(volatile __u32 *)&ul->reg && pw_dialog_flow(m) ? PW_HDRS_CLEAN
 											     : PW_HDRS_BAD_VIA;
 }
 

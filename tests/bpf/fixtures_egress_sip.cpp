@@ -165,6 +165,21 @@ TEST_CASE("a peer the PBX called may send INVITEs inside that dialog", "[bpf][si
         CHECK(reason(kNet, invite("sip:2001@198.18.10.5", true)) == PW_REASON_ANONYMOUS_INVITE); // no call to it
         h.runEgress(answer(f, kNet3, "INVITE sip:bob@198.18.10.5 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n").bytes());
         CHECK(reason(kNet3, invite("sip:2001@198.18.10.5", true)) == PW_REASON_SIP_RESPONSIVE);
+        // A hold five minutes into the call (past the 180 s of the flow's replies), not two
+        // hours after the PBX's last request to the peer (a harness each: the budget is small).
+        for (const auto& [seconds, want] : {std::pair{300ULL, PW_REASON_SIP_RESPONSIVE},
+                                            std::pair{7201ULL, PW_REASON_ANONYMOUS_INVITE}}) {
+            INFO(seconds << " s after the PBX's request");
+            Harness ha(kConfig, Programs::IngressAndEgress);
+            ha.runEgress(answer(f, kNet3, "INVITE sip:bob@198.18.10.5 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n").bytes());
+            REQUIRE(ha.maps().flows.entries().size() == 1);
+            auto [key, flow] = ha.maps().flows.entries()[0];
+            flow.seen_ns = coarseNow() - seconds * 1000000000ULL;
+            ha.maps().flows.update(key, flow);
+            Outcome o = ha.run(sipFromPeer(f, kNet3, invite("sip:2001@198.18.10.5", true)).bytes());
+            REQUIRE(o.moved.size() == 1);
+            CHECK(o.moved[0].reason == want);
+        }
         Harness h2(kConfig, Programs::IngressAndEgress);
         h2.runEgress(answer(f, kNet3, "INVITE sip:bob@198.18.10.5 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n").bytes());
         Outcome toll = h2.run(sipFromPeer(f, kNet3, invite("sip:+442071234567@198.18.10.5", true)).bytes());

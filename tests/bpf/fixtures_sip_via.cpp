@@ -545,6 +545,18 @@ TEST_CASE("Via: a request of any method inside a dialog with a Route, from a sou
                            sipUdp(f, peer, withTo(kTagged, "", kRoute, "BYE").replace(bye.find(";rport"), 0, ";maddr=198.18.7.7")),
                            bad));
     checkVerdict(h, expect(named(f, "another peer's BYE"), sipUdp(f, other, bye), bad));
+    // A call lasts longer than the 180 s in which the peer's answers are replies: its BYE still
+    // passes 181 s after the PBX's last request to it, not two hours after.
+    const auto age = [&](uint64_t seconds) {
+        REQUIRE(h.maps().flows.entries().size() == 1);
+        auto [key, flow] = h.maps().flows.entries()[0];
+        flow.seen_ns = coarseNow() - seconds * 1000000000ULL;
+        h.maps().flows.update(key, flow);
+    };
+    age(181);
+    checkVerdict(h, expect(named(f, "the called peer's BYE after 181 s"), sipUdp(f, peer, bye), ok));
+    age(7201);
+    checkVerdict(h, expect(named(f, "the called peer's BYE after two hours"), sipUdp(f, peer, bye), bad));
 }
 
 namespace {
