@@ -657,10 +657,6 @@ struct pw_flow {
 #define PW_FLOW_TIMEOUT_UDP_NS  (180ULL * 1000000000ULL)
 #define PW_FLOW_TIMEOUT_TCP_NS  (7200ULL * 1000000000ULL)
 #define PW_FLOW_TIMEOUT_ICMP_NS (30ULL * 1000000000ULL)
-/* A UDP flow from the SIP port still vouches for requests inside a dialog that the PBX's request
- * began (a peer it called: that call's BYE, hold and session refreshes) this long after the
- * PBX's last request to the peer: calls outlast the 180 s in which its answers are replies. */
-#define PW_FLOW_DIALOG_NS (7200ULL * 1000000000ULL)
 
 /* pw_frags: the verdict of a first fragment, applied to the fragments that follow. */
 struct pw_frag_key {
