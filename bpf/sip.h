@@ -455,10 +455,10 @@ __noinline int pw_udp_flow(const struct pw_meta *m)
 	return m && m->proto == IPPROTO_UDP && pw_flow_reply(m, PW_FLOW_TIMEOUT_UDP_NS);
 }
 
-/* The same within two hours of the PBX's last request to the peer: may its request
- * inside a dialog pass (pw_sip_in_dialog, pw_hdr_checks)? A call the PBX made to a SIP address
- * lasts longer than the 180 s in which the peer's answers are replies, and the peer's BYE,
- * hold or session refresh must still reach the PBX. */
+/* The same within two hours of the PBX's last request to the peer, whatever its method: may
+ * the peer's request inside a dialog pass (pw_sip_in_dialog, pw_hdr_checks)? A call the PBX made
+ * to a SIP address lasts longer than the 180 s in which the peer's answers are replies, and the
+ * peer's BYE, hold or session refresh must still reach the PBX. */
 #define PW_FLOW_DIALOG_NS (7200ULL * 1000000000ULL)
 __noinline int pw_dialog_flow(const struct pw_meta *m)
 {

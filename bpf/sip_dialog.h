@@ -260,8 +260,9 @@ __noinline __u32 pw_dlg_read(struct xdp_md *ctx, __u32 off)
  * header, and its headers end within PW_SIP_HDR_SCAN bytes? What the scan cannot vouch for (a
  * folded or quoted To, a tag in the URI's own parameters or spelled another way, a header
  * past what is read) counts as not: 0. Asked for a known source's INVITE that the toll guard
- * would drop, and for one from a peer the PBX called (a flow, pw_dialog_flow: its INVITE to a
- * SIP address), whose session refreshes and holds come inside that dialog; 0 for others. A
+ * would drop, and for one from a peer the PBX sent a request to (a flow, pw_dialog_flow: any
+ * request, as egress does not tell them apart; its INVITE to a SIP address is the one whose
+ * session refreshes and holds come inside a dialog); 0 for others. A
  * global function, run only on INVITEs that would drop. */
 __noinline int pw_sip_in_dialog(struct xdp_md *ctx, __u32 off, __u32 known, const struct pw_meta *m)
 {

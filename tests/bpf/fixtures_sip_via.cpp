@@ -526,6 +526,9 @@ TEST_CASE("Via: a request of any method inside a dialog with a Route, from a sou
         c.check(method + ", upper-case TAG", withTo("t: <sip:2001@pbx.example>;TAG=a1b2\r\n", "", kRoute, method), bad);
         c.check(method + ", two To lines", withTo("To: <sip:1@p>\r\n" + untagged, "", kRoute, method), bad);
         c.check(method + ", headers past the scan", withTo(untagged, "", pad, method), bad);
+        // Headers the byte scan cannot read whole, with a Route: a folded To, an '&'.
+        c.check(method + ", a folded To", withTo("To: <sip:2001@pbx.example>\r\n ;tag=a1b2\r\n", "", kRoute, method), bad);
+        c.check(method + ", an '&' in another header", withTo(untagged, "", "X-B: a&b\r\n" + std::string(kRoute), method), bad);
         c.check(method + ", a Route, no tag", withTo(untagged, kRoute, kRoute, method), ok);
         c.check(method + ", a tag, no Route", withTo(kTagged, "", "Record-Route: <sip:p;lr>\r\n", method), ok);
     }
@@ -553,8 +556,11 @@ TEST_CASE("Via: a request of any method inside a dialog with a Route, from a sou
         flow.seen_ns = coarseNow() - seconds * 1000000000ULL;
         h.maps().flows.update(key, flow);
     };
+    const std::string answer = "SIP/2.0 200 OK\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    checkVerdict(h, expect(named(f, "its answer"), sipUdp(f, peer, answer), ok));
     age(181);
     checkVerdict(h, expect(named(f, "the called peer's BYE after 181 s"), sipUdp(f, peer, bye), ok));
+    checkVerdict(h, expect(named(f, "its answer after 181 s"), sipUdp(f, peer, answer), PW_REASON_NOT_WHITELISTED));
     age(7201);
     checkVerdict(h, expect(named(f, "the called peer's BYE after two hours"), sipUdp(f, peer, bye), bad));
 }
