@@ -295,6 +295,14 @@ uint64_t coarseNow()
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+void ageOnlyFlow(Harness& h, uint64_t seconds)
+{
+    REQUIRE(h.maps().flows.entries().size() == 1);
+    auto [key, flow] = h.maps().flows.entries()[0];
+    flow.seen_ns = coarseNow() - seconds * 1000000000ULL;
+    h.maps().flows.update(key, flow);
+}
+
 void Harness::putKnown(std::string_view addr, uint64_t expiresNs)
 {
     pw_known value{};

@@ -148,6 +148,10 @@ pw_ban_key addrKey(std::string_view addr);
 // CLOCK_MONOTONIC_COARSE in ns: the clock the data plane reads (pw_now, once per tick).
 uint64_t coarseNow();
 
+// Moves the one flow in pw_flows (REQUIREd) back so that the PBX's last request to its peer was
+// `seconds` ago.
+void ageOnlyFlow(Harness& h, uint64_t seconds);
+
 // Pins the calling thread to the CPU it runs on, for as long as it lives, so that per-CPU
 // state (per-CPU LRU lists, pw_now) is the same slot in every test run; then restores the
 // previous affinity. BPF_PROG_TEST_RUN runs the program on the caller's CPU.
