@@ -9,6 +9,7 @@
 #include "map_set.hpp"
 #include "names.hpp"
 #include "bench_requests.hpp"
+#include "host_info.hpp"
 #include "packet_builder.hpp"
 #include "policy.hpp"
 #include "policy_build.hpp"
@@ -616,6 +617,8 @@ int main(int argc, char** argv)
         }
         std::printf("floor: bare XDP drop %.1f ns (min %.1f) incl. the rotating front program; %u rounds x %u repeats\n",
                     floorMed, floorMin, rounds, repeat);
+        const bench::HostInfo host = bench::hostInfo();
+        std::printf("%s\n", bench::hostLine(host).c_str());
         // --compare: per row, the difference of the two builds in the same round (B less A),
         // its median over rounds and its range, and in how many rounds B was the cheaper.
         nlohmann::json cmpRows = nlohmann::json::array();
@@ -641,6 +644,7 @@ int main(int argc, char** argv)
             std::ofstream(jsonPath) << nlohmann::json{{"rows", rows}, {"rounds", rounds}, {"repeat", repeat},
                                                       {"hosts", hosts}, {"bans", bans}, {"nets", nets},
                                                       {"floor_median_ns", floorMed}, {"floor_min_ns", floorMin},
+                                                      {"host", bench::hostJson(host)},
                                                       {"compare", benchB ? nlohmann::json(compare) : nlohmann::json()},
                                                       {"compare_rows", cmpRows}}
                                            .dump(2)

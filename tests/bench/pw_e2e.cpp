@@ -19,6 +19,7 @@
 //                              until SIGTERM or --max-seconds.
 #include "bench_gen.skel.h"
 
+#include "host_info.hpp"
 #include "packet_builder.hpp"
 
 #include <bpf/bpf.h>
@@ -519,8 +520,11 @@ int run(const std::string& specPath, const std::string& jsonPath, uint32_t round
     if (!gen.liveFrames())
         std::printf("generator: fan-out relay (the kernel refuses live frames): slower, and each copy a page the "
                     "receiver frees; figures not comparable with live-frames runs; outcomes checked\n");
+    const pbxwall::bench::HostInfo host = pbxwall::bench::hostInfo();
+    std::printf("%s\n", pbxwall::bench::hostLine(host).c_str());
     if (!jsonPath.empty())
         std::ofstream(jsonPath) << nlohmann::json{{"rows", rows}, {"rounds", rounds}, {"packets", packets},
+                                                  {"host", pbxwall::bench::hostJson(host)},
                                                   {"generator", gen.liveFrames() ? "live frames" : "fan-out relay"},
                                                   {"seconds", seconds}, {"warmup", warmup}, {"warmup_seconds", warmupSeconds},
                                                   {"sources", sources.size()}, {"frame_bytes", frame.size()},
