@@ -477,11 +477,14 @@ static __always_inline int pw_tcp_reply(struct pw_ctx *c)
 }
 
 /* A UDP datagram to the SIP port that the budget would drop: an answer ("SIP/2.0 ") to a request
- * the PBX sent this peer is a reply, neither charged nor struck. Else a call's answers and
- * retransmissions used up the peer's budget, the next call's answers dropped and its strikes
- * banned it. The flow lookup is pw_udp_flow's, a global function: inline at both places here
- * it cost 15k verifier instructions. */
-static __always_inline int pw_udp_answer_reply(struct xdp_md *ctx, const struct pw_meta *m)
+ * the PBX sent this peer is a reply (PW_UDP_ANSWER_REPLY), neither charged nor struck. Else a call's
+ * answers and retransmissions used up the peer's budget, the next call's answers dropped and
+ * its strikes banned it. One a proxy would forward to another Via (pw_answer_relayed) is
+ * refused, not struck (PW_UDP_ANSWER_REFUSED): its source address may be forged, and a trunk's
+ * must not be banned for it. 0 for anything else. The flow lookup is pw_udp_flow's, a global
+ * function: inline at both places here it cost 15k verifier instructions. */
+enum { PW_UDP_ANSWER_NONE = 0, PW_UDP_ANSWER_REPLY = 1, PW_UDP_ANSWER_REFUSED = 2 };
+static __always_inline int pw_udp_answer_reply(struct xdp_md *ctx, const struct pw_meta *m, struct pw_uf_lines *ul)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -489,10 +492,22 @@ static __always_inline int pw_udp_answer_reply(struct xdp_md *ctx, const struct 
 
 	if (m->proto != IPPROTO_UDP || m->l4_off > PW_MAX_HDR_OFF)
 		return 0;
-	p = data + pw_pkt_off(m->l4_off + sizeof(struct udphdr));
-	if ((void *)(p + 8) > data_end || *(__u64 *)p != 0x20302e322f504953ULL) /* "SIP/2.0 " */
+	__u32 off = m->l4_off + sizeof(struct udphdr);
+
+	p = data + pw_pkt_off(off);
+	/* "SIP/2.0 " and a status class, in 16 bytes at least, as guard 1 reads a status line:
+	 * a reply skips that guard (below). */
+	if ((void *)(p + 16) > data_end || *(__u64 *)p != 0x20302e322f504953ULL /* "SIP/2.0 " */ || p[8] < '1' ||
+	    p[8] > '6')
 		return 0;
-	return pw_udp_flow(m);
+	if (!pw_udp_flow(m))
+		return PW_UDP_ANSWER_NONE;
+	if (pw_answer_relayed(ctx, off))
+		return PW_UDP_ANSWER_REFUSED;
+	/* Judged as guard 1 would judge it (pw_sip_first_line): not searched and read again there. */
+	if (ul)
+		ul->first = PW_FIRST_OTHER;
+	return PW_UDP_ANSWER_REPLY;
 }
 
 /* Responsive mode: SIP from an internet-zone source. Known sources get the higher ceiling;
@@ -537,7 +552,7 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 	 * its lane may tell, without its slot. */
 	r = pw_rate_find(g, &k, &ref, now, charge && !pol->ban_after ? pw_rate_limit_span(interval) : 0);
 	if (ref.over)
-		return pw_udp_answer_reply(ctx, &c->m) ? PW_REASON_REPLY : PW_REASON_RATE_LIMITED;
+		return pw_udp_answer_reply(ctx, &c->m, ul) == PW_UDP_ANSWER_REPLY ? PW_REASON_REPLY : PW_REASON_RATE_LIMITED;
 	if (!r) {
 		__u32 first = ul ? pw_sip_first_line(ctx, c, ul, 1) : 0;
 
@@ -565,8 +580,10 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 		pw_rate_set_lane(g, ref.slot, ref.check, r->tat_ns, interval, burst);
 		return PW_REASON_SIP_RESPONSIVE;
 	}
-	if (pw_udp_answer_reply(ctx, &c->m))
-		return PW_REASON_REPLY;
+	int answer = pw_udp_answer_reply(ctx, &c->m, ul);
+
+	if (answer)
+		return answer == PW_UDP_ANSWER_REPLY ? PW_REASON_REPLY : PW_REASON_RATE_LIMITED;
 
 	if (pw_since(now, r->strikes_from_ns) > (__s64)pol->ban_window_ns) {
 		r->strikes_from_ns = now;

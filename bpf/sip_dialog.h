@@ -26,6 +26,12 @@ struct pw_dlg_scan {
 	__u32 route; /* a Route line seen */
 	__u32 bad;   /* something read that the scan cannot vouch for */
 	__u32 ended; /* the empty line that ends the headers was reached */
+	__u32 via;    /* Via values seen: Via ("Via", "v") headers, and a ',' inside one adds one */
+	__u32 in_via; /* the header line read last is a Via */
+	__u32 in_cseq; /* the header line read last is a CSeq */
+	__u32 reg;    /* a CSeq header holds "register" (any case) */
+	__u32 answer; /* an answer is read: an '&' is any byte (a proxy and egress read it so) */
+	__u64 win;    /* the last eight bytes read, lower case, the latest in the low byte */
 };
 
 /* pw_sip_in_dialog's work, per CPU: the request's first PW_SIP_HDR_SCAN bytes (an index masked
@@ -150,6 +156,15 @@ static const __u16 pw_dlg_next[16 * 16] = {
 };
 #pragma clang diagnostic pop
 
+/* 1 when x == k, else 0, by arithmetic: no branch for the verifier to walk both ways of. */
+static __always_inline __u64 pw_dlg_is(__u64 x, __u64 k)
+{
+	__u64 d = x ^ k, n = d | (0 - d); /* the high bit set when d is not 0 */
+
+	asm volatile("" : "+r"(n)); /* else the compiler sees a compare, and makes it a branch */
+	return (n >> 63) ^ 1;
+}
+
 /* bpf_loop callback: byte i of the copy. Returns 1 (stop) at the empty line, at something it
  * cannot vouch for, or past the copy. Arithmetic on the table's entry, not branches on the
  * state, which lives in map memory: the verifier checks one byte's work, once. */
@@ -172,7 +187,7 @@ static long pw_dlg_at(__u32 i, void *arg __attribute__((unused)))
 	 * the '&' apart and going on, for pw_sip_relayable, cost 13k: Kamailio reads it as any
 	 * byte, so a REGISTER with a Route and "Smith & Co" drops.) */
 	__u32 quoted = (st->state & 15) == PW_DLG_QUOTE || (st->state & 15) == PW_DLG_QESC;
-	__u32 odd = (ch == '\r' && after != '\n') || (ch == '&' && !quoted) ||
+	__u32 odd = (ch == '\r' && after != '\n') || (ch == '&' && !quoted && !st->answer) ||
 		    (ch < ' ' && ch != '\t' && ch != '\r' && ch != '\n') || ch == 0x7f;
 	__u32 lch = pw_lower(ch), name = st->name, nlen = st->nlen;
 	__u32 bit = (e & PW_A_NSTART) ? 1 : 0;
@@ -182,6 +197,24 @@ static long pw_dlg_at(__u32 i, void *arg __attribute__((unused)))
 	/* The name's bytes: its first four, and its length up to five. */
 	name = (name & keep) | add << ((nlen & keep & 3) * 8);
 	nlen = (nlen & keep) + ((e & (PW_A_NADD | PW_A_PADD)) && nlen < 5 ? 1 : 0) + bit;
+	/* An answer's Via values and whether its CSeq names REGISTER (pw_answer_relayed): as a
+	 * proxy counts them, every ',' in a Via header parts two values. Worked out without a
+	 * branch (pw_dlg_is), and stored before the branches below: with a branch per test, or
+	 * after those, the verifier walked this once per combination of them (+65k to +215k
+	 * instructions; +12k so). */
+	__u64 named = (e >> 8) & 1, cont = 1 ^ (((e >> 4) | (e >> 8)) & 1); /* PW_A_NAMED; neither it nor PW_A_NSTART */
+	__u64 via = named & ((pw_dlg_is(nlen, 3) & pw_dlg_is(name, 'v' | 'i' << 8 | 'a' << 16)) |
+			     (pw_dlg_is(nlen, 1) & pw_dlg_is(name, 'v')));
+	__u64 cseq = named & pw_dlg_is(nlen, 4) & pw_dlg_is(name, 'c' | 's' << 8 | 'e' << 16 | (__u64)'q' << 24);
+	__u64 win = st->win << 8 | lch, in_via = st->in_via & 1;
+
+	st->win = win;
+	st->via = st->via + via + (in_via & pw_dlg_is(ch, ','));
+	st->in_via = via | (cont & in_via);
+	cseq = cseq | (cont & (st->in_cseq & 1));
+	st->in_cseq = cseq;
+	st->reg = st->reg | (cseq & pw_dlg_is(win, 0x7265676973746572ULL /* "register" */));
+	asm volatile("" ::: "memory");
 	/* A header name ends: a To ("to", "t") is read on, and a Route noted. */
 	__u32 to = (e & PW_A_NAMED) && ((nlen == 2 && name == ('t' | 'o' << 8)) || (nlen == 1 && name == 't'));
 	__u32 route = (e & PW_A_NAMED) && nlen == 5 && name == ('r' | 'o' << 8 | 'u' << 16 | 't' << 24);
@@ -212,13 +245,15 @@ static long pw_dlg_at(__u32 i, void *arg __attribute__((unused)))
 #define PW_DLG_TAG (1 << 3)     /* a tag in it, "tag" in lower case */
 #define PW_DLG_ANYTAG (1 << 4)  /* a tag in it, "tag" in any case */
 #define PW_DLG_ROUTE (1 << 5)   /* a Route header */
+#define PW_DLG_VIAS (1 << 6)    /* two Via values or more */
+#define PW_DLG_REG (1 << 7)     /* a CSeq header names REGISTER */
 
 /* Reads the headers of the request whose line starts at packet offset off (its first
  * PW_SIP_HDR_SCAN bytes, within the datagram's own length): PW_DLG_* bits, 0 when they could
  * not be read. A global function, verified once for both callers; the bits, not the scan's
  * state in map memory, keep the callers' stack small (pw_sip_in_dialog is the third frame of
  * its call chain). */
-__noinline __u32 pw_dlg_read(struct xdp_md *ctx, __u32 off)
+__noinline __u32 pw_dlg_read(struct xdp_md *ctx, __u32 off, __u32 answer)
 {
 	__u32 zero = 0;
 	struct pw_dlg_buf *buf = bpf_map_lookup_elem(&pw_dlgbuf, &zero);
@@ -247,12 +282,14 @@ __noinline __u32 pw_dlg_read(struct xdp_md *ctx, __u32 off)
 		return 0;
 	__builtin_memset(&buf->st, 0, sizeof(buf->st));
 	buf->st.state = PW_DLG_SKIP;
+	buf->st.answer = answer;
 	buf->st.len = len;
 	bpf_loop(PW_SIP_HDR_SCAN, pw_dlg_at, NULL, 0);
 	const struct pw_dlg_scan *st = &buf->st;
 
 	return PW_DLG_READ | (st->ended && !st->bad ? PW_DLG_ENDED : 0) | (st->to == 1 ? PW_DLG_ONE_TO : 0) |
-	       (st->tag ? PW_DLG_TAG : 0) | (st->anytag ? PW_DLG_ANYTAG : 0) | (st->route ? PW_DLG_ROUTE : 0);
+	       (st->tag ? PW_DLG_TAG : 0) | (st->anytag ? PW_DLG_ANYTAG : 0) | (st->route ? PW_DLG_ROUTE : 0) |
+	       (st->via > 1 ? PW_DLG_VIAS : 0) | (st->reg ? PW_DLG_REG : 0);
 }
 
 /* Is the INVITE whose request line starts at packet offset off an in-dialog one, as a PBX will
@@ -272,7 +309,7 @@ __noinline int pw_sip_in_dialog(struct xdp_md *ctx, __u32 off, __u32 known, cons
 		known = pw_known_now(&m->src, pw_now());
 	if (known != PW_KNOWN_YES && !pw_dialog_flow(m))
 		return 0;
-	__u32 r = pw_dlg_read(ctx, off) & ~PW_DLG_ANYTAG;
+	__u32 r = pw_dlg_read(ctx, off, 0) & ~PW_DLG_ANYTAG;
 
 	return r == (PW_DLG_READ | PW_DLG_ENDED | PW_DLG_ONE_TO | PW_DLG_TAG);
 }
@@ -294,9 +331,120 @@ __noinline int pw_sip_in_dialog(struct xdp_md *ctx, __u32 off, __u32 known, cons
  * then let through from a peer the PBX sent a request to (pw_sip_content: a flow). */
 static __always_inline int pw_sip_relayable(struct xdp_md *ctx, __u32 off)
 {
-	__u32 r = pw_dlg_read(ctx, off);
+	__u32 r = pw_dlg_read(ctx, off, 0);
 
 	return !(r & PW_DLG_ENDED) || ((r & PW_DLG_ROUTE) && ((r & PW_DLG_ANYTAG) || !(r & PW_DLG_ONE_TO)));
+}
+
+/* pw_answer_relayed's reads of answers for a second Via: pw_dlg_read's byte scan costs about
+ * 15 us for 600 bytes of headers on this machine kind, and answers from a peer with a flow pass
+ * past its budget. So such reads are few, shared by all sources and CPUs: 2,000 a second, 256
+ * at once (GCRA; racy across CPUs, so about that). A flood beyond it (answers with a spoofed
+ * trunk's address, say) takes a few percent of a CPU at most; the answers it leaves unread
+ * drop: a wrong pass here would make an attacker known. */
+#define PW_ANSWER_READ_NS 500000ULL
+#define PW_ANSWER_READ_BURST 256
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64); /* the GCRA's theoretical arrival time, ns */
+} pw_answer_reads SEC(".maps");
+
+/* What pw_reg_word looks through: the first len bytes of pw_dlgbuf's copy. */
+struct pw_reg_find {
+	__u32 len;
+	__u32 found; /* "register" in any case, somewhere */
+};
+
+/* bpf_loop callback, word w + 1 of the copy (the first is "SIP/2.0 "): a "register" (any
+ * case) whose 'g' is in it? Its g bytes from one exact mask; where there is one (a few words
+ * of an answer), the eight windows around the word compared at once, without a branch (a loop
+ * over the g bytes cost the verifier 10k instructions). */
+static long pw_reg_word(__u32 w, void *arg)
+{
+	struct pw_reg_find *rf = arg;
+	__u32 zero = 0, o = w * 8 + 8;
+	struct pw_dlg_buf *buf = bpf_map_lookup_elem(&pw_dlgbuf, &zero);
+
+	if (!buf || o >= rf->len || o > 2032)
+		return 1;
+	__u8 *q = buf->b + o - 2; /* the window whose 'g' is the word's first byte */
+
+	if (!pw_zero_bytes((*(__u64 *)(q + 2) | (PW_ONES * 0x20)) ^ (PW_ONES * 'g')))
+		return 0;
+	const __u64 reg = 0x7265747369676572ULL; /* "register" */
+	__u64 hit = pw_dlg_is(pw_lower8(*(__u64 *)q), reg) | pw_dlg_is(pw_lower8(*(__u64 *)(q + 1)), reg) |
+		    pw_dlg_is(pw_lower8(*(__u64 *)(q + 2)), reg) | pw_dlg_is(pw_lower8(*(__u64 *)(q + 3)), reg) |
+		    pw_dlg_is(pw_lower8(*(__u64 *)(q + 4)), reg) | pw_dlg_is(pw_lower8(*(__u64 *)(q + 5)), reg) |
+		    pw_dlg_is(pw_lower8(*(__u64 *)(q + 6)), reg) | pw_dlg_is(pw_lower8(*(__u64 *)(q + 7)), reg);
+
+	rf->found = hit;
+	return hit; /* found: stop */
+}
+
+/* Is the answer whose status line starts at packet offset off, from an internet source that
+ * is not known and that passes as a reply (a flow: the PBX sent it a request), one a proxy
+ * would forward to its sender for egress to take as the PBX's own? Kamailio relays a request
+ * to a Route's address (route[WITHINDLG], before authentication), and forwards the answer
+ * that comes back, less its own top Via, to the next Via: statefully, and statelessly an
+ * answer that matches no transaction. A 200 to REGISTER so forwarded makes the next Via's
+ * address known at egress; a 401 or 403 counts a failure against it. An answer to the PBX's
+ * own request carries one Via value, the PBX's. So 1 (refused) for an answer whose CSeq names
+ * REGISTER with more Via values (a ',' in a Via header parts two), or whose headers cannot be
+ * read whole (a CR that no line feed follows, behind which a proxy reads a Via or a CSeq that
+ * the scan does not; a control byte; headers past PW_SIP_HDR_SCAN or the first fragment; an
+ * '&' is any byte here, as a proxy and egress read it). Asked only of the answers egress acts on: 2xx, 401, 403, 404 and 407; a call's
+ * 100, 180 and 183 pass unread. An answer read whole in which "register" appears nowhere, in
+ * any case, names no REGISTER in its CSeq, whatever a proxy makes of its lines: it passes
+ * after that search alone (answers to INVITE with two Vias: a proxy's call to a SIP address
+ * gets them, README Limits). The others are read (pw_dlg_read) within the reads' rate, and
+ * refused unread past it. A global function: verified once for its three callers. */
+__noinline int pw_answer_relayed(struct xdp_md *ctx, __u32 off)
+{
+	if (!ctx || off > PW_MAX_HDR_OFF)
+		return 1;
+	if (off < sizeof(struct udphdr))
+		return 1;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *p = data + pw_pkt_off(off);
+	struct udphdr *uh = data + pw_pkt_off(off - sizeof(struct udphdr));
+
+	if ((void *)(p + 11) > data_end || (void *)(uh + 1) > data_end)
+		return 1;
+	__u8 d0 = p[8], d1 = p[9], d2 = p[10];
+
+	if (d0 != '2' && !(d0 == '4' && d1 == '0' && (d2 == '1' || d2 == '3' || d2 == '4' || d2 == '7')))
+		return 0;
+	/* The datagram's bytes in this frame (a first fragment holds a part), up to the scan. */
+	__u32 zero = 0, ulen = bpf_ntohs(uh->len);
+	__u64 len = (__u64)data_end - (__u64)p;
+	struct pw_dlg_buf *buf = bpf_map_lookup_elem(&pw_dlgbuf, &zero);
+
+	if (!buf || ulen < sizeof(*uh) + 11)
+		return 1;
+	ulen -= sizeof(*uh);
+	int whole = ulen <= len && ulen <= PW_SIP_HDR_SCAN;
+
+	if (len > ulen)
+		len = ulen;
+	if (len > PW_SIP_HDR_SCAN)
+		len = PW_SIP_HDR_SCAN;
+	if (len < 11 || bpf_xdp_load_bytes(ctx, off, buf->b, len))
+		return 1;
+	struct pw_reg_find rf = { .len = len };
+
+	bpf_loop(PW_SIP_HDR_SCAN / 8 - 1, pw_reg_word, &rf, 0);
+	if (whole && !rf.found)
+		return 0;
+	__u64 *tat = bpf_map_lookup_elem(&pw_answer_reads, &zero);
+
+	if (!tat || !pw_gcra(tat, pw_now(), PW_ANSWER_READ_NS, PW_ANSWER_READ_BURST))
+		return 1;
+	__u32 r = pw_dlg_read(ctx, off, 1);
+
+	return !(r & PW_DLG_ENDED) || ((r & PW_DLG_REG) && (r & PW_DLG_VIAS));
 }
 
 #endif /* PBXWALL_SIP_DIALOG_H */

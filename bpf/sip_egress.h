@@ -69,6 +69,16 @@ static long pw_cseq_at(__u32 i, void *arg)
 		return 1;
 	__u8 *q = s->b + i;
 
+	/* The empty line: the headers end, and what is read with them. A Via or a CSeq line in the
+	 * body is no header to a proxy, and ingress reads an answer from a peer with a flow only up
+	 * to there (pw_answer_relayed): read on, a body holding "Via: <attacker>" and "CSeq: 1
+	 * REGISTER" made a forwarded answer the PBX's 200 to REGISTER. */
+	__u32 nl = q[0] ^ '\n', b1 = q[1], b2 = q[2];
+
+	/* Through pw_opaque, as below: tested in place, what the verifier learnt of the bytes
+	 * split its states (+160k instructions). */
+	if (pw_opaque(!nl && (b1 == '\n' || (b1 == '\r' && b2 == '\n'))))
+		return 1;
 	/* Which line this is: the top Via ("Via" or "v", then white space, ':' or a line end: a
 	 * folded name), the first Via line? A line that starts with white space continues the one
 	 * before (RFC 3261 7.3.1: a PBX that copies the request's Via may keep its folding). A top
@@ -140,10 +150,16 @@ static long pw_cseq_at(__u32 i, void *arg)
 
 	for (j = 0; j < 4 && (q[k] == ' ' || q[k] == '\t'); j++)
 		k++;
-	if (q[k] != ':')
-		return 0; /* another header ("CSeqX") */
 	/* What is stored in *sc goes through pw_opaque: exact values there would have the verifier
 	 * check this callback once per combination of them. */
+	if (q[k] == ' ' || q[k] == '\t') {
+		/* More white space before the colon than read here: a CSeq to a proxy (it takes any
+		 * amount), so one whose method goes unread; the answer names no method then. */
+		sc->ncseq = pw_opaque(2);
+		return 0;
+	}
+	if (q[k] != ':')
+		return 0; /* another header ("CSeqX") */
 	if (sc->ncseq) {
 		sc->ncseq = pw_opaque(2); /* two or more */
 		return 0;

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+// Answers a proxy would forward: a peer with a flow (the PBX, or Kamailio relaying for someone,
+// sent it a request) answers with a 200 to REGISTER that carries a second Via. Kamailio
+// forwards it, less its own top Via, to the address the next Via names, from its SIP port, and
+// egress would take it for the PBX's own answer and make that address known. Ingress refuses
+// such answers from sources that are not known (pw_answer_relayed), over the budget too.
+#include "addr.hpp"
+#include "egress_support.hpp"
+#include "fixtures.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace pbxwall::bpftest {
+
+using test::Packet;
+using namespace egressfx;
+
+namespace {
+
+// kConfig with a budget that the cases of one test do not use up (their answers would pass as
+// replies past it, pw_udp_answer_reply: the last tests).
+std::string roomyConfig()
+{
+    std::string c = kConfig;
+    const std::string from = "rate = 2\nburst = 0\n";
+    c.replace(c.find(from), from.size(), "rate = 600\nburst = 100\n");
+    return c;
+}
+
+// Kamailio's own Via (198.18.0.1, the PBX's address in these fixtures) on top.
+const std::string kProxyVia = "Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK77a1";
+// The Via the proxy would forward to: an address that wants to be known.
+const std::string kSenderVia = "Via: SIP/2.0/UDP 198.18.2.7:5060;rport;branch=z9hG4bK9c";
+
+// An answer with the given Via lines and CSeq.
+std::string answerWith(const std::string& status, const std::string& vias, const std::string& cseq,
+                       const std::string& more = "")
+{
+    return "SIP/2.0 " + status + "\r\n" + vias + "\r\nFrom: <sip:2001@198.18.0.1>;tag=1\r\n" +
+           "To: <sip:2001@198.18.0.1>;tag=2\r\nCall-ID: relay1@198.18.2.7\r\n" + cseq + "\r\n" + more +
+           "Contact: <sip:2001@198.18.2.7:5060>;expires=3600\r\nContent-Length: 0\r\n\r\n";
+}
+
+Packet fromPeer(Family f, Peer p, const std::string& text)
+{
+    return ip(f, p, kHost).udp(5060, 5060).sip(text);
+}
+
+// The PBX's SIP port sends kNet3 a REGISTER (Kamailio relaying one on its Route, or the PBX
+// registering with a trunk): kNet3 has a flow, and its answers pass as replies.
+void flowTo(Harness& h, Family f)
+{
+    h.runEgress(answer(f, kNet3, "REGISTER sip:198.18.10.5 SIP/2.0\r\nCSeq: 1 REGISTER\r\n\r\n").bytes());
+}
+
+void checkDrops(Harness& h, Family f, const std::string& text, uint32_t reason = PW_REASON_NOT_WHITELISTED)
+{
+    Outcome o = h.run(fromPeer(f, kNet3, text).bytes());
+    CHECK(o.action == XDP_DROP);
+    REQUIRE(o.moved.size() == 1);
+    CHECK(o.moved[0].reason == reason);
+}
+
+void checkPasses(Harness& h, Family f, const std::string& text)
+{
+    Outcome o = h.run(fromPeer(f, kNet3, text).bytes());
+    CHECK(o.action == XDP_PASS);
+}
+
+} // namespace
+
+TEST_CASE("an answer to REGISTER with a second Via, from a peer with a flow, drops", "[bpf][sip][egress][relay]")
+{
+    const std::string reg = "CSeq: 1 REGISTER";
+    const std::string two = kProxyVia + "\r\n" + kSenderVia;
+    for (Family f : kFamilies) {
+        Harness h(roomyConfig(), Programs::IngressAndEgress);
+        flowTo(h, f);
+        {
+            INFO(named(f, "the trunk's own answers: one Via, the PBX's"));
+            checkPasses(h, f, answerWith("401 Unauthorized", kProxyVia, reg));
+            checkPasses(h, f, answerWith("200 OK", kProxyVia, reg));
+        }
+        {
+            INFO(named(f, "two Via lines"));
+            checkDrops(h, f, answerWith("200 OK", two, reg));
+        }
+        {
+            INFO(named(f, "two Via values on one line, a compact second Via, a folded one"));
+            checkDrops(h, f, answerWith("200 OK", kProxyVia + ", SIP/2.0/UDP 198.18.2.7:5060;rport", reg));
+            checkDrops(h, f, answerWith("200 OK", kProxyVia + "\r\nv: SIP/2.0/UDP 198.18.2.7:5060", reg));
+            checkDrops(h, f, answerWith("200 OK", "VIA : SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK77a1\r\n" + kSenderVia, reg));
+            checkDrops(h, f, answerWith("200 OK", kProxyVia + "\r\n ,SIP/2.0/UDP 198.18.2.7:5060", reg));
+        }
+        {
+            INFO(named(f, "the second Via after a CR that no line feed follows"));
+            checkDrops(h, f, answerWith("200 OK", kProxyVia + "\r" + kSenderVia, reg));
+        }
+        {
+            INFO(named(f, "a CSeq in other spellings, the second Via after it"));
+            checkDrops(h, f, answerWith("200 OK", kProxyVia, "cseq: 1 register\r\n" + kSenderVia));
+            checkDrops(h, f, answerWith("200 OK", kProxyVia, "CSeq :  1  Register\r\n" + kSenderVia));
+        }
+        {
+            INFO(named(f, "challenges and refusals (egress counts them against the next Via)"));
+            checkDrops(h, f, answerWith("401 Unauthorized", two, reg));
+            checkDrops(h, f, answerWith("403 Forbidden", two, reg));
+            checkDrops(h, f, answerWith("404 Not Found", two, reg));
+            checkDrops(h, f, answerWith("407 Proxy Authentication Required", two, reg));
+            checkDrops(h, f, answerWith("202 Accepted", two, reg));
+        }
+        {
+            INFO(named(f, "headers the scan cannot read whole: a control byte"));
+            checkDrops(h, f, answerWith("200 OK", kProxyVia, reg, std::string("X-Note: a\x01") + "b\r\n"));
+            // Headers past the 1,536 bytes read, whatever they name.
+            checkDrops(h, f, answerWith("200 OK", kProxyVia, "CSeq: 1 INVITE", "X-Long: " + std::string(1600, 'x') + "\r\n"));
+        }
+        {
+            INFO(named(f, "an '&' is any byte in an answer (a trunk's Server: AT&T)"));
+            checkPasses(h, f, answerWith("401 Unauthorized", kProxyVia, reg, "Server: AT&T SBC\r\n"));
+        }
+        {
+            INFO(named(f, "what egress does not act on, and answers to INVITE, pass"));
+            checkPasses(h, f, answerWith("180 Ringing", two, reg));
+            checkPasses(h, f, answerWith("100 Trying", kProxyVia + "\r" + kSenderVia, reg));
+            checkPasses(h, f, answerWith("500 Server Error", two, reg));
+            // A proxy's call to a SIP address: the callee's answers carry the caller's Via.
+            checkPasses(h, f, answerWith("200 OK", two, "CSeq: 1 INVITE"));
+            checkPasses(h, f, answerWith("486 Busy Here", two, "CSeq: 1 INVITE"));
+            // Where "register" appears nowhere, the CSeq names no REGISTER: not read further.
+            checkPasses(h, f, answerWith("200 OK", kProxyVia + "\r" + kSenderVia, "CSeq: 1 INVITE", "X-Note: a&b\r\n"));
+            // A long body (SDP) after headers that end within the bytes read.
+            checkPasses(h, f, answerWith("200 OK", two, "CSeq: 1 INVITE", "Content-Type: application/sdp\r\n") +
+                                  "v=0\r\n" + std::string(1600, 'a') + "\r\n");
+            // An INVITE answer that names REGISTER elsewhere is read, and passes.
+            checkPasses(h, f, answerWith("404 Not Found", two, "CSeq: 2 INVITE", "Allow: INVITE, REGISTER\r\n"));
+            checkPasses(h, f, answerWith("200 OK", two, "CSeq: 1 INVITE", "Warning: 399 x \"re-register\"\r\n"));
+        }
+    }
+}
+
+TEST_CASE("an answer a proxy would forward drops past the peer's budget too", "[bpf][sip][egress][relay]")
+{
+    const std::string two = kProxyVia + "\r\n" + kSenderVia;
+    for (Family f : kFamilies) {
+        INFO(named(f, "over budget"));
+        Harness h(kConfig, Programs::IngressAndEgress); // rate 2 a minute, burst 0
+        flowTo(h, f);
+        for (int i = 0; i < 4; ++i)
+            checkPasses(h, f, answerWith("200 OK", kProxyVia, "CSeq: 1 REGISTER"));
+        // The budget is used up: answers pass as replies, this one is not a reply.
+        checkDrops(h, f, answerWith("200 OK", two, "CSeq: 1 REGISTER"), PW_REASON_RATE_LIMITED);
+        checkDrops(h, f, answerWith("200 OK", kProxyVia + "\r" + kSenderVia, "CSeq: 1 REGISTER"),
+                   PW_REASON_RATE_LIMITED);
+        checkPasses(h, f, answerWith("200 OK", two, "CSeq: 1 INVITE"));
+    }
+}
+
+// Reading an answer for a second Via costs tens of microseconds, and answers from a peer with a
+// flow pass past its budget: the reads are bounded (2,000 a second, 256 at once), and what a
+// flood leaves unread drops, without a strike against the (perhaps forged) source.
+TEST_CASE("reads of answers for a second Via are bounded; past the bound they drop", "[bpf][sip][egress][relay]")
+{
+    Harness h(roomyConfig(), Programs::IngressAndEgress);
+    flowTo(h, Family::V4);
+    // A trunk's own 200 to REGISTER: read every time.
+    const auto ok = fromPeer(Family::V4, kNet3, answerWith("200 OK", kProxyVia, "CSeq: 1 REGISTER")).bytes();
+    int passed = 0, dropped = 0, firstDrop = -1;
+    for (int i = 0; i < 600; ++i) {
+        if (h.action(ok) == XDP_PASS) {
+            ++passed;
+        } else {
+            ++dropped;
+            if (firstDrop < 0)
+                firstDrop = i;
+        }
+    }
+    INFO("passed " << passed << ", first drop at " << firstDrop);
+    CHECK(dropped > 0);
+    CHECK(firstDrop >= 200); // the burst first
+    // Answers that need no read still pass (a call's), and nobody is banned.
+    CHECK(h.action(fromPeer(Family::V4, kNet3, answerWith("180 Ringing", kProxyVia, "CSeq: 1 INVITE")).bytes()) ==
+          XDP_PASS);
+    CHECK(h.action(fromPeer(Family::V4, kNet3, answerWith("200 OK", kProxyVia, "CSeq: 1 INVITE")).bytes()) ==
+          XDP_PASS);
+    CHECK_FALSE(h.banOf(kNet3.v4));
+    // A pause gives reads back.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(h.action(ok) == XDP_PASS);
+}
+
+// What egress reads of the PBX's answers (and of one a proxy forwards): the headers, up to the
+// empty line. A Via or a CSeq in the body is no header to a proxy, and ingress reads answers
+// only that far; nor is a CSeq whose colon comes after more white space than egress reads.
+TEST_CASE("egress reads an answer's headers only", "[bpf][sip][egress][relay]")
+{
+    const std::string head = "SIP/2.0 200 OK\r\nFrom: <sip:2001@198.18.0.1>;tag=1\r\n"
+                             "To: <sip:2001@198.18.0.1>;tag=2\r\nCall-ID: body1@198.18.2.7\r\n";
+    const std::string binding = "Contact: <sip:2001@198.18.2.7:5060>;expires=3600\r\n";
+    for (Family f : kFamilies) {
+        INFO(named(f, "the body"));
+        Harness h(roomyConfig(), Programs::IngressAndEgress);
+        h.runEgress(answer(f, kNet2, head + "CSeq: 1 OPTIONS\r\nContent-Length: 90\r\n\r\n" + kSenderVia +
+                                         "\r\nCSeq: 1 REGISTER\r\n" + binding)
+                        .bytes());
+        CHECK_FALSE(known(h, f, kNet2));
+        h.runEgress(answer(f, kNet2, head + kSenderVia + "\r\nContent-Length: 60\r\n\r\nCSeq: 1 REGISTER\r\n" + binding)
+                        .bytes());
+        CHECK_FALSE(known(h, f, kNet2));
+        h.runEgress(answer(f, kNet2, head + kSenderVia + "\r\nCSeq     : 1 OPTIONS\r\n" + binding +
+                                         "Content-Length: 20\r\n\r\nCSeq: 1 REGISTER\r\n")
+                        .bytes());
+        CHECK_FALSE(known(h, f, kNet2));
+        // The same answer with its CSeq among the headers makes the peer known.
+        h.runEgress(answer(f, kNet2, head + kSenderVia + "\r\nCSeq: 1 REGISTER\r\n" + binding + "Content-Length: 0\r\n\r\n")
+                        .bytes());
+        CHECK(known(h, f, kNet2));
+    }
+}
+
+// A known source's answers pass unread, as its requests do (README Limits): a phone answering
+// a call a proxy relays to it carries the caller's Via.
+TEST_CASE("known peers' answers are not read for a second Via", "[bpf][sip][egress][relay]")
+{
+    for (Family f : kFamilies) {
+        INFO(named(f, "a known peer"));
+        Harness h(roomyConfig(), Programs::IngressAndEgress);
+        h.runEgress(answer(f, kNet3, registered("")).bytes()); // the PBX accepts its registration
+        REQUIRE(known(h, f, kNet3));
+        checkPasses(h, f, answerWith("200 OK", kProxyVia + "\r\n" + kSenderVia, "CSeq: 1 INVITE"));
+        checkPasses(h, f, answerWith("200 OK", kProxyVia + "\r\n" + kSenderVia, "CSeq: 1 REGISTER"));
+    }
+}
+
+} // namespace pbxwall::bpftest
