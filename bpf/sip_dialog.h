@@ -351,36 +351,80 @@ struct {
 	__type(value, __u64); /* the GCRA's theoretical arrival time, ns */
 } pw_answer_reads SEC(".maps");
 
-/* What pw_reg_word looks through: the first len bytes of pw_dlgbuf's copy. */
-struct pw_reg_find {
+/* What pw_answer_word finds in an answer's headers (the first len bytes of pw_dlgbuf's copy,
+ * up to the empty line). */
+struct pw_answer_look {
 	__u32 len;
-	__u32 found; /* "register" in any case, somewhere */
+	__u32 found;  /* "register" in any case, somewhere in them */
+	__u32 odd;    /* a CR that no line feed follows, a control byte, a folded line, two Via
+		       * lines in one word, or a ',' in a Via line */
+	__u32 vias;   /* lines that start with V or v */
+	__u32 in_via; /* the word ends inside such a line */
+	__u32 ended;  /* the empty line was reached */
 };
 
-/* bpf_loop callback, word w + 1 of the copy (the first is "SIP/2.0 "): a "register" (any
- * case) whose 'g' is in it? Its g bytes from one exact mask; where there is one (a few words
- * of an answer), the eight windows around the word compared at once, without a branch (a loop
- * over the g bytes cost the verifier 10k instructions). */
-static long pw_reg_word(__u32 w, void *arg)
+/* 1 when x is not 0, by arithmetic (pw_dlg_is). */
+static __always_inline __u64 pw_nz(__u64 x)
 {
-	struct pw_reg_find *rf = arg;
+	return pw_dlg_is(x, 0) ^ 1;
+}
+
+/* bpf_loop callback, word w + 1 of the copy (the first is "SIP/2.0 "): eight bytes of an
+ * answer's headers, by masks, with the byte after each (n1) and the one after that (n2).
+ * Finds the empty line (a line feed, then a line feed or CR LF), lines that start with V or v
+ * (a Via, "v" its compact form, or another header: counted all the same), a ',' in such a
+ * line, what a proxy may read otherwise than this (a bare CR, a control byte, a fold), and a
+ * "register" whose 'g' is in the word (the eight windows around it, compared at once). Every
+ * test is arithmetic on masks: the verifier walks one way through. */
+static long pw_answer_word(__u32 w, void *arg)
+{
+	struct pw_answer_look *al = arg;
 	__u32 zero = 0, o = w * 8 + 8;
 	struct pw_dlg_buf *buf = bpf_map_lookup_elem(&pw_dlgbuf, &zero);
 
-	if (!buf || o >= rf->len || o > 2032)
+	if (!buf || o >= al->len || o > 2032)
 		return 1;
-	__u8 *q = buf->b + o - 2; /* the window whose 'g' is the word's first byte */
+	__u8 *q = buf->b + o;
+	__u32 left = al->len - o; /* bytes of the word that are the answer's */
+	__u64 valid = left >= 8 ? ~0ULL : (1ULL << ((left & 7) * 8)) - 1;
+	__u64 x = *(__u64 *)q, n1 = *(__u64 *)(q + 1), n2 = *(__u64 *)(q + 2);
+	__u64 lf = pw_lf_bytes(x) & valid, lf1 = pw_lf_bytes(n1);
+	__u64 cr = pw_zero_bytes(x ^ (PW_ONES * '\r')), cr1 = pw_zero_bytes(n1 ^ (PW_ONES * '\r'));
+	__u64 end = lf & (lf1 | (cr1 & pw_lf_bytes(n2)));
+	__u64 e = end & (0 - end);
+	__u64 upto = valid & (e | (e - 1)); /* the bytes up to the empty line's first line feed */
+	__u64 ws1 = pw_zero_bytes(n1 ^ (PW_ONES * ' ')) | pw_zero_bytes(n1 ^ (PW_ONES * '\t'));
+	__u64 ctl = (pw_zero_bytes(x & (PW_ONES * 0xe0)) & ~lf & ~cr & ~pw_zero_bytes(x ^ (PW_ONES * '\t'))) |
+		    pw_zero_bytes(x ^ (PW_ONES * 0x7f));
+	__u64 vl = lf & pw_zero_bytes((n1 | (PW_ONES * 0x20)) ^ (PW_ONES * 'v')) & upto;
+	__u64 cm = pw_zero_bytes(x ^ (PW_ONES * ',')) & upto;
+	__u64 fl = lf & (0 - lf), after = ~(vl | (vl - 1)), nl = lf & after, nlo = nl & (0 - nl);
+	/* A ',' before the word's first line feed is in the line the word began in; one after a
+	 * V line's start, before the next line feed, in that line. */
+	__u64 comma = (cm & (fl - 1) & (0 - (__u64)(al->in_via & 1))) | (cm & after & (nlo - 1));
+	__u64 odd = (((cr & ~lf1) | ctl | (lf & ws1)) & upto) | comma | (vl & (vl - 1));
+	__u64 g = pw_zero_bytes((x | (PW_ONES * 0x20)) ^ (PW_ONES * 'g')) & upto;
+	__u64 hit = 0;
 
-	if (!pw_zero_bytes((*(__u64 *)(q + 2) | (PW_ONES * 0x20)) ^ (PW_ONES * 'g')))
-		return 0;
-	const __u64 reg = 0x7265747369676572ULL; /* "register" */
-	__u64 hit = pw_dlg_is(pw_lower8(*(__u64 *)q), reg) | pw_dlg_is(pw_lower8(*(__u64 *)(q + 1)), reg) |
-		    pw_dlg_is(pw_lower8(*(__u64 *)(q + 2)), reg) | pw_dlg_is(pw_lower8(*(__u64 *)(q + 3)), reg) |
-		    pw_dlg_is(pw_lower8(*(__u64 *)(q + 4)), reg) | pw_dlg_is(pw_lower8(*(__u64 *)(q + 5)), reg) |
-		    pw_dlg_is(pw_lower8(*(__u64 *)(q + 6)), reg) | pw_dlg_is(pw_lower8(*(__u64 *)(q + 7)), reg);
+	if (g) {
+		const __u64 reg = 0x7265747369676572ULL; /* "register" */
+		__u8 *r = q - 2; /* the window whose 'g' is the word's first byte */
 
-	rf->found = hit;
-	return hit; /* found: stop */
+		hit = pw_dlg_is(pw_lower8(*(__u64 *)r), reg) | pw_dlg_is(pw_lower8(*(__u64 *)(r + 1)), reg) |
+		      pw_dlg_is(pw_lower8(*(__u64 *)(r + 2)), reg) | pw_dlg_is(pw_lower8(*(__u64 *)(r + 3)), reg) |
+		      pw_dlg_is(pw_lower8(*(__u64 *)(r + 4)), reg) | pw_dlg_is(pw_lower8(*(__u64 *)(r + 5)), reg) |
+		      pw_dlg_is(pw_lower8(*(__u64 *)(r + 6)), reg) | pw_dlg_is(pw_lower8(*(__u64 *)(r + 7)), reg);
+	}
+	/* Inside a V line at the word's end: one started here and no line feed after it, or, with
+	 * no line feed in the word, as before. */
+	__u64 has_lf = pw_nz(lf);
+
+	al->found = al->found | hit;
+	al->odd = al->odd | pw_nz(odd);
+	al->vias = al->vias + pw_nz(vl);
+	al->in_via = (has_lf & pw_nz(vl) & pw_dlg_is(nl, 0)) | ((has_lf ^ 1) & al->in_via);
+	al->ended = pw_nz(end);
+	return pw_nz(end);
 }
 
 /* Is the answer whose status line starts at packet offset off, from an internet source that
@@ -394,12 +438,15 @@ static long pw_reg_word(__u32 w, void *arg)
  * REGISTER with more Via values (a ',' in a Via header parts two), or whose headers cannot be
  * read whole (a CR that no line feed follows, behind which a proxy reads a Via or a CSeq that
  * the scan does not; a control byte; headers past PW_SIP_HDR_SCAN or the first fragment; an
- * '&' is any byte here, as a proxy and egress read it). Asked only of the answers egress acts on: 2xx, 401, 403, 404 and 407; a call's
- * 100, 180 and 183 pass unread. An answer read whole in which "register" appears nowhere, in
- * any case, names no REGISTER in its CSeq, whatever a proxy makes of its lines: it passes
- * after that search alone (answers to INVITE with two Vias: a proxy's call to a SIP address
- * gets them, README Limits). The others are read (pw_dlg_read) within the reads' rate, and
- * refused unread past it. A global function: verified once for its three callers. */
+ * '&' is any byte here, as a proxy and egress read it). Asked only of the answers egress acts
+ * on: 2xx, 401, 403, 404 and 407; a call's 100, 180 and 183 pass unread. The headers are
+ * first looked through a word at a time (pw_answer_word): they pass when "register" appears
+ * nowhere in them, in any case (then no CSeq names REGISTER, whatever a proxy makes of the
+ * lines; answers to INVITE with two Vias, a proxy's call to a SIP address, README Limits), or
+ * when at most one line starts with V, with no ',' in it, and nothing a proxy reads otherwise
+ * (the proxy takes its own Via off, and egress finds none: a trunk's own answers). The others
+ * are read (pw_dlg_read) within the reads' rate, and refused unread past it. A global
+ * function: verified once for its three callers. */
 __noinline int pw_answer_relayed(struct xdp_md *ctx, __u32 off)
 {
 	if (!ctx || off > PW_MAX_HDR_OFF)
@@ -425,18 +472,24 @@ __noinline int pw_answer_relayed(struct xdp_md *ctx, __u32 off)
 	if (!buf || ulen < sizeof(*uh) + 11)
 		return 1;
 	ulen -= sizeof(*uh);
-	int whole = ulen <= len && ulen <= PW_SIP_HDR_SCAN;
-
 	if (len > ulen)
 		len = ulen;
 	if (len > PW_SIP_HDR_SCAN)
 		len = PW_SIP_HDR_SCAN;
 	if (len < 11 || bpf_xdp_load_bytes(ctx, off, buf->b, len))
 		return 1;
-	struct pw_reg_find rf = { .len = len };
+	/* The bytes after the copy are another packet's: pw_answer_word reads two past its last
+	 * byte, and a line feed there would end a first fragment's headers where they go on. */
+	*(__u64 *)(buf->b + len) = 0;
+	*(__u64 *)(buf->b + len + 8) = 0;
+	struct pw_answer_look al = { .len = len };
 
-	bpf_loop(PW_SIP_HDR_SCAN / 8 - 1, pw_reg_word, &rf, 0);
-	if (whole && !rf.found)
+	bpf_loop(PW_SIP_HDR_SCAN / 8 - 1, pw_answer_word, &al, 0);
+	if (!al.ended)
+		return 1; /* headers past what is read: a proxy may see what egress does then */
+	/* No "register" in the headers; or one Via line at most, clean: once the proxy has taken
+	 * its own Via off, egress finds no top Via (a trunk's own answer to the PBX's REGISTER). */
+	if (!al.found || (!al.odd && al.vias <= 1))
 		return 0;
 	__u64 *tat = bpf_map_lookup_elem(&pw_answer_reads, &zero);
 
