@@ -476,6 +476,18 @@ static __always_inline int pw_tcp_reply(struct pw_ctx *c)
 	       pw_is_reply(c);
 }
 
+/* Does the UDP datagram begin with "SIP/2.0 " (an answer)? It judges nothing: guard 1
+ * (pw_sip_first_line, with no_answers) has passed the answer first, as a reply to a flow and
+ * not one a proxy would forward. */
+static __always_inline int pw_udp_is_answer(void *data, void *data_end, const struct pw_meta *m)
+{
+	if (m->proto != IPPROTO_UDP || m->l4_off > PW_MAX_HDR_OFF)
+		return 0;
+	__u8 *p = data + pw_pkt_off(m->l4_off + sizeof(struct udphdr));
+
+	return (void *)(p + 8) <= data_end && *(__u64 *)p == 0x20302e322f504953ULL; /* "SIP/2.0 " */
+}
+
 /* A UDP datagram to the SIP port that the budget would drop: an answer ("SIP/2.0 ") to a request
  * the PBX sent this peer is a reply (PW_UDP_ANSWER_REPLY), neither charged nor struck. Else a call's
  * answers and retransmissions used up the peer's budget, the next call's answers dropped and
@@ -502,7 +514,7 @@ static __always_inline int pw_udp_answer_reply(struct xdp_md *ctx, const struct 
 		return 0;
 	if (!pw_udp_flow(m))
 		return PW_UDP_ANSWER_NONE;
-	if (pw_answer_relayed(ctx, off))
+	if (pw_answer_relayed(ctx, off, pw_answer_peer(&m->src)))
 		return PW_UDP_ANSWER_REFUSED;
 	/* Judged as guard 1 would judge it (pw_sip_first_line): not searched and read again there. */
 	if (ul)
@@ -558,8 +570,13 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 
 		if (first)
 			return first;
+		/* Past the gate, a reply passes without state, as past a budget: over TCP, and an
+		 * answer over UDP, which guard 1 has just passed (a reply to a flow, and not one a
+		 * proxy would forward). Else, while a spoofed flood holds the gate shut, a peer the
+		 * PBX called had its answers dropped, and the call failed. */
 		if (!pw_new_source_allowed(c, pol, data, data_end, now))
-			return pw_tcp_reply(c) ? PW_REASON_REPLY : PW_REASON_NEW_SOURCE_LIMITED;
+			return pw_tcp_reply(c) || (ul && pw_udp_is_answer(data, data_end, &c->m)) ? PW_REASON_REPLY
+												: PW_REASON_NEW_SOURCE_LIMITED;
 		pw_rate_insert(g, &k, &ref, now + interval, now, interval, burst);
 		return PW_REASON_SIP_RESPONSIVE;
 	}

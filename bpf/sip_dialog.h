@@ -351,6 +351,26 @@ struct {
 	__type(value, __u64); /* the GCRA's theoretical arrival time, ns */
 } pw_answer_reads SEC(".maps");
 
+/* And per peer, first: 500 a second, 64 at once, for the source address's slot of
+ * PW_ANSWER_PEER_SLOTS (pw_host_hash). A flood with one peer's address forged then takes a
+ * quarter of the reads, and the other peers' answers are still read; it takes four peers' at
+ * once to use them all up. */
+#define PW_ANSWER_PEER_NS 2000000ULL
+#define PW_ANSWER_PEER_BURST 64
+#define PW_ANSWER_PEER_SLOTS 1024
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_ANSWER_PEER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64); /* the GCRA's theoretical arrival time, ns */
+} pw_answer_peers SEC(".maps");
+
+/* A source's slot in pw_answer_peers. */
+static __always_inline __u32 pw_answer_peer(const union pw_addr *a)
+{
+	return pw_host_hash(a->d[0], a->d[1]) & (PW_ANSWER_PEER_SLOTS - 1);
+}
+
 /* What pw_answer_word finds in an answer's headers (the first len bytes of pw_dlgbuf's copy,
  * up to the empty line). */
 struct pw_answer_look {
@@ -447,7 +467,7 @@ static long pw_answer_word(__u32 w, void *arg)
  * (the proxy takes its own Via off, and egress finds none: a trunk's own answers). The others
  * are read (pw_dlg_read) within the reads' rate, and refused unread past it. A global
  * function: verified once for its three callers. */
-__noinline int pw_answer_relayed(struct xdp_md *ctx, __u32 off)
+__noinline int pw_answer_relayed(struct xdp_md *ctx, __u32 off, __u32 peer)
 {
 	if (!ctx || off > PW_MAX_HDR_OFF)
 		return 1;
@@ -491,9 +511,13 @@ __noinline int pw_answer_relayed(struct xdp_md *ctx, __u32 off)
 	 * its own Via off, egress finds no top Via (a trunk's own answer to the PBX's REGISTER). */
 	if (!al.found || (!al.odd && al.vias <= 1))
 		return 0;
+	/* The peer's reads first: a flood with its address forged takes no more of the others'. */
+	__u64 *ptat = bpf_map_lookup_elem(&pw_answer_peers, &peer);
 	__u64 *tat = bpf_map_lookup_elem(&pw_answer_reads, &zero);
+	__u64 now = pw_now();
 
-	if (!tat || !pw_gcra(tat, pw_now(), PW_ANSWER_READ_NS, PW_ANSWER_READ_BURST))
+	if (!ptat || !tat || !pw_gcra(ptat, now, PW_ANSWER_PEER_NS, PW_ANSWER_PEER_BURST) ||
+	    !pw_gcra(tat, now, PW_ANSWER_READ_NS, PW_ANSWER_READ_BURST))
 		return 1;
 	__u32 r = pw_dlg_read(ctx, off, 1);
 

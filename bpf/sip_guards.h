@@ -472,7 +472,7 @@ static __always_inline __u32 pw_sip_first_line(struct xdp_md *ctx, struct pw_ctx
 		return PW_REASON_MALFORMED_SIP; /* too short for any request or status line */
 	if (p[0] == 'S' && p[1] == 'I' && p[2] == 'P' && p[3] == '/' && p[4] == '2' && p[5] == '.' &&
 	    p[6] == '0' && p[7] == ' ' && p[8] >= '1' && p[8] <= '6')
-		return no_answers && (!pw_is_reply(c) || pw_answer_relayed(ctx, off))
+		return no_answers && (!pw_is_reply(c) || pw_answer_relayed(ctx, off, pw_answer_peer(&c->m.src)))
 			       ? PW_REASON_NOT_WHITELISTED
 			       : 0;
 

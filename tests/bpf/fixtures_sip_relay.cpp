@@ -13,6 +13,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace pbxwall::bpftest {
 
@@ -52,9 +53,9 @@ Packet fromPeer(Family f, Peer p, const std::string& text)
 
 // The PBX's SIP port sends kNet3 a REGISTER (Kamailio relaying one on its Route, or the PBX
 // registering with a trunk): kNet3 has a flow, and its answers pass as replies.
-void flowTo(Harness& h, Family f)
+void flowTo(Harness& h, Family f, Peer p = kNet3)
 {
-    h.runEgress(answer(f, kNet3, "REGISTER sip:198.18.10.5 SIP/2.0\r\nCSeq: 1 REGISTER\r\n\r\n").bytes());
+    h.runEgress(answer(f, p, "REGISTER sip:198.18.10.5 SIP/2.0\r\nCSeq: 1 REGISTER\r\n\r\n").bytes());
 }
 
 void checkDrops(Harness& h, Family f, const std::string& text, uint32_t reason = PW_REASON_NOT_WHITELISTED)
@@ -175,18 +176,31 @@ TEST_CASE("an answer a proxy would forward drops past the peer's budget too", "[
 }
 
 // Reading an answer header by header costs microseconds, and answers from a peer with a flow
-// pass past its budget: such reads are bounded (2,000 a second, 256 at once), and what a flood
-// leaves unread drops, without a strike against the (perhaps forged) source. An answer with one
-// clean Via line needs no read: a trunk's own answers pass through such a flood.
-TEST_CASE("reads of answers for a second Via are bounded; past the bound they drop", "[bpf][sip][egress][relay]")
+// pass past its budget: such reads are bounded, per peer (500 a second, 64 at once) and for all
+// (2,000 a second, 256 at once), and what a flood leaves unread drops, without a strike against
+// the (perhaps forged) source. A flood with one peer's address takes that peer's reads only.
+// An answer with one clean Via line needs no read: a trunk's own answers pass through a flood.
+namespace {
+
+const std::string kTwoVias = kProxyVia + "\r\n" + kSenderVia;
+
+// A proxy's call to a SIP address: two Vias, and REGISTER named in Allow, so read each time.
+std::vector<uint8_t> readAnswer(Peer p)
 {
-    const std::string two = kProxyVia + "\r\n" + kSenderVia;
+    return fromPeer(Family::V4, p, answerWith("200 OK", kTwoVias, "CSeq: 1 INVITE", "Allow: INVITE, REGISTER\r\n")).bytes();
+}
+
+} // namespace
+
+TEST_CASE("reads of answers for a second Via are bounded per peer; past the bound they drop", "[bpf][sip][egress][relay]")
+{
     Harness h(roomyConfig(), Programs::IngressAndEgress);
+    const Peer other{"198.18.10.21", "2001:db8:a::21"};
     flowTo(h, Family::V4);
-    // A proxy's call to a SIP address: two Vias, and REGISTER named in Allow, so read each time.
-    const auto read = fromPeer(Family::V4, kNet3, answerWith("200 OK", two, "CSeq: 1 INVITE", "Allow: INVITE, REGISTER\r\n")).bytes();
+    flowTo(h, Family::V4, other);
+    const auto read = readAnswer(kNet3);
     int passed = 0, dropped = 0, firstDrop = -1;
-    for (int i = 0; i < 600; ++i) {
+    for (int i = 0; i < 300; ++i) {
         if (h.action(read) == XDP_PASS) {
             ++passed;
         } else {
@@ -197,9 +211,12 @@ TEST_CASE("reads of answers for a second Via are bounded; past the bound they dr
     }
     INFO("passed " << passed << ", first drop at " << firstDrop);
     CHECK(dropped > 0);
-    CHECK(firstDrop >= 200); // the burst first
-    // Meanwhile a trunk's own answers to the PBX's REGISTER (one Via) and a call's pass, an
-    // answer to REGISTER with two Vias drops, and nobody is banned.
+    CHECK(firstDrop >= 64);  // the peer's burst first
+    CHECK(firstDrop < 200);  // and its bound before the one for all
+    // Meanwhile another peer's answers are read, the flooded peer's own answers to the PBX's
+    // REGISTER (one Via) and a call's pass, its answer to REGISTER with two Vias drops, and
+    // nobody is banned.
+    CHECK(h.action(readAnswer(other)) == XDP_PASS);
     const auto own = [&](const char* status, const char* cseq) {
         return h.action(fromPeer(Family::V4, kNet3, answerWith(status, kProxyVia, cseq)).bytes());
     };
@@ -207,11 +224,94 @@ TEST_CASE("reads of answers for a second Via are bounded; past the bound they dr
     CHECK(own("200 OK", "CSeq: 2 REGISTER") == XDP_PASS);
     CHECK(own("180 Ringing", "CSeq: 1 INVITE") == XDP_PASS);
     CHECK(own("200 OK", "CSeq: 1 INVITE") == XDP_PASS);
-    CHECK(h.action(fromPeer(Family::V4, kNet3, answerWith("200 OK", two, "CSeq: 1 REGISTER")).bytes()) == XDP_DROP);
+    CHECK(h.action(fromPeer(Family::V4, kNet3, answerWith("200 OK", kTwoVias, "CSeq: 1 REGISTER")).bytes()) == XDP_DROP);
+    // Still over its bound: of 20 more, a few pass at most (the clock gives 2 reads back a
+    // tick of 4 ms, and one may fall between two packets).
+    int again = 0;
+    for (int i = 0; i < 20; ++i)
+        again += h.action(read) == XDP_PASS;
+    CHECK(again <= 10);
     CHECK_FALSE(h.banOf(kNet3.v4));
     // A pause gives reads back.
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     CHECK(h.action(read) == XDP_PASS);
+}
+
+TEST_CASE("reads of answers for a second Via are bounded for all peers together", "[bpf][sip][egress][relay]")
+{
+    Harness h(roomyConfig(), Programs::IngressAndEgress);
+    // Eight peers whose addresses take eight slots of pw_answer_peers, and a ninth.
+    const Peer peers[] = {{"198.18.10.21", "2001:db8:a::21"}, {"198.18.10.22", "2001:db8:a::22"},
+                          {"198.18.10.23", "2001:db8:a::23"}, {"198.18.10.24", "2001:db8:a::24"},
+                          {"198.18.10.25", "2001:db8:a::25"}, {"198.18.10.26", "2001:db8:a::26"},
+                          {"198.18.10.27", "2001:db8:a::27"}, {"198.18.10.28", "2001:db8:a::28"}};
+    const Peer last{"198.18.10.29", "2001:db8:a::29"};
+    for (const Peer& p : peers)
+        flowTo(h, Family::V4, p);
+    flowTo(h, Family::V4, last);
+    std::vector<std::vector<uint8_t>> reads;
+    for (const Peer& p : peers)
+        reads.push_back(readAnswer(p));
+    const auto lastRead = readAnswer(last);
+    // The peers in turn, 60 answers each: fewer than a peer's own 64 at once, so a drop is the
+    // bound for all (256 at once).
+    int passed = 0, firstDrop = -1;
+    for (int i = 0; i < 8 * 60; ++i) {
+        if (h.action(reads[i % reads.size()]) == XDP_PASS)
+            ++passed;
+        else if (firstDrop < 0)
+            firstDrop = i;
+    }
+    INFO("passed " << passed << ", first drop at " << firstDrop);
+    CHECK(firstDrop >= 256);
+    // Then the ninth peer's answers that need a read drop too (a few may pass as the clock
+    // gives reads back, 8 a tick of 4 ms); its answers that need none pass.
+    int lastPassed = 0;
+    for (int i = 0; i < 50; ++i)
+        lastPassed += h.action(lastRead) == XDP_PASS;
+    CHECK(lastPassed < 25);
+    CHECK(h.action(fromPeer(Family::V4, last, answerWith("200 OK", kProxyVia, "CSeq: 1 INVITE")).bytes()) == XDP_PASS);
+    CHECK_FALSE(h.banOf(last.v4));
+}
+
+// A peer the PBX called answers from an address with no budget yet: past a shut new-source gate
+// (a spoofed flood holds it shut) its answers pass as replies, without state, as they do past a
+// budget; what guard 1 refuses still drops, and so do requests and answers without a flow.
+TEST_CASE("a peer's answers pass the shut new-source gate as replies", "[bpf][sip][egress][relay][newsrc]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    std::string config = roomyConfig();
+    config.replace(config.find("max_failures"), 0, "new_sources_per_second = 1\n");
+    Harness h(config, Programs::IngressAndEgress);
+    // One an hour: the gate stays shut for the case, however slow the run.
+    pw_policy pol = h.maps().policy.lookup(h.maps().activeGen()).value();
+    pol.newsrc_interval_ns = 3600ULL * 1000000000ULL;
+    h.maps().policy.update(h.maps().activeGen(), pol);
+    flowTo(h, f);
+    // Each in a /64 of its own (an IPv6 budget is per /64).
+    const Peer first{"198.18.10.31", "2001:db8:b::31"}, second{"198.18.10.32", "2001:db8:c::32"};
+    const std::string options = "OPTIONS sip:198.18.0.1 SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n";
+    CHECK(h.run(fromPeer(f, first, options).bytes()).moved.at(0).reason == PW_REASON_SIP_RESPONSIVE);
+    CHECK(h.run(fromPeer(f, second, options).bytes()).moved.at(0).reason == PW_REASON_NEW_SOURCE_LIMITED);
+    const size_t budgets = h.maps().rate.keys().size();
+    for (const char* status : {"100 Trying", "180 Ringing", "200 OK", "401 Unauthorized"}) {
+        INFO(named(f, status));
+        Outcome o = h.run(fromPeer(f, kNet3, answerWith(status, kProxyVia, "CSeq: 1 INVITE")).bytes());
+        CHECK(o.action == XDP_PASS);
+        REQUIRE(o.moved.size() == 1);
+        CHECK(o.moved[0].reason == PW_REASON_REPLY);
+    }
+    CHECK(h.maps().rate.keys().size() == budgets);
+    // The peer's requests are no replies: the gate holds them. Nor is a status line that is none.
+    checkDrops(h, f, options, PW_REASON_NEW_SOURCE_LIMITED);
+    checkDrops(h, f, "SIP/2.0 700 Other\r\nCSeq: 1 INVITE\r\n\r\n", PW_REASON_MALFORMED_SIP);
+    // One a proxy would forward to the second Via: guard 1's, before the gate.
+    checkDrops(h, f, answerWith("200 OK", kTwoVias, "CSeq: 1 REGISTER"));
+    // No flow: an answer is no reply.
+    Outcome o = h.run(fromPeer(f, second, answerWith("200 OK", kProxyVia, "CSeq: 1 INVITE")).bytes());
+    CHECK(o.action == XDP_DROP);
+    CHECK(o.moved.at(0).reason == PW_REASON_NOT_WHITELISTED);
+    CHECK_FALSE(h.banOf(f == Family::V4 ? kNet3.v4 : kNet3.v6));
 }
 
 // A first fragment's headers go on in the next fragment, whatever the bytes after it in the
