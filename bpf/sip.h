@@ -557,8 +557,12 @@ static __always_inline __u32 pw_judge_responsive(struct xdp_md *ctx, struct pw_c
 		*known = PW_KNOWN_YES;
 		return kv == PW_KNOWN_WITHIN ? PW_REASON_SIP_KNOWN : PW_REASON_RATE_LIMITED;
 	}
+	/* Replies pass whatever the mode, as conntrack's would: over TCP, and over UDP an answer
+	 * from a peer the PBX sent a request, guard 1's way (pw_udp_answer_reply). */
 	if (!pol->responsive)
-		return pw_tcp_reply(c) ? PW_REASON_REPLY : PW_REASON_NOT_WHITELISTED;
+		return pw_tcp_reply(c) || pw_udp_answer_reply(ctx, &c->m, ul) == PW_UDP_ANSWER_REPLY
+			       ? PW_REASON_REPLY
+			       : PW_REASON_NOT_WHITELISTED;
 	pw_budget_key(c, pol, &k);
 	/* Without bans for rate, nothing but the verdict is left to do for a key over its budget:
 	 * its lane may tell, without its slot. */

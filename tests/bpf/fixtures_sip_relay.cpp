@@ -190,6 +190,18 @@ std::vector<uint8_t> readAnswer(Peer p)
     return fromPeer(Family::V4, p, answerWith("200 OK", kTwoVias, "CSeq: 1 INVITE", "Allow: INVITE, REGISTER\r\n")).bytes();
 }
 
+// kNet3's answers to a call the PBX placed, with one Via: replies.
+void checkCallAnswersAreReplies(Harness& h, Family f)
+{
+    for (const char* status : {"100 Trying", "180 Ringing", "200 OK", "401 Unauthorized", "407 Proxy Authentication Required"}) {
+        INFO(named(f, status));
+        Outcome o = h.run(fromPeer(f, kNet3, answerWith(status, kProxyVia, "CSeq: 1 INVITE")).bytes());
+        CHECK(o.action == XDP_PASS);
+        REQUIRE(o.moved.size() == 1);
+        CHECK(o.moved[0].reason == PW_REASON_REPLY);
+    }
+}
+
 } // namespace
 
 TEST_CASE("reads of answers for a second Via are bounded per peer; past the bound they drop", "[bpf][sip][egress][relay]")
@@ -294,13 +306,7 @@ TEST_CASE("a peer's answers pass the shut new-source gate as replies", "[bpf][si
     CHECK(h.run(fromPeer(f, first, options).bytes()).moved.at(0).reason == PW_REASON_SIP_RESPONSIVE);
     CHECK(h.run(fromPeer(f, second, options).bytes()).moved.at(0).reason == PW_REASON_NEW_SOURCE_LIMITED);
     const size_t budgets = h.maps().rate.keys().size();
-    for (const char* status : {"100 Trying", "180 Ringing", "200 OK", "401 Unauthorized"}) {
-        INFO(named(f, status));
-        Outcome o = h.run(fromPeer(f, kNet3, answerWith(status, kProxyVia, "CSeq: 1 INVITE")).bytes());
-        CHECK(o.action == XDP_PASS);
-        REQUIRE(o.moved.size() == 1);
-        CHECK(o.moved[0].reason == PW_REASON_REPLY);
-    }
+    checkCallAnswersAreReplies(h, f);
     CHECK(h.maps().rate.keys().size() == budgets);
     // The peer's requests are no replies: the gate holds them. Nor is a status line that is none.
     checkDrops(h, f, options, PW_REASON_NEW_SOURCE_LIMITED);
@@ -312,6 +318,25 @@ TEST_CASE("a peer's answers pass the shut new-source gate as replies", "[bpf][si
     CHECK(o.action == XDP_DROP);
     CHECK(o.moved.at(0).reason == PW_REASON_NOT_WHITELISTED);
     CHECK_FALSE(h.banOf(f == Family::V4 ? kNet3.v4 : kNet3.v6));
+}
+
+// With responsive = false, what is not known drops, but for replies: a peer the PBX called
+// answers (as a TCP peer's segments of a connection the PBX opened pass), guard 1's way.
+TEST_CASE("responsive = false: a peer's answers to the PBX's requests are replies", "[bpf][sip][egress][relay]")
+{
+    const Family f = GENERATE(Family::V4, Family::V6);
+    std::string config = roomyConfig();
+    config.replace(config.find("max_failures"), 0, "responsive = false\n");
+    Harness h(config, Programs::IngressAndEgress);
+    const Peer stranger{"198.18.10.33", "2001:db8:d::33"};
+    flowTo(h, f);
+    checkCallAnswersAreReplies(h, f);
+    checkDrops(h, f, answerWith("200 OK", kTwoVias, "CSeq: 1 REGISTER"));
+    checkDrops(h, f, "OPTIONS sip:198.18.0.1 SIP/2.0\r\nCSeq: 1 OPTIONS\r\n\r\n");
+    Outcome o = h.run(fromPeer(f, stranger, answerWith("200 OK", kProxyVia, "CSeq: 1 INVITE")).bytes());
+    CHECK(o.action == XDP_DROP);
+    CHECK(o.moved.at(0).reason == PW_REASON_NOT_WHITELISTED);
+    CHECK(h.maps().rate.keys().empty());
 }
 
 // A first fragment's headers go on in the next fragment, whatever the bytes after it in the
