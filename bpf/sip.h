@@ -476,16 +476,27 @@ static __always_inline int pw_tcp_reply(struct pw_ctx *c)
 	       pw_is_reply(c);
 }
 
-/* Does the UDP datagram begin with "SIP/2.0 " (an answer)? It judges nothing: guard 1
- * (pw_sip_first_line, with no_answers) has passed the answer first, as a reply to a flow and
- * not one a proxy would forward. */
-static __always_inline int pw_udp_is_answer(void *data, void *data_end, const struct pw_meta *m)
+/* Does the UDP datagram begin with "SIP/2.0 " (an answer) and hold `need` bytes (8 or more)?
+ * Sets *payload to its start when it does. */
+static __always_inline int pw_udp_answer_at(void *data, void *data_end, const struct pw_meta *m, __u32 need,
+					    __u8 **payload)
 {
 	if (m->proto != IPPROTO_UDP || m->l4_off > PW_MAX_HDR_OFF)
 		return 0;
 	__u8 *p = data + pw_pkt_off(m->l4_off + sizeof(struct udphdr));
 
-	return (void *)(p + 8) <= data_end && *(__u64 *)p == 0x20302e322f504953ULL; /* "SIP/2.0 " */
+	*payload = p;
+	return (void *)(p + need) <= data_end && *(__u64 *)p == 0x20302e322f504953ULL; /* "SIP/2.0 " */
+}
+
+/* Is the UDP datagram an answer? It judges nothing: guard 1 (pw_sip_first_line, with
+ * no_answers) has passed the answer first, as a reply to a flow and not one a proxy would
+ * forward. */
+static __always_inline int pw_udp_is_answer(void *data, void *data_end, const struct pw_meta *m)
+{
+	__u8 *p;
+
+	return pw_udp_answer_at(data, data_end, m, 8, &p);
 }
 
 /* A UDP datagram to the SIP port that the budget would drop: an answer ("SIP/2.0 ") to a request
@@ -500,18 +511,13 @@ static __always_inline int pw_udp_answer_reply(struct xdp_md *ctx, const struct 
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	__u8 *p;
-
-	if (m->proto != IPPROTO_UDP || m->l4_off > PW_MAX_HDR_OFF)
-		return 0;
-	__u32 off = m->l4_off + sizeof(struct udphdr);
-
-	p = data + pw_pkt_off(off);
 	/* "SIP/2.0 " and a status class, in 16 bytes at least, as guard 1 reads a status line:
 	 * a reply skips that guard (below). */
-	if ((void *)(p + 16) > data_end || *(__u64 *)p != 0x20302e322f504953ULL /* "SIP/2.0 " */ || p[8] < '1' ||
-	    p[8] > '6')
+	__u8 *p;
+
+	if (!pw_udp_answer_at(data, data_end, m, 16, &p) || p[8] < '1' || p[8] > '6')
 		return 0;
+	__u32 off = m->l4_off + sizeof(struct udphdr);
 	if (!pw_udp_flow(m))
 		return PW_UDP_ANSWER_NONE;
 	if (pw_answer_relayed(ctx, off, pw_answer_peer(&m->src)))
