@@ -80,9 +80,11 @@ __noinline int pw_sip_toll(struct xdp_md *ctx, __u32 off, __u32 gen)
 				return 1;
 			break; /* the end of the user part */
 		}
-		/* The Request-URI ends at white space (RFC 3261 25.1: SP, then the version); a '>'
-		 * is no end there, and a PBX may take what comes before it for the user part. */
-		if (ch == ' ' || ch == '\r' || ch == '\n') {
+		/* The Request-URI ends at a space (RFC 3261 25.1: SP, then the version); a '>' is no
+		 * end there, and a PBX may take what comes before it for the user part. Nor is a CR
+		 * or LF (a control character: fail closed, below): pjsip reads a user part on past a
+		 * CR to the next '@' ("sip:0044...\r[@]:5060 SIP/2.0" dials 0044...). */
+		if (ch == ' ') {
 			if (!st->tel)
 				return 0; /* no '@': a URI without a user part */
 			break;

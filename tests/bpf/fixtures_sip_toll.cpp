@@ -79,6 +79,15 @@ TEST_CASE("toll fraud: international prefixes from zones not allowed to dial out
         // one matches no extension: "%2530" is "%30", then "0".
         {"doubly escaped zeros", "sip:%2530%2530442071234567@198.18.0.1", PW_REASON_TOLL_FRAUD},
         {"a doubly escaped +", "sip:%252B442071234567@198.18.0.1", PW_REASON_TOLL_FRAUD},
+        // pjsip (Asterisk) reads a user part on past a CR to the next '@' (one inside a bracketed
+        // host here), and dials the number before the CR: the Request-URI ends at a space only,
+        // and a CR or LF in it is unparseable (fail closed).
+        {"a bare CR before the '@'", "sip:0044123456789\r[@]:5060", PW_REASON_TOLL_FRAUD},
+        {"a + number, a bare CR, then the '@'", "sip:+442071234567\r[@pbx]", PW_REASON_TOLL_FRAUD},
+        {"a line feed before the '@'", "sip:0044207\n[@]", PW_REASON_TOLL_FRAUD},
+        {"an extension, then a bare CR (fail closed)", "sip:2001\r[@]:5060", PW_REASON_TOLL_FRAUD},
+        {"no user part, then a bare CR (fail closed)", "sip:pbx.example\r", PW_REASON_TOLL_FRAUD},
+        {"a tel: number, then a bare CR", "tel:+442071234567\r", PW_REASON_TOLL_FRAUD},
     };
     for (const Case& c : cases)
         checkVerdict(h, expect(named(f, "known internet phone, " + std::string(c.what) + ": " + c.uri),
