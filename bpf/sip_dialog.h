@@ -309,7 +309,10 @@ __noinline int pw_sip_in_dialog(struct xdp_md *ctx, __u32 off, __u32 known, cons
 		known = pw_known_now(&m->src, pw_now());
 	if (known != PW_KNOWN_YES && !pw_dialog_flow(m))
 		return 0;
-	__u32 r = pw_dlg_read(ctx, off, 0) & ~PW_DLG_ANYTAG;
+	/* Any number of Vias: a peer's requests come through its proxy with two or more. Not a
+	 * CSeq that names REGISTER: chan_sip takes the method from the request line and copies
+	 * the CSeq into its answer, whose 200 egress would take for a registration's. */
+	__u32 r = pw_dlg_read(ctx, off, 0) & ~(PW_DLG_ANYTAG | PW_DLG_VIAS);
 
 	return r == (PW_DLG_READ | PW_DLG_ENDED | PW_DLG_ONE_TO | PW_DLG_TAG);
 }

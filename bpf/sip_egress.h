@@ -490,9 +490,9 @@ static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct p
 
 	if (status < 300) {
 		struct pw_ban_key k;
-
-		pw_fail_key(m, pol, zone, &k);
-		int apart = pw_known_apart(m, pol, zone);
+		/* Through pw_opaque: one verifier state on, not one per way through the lookups. */
+		__u32 known = pw_opaque(pw_known_now(&m->dst, bpf_ktime_get_coarse_ns()) == PW_KNOWN_YES);
+		int apart = pw_fail_key(m, pol, zone, &k) && known; /* pw_known_apart */
 		__u32 method = sc.ncseq == 1 ? sc.method : PW_ANSWER_UNREAD;
 
 		if (status == 200 && method == PW_ANSWER_REGISTER) {
@@ -512,10 +512,14 @@ static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct p
 		 * requests a PBX challenges: OPTIONS, an out-of-dialog BYE (Kamailio answers it
 		 * statelessly), a MESSAGE relayed to a phone get a 2xx without one, and sent between
 		 * password guesses they would reset them. Nor an answer whose CSeq cannot be read, or
-		 * that has more than one. */
-		struct pw_fail *f = !apart && (method == PW_ANSWER_REGISTER || method == PW_ANSWER_INVITE)
-					    ? bpf_map_lookup_elem(&pw_fails, &k)
-					    : NULL;
+		 * that has more than one. An answer to INVITE, only for a peer known now: a call from
+		 * any other drops at ingress (anonymous_invite), but for an INVITE inside a dialog the
+		 * PBX placed to it, which no PBX challenges; else a peer the PBX called answered its
+		 * re-INVITEs between password guesses, and its guesses were never counted. */
+		struct pw_fail *f =
+			!apart && (method == PW_ANSWER_REGISTER || (method == PW_ANSWER_INVITE && known))
+				? bpf_map_lookup_elem(&pw_fails, &k)
+				: NULL;
 
 		if (f)
 			f->challenges = 0;

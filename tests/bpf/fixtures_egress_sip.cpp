@@ -13,6 +13,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <tuple>
 
 namespace pbxwall::bpftest {
 
@@ -149,10 +150,11 @@ TEST_CASE("answers to the PBX's own requests are not charged to the peer's budge
 // peer, or an in-dialog INVITE from another source, does not.
 TEST_CASE("a peer the PBX called may send INVITEs inside that dialog", "[bpf][sip][egress][toll]")
 {
-    const auto invite = [](const std::string& uri, bool toTag) {
-        return "INVITE " + uri + " SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.9.9:5060;branch=z9hG4bK7\r\n"
+    const std::string oneVia = "Via: SIP/2.0/UDP 198.18.9.9:5060;branch=z9hG4bK7\r\n";
+    const auto invite = [&](const std::string& uri, bool toTag, const std::string& vias = "", const char* cseq = "2 INVITE") {
+        return "INVITE " + uri + " SIP/2.0\r\n" + (vias.empty() ? oneVia : vias) +
                "From: <sip:bob@198.18.9.9>;tag=b1\r\nTo: <sip:2001@198.18.10.5>" + (toTag ? ";tag=a1" : "") +
-               "\r\nCall-ID: c1@198.18.10.5\r\nCSeq: 2 INVITE\r\nContent-Length: 0\r\n\r\n";
+               "\r\nCall-ID: c1@198.18.10.5\r\nCSeq: " + cseq + "\r\nContent-Length: 0\r\n\r\n";
     };
     for (Family f : kFamilies) {
         INFO(named(f, "in-dialog INVITE"));
@@ -191,6 +193,33 @@ TEST_CASE("a peer the PBX called may send INVITEs inside that dialog", "[bpf][si
         Outcome other = h4.run(sipFromPeer(f, kNet2, invite("sip:+442071234567@198.18.10.5", true)).bytes());
         REQUIRE(other.moved.size() == 1);
         CHECK(other.moved[0].reason == PW_REASON_TOLL_FRAUD);
+        // The peer's proxy record-routes: its re-INVITE comes from the proxy (the address the
+        // PBX sent its INVITE to) with the proxy's Via on top of the peer's, as two lines or two
+        // values in one. In the dialog all the same (they dropped as anonymous_invite from
+        // 2026-12-07 to 2026-12-08: hold and session refreshes failed). A CSeq that names
+        // REGISTER is not: chan_sip takes the method from the request line and copies the CSeq
+        // into its 200, which egress would take for a registration's.
+        const std::string twoVias[] = {
+            oneVia + "Via: SIP/2.0/UDP 198.18.9.20:5062;branch=z9hG4bK9;received=198.18.9.20\r\n",
+            "Via: SIP/2.0/UDP 198.18.9.9:5060;branch=z9hG4bK7, SIP/2.0/UDP 198.18.9.20:5062;branch=z9hG4bK9\r\n",
+        };
+        const std::tuple<const char*, std::string, const char*, pw_reason> proxied[] = {
+            {"two Via lines", twoVias[0], "2 INVITE", PW_REASON_SIP_RESPONSIVE},
+            {"two Via values in one line", twoVias[1], "2 INVITE", PW_REASON_SIP_RESPONSIVE},
+            {"two Via lines, to a number abroad", twoVias[0], "2 INVITE", PW_REASON_SIP_RESPONSIVE},
+            {"a CSeq that names REGISTER", "", "2 REGISTER", PW_REASON_ANONYMOUS_INVITE},
+            {"two Via lines and a CSeq that names REGISTER", twoVias[0], "2 REGISTER", PW_REASON_ANONYMOUS_INVITE},
+        };
+        for (const auto& [what, vias, cseq, want] : proxied) {
+            INFO(what);
+            Harness hp(kConfig, Programs::IngressAndEgress);
+            hp.runEgress(answer(f, kNet3, "INVITE sip:bob@198.18.10.5 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n").bytes());
+            const std::string uri = std::string(what).find("abroad") != std::string::npos ? "sip:+442071234567@198.18.10.5"
+                                                                                           : "sip:2001@198.18.10.5";
+            Outcome o = hp.run(sipFromPeer(f, kNet3, invite(uri, true, vias, cseq)).bytes());
+            REQUIRE(o.moved.size() == 1);
+            CHECK(o.moved[0].reason == want);
+        }
     }
 }
 
@@ -582,11 +611,30 @@ TEST_CASE("a success after digest challenges forgives the challenges", "[bpf][si
         Harness h(kConfig, Programs::IngressAndEgress); // challenge_allowance 2, max_failures 3
         const char* phone = f == Family::V4 ? kNet.v4 : kNet.v6;
         // A phone that is challenged on every call: 407, then 200 to the authenticated INVITE.
+        // It calls while known (from no other does an INVITE reach the PBX, but inside a
+        // dialog), and its registration then lapses: the challenges were forgiven, so one more
+        // 407 bans it no more.
+        h.addKnown(phone, std::chrono::seconds(600));
         for (int call = 0; call < 10; ++call) {
             h.runEgress(answer(f, kNet, response("407 Proxy Authentication Required", "CSeq: 1 INVITE")).bytes());
             h.runEgress(answer(f, kNet, response("200 OK", call % 2 ? "CSeq:\t2  invite" : "CSeq: 2 INVITE")).bytes());
         }
+        h.addKnownExpired(phone);
+        h.runEgress(answer(f, kNet, response("407 Proxy Authentication Required", "CSeq: 1 INVITE")).bytes());
         CHECK_FALSE(h.banOf(phone));
+        // A peer the PBX called (not known) answers its own re-INVITEs' 200s between password
+        // guesses: an answer to INVITE forgives an unknown peer nothing, and its guesses ban it.
+        {
+            Harness c(kConfig, Programs::IngressAndEgress);
+            const char* callee = f == Family::V4 ? kNet3.v4 : kNet3.v6;
+            c.runEgress(answer(f, kNet3, "INVITE sip:bob@198.18.10.5 SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n").bytes());
+            for (int i = 0; i < 5; ++i) {
+                c.runEgress(answer(f, kNet3, response("401 Unauthorized", "CSeq: 1 REGISTER")).bytes());
+                c.runEgress(answer(f, kNet3, response("200 OK", "CSeq: 3 INVITE")).bytes());
+            }
+            REQUIRE(c.banOf(callee));
+            CHECK(c.banOf(callee)->cause == PW_BAN_AUTH_FAILURE);
+        }
         // Without the successes, the same challenges are failures beyond the allowance; a 200 to
         // OPTIONS between them, which a PBX gives without a challenge, forgives nothing.
         const char* guesser = f == Family::V4 ? kNet2.v4 : kNet2.v6;
