@@ -631,7 +631,7 @@ int pw_tc_egress(struct __sk_buff *skb)
 			 * request from outside asked (a Via maddr, a STUN request's source), and with
 			 * SIP closed to the internet, a peer whose requests the PBX answers would keep
 			 * its flow, and its requests passing as replies past the guards, for good. */
-			__u32 request = sip && pw_sip_answer(skb, &m, active, pol) == PW_SIP_OWN_REQUEST;
+			__u32 request = sip && pw_sip_answer(skb, &m, active, pol, p->zones) == PW_SIP_OWN_REQUEST;
 
 			/* Another service open to the internet answers whoever asks (a flood of
 			 * spoofed requests would fill pw_flows with its answers): no flow. One

@@ -450,11 +450,11 @@ static __always_inline int pw_known_apart(const struct pw_meta *m, const struct 
 }
 
 /* A SIP answer of the PBX to a peer: 200 to REGISTER makes the peer known (and forgives its
- * challenges); 401/407/403/404 count as failures. Returns the status; PW_SIP_OWN_REQUEST for a
- * request of the PBX's own (pw_own_request); 0 for anything else (a keepalive, a STUN
- * response). */
+ * challenges); 401/407/403/404 count as failures. sip_zones: the zones the SIP service admits.
+ * Returns the status; PW_SIP_OWN_REQUEST for a request of the PBX's own (pw_own_request); 0 for
+ * anything else (a keepalive, a STUN response). */
 static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct pw_meta *m, __u32 active,
-					  const struct pw_policy *pol)
+					  const struct pw_policy *pol, __u32 sip_zones)
 {
 	__u32 zero = 0;
 	struct pw_sip_buf *s = bpf_map_lookup_elem(&pw_sipbuf, &zero);
@@ -512,12 +512,16 @@ static __always_inline __u32 pw_sip_answer(struct __sk_buff *skb, const struct p
 		 * requests a PBX challenges: OPTIONS, an out-of-dialog BYE (Kamailio answers it
 		 * statelessly), a MESSAGE relayed to a phone get a 2xx without one, and sent between
 		 * password guesses they would reset them. Nor an answer whose CSeq cannot be read, or
-		 * that has more than one. An answer to INVITE, only for a peer known now: a call from
-		 * any other drops at ingress (anonymous_invite), but for an INVITE inside a dialog the
-		 * PBX placed to it, which no PBX challenges; else a peer the PBX called answered its
-		 * re-INVITEs between password guesses, and its guesses were never counted. */
+		 * that has more than one. An answer to INVITE, only for a peer known now, or of a
+		 * zone the SIP service refuses (its requests reach the PBX as replies to a flow, past
+		 * the guards: a trunk outside trusted, whose calls the PBX may challenge): from any
+		 * other, a call drops at ingress (anonymous_invite), but for an INVITE inside a
+		 * dialog the PBX placed to it, which no PBX challenges; else a peer the PBX called
+		 * answered its re-INVITEs between password guesses, and its guesses were never
+		 * counted. */
+		__u32 calls = known | !(sip_zones & PW_ZONE_BIT(zone));
 		struct pw_fail *f =
-			!apart && (method == PW_ANSWER_REGISTER || (method == PW_ANSWER_INVITE && known))
+			!apart && (method == PW_ANSWER_REGISTER || (method == PW_ANSWER_INVITE && calls))
 				? bpf_map_lookup_elem(&pw_fails, &k)
 				: NULL;
 

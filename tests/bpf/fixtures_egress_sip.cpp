@@ -635,6 +635,22 @@ TEST_CASE("a success after digest challenges forgives the challenges", "[bpf][si
             REQUIRE(c.banOf(callee));
             CHECK(c.banOf(callee)->cause == PW_BAN_AUTH_FAILURE);
         }
+        // With SIP closed to the internet, a peer outside trusted (a trunk the PBX registers
+        // with) reaches the PBX through its flow, past the guards, and its calls may be
+        // challenged: a 200 to its INVITE forgives it, known or not.
+        {
+            std::string closed = kConfig;
+            const std::string all = "zones = [\"trusted\", \"local\", \"other\", \"internet\"]";
+            closed.replace(closed.find(all), all.size(), "zones = [\"trusted\"]");
+            Harness t(closed, Programs::IngressAndEgress);
+            const char* trunk = f == Family::V4 ? kNet3.v4 : kNet3.v6;
+            t.runEgress(answer(f, kNet3, "REGISTER sip:198.18.9.9 SIP/2.0\r\nCSeq: 1 REGISTER\r\n\r\n").bytes());
+            for (int call = 0; call < 10; ++call) {
+                t.runEgress(answer(f, kNet3, response("401 Unauthorized", "CSeq: 1 INVITE")).bytes());
+                t.runEgress(answer(f, kNet3, response("200 OK", "CSeq: 2 INVITE")).bytes());
+            }
+            CHECK_FALSE(t.banOf(trunk));
+        }
         // Without the successes, the same challenges are failures beyond the allowance; a 200 to
         // OPTIONS between them, which a PBX gives without a challenge, forgives nothing.
         const char* guesser = f == Family::V4 ? kNet2.v4 : kNet2.v6;
